@@ -1,0 +1,49 @@
+# The two commands: `make run` (whole suite on embedded defaults) and `make test` (all tests).
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+PROTO_SOURCES := $(shell find protos -name '*.proto')
+
+.PHONY: install protos run test lint typecheck buflint breaking check clean
+
+install: $(STAMP) node_modules/.installed
+
+# Dependencies first (grpcio-tools generates the code), then the editable install of our packages.
+$(STAMP): requirements.lock pyproject.toml $(PROTO_SOURCES) scripts/gen_protos.py
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -r requirements.lock
+	$(BIN)/python scripts/gen_protos.py
+	$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation -e .
+	touch $@
+
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+protos: $(STAMP)
+	$(BIN)/python scripts/gen_protos.py
+
+run: install
+	$(BIN)/python scripts/run_local.py
+
+test: install
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	node_modules/.bin/buf lint
+
+typecheck: install
+	$(BIN)/mypy libs services tests scripts
+
+# Compares the protos with those of the main branch (or BREAKING_AGAINST, a git ref).
+breaking: install
+	$(BIN)/python scripts/buf_breaking.py $(BREAKING_AGAINST)
+
+check: lint typecheck test breaking
+
+clean:
+	rm -rf gen build $(VENV) node_modules var

@@ -1,0 +1,1 @@
+"""Authentication (JWT verification, dev issuer) and authorisation (access policies)."""

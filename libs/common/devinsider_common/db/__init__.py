@@ -1,0 +1,1 @@
+"""Database access shared by every service: engines per service schema, migrations, unit of work."""

@@ -1,0 +1,62 @@
+"""Unit of work over one SQLAlchemy connection and transaction (cosmicpython's pattern, Core style).
+
+A service subclasses it to attach its repositories in `_open_repositories`. Everything done
+through the unit of work, outbox rows included, commits or rolls back together.
+"""
+
+from __future__ import annotations
+
+from types import TracebackType
+from typing import Self
+
+from sqlalchemy import Connection, Engine
+from sqlalchemy.exc import DBAPIError, OperationalError
+
+from devinsider_common import errors
+
+
+class SqlUnitOfWork:
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+        self._connection: Connection | None = None
+
+    @property
+    def connection(self) -> Connection:
+        if self._connection is None:
+            raise RuntimeError("the unit of work is not open: use it in a `with` block")
+        return self._connection
+
+    def __enter__(self) -> Self:
+        try:
+            self._connection = self._engine.connect()
+            self._connection.begin()
+        except OperationalError as error:
+            raise errors.Unavailable("the database cannot be reached; retry shortly") from error
+        self._open_repositories(self._connection)
+        return self
+
+    def _open_repositories(self, connection: Connection) -> None:
+        """Hook: build the service's repositories on `connection`."""
+
+    def commit(self) -> None:
+        try:
+            self.connection.commit()
+        except DBAPIError as error:
+            if error.connection_invalidated or isinstance(error, OperationalError):
+                raise errors.Unavailable("the database went away during the commit; retry") from error
+            raise
+
+    def rollback(self) -> None:
+        self.connection.rollback()
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        connection, self._connection = self._connection, None
+        if connection is None:
+            return
+        try:
+            if connection.in_transaction():
+                connection.rollback()
+        finally:
+            connection.close()

@@ -1,0 +1,108 @@
+"""gRPC server bootstrap: interceptors, health, reflection, graceful shutdown on SIGTERM."""
+
+from __future__ import annotations
+
+import signal
+import threading
+from collections.abc import Callable, Sequence
+from concurrent import futures
+from dataclasses import dataclass, field
+from types import FrameType
+from typing import Any
+
+import grpc
+import structlog
+from grpc_health.v1 import health, health_pb2, health_pb2_grpc
+from grpc_reflection.v1alpha import reflection
+
+from devinsider_common.auth.policy import policies_for_service
+from devinsider_common.auth.verifier import AccessGuard, TokenVerifier
+from devinsider_common.grpc.health import HealthReporter, Probe
+from devinsider_common.grpc.interceptors import ServiceInterceptor
+from devinsider_common.settings import ServiceSettings
+
+log = structlog.get_logger("devinsider.server")
+
+MAX_MESSAGE_BYTES = 16 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class ServiceRegistration:
+    """One gRPC service to serve: its full proto name, the generated `add_*_to_server`, the servicer."""
+
+    full_name: str
+    add_to_server: Callable[[Any, grpc.Server], None]
+    servicer: Any
+
+
+@dataclass
+class RunningServer:
+    """A started server with its health reporter; `stop()` drains in-flight calls."""
+
+    server: grpc.Server
+    port: int
+    health: health.HealthServicer
+    reporter: HealthReporter
+    grace_seconds: float
+    on_stop: list[Callable[[], None]] = field(default_factory=list)
+
+    def stop(self, grace: float | None = None) -> None:
+        """Report NOT_SERVING (load balancers stop sending), then let in-flight calls finish."""
+        self.reporter.stop()
+        self.health.enter_graceful_shutdown()
+        self.server.stop(self.grace_seconds if grace is None else grace).wait()
+        for callback in self.on_stop:
+            callback()
+
+    def wait(self) -> None:
+        self.server.wait_for_termination()
+
+
+def start_server(
+    settings: ServiceSettings,
+    registrations: Sequence[ServiceRegistration],
+    verifier: TokenVerifier,
+    guard: AccessGuard,
+    probe: Probe,
+) -> RunningServer:
+    policies = {}
+    for registration in registrations:
+        policies.update(policies_for_service(registration.full_name))
+    server = grpc.server(
+        futures.ThreadPoolExecutor(max_workers=settings.max_workers, thread_name_prefix=settings.service_name),
+        interceptors=[ServiceInterceptor(settings.service_name, policies, verifier, guard)],
+        options=[
+            ("grpc.max_receive_message_length", MAX_MESSAGE_BYTES),
+            ("grpc.max_send_message_length", MAX_MESSAGE_BYTES),
+        ],
+    )
+    for registration in registrations:
+        registration.add_to_server(registration.servicer, server)
+    health_servicer = health.HealthServicer(experimental_non_blocking=True)
+    health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
+    names = [r.full_name for r in registrations]
+    reflection.enable_server_reflection([*names, health_pb2.DESCRIPTOR.services_by_name["Health"].full_name,
+                                         reflection.SERVICE_NAME], server)
+    port = server.add_insecure_port(f"{settings.grpc_host}:{settings.grpc_port}")
+    if port == 0:
+        raise RuntimeError(f"cannot bind {settings.grpc_host}:{settings.grpc_port}")
+    reporter = HealthReporter(health_servicer, names, probe, settings.health_check_interval_seconds)
+    server.start()
+    reporter.start()
+    log.info("server.started", port=port, services=names)
+    return RunningServer(server, port, health_servicer, reporter, settings.shutdown_grace_seconds)
+
+
+def serve_until_signal(running: RunningServer) -> None:
+    """Block until SIGTERM/SIGINT, then shut down gracefully (health first, then drain)."""
+    stopping = threading.Event()
+
+    def _on_signal(signum: int, _: FrameType | None) -> None:
+        log.info("server.stopping", signal=signal.Signals(signum).name)
+        stopping.set()
+
+    signal.signal(signal.SIGTERM, _on_signal)
+    signal.signal(signal.SIGINT, _on_signal)
+    stopping.wait()
+    running.stop()
+    log.info("server.stopped")

@@ -1,0 +1,85 @@
+"""Configuration from the environment (pydantic-settings), with embedded defaults for local runs.
+
+Every service reads the same variables; a service-specific prefix is not used so that one
+`.env` (or one compose `environment:` block) configures the whole suite. `DATABASE_URL` may
+name the service's own database; each service keeps its tables in its own schema.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+VAR_DIR = Path("var")
+
+
+class AuthSettings(BaseSettings):
+    """How tokens are verified: Keycloak's JWKS in production, a local dev key pair otherwise."""
+
+    model_config = SettingsConfigDict(env_prefix="AUTH_", extra="ignore")
+
+    issuer: str = "http://localhost/devinsider-dev"
+    # Production: Keycloak's JWKS URL. When empty, the dev key pair in `dev_key_dir` is used.
+    jwks_url: str = ""
+    jwks_timeout_seconds: float = 3.0
+    # Unknown `kid`s trigger at most one JWKS refetch per cooldown window.
+    jwks_refetch_cooldown_seconds: float = 30.0
+    # Accepted audiences (`aud`) or authorised parties (`azp`); Keycloak often puts only `account` in aud.
+    audiences: list[str] = Field(default_factory=lambda: ["devinsider"])
+    dev_key_dir: Path = VAR_DIR / "dev-keys"
+    leeway_seconds: int = 30
+
+
+class BrokerSettings(BaseSettings):
+    """RabbitMQ and the outbox relay. Without AMQP_URL events stay in the outbox table."""
+
+    model_config = SettingsConfigDict(extra="ignore")
+
+    amqp_url: str = ""
+    relay_batch_size: int = 100
+    relay_interval_seconds: float = 0.5
+    relay_max_attempts: int = 10
+    relay_backoff_max_seconds: float = 60.0
+
+
+class ServiceSettings(BaseSettings):
+    """Settings common to every service; a service subclasses it to add its own."""
+
+    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+
+    service_name: str = "service"
+    grpc_host: str = "127.0.0.1"
+    grpc_port: int = 50051
+    # PostgreSQL URL (postgresql+psycopg://...) or empty for the embedded SQLite file per service.
+    database_url: str = ""
+    database_schema: str = ""
+    redis_url: str = ""
+    redis_key_prefix: str = "devinsider"
+    log_level: str = "INFO"
+    log_json: bool = True
+    shutdown_grace_seconds: float = 10.0
+    health_check_interval_seconds: float = 2.0
+    max_workers: int = 16
+    max_page_size: int = 200
+    default_page_size: int = 50
+    auth: AuthSettings = Field(default_factory=AuthSettings)
+    broker: BrokerSettings = Field(default_factory=BrokerSettings)
+
+    @field_validator("log_level")
+    @classmethod
+    def _upper(cls, value: str) -> str:
+        return value.upper()
+
+    @property
+    def schema_name(self) -> str:
+        """The database schema owned by this service (defaults to the service name)."""
+        return self.database_schema or self.service_name
+
+    @property
+    def effective_database_url(self) -> str:
+        """The configured URL, or a SQLite file of this service under var/."""
+        if self.database_url:
+            return self.database_url
+        return f"sqlite+pysqlite:///{VAR_DIR / (self.service_name + '.sqlite3')}"

@@ -1,0 +1,60 @@
+"""pytest fixtures: an own PostgreSQL schema, Redis key prefix and RabbitMQ vhost per test."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from urllib.parse import quote
+
+import pytest
+import redis
+from sqlalchemy import Engine
+
+from devinsider_common.db.engine import create_service_engine, drop_schema, ensure_schema
+from devinsider_common.testing import infra
+
+
+@pytest.fixture
+def pg_schema() -> Iterator[tuple[str, str]]:
+    """(database URL, schema name) of a fresh schema in the `test` database, dropped afterwards."""
+    infra.require("127.0.0.1", 5432, "PostgreSQL")
+    schema = infra.unique_name("t")
+    admin = create_service_engine(infra.POSTGRES_URL, "public")
+    ensure_schema(admin, schema)
+    try:
+        yield infra.POSTGRES_URL, schema
+    finally:
+        drop_schema(admin, schema)
+        admin.dispose()
+
+
+@pytest.fixture
+def pg_engine(pg_schema: tuple[str, str]) -> Iterator[Engine]:
+    url, schema = pg_schema
+    engine = create_service_engine(url, schema)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def redis_prefix() -> Iterator[tuple[str, str]]:
+    """(Redis URL, key prefix); every key under the prefix is deleted afterwards."""
+    infra.require("127.0.0.1", 6379, "Redis")
+    prefix = infra.unique_name("test")
+    yield infra.REDIS_URL, prefix
+    client = redis.Redis.from_url(infra.REDIS_URL)
+    for key in client.scan_iter(match=f"{prefix}*"):
+        client.delete(key)
+    client.close()
+
+
+@pytest.fixture
+def amqp_url() -> Iterator[str]:
+    """URL of a fresh RabbitMQ vhost (guest has all rights), deleted afterwards."""
+    infra.require(infra.AMQP_HOST, infra.AMQP_PORT, "RabbitMQ")
+    vhost = infra.unique_name("test")
+    infra.rabbitmqctl("add_vhost", vhost)
+    infra.rabbitmqctl("set_permissions", "-p", vhost, "guest", ".*", ".*", ".*")
+    try:
+        yield f"amqp://guest:guest@{infra.AMQP_HOST}:{infra.AMQP_PORT}/{quote(vhost, safe='')}"
+    finally:
+        infra.rabbitmqctl("delete_vhost", vhost)

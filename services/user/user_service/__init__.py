@@ -1,0 +1,1 @@
+"""User service: users linked to Keycloak, profiles, verified-pro and support requests, blacklist."""
