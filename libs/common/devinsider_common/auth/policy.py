@@ -52,7 +52,9 @@ def policy_of(method: _descriptor.MethodDescriptor) -> MethodPolicy:
     options = method.GetOptions()
     policy = options.Extensions[access_pb2.access]
     roles = frozenset(_ROLE_NAMES[r] for r in policy.roles if r in _ROLE_NAMES)
-    return MethodPolicy(method=f"/{method.containing_service.full_name}/{method.name}", audience=policy.audience, roles=roles)
+    return MethodPolicy(
+        method=f"/{method.containing_service.full_name}/{method.name}", audience=policy.audience, roles=roles
+    )
 
 
 def policies_for_service(full_name: str) -> dict[str, MethodPolicy]:

@@ -39,7 +39,7 @@ def _bearer_token(metadata: Mapping[str, str]) -> str:
     return token.strip()
 
 
-class ServiceInterceptor(grpc.ServerInterceptor):  # type: ignore[misc]
+class ServiceInterceptor(grpc.ServerInterceptor):
     def __init__(
         self,
         service_name: str,
@@ -53,9 +53,10 @@ class ServiceInterceptor(grpc.ServerInterceptor):  # type: ignore[misc]
         self._guard = guard
 
     def intercept_service(
-        self, continuation: Callable[[grpc.HandlerCallDetails], grpc.RpcMethodHandler | None],
+        self,
+        continuation: Callable[[grpc.HandlerCallDetails], grpc.RpcMethodHandler[Any, Any] | None],
         details: grpc.HandlerCallDetails,
-    ) -> grpc.RpcMethodHandler | None:
+    ) -> grpc.RpcMethodHandler[Any, Any] | None:
         handler = continuation(details)
         policy = self._policies.get(details.method)
         # Only unary-unary RPCs are ours; health and reflection pass untouched.

@@ -33,15 +33,13 @@ def _pack(message: object) -> any_pb2.Any:
 def status_code_for(error: errors.DomainError) -> int:
     for error_type, code in _CODES:
         if isinstance(error, error_type):
-            return code
-    return code_pb2.FAILED_PRECONDITION
+            return int(code)
+    return int(code_pb2.FAILED_PRECONDITION)
 
 
 def to_status_proto(error: errors.DomainError, service: str) -> status_pb2.Status:
     """The google.rpc.Status of a domain error: message, ErrorInfo and field violations."""
-    info = error_details_pb2.ErrorInfo(
-        reason=error.reason, domain=f"{service}.{ERROR_DOMAIN}", metadata=error.metadata
-    )
+    info = error_details_pb2.ErrorInfo(reason=error.reason, domain=f"{service}.{ERROR_DOMAIN}", metadata=error.metadata)
     details = [_pack(info)]
     if isinstance(error, errors.InvalidArgument) and error.violations:
         bad_request = error_details_pb2.BadRequest(
@@ -65,27 +63,27 @@ def internal_status(request_id: str) -> status_pb2.Status:
 
 
 def to_grpc_status(status: status_pb2.Status) -> grpc.Status:
-    return rpc_status.to_status(status)
+    converted: grpc.Status = rpc_status.to_status(status)
+    return converted
 
 
 def from_rpc_error(error: grpc.RpcError) -> status_pb2.Status | None:
     """The rich status a server attached to a failed call, if any (for clients and tests)."""
-    return rpc_status.from_call(error)  # type: ignore[arg-type]
+    status: status_pb2.Status | None = rpc_status.from_call(error)
+    return status
 
 
 def error_info(status: status_pb2.Status) -> error_details_pb2.ErrorInfo | None:
     for detail in status.details:
-        if detail.Is(error_details_pb2.ErrorInfo.DESCRIPTOR):
-            info = error_details_pb2.ErrorInfo()
-            detail.Unpack(info)
+        info = error_details_pb2.ErrorInfo()
+        if detail.Unpack(info):  # False when the detail is of another type
             return info
     return None
 
 
 def field_violations(status: status_pb2.Status) -> list[error_details_pb2.BadRequest.FieldViolation]:
     for detail in status.details:
-        if detail.Is(error_details_pb2.BadRequest.DESCRIPTOR):
-            bad_request = error_details_pb2.BadRequest()
-            detail.Unpack(bad_request)
+        bad_request = error_details_pb2.BadRequest()
+        if detail.Unpack(bad_request):
             return list(bad_request.field_violations)
     return []

@@ -1,0 +1,150 @@
+"""The outbox relay: publishes committed outbox rows to RabbitMQ, at least once, in id order per batch.
+
+Rows are claimed by status with `FOR UPDATE SKIP LOCKED`, so several replicas relay side by side
+without publishing a row twice (a cursor over the serial id would skip rows that commit late).
+The claim, the publishes and the status updates share one transaction: a crash after a publish
+and before the commit republishes the row, which consumers absorb by deduplicating on message id.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import structlog
+from sqlalchemy import Connection, Engine, Row, func, select, update
+
+from devinsider_common.db.engine import is_sqlite
+from devinsider_common.outbox.amqp import AmqpPublisher, BrokerUnavailableError, Publisher
+from devinsider_common.outbox.tables import FAILED, PENDING, PUBLISHED, outbox_messages
+from devinsider_common.settings import BrokerSettings
+
+log = structlog.get_logger("devinsider.outbox.relay")
+_t = outbox_messages.c
+
+
+class OutboxRelay:
+    def __init__(
+        self,
+        engine: Engine,
+        publisher: Publisher,
+        batch_size: int = 100,
+        max_attempts: int = 10,
+        backoff_max_seconds: float = 60.0,
+        *,
+        backoff_base_seconds: float = 1.0,
+        relay_interval_seconds: float = 0.5,
+    ) -> None:
+        self._engine = engine
+        self._publisher = publisher
+        self._batch_size = batch_size
+        self._max_attempts = max_attempts
+        self._backoff_max = backoff_max_seconds
+        self._backoff_base = backoff_base_seconds
+        self._interval = relay_interval_seconds
+
+    def relay_once(self) -> int:
+        """Publish one batch of due rows; returns how many were published."""
+        now = datetime.now(UTC)
+        claim = (
+            select(_t.id, _t.message_id, _t.exchange, _t.routing_key, _t.event_type, _t.body, _t.attempts)
+            .where(_t.status == PENDING, _t.available_at <= now)
+            .order_by(_t.id)
+            .limit(self._batch_size)
+        )
+        if not is_sqlite(self._engine):  # SQLite has a single writer and no row locks
+            claim = claim.with_for_update(skip_locked=True)
+        with self._engine.connect() as connection, connection.begin():
+            rows = connection.execute(claim).all()
+            published: list[int] = []
+            for index, row in enumerate(rows):
+                try:
+                    self._publisher.publish(row.exchange, row.routing_key, row.body, row.message_id, row.event_type)
+                except BrokerUnavailableError as error:
+                    # The rest of the batch cannot go either; an outage delays rows, never fails them.
+                    for rest in rows[index:]:
+                        self._record_failure(connection, rest, error, now, may_fail=False)
+                    log.warning("outbox_broker_unavailable", error=str(error), pending=len(rows) - index)
+                    break
+                except Exception as error:
+                    self._record_failure(connection, row, error, now, may_fail=True)
+                else:
+                    published.append(row.id)
+            if published:
+                connection.execute(
+                    update(outbox_messages)
+                    .where(_t.id.in_(published))
+                    .values(status=PUBLISHED, published_at=now, attempts=_t.attempts + 1, last_error=None)
+                )
+        return len(published)
+
+    def _record_failure(
+        self, connection: Connection, row: Row[Any], error: Exception, now: datetime, *, may_fail: bool
+    ) -> None:
+        attempts = row.attempts + 1
+        delay = min(self._backoff_max, self._backoff_base * 2 ** min(attempts - 1, 30))
+        give_up = may_fail and attempts >= self._max_attempts
+        connection.execute(
+            update(outbox_messages)
+            .where(_t.id == row.id)
+            .values(
+                attempts=attempts,
+                last_error=f"{type(error).__name__}: {error}"[:2000],
+                status=FAILED if give_up else PENDING,
+                available_at=now + timedelta(seconds=delay),
+            )
+        )
+        if give_up:
+            log.error("outbox_message_failed", message_id=row.message_id, attempts=attempts, error=str(error))
+
+    def backlog(self) -> int:
+        """Rows still waiting to be published (for metrics and health)."""
+        with self._engine.connect() as connection:
+            return int(connection.execute(select(func.count()).where(_t.status == PENDING)).scalar_one())
+
+    def run(self, stop_event: threading.Event) -> None:
+        """Relay until `stop_event` is set; full batches loop at once, otherwise wait an interval."""
+        try:
+            while not stop_event.is_set():
+                try:
+                    published = self.relay_once()
+                except Exception:  # e.g. a database restart: keep the thread alive, retry after the interval
+                    log.exception("outbox_relay_error")
+                    published = 0
+                if published < self._batch_size:
+                    self._publisher.keepalive()
+                    stop_event.wait(self._interval)
+        finally:
+            self._publisher.close()  # the connection belongs to this thread
+
+
+@dataclass
+class RelayThread:
+    relay: OutboxRelay
+    thread: threading.Thread
+    stop_event: threading.Event
+
+    def stop(self, timeout: float = 10.0) -> None:
+        self.stop_event.set()
+        self.thread.join(timeout)
+
+
+def start_relay_thread(engine: Engine, settings: BrokerSettings, name: str = "outbox-relay") -> RelayThread | None:
+    """Start a daemon relay thread, or return None without AMQP_URL (events then stay stored)."""
+    if not settings.amqp_url:
+        log.info("outbox_relay_disabled", reason="AMQP_URL is not set; events stay in the outbox")
+        return None
+    relay = OutboxRelay(
+        engine,
+        AmqpPublisher(settings.amqp_url),
+        batch_size=settings.relay_batch_size,
+        max_attempts=settings.relay_max_attempts,
+        backoff_max_seconds=settings.relay_backoff_max_seconds,
+        relay_interval_seconds=settings.relay_interval_seconds,
+    )
+    stop_event = threading.Event()
+    thread = threading.Thread(target=relay.run, args=(stop_event,), name=name, daemon=True)
+    thread.start()
+    return RelayThread(relay, thread, stop_event)

@@ -1,0 +1,49 @@
+"""Writing events to the outbox in the caller's transaction, so the change and its event commit together.
+
+Nothing here talks to RabbitMQ: the relay publishes committed rows later. A rolled-back
+business transaction therefore leaves no event behind, and a broker outage never fails a write.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from google.protobuf.message import Message
+from sqlalchemy import Connection, insert
+
+from devinsider_common.outbox.envelope import build_envelope, to_json
+from devinsider_common.outbox.tables import PENDING, outbox_messages
+
+
+class OutboxWriter:
+    """Adds pending outbox rows on `connection`, which must be inside the business transaction."""
+
+    def __init__(self, connection: Connection, source: str) -> None:
+        self._connection = connection
+        self._source = source
+
+    def add(
+        self,
+        exchange: str,
+        routing_key: str,
+        event: Message,
+        external_id: str,
+        schema_version: int = 1,
+    ) -> str:
+        """Store `event` for publication on `exchange`/`routing_key`; returns its message id."""
+        envelope = build_envelope(event, source=self._source, external_id=external_id, schema_version=schema_version)
+        now = datetime.now(UTC)
+        self._connection.execute(
+            insert(outbox_messages).values(
+                message_id=envelope.event_id,
+                exchange=exchange,
+                routing_key=routing_key,
+                event_type=envelope.event_type,
+                body=to_json(envelope),
+                status=PENDING,
+                attempts=0,
+                available_at=now,
+                created_at=now,
+            )
+        )
+        return envelope.event_id

@@ -1,0 +1,66 @@
+"""Field validators shared by the services (they add to a Violations collector, never raise alone)."""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import urlparse
+
+from devinsider_common.errors import Violations
+
+_EMAIL = re.compile(r"^[^@\s]{1,64}@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$")
+_E164 = re.compile(r"^\+[1-9][0-9]{6,14}$")
+_COUNTRY = re.compile(r"^[A-Z]{2}$")
+_DOMAIN = re.compile(r"^(?=.{3,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
+
+
+def text(violations: Violations, path: str, value: str, *, max_len: int, required: bool = False) -> None:
+    if required and not value.strip():
+        violations.add(path, "is required")
+    elif len(value) > max_len:
+        violations.add(path, f"must be at most {max_len} characters")
+    elif any(ord(ch) < 32 and ch not in "\n\t" for ch in value):
+        violations.add(path, "must not contain control characters")
+
+
+def email(violations: Violations, path: str, value: str, *, required: bool = False) -> None:
+    if not value:
+        violations.check(not required, path, "is required")
+        return
+    violations.check(len(value) <= 254 and bool(_EMAIL.match(value)), path, "must be an e-mail address")
+
+
+def https_url(violations: Violations, path: str, value: str, *, required: bool = False) -> None:
+    if not value:
+        violations.check(not required, path, "is required")
+        return
+    parsed = urlparse(value)
+    violations.check(
+        len(value) <= 2048 and parsed.scheme in {"https", "http"} and bool(parsed.netloc) and " " not in value,
+        path,
+        "must be an http(s) URL",
+    )
+
+
+def country_code(violations: Violations, path: str, value: str) -> None:
+    if value:
+        violations.check(bool(_COUNTRY.match(value)), path, "must be an ISO 3166-1 alpha-2 code in upper case")
+
+
+def phone_number(violations: Violations, path: str, value: str) -> None:
+    if value:
+        violations.check(bool(_E164.match(value)), path, "must be in E.164 form, e.g. +33612345678")
+
+
+def domain_name(violations: Violations, path: str, value: str) -> None:
+    violations.check(bool(_DOMAIN.match(value)), path, "must be a lower-case domain name, e.g. example.com")
+
+
+def resource_id(name: str, collection: str, path: str = "name") -> str:
+    """The id in `collection/{id}`; raises InvalidArgument when `name` has another shape."""
+    prefix = f"{collection}/"
+    identifier = name[len(prefix) :] if name.startswith(prefix) else ""
+    if not identifier or "/" in identifier or len(identifier) > 64:
+        violations = Violations()
+        violations.add(path, f"must look like `{collection}/{{id}}`")
+        violations.raise_if_any()
+    return identifier

@@ -1,0 +1,92 @@
+"""Outbox test helpers: tables created through the migration helpers, a RabbitMQ channel, a drain."""
+
+from __future__ import annotations
+
+import socket
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import pika
+import pytest
+from alembic.migration import MigrationContext
+from alembic.operations import Operations
+from sqlalchemy import Engine, func, select
+
+from devinsider_common.outbox import create_outbox_tables, declare_topology, outbox_messages
+from devinsider_common.testing import infra
+from devinsider_common.testing.tcp_proxy import TcpProxy
+
+
+def create_tables(engine: Engine) -> None:
+    """Create the outbox tables the way a service's first migration does."""
+    with engine.begin() as connection:
+        create_outbox_tables(Operations(MigrationContext.configure(connection)))
+
+
+@pytest.fixture
+def outbox_engine(pg_engine: Engine) -> Engine:
+    create_tables(pg_engine)
+    return pg_engine
+
+
+@pytest.fixture
+def channel(amqp_url: str) -> Iterator[Any]:
+    """A plain pika channel on the test vhost, with the DevInsider topology declared."""
+    connection = pika.BlockingConnection(pika.URLParameters(amqp_url))
+    test_channel = connection.channel()
+    declare_topology(test_channel)
+    yield test_channel
+    connection.close()
+
+
+def closed_port_url(amqp_url: str) -> str:
+    """The same vhost URL on a port nothing listens on (RabbitMQ 'down')."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    vhost = amqp_url.rsplit("/", 1)[1]
+    return f"amqp://guest:guest@127.0.0.1:{port}/{vhost}"
+
+
+def bind_test_queue(channel: Any, exchange: str, routing_key: str) -> str:
+    queue = channel.queue_declare(queue="", exclusive=True).method.queue
+    channel.queue_bind(queue=queue, exchange=exchange, routing_key=routing_key)
+    return str(queue)
+
+
+@dataclass
+class Received:
+    properties: Any
+    body: bytes
+
+
+def drain(channel: Any, queue: str) -> list[Received]:
+    """Every message in `queue` (basic_get until empty), acknowledged."""
+    messages: list[Received] = []
+    while True:
+        method, properties, body = channel.basic_get(queue=queue, auto_ack=True)
+        if method is None:
+            return messages
+        messages.append(Received(properties, body))
+
+
+def count_by_status(engine: Engine) -> dict[str, int]:
+    with engine.connect() as connection:
+        rows = connection.execute(
+            select(outbox_messages.c.status, func.count()).group_by(outbox_messages.c.status)
+        ).all()
+    return {status: count for status, count in rows}
+
+
+@pytest.fixture
+def proxy() -> Iterator[TcpProxy]:
+    tcp_proxy = TcpProxy((infra.AMQP_HOST, infra.AMQP_PORT))
+    tcp_proxy.start()
+    yield tcp_proxy
+    tcp_proxy.cut()
+
+
+def via_proxy(amqp_url: str, proxy: TcpProxy) -> str:
+    vhost = amqp_url.rsplit("/", 1)[1]
+    return f"amqp://guest:guest@127.0.0.1:{proxy.port}/{vhost}"

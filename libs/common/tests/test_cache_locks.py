@@ -1,0 +1,157 @@
+"""Cache (Redis and in-process), named locks (Redis and in-process) and PostgreSQL advisory locks."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+
+import pytest
+import redis
+from sqlalchemy import Engine, text
+
+from devinsider_common import errors
+from devinsider_common.cache import Cache, InMemoryCache, RedisCache, create_cache, redis_client
+from devinsider_common.locks import (
+    InProcessLockFactory,
+    LockFactory,
+    RedisLockFactory,
+    advisory_key,
+    advisory_xact_lock,
+    create_lock_factory,
+)
+from devinsider_common.settings import ServiceSettings
+
+
+@pytest.fixture
+def redis_conn(redis_prefix: tuple[str, str]) -> Iterator[redis.Redis]:
+    client = redis_client(redis_prefix[0])
+    yield client
+    client.close()
+
+
+@pytest.fixture(params=["redis", "memory"])
+def cache(request: pytest.FixtureRequest) -> Cache:
+    if request.param == "memory":
+        return InMemoryCache()
+    return RedisCache(request.getfixturevalue("redis_conn"), request.getfixturevalue("redis_prefix")[1])
+
+
+def test_cache_round_trip_and_ttl_expiry(cache: Cache) -> None:
+    cache.set("user", "1", "élise", ttl_seconds=0.3)
+    cache.set("user", "2", b"\x00raw", ttl_seconds=30)
+    assert cache.get("user", "1") == "élise".encode()
+    assert cache.get("user", "2") == b"\x00raw"
+    assert cache.get("company", "1") is None  # entities are separate key spaces
+    time.sleep(0.45)
+    assert cache.get("user", "1") is None
+    cache.delete("user", "2")
+    assert cache.get("user", "2") is None
+
+
+def test_redis_keys_are_namespaced_and_prefixes_isolate(redis_conn: redis.Redis, redis_prefix: tuple[str, str]) -> None:
+    prefix = redis_prefix[1]
+    first, second = RedisCache(redis_conn, f"{prefix}:a"), RedisCache(redis_conn, f"{prefix}:b")
+    first.set("user", "1", "one", ttl_seconds=30)
+    assert redis_conn.exists(f"{prefix}:a:cache:user:1") == 1
+    assert 0 < redis_conn.pttl(f"{prefix}:a:cache:user:1") <= 30_000
+    assert second.get("user", "1") is None
+    second.delete("user", "1")
+    assert first.get("user", "1") == b"one"
+
+
+def test_a_redis_outage_reads_as_a_miss() -> None:
+    down = RedisCache(redis_client("redis://127.0.0.1:1/0"), "x")  # nothing listens on port 1
+    assert down.get("user", "1") is None
+    down.set("user", "1", "v", ttl_seconds=1)
+    down.delete("user", "1")
+    assert down.get("user", "1") is None
+
+
+def test_in_memory_cache_evicts_the_oldest_when_full() -> None:
+    small = InMemoryCache(max_entries=2)
+    for key in "abc":
+        small.set("e", key, key, ttl_seconds=30)
+    assert [small.get("e", key) for key in "abc"] == [None, b"b", b"c"]
+
+
+@pytest.fixture(params=["redis", "memory"])
+def locks(request: pytest.FixtureRequest) -> LockFactory:
+    if request.param == "memory":
+        return InProcessLockFactory()
+    return RedisLockFactory(request.getfixturevalue("redis_conn"), request.getfixturevalue("redis_prefix")[1])
+
+
+def test_a_held_lock_refuses_a_second_holder_until_released(locks: LockFactory) -> None:
+    with locks.lock("job", timeout_seconds=10):
+        with pytest.raises(errors.Conflict), locks.lock("job", timeout_seconds=10):
+            pass
+        with locks.lock("other", timeout_seconds=10):  # names are independent
+            pass
+    with locks.lock("job", timeout_seconds=10):
+        pass
+
+
+def test_a_lock_expires_after_its_timeout(locks: LockFactory) -> None:
+    with locks.lock("job", timeout_seconds=0.3):
+        time.sleep(0.45)
+        with locks.lock("job", timeout_seconds=10):  # the stale holder lost it
+            pass
+
+
+def test_a_blocking_acquire_waits_for_the_release(locks: LockFactory) -> None:
+    held = threading.Event()
+
+    def holder() -> None:
+        with locks.lock("job", timeout_seconds=10):
+            held.set()
+            time.sleep(0.3)
+
+    thread = threading.Thread(target=holder)
+    thread.start()
+    held.wait(5)
+    started = time.monotonic()
+    with locks.lock("job", timeout_seconds=10, blocking_timeout=5):
+        assert time.monotonic() - started >= 0.2
+    thread.join()
+
+
+def test_redis_lock_keys_are_namespaced(redis_conn: redis.Redis, redis_prefix: tuple[str, str]) -> None:
+    factory = RedisLockFactory(redis_conn, redis_prefix[1])
+    with factory.lock("billing:renewals", timeout_seconds=5):
+        assert redis_conn.exists(f"{redis_prefix[1]}:lock:billing:renewals") == 1
+    assert redis_conn.exists(f"{redis_prefix[1]}:lock:billing:renewals") == 0
+
+
+def test_factories_follow_redis_url(redis_prefix: tuple[str, str]) -> None:
+    embedded = ServiceSettings(redis_url="")
+    assert isinstance(create_cache(embedded), InMemoryCache)
+    assert isinstance(create_lock_factory(embedded), InProcessLockFactory)
+    shared = ServiceSettings(redis_url=redis_prefix[0], redis_key_prefix=redis_prefix[1])
+    assert isinstance(create_cache(shared), RedisCache)
+    assert isinstance(create_lock_factory(shared), RedisLockFactory)
+
+
+def test_advisory_lock_serializes_two_transactions(pg_engine: Engine) -> None:
+    order: list[str] = []
+    first_holds = threading.Event()
+
+    def first() -> None:
+        with pg_engine.begin() as connection:
+            advisory_xact_lock(connection, "billing", "account-1")
+            first_holds.set()
+            time.sleep(0.3)
+            order.append("first commits")
+
+    thread = threading.Thread(target=first)
+    thread.start()
+    first_holds.wait(5)
+    with pg_engine.begin() as connection:
+        busy = "SELECT pg_try_advisory_xact_lock(:key)"
+        assert connection.execute(text(busy), {"key": advisory_key("billing", "account-1")}).scalar() is False
+        advisory_xact_lock(connection, "billing", "account-2")  # another key is free
+        advisory_xact_lock(connection, "billing", "account-1")  # waits for the first commit
+        order.append("second holds")
+    thread.join()
+    assert order == ["first commits", "second holds"]
+    assert advisory_key("billing", "account-1") != advisory_key("user", "account-1")

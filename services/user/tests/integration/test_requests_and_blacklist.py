@@ -1,0 +1,163 @@
+"""Verified-pro requests, support requests and the blacklist through gRPC."""
+
+from __future__ import annotations
+
+import grpc
+import pytest
+
+from devinsider.user.v1 import user_pb2, user_pb2_grpc
+
+from ..conftest import TokenFactory, bearer
+
+VALID = user_pb2.ProVerification(work_email="ada@acme.io", company_name="Acme", evidence_url="https://acme.io/team")
+
+
+def test_pro_verification_flow(stub: user_pb2_grpc.UserServiceStub, token: TokenFactory) -> None:
+    ada, admin = bearer(token("kc-ada")), bearer(token("kc-staff", roles=("admin",)))
+    created = stub.CreateProVerification(user_pb2.CreateProVerificationRequest(pro_verification=VALID), metadata=ada)
+    assert created.state == user_pb2.PRO_VERIFICATION_STATE_PENDING and created.user.startswith("users/")
+    with pytest.raises(grpc.RpcError) as call:  # one pending request per user
+        stub.CreateProVerification(user_pb2.CreateProVerificationRequest(pro_verification=VALID), metadata=ada)
+    assert call.value.code() == grpc.StatusCode.FAILED_PRECONDITION
+    staff_user = stub.GetMe(user_pb2.GetMeRequest(), metadata=admin)
+    approved = stub.ApproveProVerification(user_pb2.ApproveProVerificationRequest(name=created.name), metadata=admin)
+    assert approved.state == user_pb2.PRO_VERIFICATION_STATE_APPROVED and approved.reviewer == staff_user.name
+    assert stub.GetMe(user_pb2.GetMeRequest(), metadata=ada).verified_pro is True
+    with pytest.raises(grpc.RpcError) as call:  # decided once and for all
+        stub.RejectProVerification(user_pb2.RejectProVerificationRequest(name=created.name, reason="x"), metadata=admin)
+    assert call.value.code() == grpc.StatusCode.FAILED_PRECONDITION
+
+
+def test_pro_verification_is_idempotent_by_request_id(stub: user_pb2_grpc.UserServiceStub, token: TokenFactory) -> None:
+    ada = bearer(token("kc-ada"))
+    request = user_pb2.CreateProVerificationRequest(pro_verification=VALID, request_id="retry-1")
+    first = stub.CreateProVerification(request, metadata=ada)
+    again = stub.CreateProVerification(request, metadata=ada)
+    assert first.name == again.name
+
+
+def test_pro_verifications_are_private_to_their_requester(
+    stub: user_pb2_grpc.UserServiceStub, token: TokenFactory
+) -> None:
+    created = stub.CreateProVerification(
+        user_pb2.CreateProVerificationRequest(pro_verification=VALID), metadata=bearer(token("kc-ada"))
+    )
+    other = bearer(token("kc-bob"))
+    with pytest.raises(grpc.RpcError) as call:
+        stub.GetProVerification(user_pb2.GetProVerificationRequest(name=created.name), metadata=other)
+    assert call.value.code() == grpc.StatusCode.NOT_FOUND
+    assert (
+        list(stub.ListProVerifications(user_pb2.ListProVerificationsRequest(), metadata=other).pro_verifications) == []
+    )
+    with pytest.raises(grpc.RpcError) as call:
+        stub.ApproveProVerification(user_pb2.ApproveProVerificationRequest(name=created.name), metadata=other)
+    assert call.value.code() == grpc.StatusCode.PERMISSION_DENIED
+    staff = stub.ListProVerifications(
+        user_pb2.ListProVerificationsRequest(state=user_pb2.PRO_VERIFICATION_STATE_PENDING),
+        metadata=bearer(token("svc", roles=("service",))),
+    )
+    assert [p.name for p in staff.pro_verifications] == [created.name]
+
+
+def test_rejection_needs_a_reason_and_bad_requests_name_their_fields(
+    stub: user_pb2_grpc.UserServiceStub, token: TokenFactory
+) -> None:
+    bad = user_pb2.ProVerification(work_email="not-an-email", company_name="", evidence_url="ftp://x")
+    with pytest.raises(grpc.RpcError) as call:
+        stub.CreateProVerification(
+            user_pb2.CreateProVerificationRequest(pro_verification=bad), metadata=bearer(token("kc-z"))
+        )
+    assert call.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    for field in ("work_email", "company_name", "evidence_url"):
+        assert f"pro_verification.{field}" in (call.value.details() or "")
+    created = stub.CreateProVerification(
+        user_pb2.CreateProVerificationRequest(pro_verification=VALID), metadata=bearer(token("kc-y"))
+    )
+    admin = bearer(token("kc-staff", roles=("admin",)))
+    with pytest.raises(grpc.RpcError) as call:
+        stub.RejectProVerification(user_pb2.RejectProVerificationRequest(name=created.name, reason=" "), metadata=admin)
+    assert call.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    rejected = stub.RejectProVerification(
+        user_pb2.RejectProVerificationRequest(name=created.name, reason="no proof"), metadata=admin
+    )
+    assert (rejected.state, rejected.rejection_reason) == (user_pb2.PRO_VERIFICATION_STATE_REJECTED, "no proof")
+
+
+def test_support_requests(stub: user_pb2_grpc.UserServiceStub, token: TokenFactory) -> None:
+    request = user_pb2.CreateSupportRequestRequest(
+        support_request=user_pb2.SupportRequest(subject="Help", message="My page is gone"), request_id="r1"
+    )
+    created = stub.CreateSupportRequest(request, metadata=bearer(token("kc-ada")))
+    assert stub.CreateSupportRequest(request, metadata=bearer(token("kc-ada"))).name == created.name
+    listed = stub.ListSupportRequests(
+        user_pb2.ListSupportRequestsRequest(), metadata=bearer(token("a", roles=("admin",)))
+    )
+    assert [s.name for s in listed.support_requests] == [created.name]
+    with pytest.raises(grpc.RpcError) as call:
+        empty = user_pb2.CreateSupportRequestRequest(support_request=user_pb2.SupportRequest(subject="", message=""))
+        stub.CreateSupportRequest(empty, metadata=bearer(token("kc-ada")))
+    assert call.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+
+
+def test_blacklisted_domain_and_user_are_refused_until_lifted(
+    stub: user_pb2_grpc.UserServiceStub, token: TokenFactory
+) -> None:
+    admin = bearer(token("kc-staff", roles=("admin",), email="staff@devinsider.io"))
+    spammer = bearer(token("kc-spam", email="x@mail.spam.example"))
+    stub.GetMe(user_pb2.GetMeRequest(), metadata=spammer)
+    entry = stub.CreateBlacklistEntry(
+        user_pb2.CreateBlacklistEntryRequest(
+            blacklist_entry=user_pb2.BlacklistEntry(kind=user_pb2.BLACKLIST_KIND_EMAIL_DOMAIN, value="Spam.Example")
+        ),
+        metadata=admin,
+    )
+    assert entry.value == "spam.example"
+    with pytest.raises(grpc.RpcError) as call:
+        stub.GetMe(user_pb2.GetMeRequest(), metadata=spammer)
+    assert call.value.code() == grpc.StatusCode.PERMISSION_DENIED
+    check = stub.CheckUserAccess(
+        user_pb2.CheckUserAccessRequest(subject="kc-spam", email="x@mail.spam.example"),
+        metadata=bearer(token("svc", roles=("service",))),
+    )
+    assert (check.allowed, check.reason) == (False, "BLACKLISTED_DOMAIN")
+    with pytest.raises(grpc.RpcError) as call:
+        stub.CreateBlacklistEntry(
+            user_pb2.CreateBlacklistEntryRequest(
+                blacklist_entry=user_pb2.BlacklistEntry(kind=user_pb2.BLACKLIST_KIND_EMAIL_DOMAIN, value="spam.example")
+            ),
+            metadata=admin,
+        )
+    assert call.value.code() == grpc.StatusCode.ALREADY_EXISTS
+    stub.DeleteBlacklistEntry(user_pb2.DeleteBlacklistEntryRequest(name=entry.name), metadata=admin)
+    assert stub.GetMe(user_pb2.GetMeRequest(), metadata=spammer).subject == "kc-spam"
+    user_entry = stub.CreateBlacklistEntry(
+        user_pb2.CreateBlacklistEntryRequest(
+            blacklist_entry=user_pb2.BlacklistEntry(kind=user_pb2.BLACKLIST_KIND_USER, value="kc-spam", reason="abuse")
+        ),
+        metadata=admin,
+    )
+    with pytest.raises(grpc.RpcError) as call:
+        stub.GetMe(user_pb2.GetMeRequest(), metadata=spammer)
+    assert call.value.code() == grpc.StatusCode.PERMISSION_DENIED
+    listed = stub.ListBlacklistEntries(
+        user_pb2.ListBlacklistEntriesRequest(kind=user_pb2.BLACKLIST_KIND_USER), metadata=admin
+    )
+    assert [e.name for e in listed.blacklist_entries] == [user_entry.name]
+
+
+@pytest.mark.parametrize(
+    "entry",
+    [
+        user_pb2.BlacklistEntry(kind=user_pb2.BLACKLIST_KIND_UNSPECIFIED, value="x"),
+        user_pb2.BlacklistEntry(kind=user_pb2.BLACKLIST_KIND_EMAIL_DOMAIN, value="not a domain"),
+        user_pb2.BlacklistEntry(kind=user_pb2.BLACKLIST_KIND_USER, value=""),
+    ],
+)
+def test_invalid_blacklist_entries(
+    stub: user_pb2_grpc.UserServiceStub, token: TokenFactory, entry: user_pb2.BlacklistEntry
+) -> None:
+    with pytest.raises(grpc.RpcError) as call:
+        stub.CreateBlacklistEntry(
+            user_pb2.CreateBlacklistEntryRequest(blacklist_entry=entry), metadata=bearer(token("a", roles=("admin",)))
+        )
+    assert call.value.code() == grpc.StatusCode.INVALID_ARGUMENT

@@ -1,0 +1,95 @@
+"""Use cases on the blacklist, and the platform access rule every call goes through."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+from devinsider_common import errors
+from devinsider_common.auth.principal import Principal
+from devinsider_common.ids import new_id
+from devinsider_common.pagination import finish_page, page_request
+from user_service.domain.blacklist import (
+    AccessDecision,
+    BlacklistEntry,
+    BlacklistKind,
+    decide_access,
+    parent_domains,
+)
+from user_service.domain.model import UserState
+from user_service.service_layer.users import Clock, PageLimits, UowFactory
+
+
+class BlacklistUseCases:
+    def __init__(self, uow: UowFactory, clock: Clock, limits: PageLimits) -> None:
+        self._uow = uow
+        self._clock = clock
+        self._limits = limits
+
+    def create(self, principal: Principal, kind: BlacklistKind, value: str, reason: str) -> BlacklistEntry:
+        value = value.strip().lower() if kind is BlacklistKind.EMAIL_DOMAIN else value.strip()
+        entry = BlacklistEntry(new_id(), kind, value, reason.strip(), principal.subject, self._clock())
+        entry.validate()
+        with self._uow() as uow:
+            if uow.blacklist.find(kind, value) is not None:
+                raise errors.AlreadyExists(f"{kind.value} {value} is already blacklisted", reason="ALREADY_BLACKLISTED")
+            uow.blacklist.add(entry)
+            uow.events.blacklist_changed(entry, removed=False)
+            uow.commit()
+        return entry
+
+    def delete(self, entry_id: str) -> None:
+        with self._uow() as uow:
+            entry = uow.blacklist.get(entry_id)
+            if entry is None:
+                raise errors.NotFound(f"blacklistEntries/{entry_id} does not exist", reason="BLACKLIST_ENTRY_NOT_FOUND")
+            uow.blacklist.remove(entry_id)
+            uow.events.blacklist_changed(entry, removed=True)
+            uow.commit()
+
+    def list(self, page_size: int, page_token: str, kind: BlacklistKind | None) -> tuple[list[BlacklistEntry], str]:
+        page = page_request(
+            page_size,
+            page_token,
+            default=self._limits.default,
+            maximum=self._limits.maximum,
+            filters={"kind": kind.value if kind else ""},
+        )
+        with self._uow() as uow:
+            found = uow.blacklist.list(page, kind)
+        return finish_page(page, found)
+
+    def check_access(self, subject: str, email: str) -> AccessDecision:
+        """The platform access rule, read fresh from the database."""
+        with self._uow() as uow:
+            user = uow.users.get_by_subject(subject)
+            email = email or (user.email if user else "")
+            blocked_subjects = uow.blacklist.matching(BlacklistKind.USER, {subject})
+            blocked_domains = uow.blacklist.matching(BlacklistKind.EMAIL_DOMAIN, parent_domains(email))
+        deleted = user is not None and user.state is UserState.DELETED
+        return decide_access(subject, email, deleted, blocked_subjects, blocked_domains)
+
+
+class CachedAccessGuard:
+    """The auth layer's AccessGuard for this service: answers cached per subject for `ttl` seconds,
+    so a new blacklist entry or a deletion is enforced within that bound."""
+
+    def __init__(self, blacklist: BlacklistUseCases, ttl_seconds: float) -> None:
+        self._blacklist = blacklist
+        self._ttl = ttl_seconds
+        self._answers: dict[tuple[str, str], tuple[float, AccessDecision]] = {}
+        self._lock = threading.Lock()
+
+    def check(self, principal: Principal) -> None:
+        key = (principal.subject, principal.email)
+        now = time.monotonic()
+        with self._lock:
+            cached = self._answers.get(key)
+        if cached is None or now - cached[0] > self._ttl:
+            cached = (now, self._blacklist.check_access(principal.subject, principal.email))
+            with self._lock:
+                if len(self._answers) > 10_000:
+                    self._answers.clear()
+                self._answers[key] = cached
+        if not cached[1].allowed:
+            raise errors.PermissionDenied("this account may not use DevInsider", reason=cached[1].reason)

@@ -1,0 +1,107 @@
+"""Use cases on what users ask of DevInsider: verified-pro requests and support requests."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from devinsider_common import errors
+from devinsider_common.auth.principal import Principal
+from devinsider_common.ids import new_id
+from devinsider_common.pagination import finish_page, page_request
+from user_service.domain.model import User
+from user_service.domain.requests import ProVerification, ProVerificationState, SupportRequest
+from user_service.service_layer.unit_of_work import UserUnitOfWork
+from user_service.service_layer.users import Clock, PageLimits, UowFactory, UserUseCases
+
+
+class RequestUseCases:
+    def __init__(self, uow: UowFactory, clock: Clock, limits: PageLimits, users: UserUseCases) -> None:
+        self._uow = uow
+        self._clock = clock
+        self._limits = limits
+        self._users = users
+
+    def create_pro_verification(self, principal: Principal, draft: ProVerification) -> ProVerification:
+        """One pending request per user; the same idempotency key returns the first result."""
+        user = self._users.me(principal)
+        request = replace(draft, id=new_id(), user_id=user.id, created_at=self._clock())
+        request.validate()
+        with self._uow() as uow:
+            if draft.idempotency_key and (same := uow.pro_verifications.find(user.id, draft.idempotency_key)):
+                return same
+            if uow.pro_verifications.find(user.id, pending=True):
+                raise errors.FailedPrecondition(
+                    "a verification request is already pending", reason="PRO_VERIFICATION_PENDING"
+                )
+            uow.pro_verifications.add(request)
+            uow.events.pro_verification_changed(request, user)
+            uow.commit()
+        return request
+
+    def get_pro_verification(self, principal: Principal, request_id: str) -> ProVerification:
+        with self._uow() as uow:
+            request = uow.pro_verifications.get(request_id)
+            owner = uow.users.get_by_subject(principal.subject)
+        # Someone else's request is reported as missing: its existence is not the caller's business.
+        visible = request is not None and (
+            principal.is_staff_or_service or (owner is not None and owner.id == request.user_id)
+        )
+        if request is None or not visible:
+            raise errors.NotFound(f"proVerifications/{request_id} does not exist", reason="PRO_VERIFICATION_NOT_FOUND")
+        return request
+
+    def list_pro_verifications(
+        self, principal: Principal, page_size: int, page_token: str, state: ProVerificationState | None
+    ) -> tuple[list[ProVerification], str]:
+        user_id = None if principal.is_staff_or_service else self._users.me(principal).id
+        filters = {"user": user_id or "", "state": state.value if state else ""}
+        page = page_request(
+            page_size, page_token, default=self._limits.default, maximum=self._limits.maximum, filters=filters
+        )
+        with self._uow() as uow:
+            found = uow.pro_verifications.list(page, user_id, state)
+        return finish_page(page, found)
+
+    def decide_pro_verification(
+        self, principal: Principal, request_id: str, approve: bool, reason: str = ""
+    ) -> ProVerification:
+        with self._uow() as uow:
+            request = uow.pro_verifications.get(request_id, lock=True)
+            if request is None:
+                raise errors.NotFound(
+                    f"proVerifications/{request_id} does not exist", reason="PRO_VERIFICATION_NOT_FOUND"
+                )
+            decided = request.decide(approve, _reviewer(uow, principal), self._clock(), reason)
+            uow.pro_verifications.save_decision(decided)
+            user = uow.users.get(request.user_id)
+            if user is None:
+                raise errors.FailedPrecondition("the requesting user no longer exists", reason="USER_NOT_FOUND")
+            if approve and not user.verified_pro:
+                user = uow.users.save(replace(user, verified_pro=True, updated_at=self._clock()))
+                uow.events.user_updated(user, ["verified_pro"])
+            uow.events.pro_verification_changed(decided, user)
+            uow.commit()
+        return decided
+
+    def create_support_request(self, principal: Principal, draft: SupportRequest) -> SupportRequest:
+        user = self._users.me(principal)
+        request = replace(draft, id=new_id(), user_id=user.id, created_at=self._clock())
+        request.validate()
+        with self._uow() as uow:
+            if draft.idempotency_key and (same := uow.support_requests.find(user.id, draft.idempotency_key)):
+                return same
+            uow.support_requests.add(request)
+            uow.events.support_request_created(request, user)
+            uow.commit()
+        return request
+
+    def list_support_requests(self, page_size: int, page_token: str) -> tuple[list[SupportRequest], str]:
+        page = page_request(page_size, page_token, default=self._limits.default, maximum=self._limits.maximum)
+        with self._uow() as uow:
+            found = uow.support_requests.list(page)
+        return finish_page(page, found)
+
+
+def _reviewer(uow: UserUnitOfWork, principal: Principal) -> str:
+    reviewer: User | None = uow.users.get_by_subject(principal.subject)
+    return reviewer.name if reviewer else principal.subject

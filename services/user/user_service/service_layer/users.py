@@ -1,0 +1,96 @@
+"""Use cases on users: the caller's own user (created on first sight), profiles, directory."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from datetime import datetime
+
+from sqlalchemy.exc import IntegrityError
+
+from devinsider_common import errors
+from devinsider_common.auth.principal import Principal
+from devinsider_common.ids import new_id
+from devinsider_common.pagination import finish_page, page_request
+from user_service.domain.model import Profile, User, UserState
+from user_service.service_layer.unit_of_work import UserUnitOfWork
+
+UowFactory = Callable[[], UserUnitOfWork]
+Clock = Callable[[], datetime]
+
+
+@dataclass(frozen=True)
+class PageLimits:
+    default: int = 50
+    maximum: int = 200
+
+
+class UserUseCases:
+    def __init__(self, uow: UowFactory, clock: Clock, limits: PageLimits) -> None:
+        self._uow = uow
+        self._clock = clock
+        self._limits = limits
+
+    def me(self, principal: Principal) -> User:
+        """The caller's user; a valid token for an unknown subject creates it from the claims."""
+        for _ in range(2):
+            try:
+                return self._get_or_create(principal)
+            except IntegrityError:
+                continue  # a concurrent first call created the same subject: read it back
+        raise errors.Conflict("the user is being created concurrently; retry", reason="CONCURRENT_CREATE")
+
+    def _get_or_create(self, principal: Principal) -> User:
+        roles = tuple(sorted(principal.roles))
+        with self._uow() as uow:
+            user = uow.users.get_by_subject(principal.subject)
+            if user is not None and user.roles == roles:
+                return user
+            now = self._clock()
+            if user is None:
+                user = User(
+                    id=new_id(),
+                    subject=principal.subject,
+                    email=principal.email.lower(),
+                    profile=Profile(given_name=principal.given_name[:100], family_name=principal.family_name[:100]),
+                    roles=roles,
+                    created_at=now,
+                    updated_at=now,
+                )
+                uow.users.add(user)
+                uow.events.user_created(user)
+            else:  # roles changed in Keycloak since the last call: keep them in step
+                user = uow.users.save(replace(user, roles=roles, updated_at=now))
+                uow.events.user_updated(user, ["roles"])
+            uow.commit()
+            return user
+
+    def update_me(self, principal: Principal, changes: Profile, fields: frozenset[str]) -> User:
+        current = self.me(principal)
+        with self._uow() as uow:
+            user = uow.users.get_by_subject(principal.subject, lock=True) or current
+            updated, changed = user.with_profile(changes, fields)
+            if not changed:
+                return user
+            updated = uow.users.save(replace(updated, updated_at=self._clock()))
+            uow.events.user_updated(updated, changed)
+            uow.commit()
+            return updated
+
+    def get(self, user_id: str) -> User:
+        with self._uow() as uow:
+            user = uow.users.get(user_id)
+        if user is None or user.state is UserState.DELETED:
+            raise errors.NotFound(f"users/{user_id} does not exist", reason="USER_NOT_FOUND")
+        return user
+
+    def list(
+        self, page_size: int, page_token: str, email_suffix: str, state: UserState | None
+    ) -> tuple[list[User], str]:
+        filters = {"email_suffix": email_suffix, "state": state.value if state else ""}
+        page = page_request(
+            page_size, page_token, default=self._limits.default, maximum=self._limits.maximum, filters=filters
+        )
+        with self._uow() as uow:
+            found = uow.users.list(page, email_suffix, state)
+        return finish_page(page, found)
