@@ -69,12 +69,13 @@ def stub(channel: grpc.Channel) -> user_pb2_grpc.UserServiceStub:
 
 
 @pytest.fixture
-def token(settings: UserSettings) -> TokenFactory:
-    """`token(sub, roles=..., email=...)`: a dev token the service under test accepts."""
+def token(tmp_path: Path) -> TokenFactory:
+    """`token(sub, roles=..., email=...)`: a dev token the service under test accepts
+    (same dev key directory as `make_settings(tmp_path, ...)`)."""
 
     def make(subject: str, roles: tuple[str, ...] = ("isv",), email: str = "", **claims: object) -> str:
         return issue_token(
-            settings.auth.dev_key_dir,
+            tmp_path / "keys",
             ISSUER,
             subject,
             roles=roles,

@@ -15,6 +15,7 @@ from sqlalchemy import Engine
 from devinsider.user.v1 import user_pb2, user_pb2_grpc
 from devinsider_common.auth.jwt_verifier import JwtVerifier
 from devinsider_common.auth.verifier import TokenVerifier
+from devinsider_common.cache import create_cache
 from devinsider_common.clock import utc_now
 from devinsider_common.db import migrations
 from devinsider_common.db.engine import create_service_engine, ping
@@ -76,7 +77,7 @@ def start(settings: UserSettings, verifier: TokenVerifier | None = None) -> User
         jwt_verifier = JwtVerifier(settings.auth)
         jwt_verifier.prewarm()
         verifier = jwt_verifier
-    guard = CachedAccessGuard(app.blacklist, settings.access_cache_ttl_seconds)
+    guard = CachedAccessGuard(app.blacklist, create_cache(settings), settings.access_cache_ttl_seconds)
     registration = ServiceRegistration(SERVICE_NAME, user_pb2_grpc.add_UserServiceServicer_to_server, UserServicer(app))
     server = start_server(settings, [registration], verifier, guard, probe=lambda: ping(engine))
     relay = start_relay_thread(engine, settings.broker)

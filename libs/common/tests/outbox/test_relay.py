@@ -13,8 +13,10 @@ from devinsider_common.db.engine import create_service_engine
 from devinsider_common.outbox import AmqpPublisher, OutboxRelay, OutboxWriter, from_json, unpack_payload
 from devinsider_common.outbox.tables import outbox_messages
 from devinsider_common.outbox.topology import USER_DELETED, USER_UPDATES
+from devinsider_common.testing.amqp import bind_test_queue, closed_port_url, drain
+from devinsider_common.testing.tcp_proxy import TcpProxy
 
-from .conftest import TcpProxy, bind_test_queue, closed_port_url, count_by_status, drain, via_proxy
+from .conftest import count_by_status, via_proxy
 
 pytestmark = [pytest.mark.postgres, pytest.mark.rabbitmq]
 

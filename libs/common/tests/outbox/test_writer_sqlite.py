@@ -16,8 +16,9 @@ from devinsider_common.outbox.amqp import AmqpPublisher
 from devinsider_common.outbox.tables import outbox_messages
 from devinsider_common.outbox.topology import USER_DELETED, USER_UPDATES
 from devinsider_common.settings import BrokerSettings
+from devinsider_common.testing.amqp import bind_test_queue, drain
 
-from .conftest import bind_test_queue, count_by_status, create_tables, drain
+from .conftest import count_by_status, create_tables
 
 things = Table("things", MetaData(), Column("id", Integer, primary_key=True), Column("name", String(50)))
 

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import time
+from pathlib import Path
+
 import grpc
 import pytest
+import redis
 
 from devinsider.user.v1 import user_pb2, user_pb2_grpc
+from user_service.bootstrap import start
 
-from ..conftest import TokenFactory, bearer
+from ..conftest import TokenFactory, bearer, make_settings
 
 VALID = user_pb2.ProVerification(work_email="ada@acme.io", company_name="Acme", evidence_url="https://acme.io/team")
 
@@ -161,3 +166,31 @@ def test_invalid_blacklist_entries(
             user_pb2.CreateBlacklistEntryRequest(blacklist_entry=entry), metadata=bearer(token("a", roles=("admin",)))
         )
     assert call.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+
+
+def test_blacklist_is_enforced_within_the_cache_ttl_shared_in_redis(
+    tmp_path: Path, pg_schema: tuple[str, str], redis_prefix: tuple[str, str], token: TokenFactory
+) -> None:
+    redis_url, prefix = redis_prefix
+    settings = make_settings(
+        tmp_path, *pg_schema, redis_url=redis_url, redis_key_prefix=prefix, access_cache_ttl_seconds=1.0
+    )
+    service = start(settings)
+    try:
+        with grpc.insecure_channel(f"127.0.0.1:{service.port}") as channel:
+            stub = user_pb2_grpc.UserServiceStub(channel)
+            victim = bearer(token("kc-late", email="late@bad.example"))
+            stub.GetMe(user_pb2.GetMeRequest(), metadata=victim)  # allowed, and the answer is cached
+            assert redis.Redis.from_url(redis_url).exists(f"{prefix}:cache:access:kc-late|late@bad.example")
+            entry = user_pb2.BlacklistEntry(kind=user_pb2.BLACKLIST_KIND_EMAIL_DOMAIN, value="bad.example")
+            stub.CreateBlacklistEntry(
+                user_pb2.CreateBlacklistEntryRequest(blacklist_entry=entry),
+                metadata=bearer(token("a", roles=("admin",))),
+            )
+            stub.GetMe(user_pb2.GetMeRequest(), metadata=victim)  # still within the bound: cached answer
+            time.sleep(1.2)
+            with pytest.raises(grpc.RpcError) as call:
+                stub.GetMe(user_pb2.GetMeRequest(), metadata=victim)
+            assert call.value.code() == grpc.StatusCode.PERMISSION_DENIED
+    finally:
+        service.stop(grace=0)

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import threading
-import time
-
 from devinsider_common import errors
 from devinsider_common.auth.principal import Principal
+from devinsider_common.cache import Cache
 from devinsider_common.ids import new_id
 from devinsider_common.pagination import finish_page, page_request
 from user_service.domain.blacklist import (
@@ -71,25 +69,24 @@ class BlacklistUseCases:
 
 
 class CachedAccessGuard:
-    """The auth layer's AccessGuard for this service: answers cached per subject for `ttl` seconds,
-    so a new blacklist entry or a deletion is enforced within that bound."""
+    """The auth layer's AccessGuard for this service. Answers are cached per subject and e-mail for
+    `ttl` seconds (in Redis when configured, shared by the replicas), so a new blacklist entry or a
+    deletion is enforced within that bound."""
 
-    def __init__(self, blacklist: BlacklistUseCases, ttl_seconds: float) -> None:
+    def __init__(self, blacklist: BlacklistUseCases, cache: Cache, ttl_seconds: float) -> None:
         self._blacklist = blacklist
+        self._cache = cache
         self._ttl = ttl_seconds
-        self._answers: dict[tuple[str, str], tuple[float, AccessDecision]] = {}
-        self._lock = threading.Lock()
 
     def check(self, principal: Principal) -> None:
-        key = (principal.subject, principal.email)
-        now = time.monotonic()
-        with self._lock:
-            cached = self._answers.get(key)
-        if cached is None or now - cached[0] > self._ttl:
-            cached = (now, self._blacklist.check_access(principal.subject, principal.email))
-            with self._lock:
-                if len(self._answers) > 10_000:
-                    self._answers.clear()
-                self._answers[key] = cached
-        if not cached[1].allowed:
-            raise errors.PermissionDenied("this account may not use DevInsider", reason=cached[1].reason)
+        key = f"{principal.subject}|{principal.email.lower()}"
+        cached = self._cache.get("access", key) if self._ttl > 0 else None
+        if cached is None:
+            decision = self._blacklist.check_access(principal.subject, principal.email)
+            if self._ttl > 0:
+                self._cache.set("access", key, f"{int(decision.allowed)}:{decision.reason}", self._ttl)
+        else:
+            allowed, _, reason = cached.decode().partition(":")
+            decision = AccessDecision(allowed == "1", reason)
+        if not decision.allowed:
+            raise errors.PermissionDenied("this account may not use DevInsider", reason=decision.reason)

@@ -1,0 +1,103 @@
+"""Shared request mechanics without I/O: pagination, update masks, webhook signatures, ids, policies."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import uuid
+from dataclasses import dataclass
+
+import pytest
+from google.protobuf import field_mask_pb2
+
+from devinsider.user.v1 import user_pb2
+from devinsider_common import errors
+from devinsider_common.auth.policy import policies_for_service
+from devinsider_common.auth.principal import Principal
+from devinsider_common.field_mask import resolve_update_mask
+from devinsider_common.grpc.status import error_info, field_violations, to_status_proto
+from devinsider_common.ids import new_id
+from devinsider_common.pagination import finish_page, page_request
+from devinsider_common.webhooks import verify_signature
+
+
+@dataclass
+class Item:
+    id: str
+
+
+def test_page_size_defaults_and_is_capped() -> None:
+    assert page_request(0, "", default=50, maximum=200).size == 50
+    assert page_request(10_000, "", default=50, maximum=200).size == 200
+    with pytest.raises(errors.InvalidArgument):
+        page_request(-1, "", default=50, maximum=200)
+
+
+def test_page_tokens_round_trip_and_are_bound_to_their_filters() -> None:
+    page = page_request(2, "", default=50, maximum=200, filters={"state": "x"})
+    items, token = finish_page(page, [Item("a"), Item("b"), Item("c")])
+    assert [i.id for i in items] == ["a", "b"] and token
+    assert page_request(2, token, default=50, maximum=200, filters={"state": "x"}).after == ("b",)
+    with pytest.raises(errors.InvalidArgument):
+        page_request(2, token, default=50, maximum=200, filters={"state": "y"})
+    assert finish_page(page, [Item("a")]) == ([Item("a")], "")
+
+
+def test_update_masks() -> None:
+    assert resolve_update_mask(None, ["a", "b"], "r") == {"a", "b"}
+    assert resolve_update_mask(field_mask_pb2.FieldMask(paths=["*"]), ["a", "b"], "r") == {"a", "b"}
+    assert resolve_update_mask(field_mask_pb2.FieldMask(paths=["a"]), ["a", "b"], "r") == {"a"}
+    with pytest.raises(errors.InvalidArgument) as raised:
+        resolve_update_mask(field_mask_pb2.FieldMask(paths=["a", "owner", "balance"]), ["a"], "r")
+    assert [v.field for v in raised.value.violations] == ["update_mask.paths[owner]", "update_mask.paths[balance]"]
+
+
+def test_webhook_signatures() -> None:
+    body = b'{"id":"1"}'
+    good = hmac.new(b"s3cret", body, hashlib.sha256).hexdigest()
+    verify_signature(body, good, "s3cret")
+    verify_signature(body, "sha256=" + good.upper(), "s3cret")
+    for header, reason in [
+        (None, "SIGNATURE_MISSING"),
+        ("", "SIGNATURE_MISSING"),
+        (good[:-1] + "0", "SIGNATURE_MISMATCH"),
+    ]:
+        with pytest.raises(errors.Unauthenticated) as raised:
+            verify_signature(body, header, "s3cret")
+        assert raised.value.reason == reason
+    with pytest.raises(errors.Unauthenticated):
+        verify_signature(body + b" ", good, "s3cret")
+
+
+def test_ids_are_uuid7_and_sort_by_creation() -> None:
+    ids = [new_id() for _ in range(50)]
+    assert all(uuid.UUID(i).version == 7 for i in ids)
+    # The 48-bit millisecond timestamp leads, so ids of later milliseconds sort after earlier ones.
+    stamps = [i[:13] for i in ids]
+    assert stamps == sorted(stamps)
+
+
+def test_domain_errors_become_rich_statuses() -> None:
+    error = errors.InvalidArgument.for_field("user.country_code", "bad")
+    status = to_status_proto(error, "user")
+    assert status.code == 3
+    assert error_info(status).reason == "INVALID_ARGUMENT"  # type: ignore[union-attr]
+    assert error_info(status).domain == "user.devinsider.io"  # type: ignore[union-attr]
+    assert [v.field for v in field_violations(status)] == ["user.country_code"]
+    assert to_status_proto(errors.Conflict("x"), "user").code == 10
+    assert to_status_proto(errors.NotFound("x"), "user").code == 5
+
+
+def test_policies_come_from_the_proto_options() -> None:
+    policies = policies_for_service(user_pb2.DESCRIPTOR.services_by_name["UserService"].full_name)
+    list_users = policies["/devinsider.user.v1.UserService/ListUsers"]
+    assert list_users.roles == {"admin", "service"}
+    list_users.authorize(Principal("s", frozenset({"admin"})))
+    with pytest.raises(errors.PermissionDenied):
+        list_users.authorize(Principal("s", frozenset({"isv"})))
+    with pytest.raises(errors.Unauthenticated):
+        list_users.authorize(None)
+    policies["/devinsider.user.v1.UserService/ReceiveKeycloakEvent"].authorize(None)
+    check = policies["/devinsider.user.v1.UserService/CheckUserAccess"]
+    with pytest.raises(errors.PermissionDenied):
+        check.authorize(Principal("s", frozenset({"admin"})))

@@ -1,0 +1,133 @@
+"""User domain rules, without any I/O."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+
+import pytest
+
+from devinsider_common import errors
+from user_service.domain.blacklist import BlacklistEntry, BlacklistKind, decide_access, parent_domains
+from user_service.domain.keycloak_event import KeycloakEventKind, parse_keycloak_event
+from user_service.domain.model import ContactCategory, Profile, User
+from user_service.domain.requests import ProVerification, ProVerificationState
+
+NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
+
+
+def _user(**profile: object) -> User:
+    return User(id="u1", subject="kc-1", email="ada@acme.io", profile=Profile(**profile))  # type: ignore[arg-type]
+
+
+def test_with_profile_reports_only_real_changes() -> None:
+    user = _user(given_name="Ada", job_title="CTO")
+    changes = Profile(given_name="Ada", job_title="CEO", contact_category=ContactCategory.RESELLER)
+    updated, changed = user.with_profile(changes, frozenset({"given_name", "job_title", "contact_category"}))
+    assert changed == ["contact_category", "job_title"]
+    assert updated.profile.job_title == "CEO" and updated.profile.given_name == "Ada"
+
+
+def test_with_profile_leaves_unmasked_fields_alone() -> None:
+    updated, changed = _user(biography="keep").with_profile(Profile(biography=""), frozenset({"job_title"}))
+    assert updated.profile.biography == "keep" and changed == []
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("country_code", "fr"),
+        ("country_code", "FRA"),
+        ("phone_number", "0612345678"),
+        ("linkedin_url", "linkedin.com/in/ada"),
+        ("given_name", "x" * 101),
+        ("biography", "bad\x00byte"),
+    ],
+)
+def test_profile_validation_names_the_bad_field(field: str, value: str) -> None:
+    with pytest.raises(errors.InvalidArgument) as raised:
+        Profile(**{field: value}).validate(frozenset({field}))
+    assert [v.field for v in raised.value.violations] == [f"user.{field}"]
+
+
+def test_a_valid_profile_passes() -> None:
+    Profile(country_code="FR", phone_number="+33612345678", linkedin_url="https://linkedin.com/in/ada").validate(
+        frozenset({"country_code", "phone_number", "linkedin_url"})
+    )
+
+
+def test_pro_verification_decisions_happen_once() -> None:
+    request = ProVerification(id="p1", user_id="u1", work_email="a@acme.io", company_name="Acme")
+    approved = request.decide(True, "users/admin", NOW)
+    assert approved.state is ProVerificationState.APPROVED and approved.decided_at == NOW
+    with pytest.raises(errors.FailedPrecondition):
+        approved.decide(False, "users/admin", NOW, "late")
+    with pytest.raises(errors.InvalidArgument):
+        request.decide(False, "users/admin", NOW, "")
+
+
+def test_access_rule() -> None:
+    assert decide_access("s", "a@ok.io", False, set(), set()).allowed
+    assert decide_access("s", "a@ok.io", True, set(), set()).reason == "DELETED"
+    assert decide_access("s", "a@ok.io", False, {"s"}, set()).reason == "BLACKLISTED_USER"
+    assert decide_access("s", "a@mail.spam.io", False, set(), {"spam.io"}).reason == "BLACKLISTED_DOMAIN"
+    assert decide_access("s", "a@notspam.io", False, set(), {"spam.io"}).allowed
+
+
+def test_parent_domains() -> None:
+    assert parent_domains("x@a.b.example") == {"a.b.example", "b.example", "example"}
+    assert parent_domains("no-at-sign") == set()
+
+
+def test_blacklist_entry_validation() -> None:
+    BlacklistEntry("b1", BlacklistKind.EMAIL_DOMAIN, "spam.example").validate()
+    with pytest.raises(errors.InvalidArgument):
+        BlacklistEntry("b1", BlacklistKind.EMAIL_DOMAIN, "Spam Example").validate()
+
+
+def _body(**payload: object) -> bytes:
+    return json.dumps({"id": "e1", "time": 1_795_000_000_000, **payload}).encode()
+
+
+@pytest.mark.parametrize(
+    ("payload", "kind", "subject"),
+    [
+        ({"type": "access.REGISTER", "authDetails": {"userId": "u"}}, KeycloakEventKind.REGISTER, "u"),
+        ({"type": "REGISTER", "userId": "u"}, KeycloakEventKind.REGISTER, "u"),
+        ({"type": "access.UPDATE_EMAIL", "userId": "u"}, KeycloakEventKind.UPDATE_EMAIL, "u"),
+        ({"type": "access.DELETE_ACCOUNT", "userId": "u"}, KeycloakEventKind.DELETE_ACCOUNT, "u"),
+        (
+            {"type": "admin.USER-CREATE", "authDetails": {"userId": "admin"}, "resourcePath": "users/u"},
+            KeycloakEventKind.ADMIN_USER_CREATE,
+            "u",
+        ),
+        (
+            {"operationType": "DELETE", "resourceType": "USER", "resourcePath": "users/u"},
+            KeycloakEventKind.ADMIN_USER_DELETE,
+            "u",
+        ),
+        (
+            {"operationType": "UPDATE", "resourceType": "CLIENT", "resourcePath": "clients/c"},
+            KeycloakEventKind.IGNORED,
+            "",
+        ),
+        ({"type": "access.LOGIN", "userId": "u"}, KeycloakEventKind.IGNORED, "u"),
+    ],
+)
+def test_keycloak_event_shapes(payload: dict[str, object], kind: KeycloakEventKind, subject: str) -> None:
+    event = parse_keycloak_event(_body(**payload))
+    assert (event.kind, event.subject) == (kind, subject)
+
+
+def test_keycloak_event_fields_come_from_details_or_representation() -> None:
+    event = parse_keycloak_event(
+        _body(
+            type="admin.USER-UPDATE",
+            resourcePath="users/u",
+            representation=json.dumps({"email": "Ada@Acme.io", "firstName": "Ada", "lastName": "L"}),
+        )
+    )
+    assert (event.email, event.given_name, event.family_name) == ("ada@acme.io", "Ada", "L")
+    assert event.time == datetime.fromtimestamp(1_795_000_000, tz=UTC)
+    with pytest.raises(errors.InvalidArgument):
+        parse_keycloak_event(_body(type="admin.USER-UPDATE", resourcePath="users/u", representation="{oops"))
