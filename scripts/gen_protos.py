@@ -61,9 +61,8 @@ def main() -> None:
     )
     # Envoy's convert_grpc_status renders error bodies only with these two in the set.
     status_protos = ["google/rpc/status.proto", "google/rpc/error_details.proto"]
-    _run_protoc(
-        [f"--descriptor_set_out={DESCRIPTOR_SET}", "--include_imports", "--include_source_info", *sources, *status_protos]
-    )
+    descriptor_args = [f"--descriptor_set_out={DESCRIPTOR_SET}", "--include_imports", "--include_source_info"]
+    _run_protoc([*descriptor_args, *sources, *status_protos])
     # Regular packages (not namespace packages) so mypy and setuptools see them plainly.
     for folder in [PY_OUT / "devinsider", *(PY_OUT / "devinsider").rglob("*")]:
         if folder.is_dir():

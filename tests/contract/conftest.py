@@ -48,14 +48,24 @@ def buf() -> Path:
     return BUF
 
 
-@pytest.fixture
-def gen_module() -> ModuleType:
-    """A private instance of scripts/gen_protos.py, so a test may repoint its output paths."""
-    spec = importlib.util.spec_from_file_location("gen_protos_under_test", GEN_SCRIPT)
+def _load_script(path: Path) -> ModuleType:
+    spec = importlib.util.spec_from_file_location(f"{path.stem}_under_test", path)
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
+
+
+@pytest.fixture
+def gen_module() -> ModuleType:
+    """A private instance of scripts/gen_protos.py, so a test may repoint its output paths."""
+    return _load_script(GEN_SCRIPT)
+
+
+@pytest.fixture
+def buf_breaking() -> ModuleType:
+    """scripts/buf_breaking.py, the `make breaking` step of CI."""
+    return _load_script(ROOT / "scripts" / "buf_breaking.py")
 
 
 @pytest.fixture
