@@ -46,7 +46,7 @@ def test_with_profile_leaves_unmasked_fields_alone() -> None:
 )
 def test_profile_validation_names_the_bad_field(field: str, value: str) -> None:
     with pytest.raises(errors.InvalidArgument) as raised:
-        Profile(**{field: value}).validate(frozenset({field}))
+        Profile(**{field: value}).validate(frozenset({field}))  # type: ignore[arg-type]
     assert [v.field for v in raised.value.violations] == [f"user.{field}"]
 
 
