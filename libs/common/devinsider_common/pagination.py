@@ -9,9 +9,9 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol, TypeVar
+from typing import Any, TypeVar
 
 from devinsider_common import errors
 
@@ -58,16 +58,17 @@ def next_page_token(page: PageRequest, last_position: tuple[Any, ...] | None, ha
     return base64.urlsafe_b64encode(payload.encode()).decode().rstrip("=")
 
 
-class _HasId(Protocol):
-    @property
-    def id(self) -> str: ...
+T = TypeVar("T")
 
 
-T = TypeVar("T", bound=_HasId)
+def finish_page(
+    page: PageRequest, found: Sequence[T], position: Callable[[T], tuple[Any, ...]] | None = None
+) -> tuple[list[T], str]:
+    """Cut a repository's `page.size + 1` rows to the page and its next token.
 
-
-def finish_page(page: PageRequest, found: Sequence[T]) -> tuple[list[T], str]:
-    """Cut a repository's `page.size + 1` rows (ordered by id) to the page and its next token."""
+    `position` gives an item's keyset position (default: its `id`, for tables ordered by id).
+    """
     items = list(found[: page.size])
-    last = (items[-1].id,) if items else None
+    key = position or (lambda item: (getattr(item, "id"),))  # noqa: B009 - any item with an id
+    last = key(items[-1]) if items else None
     return items, next_page_token(page, last, has_more=len(found) > page.size)

@@ -1,0 +1,143 @@
+"""Use cases on page invitations, shared by the company, investor and program services.
+
+pending -> accepted | declined | revoked | expired; every other transition is FAILED_PRECONDITION.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy.exc import IntegrityError
+
+from devinsider_common import errors, validation
+from devinsider_common.auth.principal import Principal
+from devinsider_common.errors import Violations
+from devinsider_common.ids import new_id
+from devinsider_common.pages.membership import Clock, PageLimits, PageMembers, UowFactory, authorize, ensure_page
+from devinsider_common.pages.model import Invitation, InvitationState, check_can_assign, new_token
+from devinsider_common.pages.ports import MembershipUnitOfWork
+from devinsider_common.pages.roles import PagePermission, PageRole
+from devinsider_common.pagination import finish_page, page_request
+
+
+class PageInvitations:
+    def __init__(self, uow: UowFactory, clock: Clock, limits: PageLimits, members: PageMembers, ttl: timedelta) -> None:
+        self._uow = uow
+        self._clock = clock
+        self._limits = limits
+        self._members = members
+        self._ttl = ttl
+
+    def create(self, principal: Principal, page_id: str, email: str, role: PageRole, message: str) -> Invitation:
+        email = email.strip().lower()
+        checks = Violations()
+        validation.email(checks, "invitation.email", email, required=True)
+        validation.text(checks, "invitation.message", message, max_len=1000)
+        checks.raise_if_any("invalid invitation")
+        token, token_hash = new_token()
+        now = self._clock()
+        try:
+            with self._uow() as uow:
+                inviter = authorize(uow, page_id, principal, PagePermission.MANAGE_MEMBERS)
+                title = ensure_page(uow, page_id)
+                check_can_assign(inviter.role, role)
+                if uow.invitations.pending_for(page_id, email) is not None:
+                    raise errors.AlreadyExists(f"{email} already has a pending invitation", reason="INVITATION_PENDING")
+                if uow.members.find_by_email(page_id, email) is not None:
+                    raise errors.AlreadyExists(f"{email} is already a member", reason="ALREADY_MEMBER")
+                invitation = Invitation(
+                    new_id(), page_id, email, role, principal.subject, token_hash, now, now + self._ttl, message.strip()
+                )
+                uow.invitations.add(invitation)
+                uow.membership_events.invitation_sent(invitation, token, title, inviter)
+                uow.commit()
+        except IntegrityError as error:  # a concurrent identical invitation won the unique index
+            raise errors.AlreadyExists(
+                f"{email} already has a pending invitation", reason="INVITATION_PENDING"
+            ) from error
+        return invitation
+
+    def list(
+        self,
+        principal: Principal,
+        page_id: str | None,
+        page_size: int,
+        page_token: str,
+        state: InvitationState | None,
+    ) -> tuple[list[Invitation], str]:
+        """A page's invitations (managers), or with `page_id` None the caller's own, by e-mail."""
+        page = page_request(
+            page_size,
+            page_token,
+            default=self._limits.default,
+            maximum=self._limits.maximum,
+            filters={"page": page_id or "-", "state": int(state or 0)},
+        )
+        with self._uow() as uow:
+            if page_id is None:
+                if not principal.email:
+                    return [], ""
+                found = uow.invitations.list_page(page, email=principal.email, state=state)
+            else:
+                authorize(uow, page_id, principal, PagePermission.MANAGE_MEMBERS)
+                ensure_page(uow, page_id)
+                found = uow.invitations.list_page(page, page_id=page_id, state=state)
+        return finish_page(page, found)
+
+    def accept(self, principal: Principal, page_id: str, invitation_id: str, token: str) -> Invitation:
+        with self._uow() as uow:
+            invitation = self._get(uow, page_id, invitation_id)
+            now = self._clock()
+            accepted = invitation.accept(token, principal.subject, principal.email, now)
+            ensure_page(uow, page_id)
+            if uow.members.get(page_id, principal.subject) is not None:
+                raise errors.AlreadyExists("you are already a member of this page", reason="ALREADY_MEMBER")
+            member = self._members.new_member(principal, page_id, invitation.role)
+            uow.members.add(member)
+            uow.invitations.save_state(accepted)
+            uow.membership_events.member_added(member, accepted)
+            uow.membership_events.invitation_changed(accepted)
+            uow.commit()
+        return accepted
+
+    def decline(self, principal: Principal | None, page_id: str, invitation_id: str, token: str) -> Invitation:
+        """With the mailed token (no account needed), or as the signed-in invitee."""
+        with self._uow() as uow:
+            invitation = self._get(uow, page_id, invitation_id)
+            is_invitee = principal is not None and principal.email.lower() == invitation.email
+            if token or not is_invitee:
+                invitation.check_token(token)
+            return self._close(uow, invitation.decline(self._clock()))
+
+    def revoke(self, principal: Principal, page_id: str, invitation_id: str) -> Invitation:
+        with self._uow() as uow:
+            authorize(uow, page_id, principal, PagePermission.MANAGE_MEMBERS)
+            invitation = self._get(uow, page_id, invitation_id)
+            return self._close(uow, invitation.revoke(self._clock()))
+
+    def expire_due(self, batch: int = 100) -> int:
+        """Mark pending invitations past their expiry as expired (the scheduled job)."""
+        now = self._clock()
+        with self._uow() as uow:
+            due = uow.invitations.due_for_expiry(now, batch)
+            for invitation_id in due:
+                invitation = uow.invitations.get(invitation_id, lock=True)
+                if invitation is not None and invitation.state is InvitationState.PENDING:
+                    self._close(uow, invitation.expire(now), commit=False)
+            uow.commit()
+        return len(due)
+
+    @staticmethod
+    def _get(uow: MembershipUnitOfWork, page_id: str, invitation_id: str) -> Invitation:
+        invitation = uow.invitations.get(invitation_id, lock=True)
+        if invitation is None or invitation.page_id != page_id:
+            raise errors.NotFound("no such invitation", reason="INVITATION_NOT_FOUND")
+        return invitation
+
+    @staticmethod
+    def _close(uow: MembershipUnitOfWork, invitation: Invitation, commit: bool = True) -> Invitation:
+        uow.invitations.save_state(invitation)
+        uow.membership_events.invitation_changed(invitation)
+        if commit:
+            uow.commit()
+        return invitation

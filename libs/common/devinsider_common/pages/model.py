@@ -1,0 +1,134 @@
+"""Members and invitations of a page, and the rules that govern them. No I/O.
+
+Members are keyed by the user's Keycloak subject. Invitation tokens are one-time secrets: only
+their SHA-256 is stored; the token itself travels once, in the invitation mail.
+"""
+
+from __future__ import annotations
+
+import enum
+import hashlib
+import hmac
+import secrets
+from dataclasses import dataclass, replace
+from datetime import datetime
+
+from devinsider_common import errors
+from devinsider_common.clock import as_utc
+from devinsider_common.pages.roles import PagePermission, PageRole, allows
+
+
+@dataclass(frozen=True)
+class Member:
+    page_id: str
+    subject: str
+    role: PageRole
+    user: str = ""  # `users/{id}` in the user service, when known
+    display_name: str = ""
+    email: str = ""
+    created_at: datetime | None = None
+    updated_at: datetime | None = None
+
+
+class InvitationState(enum.IntEnum):
+    """Values match devinsider.common.v1.InvitationState."""
+
+    PENDING = 1
+    ACCEPTED = 2
+    DECLINED = 3
+    REVOKED = 4
+    EXPIRED = 5
+
+
+@dataclass(frozen=True)
+class Invitation:
+    id: str
+    page_id: str
+    email: str
+    role: PageRole
+    inviter: str  # subject of the member who invited
+    token_hash: str
+    created_at: datetime
+    expires_at: datetime
+    message: str = ""
+    state: InvitationState = InvitationState.PENDING
+    closed_at: datetime | None = None
+    member_subject: str = ""  # who joined, once accepted
+
+    def is_expired(self, now: datetime) -> bool:
+        return as_utc(self.expires_at) <= now
+
+    def _close(self, state: InvitationState, now: datetime, member_subject: str = "") -> Invitation:
+        if self.state is not InvitationState.PENDING:
+            raise errors.FailedPrecondition(
+                f"the invitation is {self.state.name.lower()}, not pending", reason="INVITATION_NOT_PENDING"
+            )
+        return replace(self, state=state, closed_at=now, member_subject=member_subject)
+
+    def accept(self, token: str, subject: str, email: str, now: datetime) -> Invitation:
+        """The invitee joins: the token must match and the caller's e-mail must be the invited one."""
+        self.check_token(token)
+        if self.state is InvitationState.PENDING and self.is_expired(now):
+            raise errors.FailedPrecondition("the invitation has expired", reason="INVITATION_EXPIRED")
+        if email.strip().lower() != self.email:
+            raise errors.PermissionDenied(
+                "this invitation was sent to another e-mail address", reason="INVITATION_EMAIL_MISMATCH"
+            )
+        return self._close(InvitationState.ACCEPTED, now, subject)
+
+    def decline(self, now: datetime) -> Invitation:
+        return self._close(InvitationState.DECLINED, now)
+
+    def revoke(self, now: datetime) -> Invitation:
+        return self._close(InvitationState.REVOKED, now)
+
+    def expire(self, now: datetime) -> Invitation:
+        if not self.is_expired(now):
+            raise errors.FailedPrecondition("the invitation has not expired yet", reason="INVITATION_NOT_EXPIRED")
+        return self._close(InvitationState.EXPIRED, now)
+
+    def check_token(self, token: str) -> None:
+        if not token or not hmac.compare_digest(hash_token(token), self.token_hash):
+            raise errors.PermissionDenied("the invitation token is not valid", reason="INVITATION_TOKEN_INVALID")
+
+
+def new_token() -> tuple[str, str]:
+    """A fresh one-time token and the hash to store."""
+    token = secrets.token_urlsafe(32)
+    return token, hash_token(token)
+
+
+def hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def require(member: Member | None, permission: PagePermission) -> PageRole:
+    """The caller's role when it allows `permission`; PERMISSION_DENIED otherwise (members and
+    strangers alike, so the answer tells nothing about whether the page exists)."""
+    if member is None or not allows(member.role, permission):
+        raise errors.PermissionDenied(
+            f"this needs the {permission.name.lower()} permission on the page", reason="PAGE_PERMISSION_DENIED"
+        )
+    return member.role
+
+
+def check_can_assign(actor: PageRole, role: PageRole) -> None:
+    """Nobody hands out a role above their own."""
+    if not actor.outranks_or_equals(role):
+        raise errors.PermissionDenied(
+            f"a {actor.name.lower()} cannot grant the {role.name.lower()} role", reason="ROLE_ABOVE_OWN"
+        )
+
+
+def check_can_manage(actor: PageRole, target: Member) -> None:
+    """Managers act only on members whose role does not outrank theirs."""
+    if not actor.outranks_or_equals(target.role):
+        raise errors.PermissionDenied(
+            f"a {actor.name.lower()} cannot change a {target.role.name.lower()}", reason="MEMBER_OUTRANKS_CALLER"
+        )
+
+
+def check_keeps_an_owner(target: Member, new_role: PageRole | None, owner_count: int) -> None:
+    """A page always keeps at least one owner (`new_role` None means the member goes away)."""
+    if target.role is PageRole.OWNER and new_role is not PageRole.OWNER and owner_count <= 1:
+        raise errors.FailedPrecondition("a page must keep at least one owner", reason="LAST_OWNER")

@@ -1,0 +1,156 @@
+"""Members and invitations in a page service's database (SQLAlchemy Core)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, RowMapping, delete, func, insert, select, update
+
+from devinsider_common.pages.model import Invitation, InvitationState, Member
+from devinsider_common.pages.roles import PageRole
+from devinsider_common.pages.tables import PageTables
+from devinsider_common.pagination import PageRequest
+
+
+def _member(row: RowMapping) -> Member:
+    return Member(
+        page_id=row["page_id"],
+        subject=row["subject"],
+        role=PageRole(row["role"]),
+        user=row["user_name"],
+        display_name=row["display_name"],
+        email=row["email"],
+        created_at=row["created_at"],
+        updated_at=row["updated_at"],
+    )
+
+
+def _invitation(row: RowMapping) -> Invitation:
+    values = dict(row)
+    values["role"], values["state"] = PageRole(values["role"]), InvitationState(values["state"])
+    return Invitation(**values)
+
+
+class MemberRepository:
+    def __init__(self, connection: Connection, tables: PageTables) -> None:
+        self._connection = connection
+        self._table = tables.members
+
+    def get(self, page_id: str, subject: str, lock: bool = False) -> Member | None:
+        t = self._table
+        query = select(t).where(t.c.page_id == page_id, t.c.subject == subject)
+        row = self._connection.execute(query.with_for_update() if lock else query).mappings().first()
+        return _member(row) if row else None
+
+    def find_by_email(self, page_id: str, email: str) -> Member | None:
+        t = self._table
+        query = select(t).where(t.c.page_id == page_id, func.lower(t.c.email) == email.lower()).limit(1)
+        row = self._connection.execute(query).mappings().first()
+        return _member(row) if row else None
+
+    def add(self, member: Member) -> None:
+        self._connection.execute(insert(self._table).values(**self._row(member)))
+
+    def save(self, member: Member) -> None:
+        t = self._table
+        self._connection.execute(
+            update(t).where(t.c.page_id == member.page_id, t.c.subject == member.subject).values(**self._row(member))
+        )
+
+    def remove(self, page_id: str, subject: str) -> None:
+        t = self._table
+        self._connection.execute(delete(t).where(t.c.page_id == page_id, t.c.subject == subject))
+
+    def owner_count(self, page_id: str, lock: bool = False) -> int:
+        """Owners of the page; with `lock`, their rows are locked so two demotions cannot race."""
+        t = self._table
+        query = select(t.c.subject).where(t.c.page_id == page_id, t.c.role == int(PageRole.OWNER))
+        return len(self._connection.execute(query.with_for_update() if lock else query).all())
+
+    def list_page(self, page_id: str, page: PageRequest, role: PageRole | None = None) -> list[Member]:
+        t = self._table
+        query = select(t).where(t.c.page_id == page_id).order_by(t.c.subject).limit(page.size + 1)
+        if role is not None:
+            query = query.where(t.c.role == int(role))
+        if page.after:
+            query = query.where(t.c.subject > str(page.after[0]))
+        return [_member(row) for row in self._connection.execute(query).mappings()]
+
+    def pages_of(self, subject: str) -> list[Member]:
+        t = self._table
+        return [_member(r) for r in self._connection.execute(select(t).where(t.c.subject == subject)).mappings()]
+
+    @staticmethod
+    def _row(member: Member) -> dict[str, Any]:
+        return {
+            "page_id": member.page_id,
+            "subject": member.subject,
+            "role": int(member.role),
+            "user_name": member.user,
+            "display_name": member.display_name,
+            "email": member.email,
+            "created_at": member.created_at,
+            "updated_at": member.updated_at,
+        }
+
+
+class InvitationRepository:
+    def __init__(self, connection: Connection, tables: PageTables) -> None:
+        self._connection = connection
+        self._table = tables.invitations
+
+    def add(self, invitation: Invitation) -> None:
+        values = invitation.__dict__ | {"role": int(invitation.role), "state": int(invitation.state)}
+        self._connection.execute(insert(self._table).values(**values))
+
+    def get(self, invitation_id: str, lock: bool = False) -> Invitation | None:
+        query = select(self._table).where(self._table.c.id == invitation_id)
+        row = self._connection.execute(query.with_for_update() if lock else query).mappings().first()
+        return _invitation(row) if row else None
+
+    def pending_for(self, page_id: str, email: str) -> Invitation | None:
+        t = self._table
+        query = select(t).where(t.c.page_id == page_id, t.c.email == email, t.c.state == int(InvitationState.PENDING))
+        row = self._connection.execute(query).mappings().first()
+        return _invitation(row) if row else None
+
+    def save_state(self, invitation: Invitation) -> None:
+        t = self._table
+        self._connection.execute(
+            update(t)
+            .where(t.c.id == invitation.id)
+            .values(
+                state=int(invitation.state), closed_at=invitation.closed_at, member_subject=invitation.member_subject
+            )
+        )
+
+    def list_page(
+        self,
+        page: PageRequest,
+        *,
+        page_id: str | None = None,
+        email: str | None = None,
+        state: InvitationState | None = None,
+    ) -> list[Invitation]:
+        t = self._table
+        query = select(t).order_by(t.c.id).limit(page.size + 1)
+        if page_id is not None:
+            query = query.where(t.c.page_id == page_id)
+        if email is not None:
+            query = query.where(func.lower(t.c.email) == email.lower())
+        if state is not None:
+            query = query.where(t.c.state == int(state))
+        if page.after:
+            query = query.where(t.c.id > str(page.after[0]))
+        return [_invitation(row) for row in self._connection.execute(query).mappings()]
+
+    def due_for_expiry(self, now: datetime, limit: int) -> list[str]:
+        t = self._table
+        query = (
+            select(t.c.id)
+            .where(t.c.state == int(InvitationState.PENDING), t.c.expires_at <= now)
+            .order_by(t.c.expires_at)
+            .limit(limit)
+        )
+        return list(self._connection.execute(query).scalars())
