@@ -20,7 +20,7 @@ from devinsider_common.db.uow import SqlUnitOfWork
 from devinsider_common.pages.invitations import PageInvitations
 from devinsider_common.pages.membership import PageLimits, PageMembers
 from devinsider_common.pages.model import Invitation, InvitationState, Member
-from devinsider_common.pages.ports import ClaimsDirectory
+from devinsider_common.pages.ports import ClaimsDirectory, MembershipEvents
 from devinsider_common.pages.repositories import InvitationRepository, MemberRepository
 from devinsider_common.pages.roles import PagePermission, PageRole
 from devinsider_common.pages.tables import create_page_tables, define_page_tables
@@ -54,6 +54,9 @@ class RecordingEvents:
 
 class MiniPageUow(SqlUnitOfWork):
     events = RecordingEvents()
+    members: MemberRepository
+    invitations: InvitationRepository
+    membership_events: MembershipEvents
 
     def _open_repositories(self, connection: Connection) -> None:
         self.members = MemberRepository(connection, TABLES)
