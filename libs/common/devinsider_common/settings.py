@@ -30,6 +30,11 @@ class AuthSettings(BaseSettings):
     audiences: list[str] = Field(default_factory=lambda: ["devinsider"])
     dev_key_dir: Path = VAR_DIR / "dev-keys"
     leeway_seconds: int = 30
+    # This service's own identity for service-only calls (Keycloak client-credentials grant).
+    # Without a JWKS URL (local runs) service tokens come from the dev issuer instead.
+    token_url: str = ""
+    client_id: str = ""
+    client_secret: str = ""
 
 
 class BrokerSettings(BaseSettings):

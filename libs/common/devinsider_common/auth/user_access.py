@@ -1,0 +1,52 @@
+"""The platform access rule (blacklist, deleted accounts) for services other than the user service:
+an AccessGuard that asks the user service's CheckUserAccess and caches the answer briefly."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import grpc
+import structlog
+
+from devinsider.user.v1 import user_pb2, user_pb2_grpc
+from devinsider_common import errors
+from devinsider_common.auth.principal import Principal
+from devinsider_common.cache import Cache
+
+log = structlog.get_logger("devinsider.access")
+
+
+class UserServiceAccessGuard:
+    """Refuses principals the user service refuses; answers cached `ttl` seconds at most.
+
+    When the user service cannot be reached the call fails UNAVAILABLE (fail closed): a blacklisted
+    account must not slip through an outage. Service accounts are not users and are not asked about.
+    """
+
+    def __init__(
+        self, stub: user_pb2_grpc.UserServiceStub, service_token: Callable[[], str], cache: Cache, ttl: float = 5.0
+    ) -> None:
+        self._stub = stub
+        self._service_token = service_token
+        self._cache = cache
+        self._ttl = ttl
+
+    def check(self, principal: Principal) -> None:
+        if principal.is_service:
+            return
+        key = f"{principal.subject}|{principal.email.lower()}"
+        cached = self._cache.get("access", key)
+        if cached is None:
+            request = user_pb2.CheckUserAccessRequest(subject=principal.subject, email=principal.email)
+            metadata = (("authorization", f"Bearer {self._service_token()}"),)
+            try:
+                answer = self._stub.CheckUserAccess(request, metadata=metadata, timeout=3)
+            except grpc.RpcError as error:
+                log.warning("access.check_failed", code=error.code().name)
+                raise errors.Unavailable("the access check is unavailable; retry shortly") from error
+            ttl = min(self._ttl, answer.cache_ttl_seconds or self._ttl)
+            cached = f"{int(answer.allowed)}:{answer.reason}".encode()
+            self._cache.set("access", key, cached, ttl)
+        allowed, _, reason = cached.decode().partition(":")
+        if allowed != "1":
+            raise errors.PermissionDenied("this account may not use DevInsider", reason=reason or "DENIED")

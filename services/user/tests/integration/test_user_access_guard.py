@@ -1,0 +1,44 @@
+"""Other services enforce the blacklist by asking this service (devinsider_common.auth.user_access)."""
+
+from __future__ import annotations
+
+import time
+
+import grpc
+import pytest
+
+from devinsider.user.v1 import user_pb2, user_pb2_grpc
+from devinsider_common import errors
+from devinsider_common.auth.principal import Principal
+from devinsider_common.auth.service_identity import dev_service_tokens
+from devinsider_common.auth.user_access import UserServiceAccessGuard
+from devinsider_common.cache import InMemoryCache
+from user_service.bootstrap import UserService
+
+from ..conftest import ISSUER, TokenFactory, bearer
+
+
+def test_a_remote_service_refuses_blacklisted_users_within_the_ttl(
+    service: UserService, stub: user_pb2_grpc.UserServiceStub, token: TokenFactory
+) -> None:
+    service_tokens = dev_service_tokens(service.settings.auth.dev_key_dir, ISSUER, "company")
+    guard = UserServiceAccessGuard(stub, service_tokens, InMemoryCache(), ttl=0.5)
+    mallory = Principal("kc-mallory", frozenset({"isv"}), email="m@spam.example")
+    guard.check(mallory)
+    entry = user_pb2.BlacklistEntry(kind=user_pb2.BLACKLIST_KIND_EMAIL_DOMAIN, value="spam.example")
+    stub.CreateBlacklistEntry(
+        user_pb2.CreateBlacklistEntryRequest(blacklist_entry=entry), metadata=bearer(token("a", roles=("admin",)))
+    )
+    guard.check(mallory)  # the cached answer holds until the TTL...
+    time.sleep(0.6)
+    with pytest.raises(errors.PermissionDenied) as raised:  # ...then the user service's answer applies
+        guard.check(mallory)
+    assert raised.value.reason == "BLACKLISTED_DOMAIN"
+    guard.check(Principal("svc", frozenset({"service"})))  # machine accounts are not users
+
+
+def test_the_guard_fails_closed_when_the_user_service_is_down() -> None:
+    with grpc.insecure_channel("127.0.0.1:9") as channel:
+        guard = UserServiceAccessGuard(user_pb2_grpc.UserServiceStub(channel), lambda: "t", InMemoryCache())
+        with pytest.raises(errors.Unavailable):
+            guard.check(Principal("kc-x", frozenset({"isv"}), email="x@ok.io"))
