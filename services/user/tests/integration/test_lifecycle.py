@@ -20,7 +20,7 @@ from sqlalchemy import create_engine, text
 
 from devinsider.user.v1 import user_pb2, user_pb2_grpc
 from devinsider_common.testing.tcp_proxy import TcpProxy
-from user_service.bootstrap import start
+from user_service.bootstrap import UserService, start
 from user_service.settings import UserSettings
 
 from ..conftest import ISSUER, TokenFactory, bearer, make_settings
@@ -54,44 +54,42 @@ def test_health_is_serving_while_the_database_answers(channel: grpc.Channel) -> 
     assert _health(channel, "") == health_pb2.HealthCheckResponse.SERVING
 
 
-def test_health_follows_postgresql_reachability(tmp_path: Path, pg_schema: tuple[str, str]) -> None:
+@pytest.fixture
+def behind_proxy(tmp_path: Path, pg_schema: tuple[str, str]) -> Iterator[tuple[UserService, TcpProxy]]:
+    """A user service whose PostgreSQL connections go through a proxy the test can cut."""
     url, schema = pg_schema
     proxy = TcpProxy(("127.0.0.1", 5432))
     proxy.start()
     service = start(make_settings(tmp_path, url.replace("127.0.0.1:5432", f"127.0.0.1:{proxy.port}"), schema))
-    try:
-        with grpc.insecure_channel(f"127.0.0.1:{service.port}") as channel:
-            assert _health(channel) == health_pb2.HealthCheckResponse.SERVING
-            proxy.cut()
-            assert _wait_for(lambda: _health(channel) == health_pb2.HealthCheckResponse.NOT_SERVING)
-            proxy.start()
-            assert _wait_for(lambda: _health(channel) == health_pb2.HealthCheckResponse.SERVING)
-    finally:
-        service.stop(grace=0)
+    yield service, proxy
+    service.stop(grace=0)
+    proxy.cut()
+
+
+def test_health_follows_postgresql_reachability(behind_proxy: tuple[UserService, TcpProxy]) -> None:
+    service, proxy = behind_proxy
+    with grpc.insecure_channel(f"127.0.0.1:{service.port}") as channel:
+        assert _health(channel) == health_pb2.HealthCheckResponse.SERVING
         proxy.cut()
+        assert _wait_for(lambda: _health(channel) == health_pb2.HealthCheckResponse.NOT_SERVING)
+        proxy.start()
+        assert _wait_for(lambda: _health(channel) == health_pb2.HealthCheckResponse.SERVING)
 
 
 def test_a_database_outage_is_unavailable_not_internal(
-    tmp_path: Path, pg_schema: tuple[str, str], token: TokenFactory
+    behind_proxy: tuple[UserService, TcpProxy], token: TokenFactory
 ) -> None:
-    url, schema = pg_schema
-    proxy = TcpProxy(("127.0.0.1", 5432))
-    proxy.start()
-    service = start(make_settings(tmp_path, url.replace("127.0.0.1:5432", f"127.0.0.1:{proxy.port}"), schema))
-    try:
-        with grpc.insecure_channel(f"127.0.0.1:{service.port}") as channel:
-            stub = user_pb2_grpc.UserServiceStub(channel)
-            auth = bearer(token("kc-outage"))
-            stub.GetMe(user_pb2.GetMeRequest(), metadata=auth)
-            proxy.cut()
-            with pytest.raises(grpc.RpcError) as call:
-                stub.GetMe(user_pb2.GetMeRequest(), metadata=auth, timeout=20)
-            assert call.value.code() == grpc.StatusCode.UNAVAILABLE
-            proxy.start()
-            assert _wait_for(lambda: _get_me_ok(stub, auth), timeout=15)
-    finally:
-        service.stop(grace=0)
+    service, proxy = behind_proxy
+    with grpc.insecure_channel(f"127.0.0.1:{service.port}") as channel:
+        stub = user_pb2_grpc.UserServiceStub(channel)
+        auth = bearer(token("kc-outage"))
+        stub.GetMe(user_pb2.GetMeRequest(), metadata=auth)
         proxy.cut()
+        with pytest.raises(grpc.RpcError) as call:
+            stub.GetMe(user_pb2.GetMeRequest(), metadata=auth, timeout=20)
+        assert call.value.code() == grpc.StatusCode.UNAVAILABLE
+        proxy.start()
+        assert _wait_for(lambda: _get_me_ok(stub, auth), timeout=15)
 
 
 def _get_me_ok(stub: user_pb2_grpc.UserServiceStub, auth: tuple[tuple[str, str], ...]) -> bool:
