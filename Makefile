@@ -37,7 +37,7 @@ lint: install
 	node_modules/.bin/buf lint
 
 typecheck: install
-	$(BIN)/mypy libs services tests scripts
+	$(BIN)/mypy libs services tests scripts gateway
 
 # Compares the protos with those of the main branch (or BREAKING_AGAINST, a git ref).
 breaking: install

@@ -1,0 +1,106 @@
+"""`devinsider-gateway-config`: descriptor set + upstream map -> envoy.yaml, openapi.json and /docs."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+import yaml
+
+from . import descriptors, docs, envoy_config, openapi
+from .options import MEGABYTE, Endpoint, GatewayOptions, JwtOptions
+
+
+def _upstream(value: str) -> tuple[str, list[Endpoint]]:
+    service, _, targets = value.partition("=")
+    endpoints = []
+    for target in filter(None, targets.split(",")):
+        host, _, port = target.rpartition(":")
+        if not host or not port.isdigit():
+            raise argparse.ArgumentTypeError(f"expected PACKAGE.SERVICE=HOST:PORT[,HOST:PORT...], got {value!r}")
+        endpoints.append(Endpoint(host.strip("[]"), int(port)))
+    if not service or not endpoints:
+        raise argparse.ArgumentTypeError(f"expected PACKAGE.SERVICE=HOST:PORT[,HOST:PORT...], got {value!r}")
+    return service, endpoints
+
+
+def _method_timeout(value: str) -> tuple[str, float]:
+    method, _, timeout = value.partition("=")
+    return method, float(timeout)
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="devinsider-gateway-config", description=__doc__)
+    p.add_argument("--descriptor-set", type=Path, required=True, help="FileDescriptorSet with imports")
+    p.add_argument("--upstream", type=_upstream, action="append", required=True, metavar="PKG.SERVICE=HOST:PORT,...")
+    p.add_argument("--port", type=int, default=8080)
+    p.add_argument("--listen-address", default="0.0.0.0")  # noqa: S104 - the edge listens for clients
+    p.add_argument("--admin-port", type=int, default=9901, help="admin and /stats/prometheus, on 127.0.0.1")
+    p.add_argument("--out", type=Path, required=True, help="the Envoy config to write")
+    p.add_argument("--docs-dir", type=Path, help="where openapi.json and the docs assets go (default: beside --out)")
+    p.add_argument("--swagger-ui", type=Path, help="swagger-ui-dist folder (default: node_modules above here)")
+    p.add_argument("--no-docs", action="store_true", help="serve neither /openapi.json nor /docs")
+    p.add_argument("--cors-origin", action="append", default=[], help="an allowed browser origin (repeatable)")
+    p.add_argument("--body-limit-mb", type=int, default=100)
+    p.add_argument("--timeout", type=float, default=15.0, help="per-route timeout in seconds")
+    p.add_argument(
+        "--method-timeout", type=_method_timeout, action="append", default=[], metavar="PKG.SERVICE.METHOD=S"
+    )
+    p.add_argument("--health-check-interval", type=float, default=2.0)
+    p.add_argument("--jwt-issuer", default="", help="checked at the edge too; empty: no JWT filter")
+    p.add_argument("--jwks-file", type=Path, help="local JWKS (dev issuer's jwks.json)")
+    p.add_argument("--jwks-url", default="", help="remote JWKS (Keycloak certs endpoint)")
+    p.add_argument(
+        "--rate-limit-prefix", action="append", help="REST path prefix to rate-limit (default /v1/webhooks/)"
+    )
+    p.add_argument("--rate-limit-per-second", type=int, default=50)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    upstreams = dict(args.upstream)
+    api = descriptors.load(args.descriptor_set)
+    missing = sorted(set(upstreams) - set(api.services))
+    if missing:
+        sys.exit(f"not in the descriptor set: {', '.join(missing)}")
+    api = api.only(set(upstreams))
+    if args.jwt_issuer and not (args.jwks_file or args.jwks_url):
+        sys.exit("--jwt-issuer needs --jwks-file or --jwks-url")
+    jwt = (
+        JwtOptions(args.jwt_issuer, args.jwks_file and args.jwks_file.resolve(), args.jwks_url)
+        if args.jwt_issuer
+        else None
+    )
+    docs_dir = None
+    if not args.no_docs:
+        swagger_ui = args.swagger_ui or docs.find_swagger_ui(Path.cwd()) or docs.find_swagger_ui(Path(__file__).parent)
+        if swagger_ui is None:
+            sys.exit("swagger-ui-dist not found: run `npm ci`, pass --swagger-ui DIR, or --no-docs")
+        docs_dir = (args.docs_dir or args.out.parent / f"{args.out.stem}-docs").resolve()
+        docs.write(docs_dir, openapi.document(api), swagger_ui)
+    options = GatewayOptions(
+        descriptor_set=args.descriptor_set.resolve(),
+        upstreams=upstreams,
+        port=args.port,
+        listen_address=args.listen_address,
+        admin_port=args.admin_port,
+        cors_origins=tuple(args.cors_origin),
+        body_limit_bytes=args.body_limit_mb * MEGABYTE,
+        route_timeout_seconds=args.timeout,
+        method_timeouts=dict(args.method_timeout),
+        health_check_interval_seconds=args.health_check_interval,
+        jwt=jwt,
+        rate_limit_prefixes=tuple(args.rate_limit_prefix or ("/v1/webhooks/",)),
+        rate_limit_per_second=args.rate_limit_per_second,
+        docs_dir=docs_dir,
+    )
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    config = envoy_config.build(api, options)
+    args.out.write_text(yaml.safe_dump(config, sort_keys=False, width=120), encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,74 @@
+"""Upstream clusters: one per gRPC service (HTTP/2, gRPC health checks, round robin), plus the JWKS host."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlsplit
+
+from .options import Endpoint, GatewayOptions, seconds
+
+HTTP2 = {
+    "envoy.extensions.upstreams.http.v3.HttpProtocolOptions": {
+        "@type": "type.googleapis.com/envoy.extensions.upstreams.http.v3.HttpProtocolOptions",
+        "explicit_http_config": {"http2_protocol_options": {}},
+    }
+}
+
+
+def cluster_name(service: str) -> str:
+    return service.replace(".", "_")
+
+
+def _endpoints(name: str, endpoints: list[Endpoint]) -> dict[str, Any]:
+    hosts = [
+        {"endpoint": {"address": {"socket_address": {"address": e.host, "port_value": e.port}}}} for e in endpoints
+    ]
+    return {"cluster_name": name, "endpoints": [{"lb_endpoints": hosts}]}
+
+
+def service_cluster(service: str, endpoints: list[Endpoint], options: GatewayOptions) -> dict[str, Any]:
+    name = cluster_name(service)
+    interval = seconds(options.health_check_interval_seconds)
+    return {
+        "name": name,
+        # Host names (compose services) are re-resolved: each replica behind the DNS name is an endpoint.
+        "type": "STATIC" if all(e.is_ip for e in endpoints) else "STRICT_DNS",
+        "connect_timeout": seconds(options.connect_timeout_seconds),
+        "lb_policy": "ROUND_ROBIN",
+        "typed_extension_protocol_options": HTTP2,
+        "load_assignment": _endpoints(name, endpoints),
+        "health_checks": [
+            {
+                "timeout": "1s",
+                "interval": interval,
+                "no_traffic_interval": interval,
+                "unhealthy_threshold": 1,
+                "healthy_threshold": 1,
+                "grpc_health_check": {"service_name": service},
+            }
+        ],
+        # A replica that answers 5xx/resets five times in a row is ejected between health checks.
+        "outlier_detection": {"consecutive_5xx": 5, "base_ejection_time": "10s"},
+        "common_lb_config": {"healthy_panic_threshold": {"value": 0}},
+    }
+
+
+def jwks_cluster(url: str, options: GatewayOptions) -> dict[str, Any]:
+    parts = urlsplit(url)
+    tls = parts.scheme == "https"
+    host = parts.hostname or "localhost"
+    cluster: dict[str, Any] = {
+        "name": "jwks",
+        "type": "STRICT_DNS",
+        "connect_timeout": seconds(options.connect_timeout_seconds),
+        "load_assignment": _endpoints("jwks", [Endpoint(host, parts.port or (443 if tls else 80))]),
+    }
+    if tls:
+        cluster["transport_socket"] = {
+            "name": "envoy.transport_sockets.tls",
+            "typed_config": {
+                "@type": "type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.UpstreamTlsContext",
+                "sni": host,
+            },
+        }
+    return cluster

@@ -1,0 +1,52 @@
+"""Everything the generated Envoy config can be tuned with (the command line fills it)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+MEGABYTE = 1024 * 1024
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    host: str
+    port: int
+
+    @property
+    def is_ip(self) -> bool:
+        return self.host.replace(".", "").isdigit() or ":" in self.host
+
+
+@dataclass(frozen=True)
+class JwtOptions:
+    issuer: str
+    jwks_file: Path | None = None  # local JWKS (the dev issuer's jwks.json)
+    jwks_url: str = ""  # remote JWKS (Keycloak's .../protocol/openid-connect/certs)
+
+
+@dataclass(frozen=True)
+class GatewayOptions:
+    descriptor_set: Path  # as Envoy will read it (absolute)
+    upstreams: dict[str, list[Endpoint]]  # full service name -> replicas
+    port: int = 8080
+    listen_address: str = "0.0.0.0"  # noqa: S104 - the edge listens for clients
+    admin_port: int = 9901  # always bound to 127.0.0.1
+    cors_origins: tuple[str, ...] = ()
+    body_limit_bytes: int = 100 * MEGABYTE
+    route_timeout_seconds: float = 15.0
+    method_timeouts: dict[str, float] = field(default_factory=dict)  # full method name -> seconds
+    connect_timeout_seconds: float = 2.0
+    health_check_interval_seconds: float = 2.0
+    jwt: JwtOptions | None = None
+    rate_limit_prefixes: tuple[str, ...] = ("/v1/webhooks/",)
+    rate_limit_per_second: int = 50
+    docs_dir: Path | None = None  # where openapi.json and the docs assets lie (as Envoy reads them)
+
+    def timeout_for(self, full_method: str) -> float:
+        return self.method_timeouts.get(full_method, self.route_timeout_seconds)
+
+
+def seconds(value: float) -> str:
+    """A protobuf Duration in its JSON form."""
+    return f"{value:.3f}s"

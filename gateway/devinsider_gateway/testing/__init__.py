@@ -1,0 +1,1 @@
+"""Helpers for tests, the local run and the bench: a real Envoy process and an echo gRPC backend."""
