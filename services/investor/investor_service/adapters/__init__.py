@@ -1,0 +1,1 @@
+"""SQLAlchemy repositories, proto mapping and event publishing of the investor service."""

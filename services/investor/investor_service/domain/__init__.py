@@ -1,0 +1,1 @@
+"""Investor domain: pages of institutional and individual investors and their rules. No I/O."""

@@ -1,0 +1,105 @@
+"""A search of the investor directory: filters and order, validated. No I/O."""
+
+from __future__ import annotations
+
+import enum
+import re
+from dataclasses import asdict, dataclass
+
+from devinsider_common import validation
+from devinsider_common.errors import Violations
+from investor_service.domain.enums import InvestorCategory, InvestorState, InvestorType
+
+_CODE = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,63}$")
+_CURRENCY = re.compile(r"^[A-Z]{3}$")
+MAX_FILTER_VALUES = 50
+
+
+class Order(enum.StrEnum):
+    DISPLAY_NAME = "display_name"
+    CREATE_TIME_DESC = "create_time desc"
+    UPDATE_TIME_DESC = "update_time desc"
+
+
+def parse_order(order_by: str) -> Order | None:
+    """The order named by `order_by` (empty: by display name), None when unknown."""
+    text = " ".join(order_by.split()).lower()
+    if not text or text == "display_name asc":
+        return Order.DISPLAY_NAME
+    return next((order for order in Order if order.value == text), None)
+
+
+@dataclass(frozen=True)
+class InvestorQuery:
+    text: str = ""
+    categories: tuple[InvestorCategory, ...] = ()
+    investor_types: tuple[InvestorType, ...] = ()
+    funding_stages: tuple[str, ...] = ()
+    industries: tuple[str, ...] = ()
+    country_codes: tuple[str, ...] = ()
+    ticket_amount_minor: int = 0
+    currency_code: str = ""
+    states: tuple[InvestorState, ...] = (InvestorState.ACTIVE,)
+    member_subject: str = ""  # only pages this subject is a member of
+    order: Order = Order.DISPLAY_NAME
+
+    def fingerprint(self) -> dict[str, object]:
+        """What a page token is bound to: every filter and the order."""
+        return {k: str(v) for k, v in asdict(self).items()}
+
+
+def build_query(
+    *,
+    text: str,
+    categories: list[int],
+    investor_types: list[int],
+    funding_stages: list[str],
+    industries: list[str],
+    country_codes: list[str],
+    ticket_amount_minor: int,
+    currency_code: str,
+    states: list[int],
+    order_by: str,
+) -> InvestorQuery:
+    """Validate a ListInvestors request's filters; every bad field is reported at once."""
+    checks = Violations()
+    validation.text(checks, "query", text, max_len=200)
+    for index, value in enumerate(categories):
+        checks.check(value in InvestorCategory._value2member_map_, f"categories[{index}]", "unknown category")
+    for index, value in enumerate(investor_types):
+        checks.check(value in InvestorType._value2member_map_, f"investor_types[{index}]", "unknown investor type")
+    for index, value in enumerate(states):
+        checks.check(value in InvestorState._value2member_map_, f"states[{index}]", "unknown state")
+    stages = tuple(dict.fromkeys(s.strip().lower() for s in funding_stages))
+    sectors = tuple(dict.fromkeys(s.strip().lower() for s in industries))
+    for path, codes in (("funding_stages", stages), ("industries", sectors)):
+        checks.check(len(codes) <= MAX_FILTER_VALUES, path, f"must have at most {MAX_FILTER_VALUES} values")
+        for index, code in enumerate(codes):
+            checks.check(bool(_CODE.match(code)), f"{path}[{index}]", "must be a taxonomy code")
+    countries = tuple(dict.fromkeys(c.strip().upper() for c in country_codes))
+    checks.check(len(countries) <= MAX_FILTER_VALUES, "country_codes", f"must have at most {MAX_FILTER_VALUES} values")
+    for index, code in enumerate(countries):
+        checks.check(bool(code), f"country_codes[{index}]", "must not be empty")
+        validation.country_code(checks, f"country_codes[{index}]", code)
+    currency = currency_code.strip().upper()
+    checks.check(ticket_amount_minor >= 0, "ticket_amount_minor", "must not be negative")
+    if ticket_amount_minor or currency:
+        checks.check(
+            bool(_CURRENCY.match(currency)), "currency_code", "must be an ISO 4217 code with ticket_amount_minor"
+        )
+    order = parse_order(order_by)
+    choices = ", ".join(f"`{o.value}`" for o in Order)
+    checks.check(order is not None, "order_by", f"must be one of {choices}")
+    checks.raise_if_any("invalid filters")
+    return InvestorQuery(
+        text=" ".join(text.split()).lower(),
+        categories=tuple(sorted({InvestorCategory(v) for v in categories})),
+        investor_types=tuple(sorted({InvestorType(v) for v in investor_types})),
+        funding_stages=stages,
+        industries=sectors,
+        country_codes=countries,
+        ticket_amount_minor=ticket_amount_minor,
+        currency_code=currency,
+        states=tuple(sorted({InvestorState(v) for v in states})) or (InvestorState.ACTIVE,),
+        order=order or Order.DISPLAY_NAME,
+    )

@@ -1,0 +1,1 @@
+"""The gRPC servicer of the investor service."""

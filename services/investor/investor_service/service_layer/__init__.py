@@ -1,0 +1,1 @@
+"""Use cases of the investor service and its unit of work."""

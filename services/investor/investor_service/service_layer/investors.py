@@ -1,0 +1,183 @@
+"""Use cases on investor pages: create, read (public or member view), search, update, delete.
+
+Members and invitations are the shared page use cases (devinsider_common.pages), run on this
+service's unit of work. Permission is checked before existence on every page call.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import replace
+from datetime import datetime
+from typing import Protocol
+
+from sqlalchemy.exc import IntegrityError
+
+from devinsider_common import errors
+from devinsider_common.auth.principal import Principal
+from devinsider_common.ids import new_id
+from devinsider_common.pages.membership import PageLimits, PageMembers, authorize, ensure_page
+from devinsider_common.pages.roles import PagePermission, PageRole
+from devinsider_common.pagination import PageRequest, finish_page, page_request
+from investor_service.adapters.investor_repository import position
+from investor_service.adapters.proto_mapping import View
+from investor_service.domain.enums import InvestorState
+from investor_service.domain.model import Investor, Profile
+from investor_service.domain.query import InvestorQuery, Order
+from investor_service.service_layer.unit_of_work import InvestorUnitOfWork
+
+UowFactory = Callable[[], InvestorUnitOfWork]
+Clock = Callable[[], datetime]
+MAX_BATCH = 200
+MAX_REQUEST_ID = 128
+
+
+class UnlockDirectory(Protocol):
+    """Whether the caller's organisation unlocked an investor (asked of billing)."""
+
+    def has_unlocked(self, principal: Principal, investor_name: str) -> bool: ...
+
+
+class NoUnlocks:
+    """Until billing answers: nobody sees restricted fields by unlocking."""
+
+    def has_unlocked(self, principal: Principal, investor_name: str) -> bool:
+        return False
+
+
+class InvestorUseCases:
+    def __init__(
+        self, uow: UowFactory, clock: Clock, limits: PageLimits, members: PageMembers, unlocks: UnlockDirectory
+    ) -> None:
+        self._uow = uow
+        self._clock = clock
+        self._limits = limits
+        self._members = members
+        self._unlocks = unlocks
+
+    def create(self, principal: Principal, draft: Profile, request_id: str) -> tuple[Investor, View]:
+        """A new page owned by the caller; the same `request_id` again returns the same page."""
+        if len(request_id) > MAX_REQUEST_ID:
+            raise errors.InvalidArgument.for_field("request_id", f"must be at most {MAX_REQUEST_ID} characters")
+        profile = Investor.validate_new(draft)
+        for _ in range(2):
+            try:
+                return self._create(principal, profile, request_id)
+            except IntegrityError:
+                continue  # a concurrent retry with the same request_id won: read it back
+        raise errors.Conflict("the page is being created concurrently; retry", reason="CONCURRENT_CREATE")
+
+    def _create(self, principal: Principal, profile: Profile, request_id: str) -> tuple[Investor, View]:
+        with self._uow() as uow:
+            if request_id:
+                existing = uow.investors.find_by_request(principal.subject, request_id)
+                if existing is not None:
+                    member = uow.members.get(existing.id, principal.subject)
+                    return existing, View(member.role if member else None, full_access=True)
+            now = self._clock()
+            investor = Investor(
+                new_id(), profile, principal.subject, created_at=now, updated_at=now, request_id=request_id
+            )
+            owner = self._members.new_member(principal, investor.id, PageRole.OWNER)
+            uow.investors.add(investor)
+            uow.members.add(owner)
+            uow.events.investor_created(investor, principal.subject)
+            uow.events.member_added(owner, None)
+            uow.commit()
+        return investor, View(PageRole.OWNER, full_access=True)
+
+    def get(self, principal: Principal | None, investor_id: str) -> tuple[Investor, View]:
+        with self._uow() as uow:
+            investor = uow.investors.get(investor_id)
+            member = uow.members.get(investor_id, principal.subject) if principal else None
+        staff = principal is not None and principal.is_staff_or_service
+        if investor is None or (investor.is_deleted and not staff):
+            raise errors.NotFound(f"investors/{investor_id} does not exist", reason="INVESTOR_NOT_FOUND")
+        role = member.role if member else None
+        full = role is not None or staff
+        if not full and principal is not None:
+            full = self._unlocks.has_unlocked(principal, investor.name)
+        return investor, View(role, full_access=full)
+
+    def search(
+        self, principal: Principal | None, query: InvestorQuery, caller_is_member: bool, page_size: int, page_token: str
+    ) -> tuple[list[tuple[Investor, View]], str, int]:
+        """The directory (public view), in the query's order; other states than active for staff only."""
+        staff = principal is not None and principal.is_staff_or_service
+        if query.states != (InvestorState.ACTIVE,) and not staff:
+            raise errors.PermissionDenied("only platform staff list deleted pages", reason="STATE_FILTER_STAFF_ONLY")
+        if caller_is_member:
+            if principal is None:
+                raise errors.Unauthenticated("caller_is_member needs a bearer token", reason="TOKEN_MISSING")
+            query = replace(query, member_subject=principal.subject)
+        page = page_request(
+            page_size,
+            page_token,
+            default=self._limits.default,
+            maximum=self._limits.maximum,
+            filters=query.fingerprint(),
+        )
+        _check_position(page, query.order)
+        with self._uow() as uow:
+            found = uow.investors.search(query, page)
+            total = uow.investors.count(query)
+            roles = {m.page_id: m.role for m in uow.members.pages_of(principal.subject)} if principal else {}
+        items, token = finish_page(page, found, lambda i: position(i, query.order))
+        return [(i, View(roles.get(i.id))) for i in items], token, total
+
+    def update(
+        self, principal: Principal, investor_id: str, changes: Profile, paths: frozenset[str]
+    ) -> tuple[Investor, View]:
+        with self._uow() as uow:
+            authorize(uow, investor_id, principal, PagePermission.EDIT)
+            ensure_page(uow, investor_id)
+            current = uow.investors.get(investor_id, lock=True)
+            assert current is not None  # ensure_page saw it live in this transaction
+            updated, changed = current.with_changes(changes, paths, self._clock())
+            member = uow.members.get(investor_id, principal.subject)
+            if changed:
+                uow.investors.save(updated)
+                uow.events.investor_updated(updated, changed)
+                uow.commit()
+        return updated, View(member.role if member else None, full_access=True)
+
+    def delete(self, principal: Principal, investor_id: str) -> None:
+        """Soft delete: hidden from the directory and from members, kept for staff; an event says so."""
+        with self._uow() as uow:
+            authorize(uow, investor_id, principal, PagePermission.DELETE)
+            ensure_page(uow, investor_id)
+            current = uow.investors.get(investor_id, lock=True)
+            if current is None or current.is_deleted:  # deleted concurrently
+                raise errors.NotFound(f"investors/{investor_id} does not exist", reason="INVESTOR_NOT_FOUND")
+            deleted = current.deleted(self._clock())
+            uow.investors.save(deleted)
+            uow.events.investor_deleted(deleted, principal.subject)
+            uow.commit()
+
+    def batch_get(self, investor_ids: Sequence[str]) -> list[Investor]:
+        """Live pages with every field, in request order; unknown and deleted ids left out."""
+        if len(investor_ids) > MAX_BATCH:
+            raise errors.InvalidArgument.for_field("names", f"must have at most {MAX_BATCH} names")
+        with self._uow() as uow:
+            found = uow.investors.get_many(investor_ids)
+        live = (found.get(i) for i in dict.fromkeys(investor_ids))
+        return [i for i in live if i is not None and not i.is_deleted]
+
+    def titles(self, investor_ids: Sequence[str]) -> dict[str, str]:
+        with self._uow() as uow:
+            return uow.investors.titles(investor_ids)
+
+
+def _check_position(page: PageRequest, order: Order) -> None:
+    """A token's position must have the shape of its order (tokens are opaque, not trusted)."""
+    if page.after is None:
+        return
+    expected = 1 if order is Order.CREATE_TIME_DESC else 2
+    well_formed = len(page.after) == expected and all(isinstance(v, str) for v in page.after)
+    if well_formed and order is Order.UPDATE_TIME_DESC:
+        try:
+            datetime.fromisoformat(page.after[0])
+        except ValueError:
+            well_formed = False
+    if not well_formed:
+        raise errors.InvalidArgument.for_field("page_token", "is not a token this API issued")

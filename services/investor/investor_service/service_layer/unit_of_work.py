@@ -1,0 +1,41 @@
+"""The investor service's unit of work: pages, members, invitations and the outbox on one transaction.
+
+It satisfies the shared pages' MembershipUnitOfWork, so the shared member and invitation use
+cases run on the same transaction as this service's own.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import Connection, Engine
+
+from devinsider_common.db.uow import SqlUnitOfWork
+from devinsider_common.outbox.writer import OutboxWriter
+from devinsider_common.pages.ports import MembershipEvents
+from devinsider_common.pages.repositories import InvitationRepository, MemberRepository
+from investor_service.adapters.event_publisher import InvestorEventPublisher
+from investor_service.adapters.investor_repository import InvestorRepository
+from investor_service.adapters.tables import PAGE_TABLES
+
+SOURCE = "investor"
+
+
+class InvestorUnitOfWork(SqlUnitOfWork):
+    investors: InvestorRepository
+    members: MemberRepository
+    invitations: InvitationRepository
+    events: InvestorEventPublisher
+    membership_events: MembershipEvents
+
+    def __init__(self, engine: Engine, accept_url: str = "") -> None:
+        super().__init__(engine)
+        self._accept_url = accept_url
+
+    def _open_repositories(self, connection: Connection) -> None:
+        self.investors = InvestorRepository(connection)
+        self.members = MemberRepository(connection, PAGE_TABLES)
+        self.invitations = InvitationRepository(connection, PAGE_TABLES)
+        self.events = InvestorEventPublisher(OutboxWriter(connection, SOURCE), self._accept_url)
+        self.membership_events = self.events
+
+    def page_title(self, page_id: str) -> str | None:
+        return self.investors.title(page_id)
