@@ -1,0 +1,288 @@
+"""ProgramService over gRPC: proto <-> use-case arguments, nothing else."""
+
+from __future__ import annotations
+
+from collections.abc import Container
+
+import grpc
+from google.protobuf import empty_pb2
+
+from devinsider.program.v1 import program_pb2, program_pb2_grpc
+from devinsider_common import errors
+from devinsider_common.auth.principal import Principal
+from devinsider_common.context import current_principal
+from devinsider_common.field_mask import resolve_update_mask
+from devinsider_common.pages.model import InvitationState
+from devinsider_common.pages.proto_mapping import split_child_name
+from devinsider_common.pages.roles import PagePermission, PageRole
+from devinsider_common.validation import resource_id
+from program_service.adapters import proto_mapping as mapping
+from program_service.adapters.program_repository import ProgramQuery
+from program_service.domain.application import Application
+from program_service.domain.program import PROGRAM_FIELDS, ProgramState, ProgramType
+from program_service.service_layer.app import ProgramApp
+from program_service.service_layer.programs import Viewed
+
+COLLECTION = "programs"
+ACCESS_CACHE_TTL_SECONDS = 10
+_PROGRAM_STATES = {v: k for k, v in mapping.PROGRAM_STATES.items()}
+_APPLICATION_STATES = {v: k for k, v in mapping.APPLICATION_STATES.items()}
+
+
+def _caller() -> Principal:
+    principal = current_principal()
+    if principal is None:  # the access policy admits no anonymous caller here; never trust that blindly
+        raise errors.Unauthenticated("a valid bearer token is required", reason="TOKEN_MISSING")
+    return principal
+
+
+def _enum(value: int, known: Container[int], path: str) -> None:
+    if value and value not in known:
+        raise errors.InvalidArgument.for_field(path, f"unknown value {value}")
+
+
+def _role(value: int, path: str) -> PageRole:
+    if value not in PageRole._value2member_map_:
+        raise errors.InvalidArgument.for_field(path, "must be OWNER, ADMIN, EDITOR or VIEWER")
+    return PageRole(value)
+
+
+def _program_id(name: str, path: str = "name") -> str:
+    return resource_id(name, COLLECTION, path)
+
+
+def _parent(parent: str) -> str | None:
+    """The program id of a `parent`, or None for `programs/-` (across programs)."""
+    program_id = _program_id(parent, "parent")
+    return None if program_id == "-" else program_id
+
+
+def _program(viewed: Viewed) -> program_pb2.Program:
+    return mapping.program_to_proto(viewed.program, viewed.role)
+
+
+def _application(found: tuple[Application, str]) -> program_pb2.Application:
+    return mapping.application_to_proto(*found)
+
+
+class ProgramServicer(program_pb2_grpc.ProgramServiceServicer):
+    def __init__(self, app: ProgramApp) -> None:
+        self._app = app
+
+    # Programs.
+    def CreateProgram(
+        self, request: program_pb2.CreateProgramRequest, context: grpc.ServicerContext
+    ) -> program_pb2.Program:
+        content = mapping.content_from_proto(request.program)
+        return _program(self._app.programs.create(_caller(), content, request.request_id[:128]))
+
+    def GetProgram(self, request: program_pb2.GetProgramRequest, context: grpc.ServicerContext) -> program_pb2.Program:
+        return _program(self._app.programs.get(current_principal(), _program_id(request.name)))
+
+    def ListPrograms(
+        self, request: program_pb2.ListProgramsRequest, context: grpc.ServicerContext
+    ) -> program_pb2.ListProgramsResponse:
+        checks = errors.Violations()
+        for i, value in enumerate(request.program_types):
+            checks.check(value in ProgramType._value2member_map_, f"program_types[{i}]", "unknown program type")
+        for i, state in enumerate(request.states):
+            checks.check(state in _PROGRAM_STATES, f"states[{i}]", "unknown program state")
+        for i, code in enumerate(request.country_codes):
+            checks.check(
+                len(code) == 2 and code.isalpha() and code.isupper(), f"country_codes[{i}]", "ISO 3166-1 alpha-2"
+            )
+        checks.check(len(request.query) <= 200, "query", "must be at most 200 characters")
+        if request.vendor_company:
+            try:
+                resource_id(request.vendor_company, "companies", "vendor_company")
+            except errors.InvalidArgument as error:
+                checks.items.extend(error.violations)
+        checks.raise_if_any("invalid filters")
+        states = tuple(dict.fromkeys(_PROGRAM_STATES[s] for s in request.states)) or (ProgramState.PUBLISHED,)
+        query = ProgramQuery(
+            text=request.query.strip(),
+            types=tuple(ProgramType(t) for t in dict.fromkeys(request.program_types)),
+            country_codes=tuple(request.country_codes),
+            industries=tuple(request.industries),
+            vendor_company=request.vendor_company,
+            states=states,
+            order_by=request.order_by.strip() or "display_name",
+            only_member_of=request.caller_is_member,
+        )
+        found, token, total = self._app.programs.list(current_principal(), request.page_size, request.page_token, query)
+        return program_pb2.ListProgramsResponse(
+            programs=[_program(v) for v in found], next_page_token=token, total_size=total
+        )
+
+    def UpdateProgram(
+        self, request: program_pb2.UpdateProgramRequest, context: grpc.ServicerContext
+    ) -> program_pb2.Program:
+        program_id = _program_id(request.program.name, "program.name")
+        fields = resolve_update_mask(request.update_mask, PROGRAM_FIELDS, "program")
+        content = mapping.content_from_proto(request.program)
+        return _program(self._app.programs.update(_caller(), program_id, content, fields))
+
+    def DeleteProgram(
+        self, request: program_pb2.DeleteProgramRequest, context: grpc.ServicerContext
+    ) -> empty_pb2.Empty:
+        self._app.programs.delete(_caller(), _program_id(request.name))
+        return empty_pb2.Empty()
+
+    def BatchGetPrograms(
+        self, request: program_pb2.BatchGetProgramsRequest, context: grpc.ServicerContext
+    ) -> program_pb2.BatchGetProgramsResponse:
+        ids = [_program_id(name, f"names[{i}]") for i, name in enumerate(request.names)]
+        found = self._app.programs.batch_get(ids)
+        return program_pb2.BatchGetProgramsResponse(programs=[mapping.program_to_proto(p) for p in found])
+
+    def PublishProgram(
+        self, request: program_pb2.PublishProgramRequest, context: grpc.ServicerContext
+    ) -> program_pb2.Program:
+        return _program(self._app.programs.publish(_caller(), _program_id(request.name)))
+
+    def ArchiveProgram(
+        self, request: program_pb2.ArchiveProgramRequest, context: grpc.ServicerContext
+    ) -> program_pb2.Program:
+        return _program(self._app.programs.archive(_caller(), _program_id(request.name)))
+
+    # Members.
+    def ListMembers(
+        self, request: program_pb2.ListMembersRequest, context: grpc.ServicerContext
+    ) -> program_pb2.ListMembersResponse:
+        program_id = _program_id(request.parent, "parent")
+        role = _role(request.role, "role") if request.role else None
+        members, token = self._app.members.list(_caller(), program_id, request.page_size, request.page_token, role)
+        return program_pb2.ListMembersResponse(
+            members=[mapping.member_to_proto(m) for m in members], next_page_token=token
+        )
+
+    def UpdateMember(
+        self, request: program_pb2.UpdateMemberRequest, context: grpc.ServicerContext
+    ) -> program_pb2.Member:
+        program_id, subject = split_child_name(request.member.name, COLLECTION, "members", "member.name")
+        resolve_update_mask(request.update_mask, ("role",), "member")
+        role = _role(request.member.role, "member.role")
+        return mapping.member_to_proto(self._app.members.change_role(_caller(), program_id, subject, role))
+
+    def DeleteMember(self, request: program_pb2.DeleteMemberRequest, context: grpc.ServicerContext) -> empty_pb2.Empty:
+        program_id, subject = split_child_name(request.name, COLLECTION, "members")
+        self._app.members.remove(_caller(), program_id, subject)
+        return empty_pb2.Empty()
+
+    def LeaveProgram(self, request: program_pb2.LeaveProgramRequest, context: grpc.ServicerContext) -> empty_pb2.Empty:
+        self._app.members.leave(_caller(), _program_id(request.name))
+        return empty_pb2.Empty()
+
+    # Invitations.
+    def CreateInvitation(
+        self, request: program_pb2.CreateInvitationRequest, context: grpc.ServicerContext
+    ) -> program_pb2.Invitation:
+        program_id = _program_id(request.parent, "parent")
+        i = request.invitation
+        role = _role(i.role, "invitation.role")
+        invitation = self._app.invitations.create(_caller(), program_id, i.email, role, i.message)
+        return mapping.invitation_to_proto(invitation, self._app.programs.titles({program_id}).get(program_id, ""))
+
+    def ListInvitations(
+        self, request: program_pb2.ListInvitationsRequest, context: grpc.ServicerContext
+    ) -> program_pb2.ListInvitationsResponse:
+        program_id = _parent(request.parent)
+        _enum(request.state, InvitationState._value2member_map_, "state")
+        state = InvitationState(request.state) if request.state else None
+        found, token = self._app.invitations.list(_caller(), program_id, request.page_size, request.page_token, state)
+        titles = self._app.programs.titles({i.page_id for i in found})
+        return program_pb2.ListInvitationsResponse(
+            invitations=[mapping.invitation_to_proto(i, titles.get(i.page_id, "")) for i in found],
+            next_page_token=token,
+        )
+
+    def AcceptInvitation(
+        self, request: program_pb2.AcceptInvitationRequest, context: grpc.ServicerContext
+    ) -> program_pb2.Invitation:
+        program_id, invitation_id = split_child_name(request.name, COLLECTION, "invitations")
+        if not request.token:
+            raise errors.InvalidArgument.for_field("token", "is required")
+        accepted = self._app.invitations.accept(_caller(), program_id, invitation_id, request.token)
+        return mapping.invitation_to_proto(accepted)
+
+    def DeclineInvitation(
+        self, request: program_pb2.DeclineInvitationRequest, context: grpc.ServicerContext
+    ) -> program_pb2.Invitation:
+        program_id, invitation_id = split_child_name(request.name, COLLECTION, "invitations")
+        declined = self._app.invitations.decline(current_principal(), program_id, invitation_id, request.token)
+        return mapping.invitation_to_proto(declined)
+
+    def RevokeInvitation(
+        self, request: program_pb2.RevokeInvitationRequest, context: grpc.ServicerContext
+    ) -> program_pb2.Invitation:
+        program_id, invitation_id = split_child_name(request.name, COLLECTION, "invitations")
+        return mapping.invitation_to_proto(self._app.invitations.revoke(_caller(), program_id, invitation_id))
+
+    def CheckPageAccess(
+        self, request: program_pb2.CheckPageAccessRequest, context: grpc.ServicerContext
+    ) -> program_pb2.CheckPageAccessResponse:
+        checks = errors.Violations()
+        checks.check(bool(request.subject), "subject", "is required")
+        checks.check(request.permission in PagePermission._value2member_map_, "permission", "unknown permission")
+        try:
+            program_id = _program_id(request.page, "page")
+        except errors.InvalidArgument as error:
+            checks.items.extend(error.violations)
+        checks.raise_if_any("invalid access check")
+        allowed, role = self._app.members.check_access(program_id, request.subject, PagePermission(request.permission))
+        return program_pb2.CheckPageAccessResponse(
+            allowed=allowed,
+            role=int(role or 0),  # type: ignore[arg-type]
+            cache_ttl_seconds=ACCESS_CACHE_TTL_SECONDS,
+        )
+
+    # Applications.
+    def CreateApplication(
+        self, request: program_pb2.CreateApplicationRequest, context: grpc.ServicerContext
+    ) -> program_pb2.Application:
+        program_id = _program_id(request.parent, "parent")
+        company_id = resource_id(request.application.company, "companies", "application.company")
+        created = self._app.applications.create(
+            _caller(), program_id, company_id, request.application.message, request.request_id[:128]
+        )
+        return _application(created)
+
+    def GetApplication(
+        self, request: program_pb2.GetApplicationRequest, context: grpc.ServicerContext
+    ) -> program_pb2.Application:
+        program_id, application_id = split_child_name(request.name, COLLECTION, "applications")
+        return _application(self._app.applications.get(_caller(), program_id, application_id))
+
+    def ListApplications(
+        self, request: program_pb2.ListApplicationsRequest, context: grpc.ServicerContext
+    ) -> program_pb2.ListApplicationsResponse:
+        program_id = _parent(request.parent)
+        company_id = ""
+        if request.company or program_id is None:
+            company_id = resource_id(request.company, "companies", "company")
+        _enum(request.state, _APPLICATION_STATES, "state")
+        state = _APPLICATION_STATES.get(request.state)
+        found, token = self._app.applications.list(
+            _caller(), program_id, company_id, state, request.page_size, request.page_token
+        )
+        return program_pb2.ListApplicationsResponse(
+            applications=[_application(item) for item in found], next_page_token=token
+        )
+
+    def ApproveApplication(
+        self, request: program_pb2.ApproveApplicationRequest, context: grpc.ServicerContext
+    ) -> program_pb2.Application:
+        program_id, application_id = split_child_name(request.name, COLLECTION, "applications")
+        return _application(self._app.applications.approve(_caller(), program_id, application_id))
+
+    def RejectApplication(
+        self, request: program_pb2.RejectApplicationRequest, context: grpc.ServicerContext
+    ) -> program_pb2.Application:
+        program_id, application_id = split_child_name(request.name, COLLECTION, "applications")
+        return _application(self._app.applications.reject(_caller(), program_id, application_id, request.reason))
+
+    def WithdrawApplication(
+        self, request: program_pb2.WithdrawApplicationRequest, context: grpc.ServicerContext
+    ) -> program_pb2.Application:
+        program_id, application_id = split_child_name(request.name, COLLECTION, "applications")
+        return _application(self._app.applications.withdraw(_caller(), program_id, application_id))

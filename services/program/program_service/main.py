@@ -1,0 +1,21 @@
+"""`devinsider-program-service`: run the program service until SIGTERM."""
+
+from __future__ import annotations
+
+from devinsider_common.grpc.server import serve_until_signal
+from devinsider_common.logging import configure_logging
+from program_service.bootstrap import start
+from program_service.settings import ProgramSettings
+
+
+def main() -> None:
+    settings = ProgramSettings()
+    configure_logging(settings.service_name, settings.log_level, settings.log_json)
+    service = start(settings)
+    serve_until_signal(service.server)
+    service.channels.close()
+    service.engine.dispose()
+
+
+if __name__ == "__main__":
+    main()

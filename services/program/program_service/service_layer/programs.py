@@ -1,0 +1,188 @@
+"""Use cases on programs: create, read, list, edit, publish, archive, delete, batch read.
+
+Every write checks the caller's page permission before the program's existence (the shared
+`authorize`), so an id of another organisation's program yields PERMISSION_DENIED, never data.
+Drafts are NOT_FOUND to everyone but their members, platform staff and services.
+"""
+
+from __future__ import annotations
+
+import builtins
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy.exc import IntegrityError
+
+from devinsider_common import errors
+from devinsider_common.auth.principal import Principal
+from devinsider_common.ids import new_id
+from devinsider_common.pages.membership import PageLimits, PageMembers, authorize
+from devinsider_common.pages.roles import PagePermission, PageRole
+from devinsider_common.pagination import finish_page, page_request
+from program_service.adapters.company_client import CompanyDirectory
+from program_service.adapters.program_repository import ORDERS, ProgramQuery, position
+from program_service.domain.application import ApplicationState
+from program_service.domain.program import Program, ProgramContent, ProgramState
+from program_service.service_layer.unit_of_work import ProgramUnitOfWork
+
+UowFactory = Callable[[], ProgramUnitOfWork]
+Clock = Callable[[], datetime]
+MAX_BATCH = 200
+
+
+@dataclass(frozen=True)
+class Viewed:
+    """A program and the caller's role on it (None when not a member)."""
+
+    program: Program
+    role: PageRole | None = None
+
+
+def existing(uow: ProgramUnitOfWork, program_id: str, lock: bool = False) -> Program:
+    program = uow.programs.get(program_id, lock=lock)
+    if program is None or program.is_deleted:
+        raise errors.NotFound(f"programs/{program_id} does not exist", reason="PROGRAM_NOT_FOUND")
+    return program
+
+
+class ProgramUseCases:
+    def __init__(
+        self, uow: UowFactory, clock: Clock, limits: PageLimits, members: PageMembers, companies: CompanyDirectory
+    ) -> None:
+        self._uow = uow
+        self._clock = clock
+        self._limits = limits
+        self._members = members
+        self._companies = companies
+
+    def _check_vendor(self, principal: Principal, vendor_company: str) -> None:
+        """Naming a vendor company page needs the EDIT permission on it (staff and services excepted)."""
+        if vendor_company and not principal.is_staff_or_service:
+            self._companies.require(vendor_company, principal.subject, PagePermission.EDIT)
+
+    def create(self, principal: Principal, content: ProgramContent, request_id: str) -> Viewed:
+        content.validate()
+        if request_id:
+            with self._uow() as uow:
+                if same := uow.programs.find_by_request(principal.subject, request_id):
+                    return Viewed(same, PageRole.OWNER)
+        self._check_vendor(principal, content.vendor_company)
+        now = self._clock()
+        program = Program(
+            new_id(), content, creator=principal.subject, created_at=now, updated_at=now, idempotency_key=request_id
+        )
+        owner = self._members.new_member(principal, program.id, PageRole.OWNER)
+        try:
+            with self._uow() as uow:
+                uow.programs.add(program)
+                uow.members.add(owner)
+                uow.events.program_created(program, principal.subject)
+                uow.events.member_added(owner, None)
+                uow.commit()
+        except IntegrityError:  # a concurrent retry with the same request id won: return its program
+            with self._uow() as uow:
+                same = uow.programs.find_by_request(principal.subject, request_id) if request_id else None
+            if same is None:
+                raise
+            return Viewed(same, PageRole.OWNER)
+        return Viewed(program, PageRole.OWNER)
+
+    def get(self, principal: Principal | None, program_id: str) -> Viewed:
+        with self._uow() as uow:
+            program = uow.programs.get(program_id)
+            member = uow.members.get(program_id, principal.subject) if principal else None
+        staff = principal is not None and principal.is_staff_or_service
+        hidden = program is not None and program.state is ProgramState.DRAFT and member is None and not staff
+        if program is None or program.is_deleted or hidden:
+            raise errors.NotFound(f"programs/{program_id} does not exist", reason="PROGRAM_NOT_FOUND")
+        return Viewed(program, member.role if member else None)
+
+    def list(
+        self, principal: Principal | None, page_size: int, page_token: str, query: ProgramQuery
+    ) -> tuple[list[Viewed], str, int]:
+        if query.order_by not in ORDERS:
+            raise errors.InvalidArgument.for_field("order_by", f"must be one of: {', '.join(ORDERS)}")
+        if query.only_member_of and principal is None:
+            raise errors.Unauthenticated("caller_is_member needs a bearer token", reason="TOKEN_MISSING")
+        filters = {
+            "text": query.text,
+            "types": sorted(int(t) for t in query.types),
+            "countries": sorted(query.country_codes),
+            "industries": sorted(query.industries),
+            "vendor": query.vendor_company,
+            "states": sorted(s.value for s in query.states),
+            "order": query.order_by,
+            "member": query.only_member_of,
+        }
+        page = page_request(
+            page_size, page_token, default=self._limits.default, maximum=self._limits.maximum, filters=filters
+        )
+        with self._uow() as uow:
+            roles = {m.page_id: m.role for m in uow.members.pages_of(principal.subject)} if principal else {}
+            staff = principal is not None and principal.is_staff_or_service
+            scoped = ProgramQuery(
+                **{**query.__dict__, "see_all": staff, "member_of": frozenset(roles)},
+            )
+            found = uow.programs.list(page, scoped)
+            total = uow.programs.count(scoped)
+        items, token = finish_page(page, found, lambda p: position(p, query.order_by))
+        return [Viewed(p, roles.get(p.id)) for p in items], token, total
+
+    def update(self, principal: Principal, program_id: str, changes: ProgramContent, fields: frozenset[str]) -> Viewed:
+        with self._uow() as uow:
+            member = authorize(uow, program_id, principal, PagePermission.EDIT)
+            program = existing(uow, program_id, lock=True)
+            updated, changed = program.with_content(changes, fields, self._clock())
+            if "vendor_company" in changed:
+                self._check_vendor(principal, updated.content.vendor_company)
+            if changed:
+                updated = uow.programs.save(updated)
+                uow.events.program_updated(updated, changed)
+                uow.commit()
+        return Viewed(updated, member.role)
+
+    def publish(self, principal: Principal, program_id: str) -> Viewed:
+        return self._transition(principal, program_id, lambda p, now: p.publish(now))
+
+    def archive(self, principal: Principal, program_id: str) -> Viewed:
+        return self._transition(principal, program_id, lambda p, now: p.archive(now))
+
+    def _transition(
+        self, principal: Principal, program_id: str, change: Callable[[Program, datetime], Program]
+    ) -> Viewed:
+        with self._uow() as uow:
+            member = authorize(uow, program_id, principal, PagePermission.EDIT)
+            program = existing(uow, program_id, lock=True)
+            updated = uow.programs.save(change(program, self._clock()))
+            uow.events.program_updated(updated, ["state"])
+            uow.commit()
+        return Viewed(updated, member.role)
+
+    def delete(self, principal: Principal, program_id: str) -> None:
+        """Soft delete; pending applications are closed (rejected, with the reason and their events)."""
+        with self._uow() as uow:
+            authorize(uow, program_id, principal, PagePermission.DELETE)
+            program = existing(uow, program_id, lock=True)
+            now = self._clock()
+            deleted = uow.programs.save(program.delete(now))
+            for application in uow.applications.pending_of(program_id):
+                closed = application.close_for_deleted_program(principal.subject, now)
+                uow.applications.save_state(closed)
+                recipients = [(application.applicant_email, application.applicant_name)]
+                uow.events.application_updated(closed, ApplicationState.PENDING, deleted, recipients)
+            uow.events.program_deleted(deleted, principal.subject)
+            uow.commit()
+
+    def batch_get(self, program_ids: builtins.list[str]) -> builtins.list[Program]:
+        if len(program_ids) > MAX_BATCH:
+            raise errors.InvalidArgument.for_field("names", f"must name at most {MAX_BATCH} programs")
+        with self._uow() as uow:
+            found = uow.programs.get_many(program_ids)
+        return [found[i] for i in dict.fromkeys(program_ids) if i in found]
+
+    def titles(self, program_ids: set[str]) -> dict[str, str]:
+        """Display names of live programs (for invitation lists across pages)."""
+        with self._uow() as uow:
+            found = uow.programs.get_many(program_ids)
+        return {i: p.content.display_name for i, p in found.items()}

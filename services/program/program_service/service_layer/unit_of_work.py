@@ -1,0 +1,43 @@
+"""The program service's unit of work: programs, applications, members, invitations and the outbox
+on one transaction. It satisfies devinsider_common.pages.ports.MembershipUnitOfWork."""
+
+from __future__ import annotations
+
+from sqlalchemy import Connection, Engine, select
+
+from devinsider_common.db.uow import SqlUnitOfWork
+from devinsider_common.outbox.writer import OutboxWriter
+from devinsider_common.pages.ports import MembershipEvents
+from devinsider_common.pages.repositories import InvitationRepository, MemberRepository
+from program_service.adapters.application_repository import ApplicationRepository
+from program_service.adapters.event_publisher import ProgramEventPublisher
+from program_service.adapters.program_repository import ProgramRepository
+from program_service.adapters.tables import page_tables, programs
+
+SOURCE = "program"
+
+
+class ProgramUnitOfWork(SqlUnitOfWork):
+    programs: ProgramRepository
+    applications: ApplicationRepository
+    members: MemberRepository
+    invitations: InvitationRepository
+    events: ProgramEventPublisher
+    membership_events: MembershipEvents
+
+    def __init__(self, engine: Engine, accept_url: str) -> None:
+        super().__init__(engine)
+        self._accept_url = accept_url
+
+    def _open_repositories(self, connection: Connection) -> None:
+        self.programs = ProgramRepository(connection)
+        self.applications = ApplicationRepository(connection)
+        self.members = MemberRepository(connection, page_tables)
+        self.invitations = InvitationRepository(connection, page_tables)
+        self.events = ProgramEventPublisher(OutboxWriter(connection, SOURCE), self._accept_url)
+        self.membership_events = self.events
+
+    def page_title(self, page_id: str) -> str | None:
+        query = select(programs.c.display_name).where(programs.c.id == page_id, programs.c.deleted_at.is_(None))
+        title: str | None = self.connection.execute(query).scalar()
+        return title
