@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PROTO_SOURCES := $(shell find protos -name '*.proto')
 
-.PHONY: install protos run test lint typecheck buflint breaking check clean
+.PHONY: install protos run test lint typecheck buflint breaking check clean bench
 
 install: $(STAMP) node_modules/.installed
 
@@ -37,7 +37,11 @@ lint: install
 	node_modules/.bin/buf lint
 
 typecheck: install
-	$(BIN)/mypy libs services tests scripts gateway
+	$(BIN)/mypy libs services tests scripts gateway bench
+
+# REST through Envoy vs direct gRPC vs an echo ceiling (bench/run.py; h2load from Debian).
+bench: install
+	$(BIN)/python -m bench.run $(BENCH_ARGS)
 
 # Compares the protos with those of the main branch (or BREAKING_AGAINST, a git ref).
 breaking: install
