@@ -1,0 +1,223 @@
+"""CompanyService over gRPC: proto <-> use-case arguments, nothing else."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import grpc
+from google.api import httpbody_pb2
+from google.protobuf import empty_pb2
+
+from company_service.adapters import proto_mapping as mapping
+from company_service.domain.model import UPDATABLE_FIELDS, expand_paths
+from company_service.entrypoints import requests as req
+from company_service.service_layer.app import CompanyApp
+from company_service.service_layer.companies import CompanyView
+from devinsider.company.v1 import company_pb2, company_pb2_grpc
+from devinsider_common import errors
+from devinsider_common.auth.principal import Principal
+from devinsider_common.context import current_principal
+from devinsider_common.field_mask import resolve_update_mask
+from devinsider_common.pages.model import Invitation, Member
+from devinsider_common.pages.proto_mapping import invitation_to_proto, member_to_proto, split_child_name
+from devinsider_common.pages.roles import PageRole
+
+COLLECTION = req.COLLECTION
+
+
+def _caller() -> Principal:
+    principal = current_principal()
+    if principal is None:  # the access policy admits no anonymous caller here; never trust that blindly
+        raise errors.Unauthenticated("a valid bearer token is required", reason="TOKEN_MISSING")
+    return principal
+
+
+def _member(member: Member) -> company_pb2.Member:
+    return member_to_proto(member, company_pb2.Member, COLLECTION)
+
+
+def _invitation(invitation: Invitation, title: str = "") -> company_pb2.Invitation:
+    return invitation_to_proto(invitation, company_pb2.Invitation, COLLECTION, title)
+
+
+class CompanyServicer(company_pb2_grpc.CompanyServiceServicer):
+    def __init__(self, app: CompanyApp, logo_url: Callable[[str], str], access_ttl_seconds: int) -> None:
+        self._app = app
+        self._logo_url = logo_url
+        self._access_ttl = access_ttl_seconds
+
+    def _view(self, view: CompanyView) -> company_pb2.Company:
+        url = self._logo_url(view.company.id)
+        return mapping.company_to_proto(view.company, full=view.full, viewer_role=view.role, logo_url=url)
+
+    def _full(self, view: CompanyView) -> company_pb2.Company:
+        return self._view(CompanyView(view.company, True, view.role))
+
+    # Pages
+    def CreateCompany(
+        self, request: company_pb2.CreateCompanyRequest, context: grpc.ServicerContext
+    ) -> company_pb2.Company:
+        caller = _caller()
+        content = mapping.content_from_proto(request.company)
+        company = self._app.companies.create(caller, content, request.pre_listed, request.request_id)
+        return self._app_view(caller, company.id)
+
+    def _app_view(self, caller: Principal | None, company_id: str) -> company_pb2.Company:
+        return self._view(self._app.companies.get(caller, company_id))
+
+    def GetCompany(self, request: company_pb2.GetCompanyRequest, context: grpc.ServicerContext) -> company_pb2.Company:
+        return self._app_view(current_principal(), req.company_id(request.name))
+
+    def ListCompanies(
+        self, request: company_pb2.ListCompaniesRequest, context: grpc.ServicerContext
+    ) -> company_pb2.ListCompaniesResponse:
+        query = req.directory_query(request)
+        views, token, total = self._app.companies.search(
+            current_principal(), query, request.caller_is_member, request.page_size, request.page_token
+        )
+        return company_pb2.ListCompaniesResponse(
+            companies=[self._view(v) for v in views], next_page_token=token, total_size=total
+        )
+
+    def UpdateCompany(
+        self, request: company_pb2.UpdateCompanyRequest, context: grpc.ServicerContext
+    ) -> company_pb2.Company:
+        company_id = req.company_id(request.company.name, "company.name")
+        paths = resolve_update_mask(request.update_mask, UPDATABLE_FIELDS, "company")
+        content = mapping.content_from_proto(request.company)
+        view = self._app.companies.update(_caller(), company_id, content, expand_paths(paths))
+        return self._view(view)
+
+    def DeleteCompany(
+        self, request: company_pb2.DeleteCompanyRequest, context: grpc.ServicerContext
+    ) -> empty_pb2.Empty:
+        self._app.companies.delete(_caller(), req.company_id(request.name))
+        return empty_pb2.Empty()
+
+    def BatchGetCompanies(
+        self, request: company_pb2.BatchGetCompaniesRequest, context: grpc.ServicerContext
+    ) -> company_pb2.BatchGetCompaniesResponse:
+        ids = [req.company_id(name, f"names[{i}]") for i, name in enumerate(request.names)]
+        found = self._app.companies.batch_get(ids)
+        return company_pb2.BatchGetCompaniesResponse(companies=[self._view(CompanyView(c, True)) for c in found])
+
+    # Logos
+    def UploadCompanyLogo(
+        self, request: company_pb2.UploadCompanyLogoRequest, context: grpc.ServicerContext
+    ) -> company_pb2.Company:
+        caller = _caller()
+        company_id = req.company_id(request.name)
+        self._app.logos.upload(caller, company_id, request.body.content_type, request.body.data)
+        return self._app_view(caller, company_id)
+
+    def GetCompanyLogo(
+        self, request: company_pb2.GetCompanyLogoRequest, context: grpc.ServicerContext
+    ) -> company_pb2.GetCompanyLogoResponse:
+        content_type, data = self._app.logos.get(req.logo_company_id(request.name))
+        return company_pb2.GetCompanyLogoResponse(body=httpbody_pb2.HttpBody(content_type=content_type, data=data))
+
+    # Claims
+    def ClaimCompany(
+        self, request: company_pb2.ClaimCompanyRequest, context: grpc.ServicerContext
+    ) -> company_pb2.Company:
+        caller = _caller()
+        company_id = req.company_id(request.name)
+        self._app.claims.claim(caller, company_id, request.message, request.evidence_url.strip())
+        return self._app_view(caller, company_id)
+
+    def ApproveCompanyClaim(
+        self, request: company_pb2.ApproveCompanyClaimRequest, context: grpc.ServicerContext
+    ) -> company_pb2.Company:
+        company = self._app.claims.approve(req.company_id(request.name))
+        return self._full(CompanyView(company, True))
+
+    def RejectCompanyClaim(
+        self, request: company_pb2.RejectCompanyClaimRequest, context: grpc.ServicerContext
+    ) -> company_pb2.Company:
+        company = self._app.claims.reject(req.company_id(request.name), request.reason)
+        return self._full(CompanyView(company, True))
+
+    # Members
+    def ListMembers(
+        self, request: company_pb2.ListMembersRequest, context: grpc.ServicerContext
+    ) -> company_pb2.ListMembersResponse:
+        page_id = req.company_id(request.parent, "parent")
+        role = req.optional_enum(PageRole, request.role, "role")
+        members, token = self._app.members.list(_caller(), page_id, request.page_size, request.page_token, role)
+        return company_pb2.ListMembersResponse(members=[_member(m) for m in members], next_page_token=token)
+
+    def UpdateMember(
+        self, request: company_pb2.UpdateMemberRequest, context: grpc.ServicerContext
+    ) -> company_pb2.Member:
+        page_id, subject = split_child_name(request.member.name, COLLECTION, "members", "member.name")
+        resolve_update_mask(request.update_mask, ("role",), "member")
+        role = req.page_role(request.member.role, "member.role")
+        return _member(self._app.members.change_role(_caller(), page_id, subject, role))
+
+    def DeleteMember(self, request: company_pb2.DeleteMemberRequest, context: grpc.ServicerContext) -> empty_pb2.Empty:
+        page_id, subject = split_child_name(request.name, COLLECTION, "members")
+        self._app.members.remove(_caller(), page_id, subject)
+        return empty_pb2.Empty()
+
+    def LeaveCompany(self, request: company_pb2.LeaveCompanyRequest, context: grpc.ServicerContext) -> empty_pb2.Empty:
+        self._app.members.leave(_caller(), req.company_id(request.name))
+        return empty_pb2.Empty()
+
+    # Invitations
+    def CreateInvitation(
+        self, request: company_pb2.CreateInvitationRequest, context: grpc.ServicerContext
+    ) -> company_pb2.Invitation:
+        page_id = req.company_id(request.parent, "parent")
+        i = request.invitation
+        role = req.page_role(i.role, "invitation.role")
+        invitation = self._app.invitations.create(_caller(), page_id, i.email, role, i.message)
+        return _invitation(invitation, self._app.companies.titles([page_id]).get(page_id, ""))
+
+    def ListInvitations(
+        self, request: company_pb2.ListInvitationsRequest, context: grpc.ServicerContext
+    ) -> company_pb2.ListInvitationsResponse:
+        page_id = None if request.parent == f"{COLLECTION}/-" else req.company_id(request.parent, "parent")
+        state = req.invitation_state(request.state)
+        found, token = self._app.invitations.list(_caller(), page_id, request.page_size, request.page_token, state)
+        titles = self._app.companies.titles(sorted({i.page_id for i in found}))
+        return company_pb2.ListInvitationsResponse(
+            invitations=[_invitation(i, titles.get(i.page_id, "")) for i in found], next_page_token=token
+        )
+
+    def AcceptInvitation(
+        self, request: company_pb2.AcceptInvitationRequest, context: grpc.ServicerContext
+    ) -> company_pb2.Invitation:
+        page_id, invitation_id = split_child_name(request.name, COLLECTION, "invitations")
+        if not request.token:
+            raise errors.InvalidArgument.for_field("token", "is required")
+        return self._titled(self._app.invitations.accept(_caller(), page_id, invitation_id, request.token))
+
+    def DeclineInvitation(
+        self, request: company_pb2.DeclineInvitationRequest, context: grpc.ServicerContext
+    ) -> company_pb2.Invitation:
+        page_id, invitation_id = split_child_name(request.name, COLLECTION, "invitations")
+        invitation = self._app.invitations.decline(current_principal(), page_id, invitation_id, request.token)
+        return self._titled(invitation)
+
+    def RevokeInvitation(
+        self, request: company_pb2.RevokeInvitationRequest, context: grpc.ServicerContext
+    ) -> company_pb2.Invitation:
+        page_id, invitation_id = split_child_name(request.name, COLLECTION, "invitations")
+        return self._titled(self._app.invitations.revoke(_caller(), page_id, invitation_id))
+
+    def _titled(self, invitation: Invitation) -> company_pb2.Invitation:
+        return _invitation(invitation, self._app.companies.titles([invitation.page_id]).get(invitation.page_id, ""))
+
+    # Service-only
+    def CheckPageAccess(
+        self, request: company_pb2.CheckPageAccessRequest, context: grpc.ServicerContext
+    ) -> company_pb2.CheckPageAccessResponse:
+        page_id = req.company_id(request.page, "page")
+        if not request.subject:
+            raise errors.InvalidArgument.for_field("subject", "is required")
+        allowed, role = self._app.members.check_access(page_id, request.subject, req.permission(request.permission))
+        return company_pb2.CheckPageAccessResponse(
+            allowed=allowed,
+            role=int(role or 0),  # type: ignore[arg-type]
+            cache_ttl_seconds=self._access_ttl,
+        )

@@ -1,0 +1,20 @@
+"""`devinsider-company-service`: run the company service until SIGTERM."""
+
+from __future__ import annotations
+
+from company_service.bootstrap import start
+from company_service.settings import CompanySettings
+from devinsider_common.grpc.server import serve_until_signal
+from devinsider_common.logging import configure_logging
+
+
+def main() -> None:
+    settings = CompanySettings()
+    configure_logging(settings.service_name, settings.log_level, settings.log_json)
+    service = start(settings)
+    serve_until_signal(service.server)
+    service.engine.dispose()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""Company service: service_layer."""

@@ -1,0 +1,191 @@
+"""Use cases on company pages: create, read (public or full view), update, soft delete, directory."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from datetime import datetime
+
+from sqlalchemy.exc import IntegrityError
+
+from company_service.adapters.company_repository import sort_key
+from company_service.domain.directory import DirectoryQuery, check_states, normalise_order
+from company_service.domain.model import LEAF_FIELDS, Company, CompanyContent, CompanyState
+from company_service.domain.rules import edit, validate
+from company_service.service_layer.ports import UnlockChecker
+from company_service.service_layer.unit_of_work import CompanyUnitOfWork
+from devinsider_common import errors
+from devinsider_common.auth.principal import ROLE_INVESTOR, ROLE_PROGRAM, Principal
+from devinsider_common.ids import new_id
+from devinsider_common.pages.membership import PageLimits, PageMembers, authorize
+from devinsider_common.pages.model import InvitationState
+from devinsider_common.pages.roles import PagePermission, PageRole
+from devinsider_common.pagination import PageRequest, finish_page, page_request
+
+UowFactory = Callable[[], CompanyUnitOfWork]
+Clock = Callable[[], datetime]
+MAX_BATCH = 200
+# Realm roles whose organisations buy unlocks of company contact details.
+UNLOCKING_ROLES = (ROLE_INVESTOR, ROLE_PROGRAM)
+
+
+@dataclass(frozen=True)
+class CompanyView:
+    """A page and what the caller may see of it."""
+
+    company: Company
+    full: bool
+    role: PageRole | None = None
+
+
+def not_found(company_id: str) -> errors.NotFound:
+    return errors.NotFound(f"companies/{company_id} does not exist", reason="COMPANY_NOT_FOUND")
+
+
+def live(company: Company | None, company_id: str) -> Company:
+    if company is None or company.is_deleted:
+        raise not_found(company_id)
+    return company
+
+
+class CompanyUseCases:
+    def __init__(
+        self, uow: UowFactory, clock: Clock, limits: PageLimits, members: PageMembers, unlocks: UnlockChecker
+    ) -> None:
+        self._uow = uow
+        self._clock = clock
+        self._limits = limits
+        self._members = members
+        self._unlocks = unlocks
+
+    def create(self, principal: Principal, content: CompanyContent, pre_listed: bool, request_id: str) -> Company:
+        """The caller becomes owner; ISV users found one live page at most; staff and services pre-list."""
+        if pre_listed and not principal.is_staff_or_service:
+            raise errors.PermissionDenied("only platform staff pre-list companies", reason="PRE_LISTING_STAFF_ONLY")
+        if not pre_listed and principal.is_service:
+            raise errors.InvalidArgument.for_field("pre_listed", "services create pre-listed pages only")
+        now = self._clock()
+        validate(content, frozenset(LEAF_FIELDS), now.date())
+        key = request_id.strip()[:128] or None
+        try:
+            return self._create(principal, content, pre_listed, key, now)
+        except IntegrityError as error:  # a concurrent twin won: same request id, or a second page
+            with self._uow() as uow:
+                existing = uow.companies.by_idempotency_key(principal.subject, key) if key else None
+            if existing is not None:
+                return existing
+            raise self._one_company() from error
+
+    def _create(
+        self, principal: Principal, content: CompanyContent, pre_listed: bool, key: str | None, now: datetime
+    ) -> Company:
+        with self._uow() as uow:
+            if key and (existing := uow.companies.by_idempotency_key(principal.subject, key)) is not None:
+                return existing
+            founder = "" if pre_listed or principal.is_admin else principal.subject
+            if founder and uow.companies.live_founded_by(founder) is not None:
+                raise self._one_company()
+            state = CompanyState.PRE_LISTED if pre_listed else CompanyState.ACTIVE
+            company = Company(
+                new_id(), content, state, founder=founder, creator=principal.subject, idempotency_key=key,
+                created_at=now, updated_at=now,
+            )  # fmt: skip
+            uow.companies.add(company)
+            uow.events.company_created(company, creator="" if pre_listed else principal.subject)
+            if not pre_listed:
+                owner = self._members.new_member(principal, company.id, PageRole.OWNER)
+                uow.members.add(owner)
+                uow.events.member_added(owner, None)
+            uow.commit()
+        return company
+
+    @staticmethod
+    def _one_company() -> errors.FailedPrecondition:
+        return errors.FailedPrecondition(
+            "you already run a company page; ask to be invited to another one", reason="ONE_COMPANY_PER_USER"
+        )
+
+    def _full_access(self, principal: Principal | None, company: Company, role: PageRole | None) -> bool:
+        if principal is None:
+            return False
+        if principal.is_staff_or_service or role is not None:
+            return True
+        return principal.has_role(*UNLOCKING_ROLES) and self._unlocks.has_unlocked(company.name, principal.subject)
+
+    def get(self, principal: Principal | None, company_id: str) -> CompanyView:
+        """Deleted pages exist for staff and services only."""
+        with self._uow() as uow:
+            company = uow.companies.get(company_id)
+            member = uow.members.get(company_id, principal.subject) if principal else None
+        if company is None or (company.is_deleted and not (principal and principal.is_staff_or_service)):
+            raise not_found(company_id)
+        role = member.role if member else None
+        return CompanyView(company, self._full_access(principal, company, role), role)
+
+    def update(
+        self, principal: Principal, company_id: str, changes: CompanyContent, leaves: frozenset[str]
+    ) -> CompanyView:
+        with self._uow() as uow:
+            actor = authorize(uow, company_id, principal, PagePermission.EDIT)
+            company = live(uow.companies.get(company_id, lock=True), company_id)
+            updated, changed = edit(company, changes, leaves, self._clock())
+            if changed:
+                updated = uow.companies.save(updated)
+                uow.events.company_updated(updated, changed)
+                uow.commit()
+        role = None if actor.created_at is None and principal.is_admin else actor.role
+        return CompanyView(updated, True, role)
+
+    def delete(self, principal: Principal, company_id: str) -> None:
+        """Soft delete: the page leaves the directory, its members are removed, pending invitations revoked."""
+        with self._uow() as uow:
+            authorize(uow, company_id, principal, PagePermission.DELETE)
+            company = live(uow.companies.get(company_id, lock=True), company_id)
+            now = self._clock()
+            deleted = uow.companies.save(company.deleted(now))
+            for member in uow.members.list_page(company_id, PageRequest(size=10_000)):
+                uow.members.remove(company_id, member.subject)
+                uow.events.member_removed_with_page(member)
+            for invitation in uow.invitations.list_page(
+                PageRequest(size=10_000), page_id=company_id, state=InvitationState.PENDING
+            ):
+                revoked = invitation.revoke(now)
+                uow.invitations.save_state(revoked)
+                uow.events.invitation_changed(revoked)
+            uow.events.company_deleted(deleted, principal.subject)
+            uow.commit()
+
+    def search(
+        self, principal: Principal | None, query: DirectoryQuery, caller_is_member: bool, page_size: int, token: str
+    ) -> tuple[list[CompanyView], str, int]:
+        """The directory (public view; staff and services see everything), with filters and an order."""
+        staff = principal is not None and principal.is_staff_or_service
+        if caller_is_member and principal is None:
+            raise errors.Unauthenticated("caller_is_member needs a bearer token", reason="TOKEN_MISSING")
+        query = replace(
+            query,
+            states=check_states(query.states, staff),
+            order_by=normalise_order(query.order_by),
+            member_subject=principal.subject if caller_is_member and principal else None,
+        )
+        page = page_request(
+            page_size, token, default=self._limits.default, maximum=self._limits.maximum, filters=query.fingerprint()
+        )
+        with self._uow() as uow:
+            found = uow.companies.search(query, page)
+            total = uow.companies.count(query)
+            roles = {m.page_id: m.role for m in uow.members.pages_of(principal.subject)} if principal else {}
+        items, next_token = finish_page(page, found, lambda c: sort_key(c, query.order_by))
+        return [CompanyView(c, staff, roles.get(c.id)) for c in items], next_token, total
+
+    def batch_get(self, ids: list[str]) -> list[Company]:
+        """Full views in request order; unknown and deleted pages are left out (services only)."""
+        if len(ids) > MAX_BATCH:
+            raise errors.InvalidArgument.for_field("names", f"must hold at most {MAX_BATCH} names")
+        with self._uow() as uow:
+            found = uow.companies.get_many(ids)
+        return [found[i] for i in dict.fromkeys(ids) if i in found and not found[i].is_deleted]
+
+    def titles(self, ids: list[str]) -> dict[str, str]:
+        with self._uow() as uow:
+            return uow.companies.titles(ids)

@@ -1,0 +1,44 @@
+"""The company service's unit of work: its repositories, the shared page tables and its outbox on
+one transaction. It satisfies devinsider_common.pages.ports.MembershipUnitOfWork."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from sqlalchemy import Connection, Engine
+
+from company_service.adapters.company_repository import CompanyRepository
+from company_service.adapters.event_publisher import CompanyEventPublisher
+from company_service.adapters.tables import page_tables
+from devinsider_common.db.uow import SqlUnitOfWork
+from devinsider_common.outbox.writer import OutboxWriter
+from devinsider_common.pages.ports import MembershipEvents
+from devinsider_common.pages.repositories import InvitationRepository, MemberRepository
+
+SOURCE = "company"
+
+
+class CompanyUnitOfWork(SqlUnitOfWork):
+    companies: CompanyRepository
+    members: MemberRepository
+    invitations: InvitationRepository
+    events: CompanyEventPublisher
+    membership_events: MembershipEvents
+
+    def __init__(self, engine: Engine, web_base_url: str, logo_url: Callable[[str], str]) -> None:
+        super().__init__(engine)
+        self._web_base_url = web_base_url
+        self._logo_url = logo_url
+
+    def _open_repositories(self, connection: Connection) -> None:
+        self.companies = CompanyRepository(connection)
+        self.members = MemberRepository(connection, page_tables)
+        self.invitations = InvitationRepository(connection, page_tables)
+        self.events = CompanyEventPublisher(
+            OutboxWriter(connection, SOURCE), self.companies.title, self._web_base_url, self._logo_url
+        )
+        self.membership_events = self.events
+
+    def page_title(self, page_id: str) -> str | None:
+        """The page's display name; None when it does not exist or is deleted."""
+        return self.companies.title(page_id)
