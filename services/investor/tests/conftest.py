@@ -71,9 +71,17 @@ def stub(service: InvestorService) -> Iterator[investor_pb2_grpc.InvestorService
 
 @pytest.fixture
 def token(tmp_path: Path) -> TokenFactory:
-    """`token(sub, roles=..., email=...)`: a dev token the service under test accepts."""
+    """`token(sub, roles=..., email=...)`: a dev token the service under test accepts (memoized:
+    signing loads the dev key, which dominates the cost of a call)."""
+    issued: dict[tuple[object, ...], str] = {}
 
     def make(subject: str, roles: tuple[str, ...] = ("investor",), email: str = "", **claims: object) -> str:
+        key = (subject, roles, email, tuple(sorted(claims.items())))
+        if key not in issued:
+            issued[key] = _issue(subject, roles, email, **claims)
+        return issued[key]
+
+    def _issue(subject: str, roles: tuple[str, ...], email: str, **claims: object) -> str:
         return issue_token(
             tmp_path / "keys",
             ISSUER,
