@@ -1,0 +1,199 @@
+"""BillingService over gRPC: proto <-> use-case arguments, nothing else."""
+
+from __future__ import annotations
+
+from collections.abc import Container
+from datetime import UTC
+
+import grpc
+from google.protobuf import empty_pb2
+
+from billing_service.adapters import proto_mapping as mapping
+from billing_service.domain.invoices import InvoiceState
+from billing_service.domain.ledger import LedgerEntryKind
+from billing_service.domain.pages import PageKind, parse_child, parse_page, parse_singleton
+from billing_service.domain.plans import PlanKind
+from billing_service.domain.subscriptions import SubscriptionState
+from billing_service.service_layer.app import BillingApp
+from billing_service.service_layer.unlocks import HAS_UNLOCKED_TTL_SECONDS
+from devinsider.billing.v1 import billing_pb2, billing_pb2_grpc
+from devinsider_common import errors
+from devinsider_common.auth.principal import Principal
+from devinsider_common.context import current_principal
+from devinsider_common.validation import resource_id
+
+SIGNATURE_HEADER = "x-payment-signature"
+
+
+def _caller() -> Principal:
+    principal = current_principal()
+    if principal is None:  # the access policy admits no anonymous caller here; never trust that blindly
+        raise errors.Unauthenticated("a valid bearer token is required", reason="TOKEN_MISSING")
+    return principal
+
+
+def _enum(value: int, known: Container[int], path: str) -> None:
+    if value and value not in known:
+        raise errors.InvalidArgument.for_field(path, f"unknown value {value}")
+
+
+def _page_kind(value: int, path: str) -> PageKind | None:
+    _enum(value, PageKind._value2member_map_, path)
+    return PageKind(value) if value else None
+
+
+class BillingServicer(billing_pb2_grpc.BillingServiceServicer):
+    def __init__(self, app: BillingApp) -> None:
+        self._app = app
+
+    def ListPlans(
+        self, request: billing_pb2.ListPlansRequest, context: grpc.ServicerContext
+    ) -> billing_pb2.ListPlansResponse:
+        page_kind = _page_kind(request.page_kind, "page_kind")
+        _enum(request.kind, PlanKind._value2member_map_, "kind")
+        kind = PlanKind(request.kind) if request.kind else None
+        plans, token = self._app.catalogue.list_plans(
+            request.page_size, request.page_token, page_kind, kind, request.show_inactive
+        )
+        return billing_pb2.ListPlansResponse(plans=[mapping.plan_to_proto(p) for p in plans], next_page_token=token)
+
+    def GetPlan(self, request: billing_pb2.GetPlanRequest, context: grpc.ServicerContext) -> billing_pb2.Plan:
+        return mapping.plan_to_proto(self._app.catalogue.get_plan(resource_id(request.name, "plans")))
+
+    def ListSubscriptions(
+        self, request: billing_pb2.ListSubscriptionsRequest, context: grpc.ServicerContext
+    ) -> billing_pb2.ListSubscriptionsResponse:
+        page = parse_page(request.parent)
+        for index, state in enumerate(request.states):
+            if state not in SubscriptionState._value2member_map_:
+                raise errors.InvalidArgument.for_field(f"states[{index}]", f"unknown value {state}")
+        states = [SubscriptionState(s) for s in request.states]
+        items, token = self._app.subscriptions.list_page(_caller(), page, request.page_size, request.page_token, states)
+        return billing_pb2.ListSubscriptionsResponse(
+            subscriptions=[mapping.subscription_to_proto(s) for s in items], next_page_token=token
+        )
+
+    def GetSubscription(
+        self, request: billing_pb2.GetSubscriptionRequest, context: grpc.ServicerContext
+    ) -> billing_pb2.Subscription:
+        page, subscription_id = parse_child(request.name, "subscriptions")
+        return mapping.subscription_to_proto(self._app.subscriptions.get(_caller(), page, subscription_id))
+
+    def CancelSubscription(
+        self, request: billing_pb2.CancelSubscriptionRequest, context: grpc.ServicerContext
+    ) -> billing_pb2.Subscription:
+        page, subscription_id = parse_child(request.name, "subscriptions")
+        canceled = self._app.subscriptions.cancel(_caller(), page, subscription_id, request.immediately, request.reason)
+        return mapping.subscription_to_proto(canceled)
+
+    def CreateCheckout(
+        self, request: billing_pb2.CreateCheckoutRequest, context: grpc.ServicerContext
+    ) -> billing_pb2.Checkout:
+        page = parse_page(request.parent)
+        c = request.checkout
+        plan_id = resource_id(c.plan, "plans", "checkout.plan")
+        checkout = self._app.checkouts.create(_caller(), page, plan_id, c.success_url, c.cancel_url, request.request_id)
+        return mapping.checkout_to_proto(checkout)
+
+    def GetCheckout(
+        self, request: billing_pb2.GetCheckoutRequest, context: grpc.ServicerContext
+    ) -> billing_pb2.Checkout:
+        page, checkout_id = parse_child(request.name, "checkouts")
+        return mapping.checkout_to_proto(self._app.checkouts.get(_caller(), page, checkout_id))
+
+    def GetCreditBalance(
+        self, request: billing_pb2.GetCreditBalanceRequest, context: grpc.ServicerContext
+    ) -> billing_pb2.CreditBalance:
+        page = parse_singleton(request.name, "creditBalance")
+        balance = self._app.ledger.balance(_caller(), page)
+        return billing_pb2.CreditBalance(
+            name=f"{page.name}/creditBalance",
+            balance=balance.balance,
+            expiring_soon=balance.expiring_soon,
+            last_ledger_entry=f"{page.name}/ledgerEntries/{balance.last_entry_id}" if balance.last_entry_id else "",
+            update_time=mapping.timestamp(balance.updated_at),
+        )
+
+    def ListLedgerEntries(
+        self, request: billing_pb2.ListLedgerEntriesRequest, context: grpc.ServicerContext
+    ) -> billing_pb2.ListLedgerEntriesResponse:
+        page = parse_page(request.parent)
+        _enum(request.kind, LedgerEntryKind._value2member_map_, "kind")
+        kind = LedgerEntryKind(request.kind) if request.kind else None
+        items, token = self._app.ledger.list_page(_caller(), page, request.page_size, request.page_token, kind)
+        return billing_pb2.ListLedgerEntriesResponse(
+            ledger_entries=[mapping.ledger_entry_to_proto(e) for e in items], next_page_token=token
+        )
+
+    def CreateLedgerEntry(
+        self, request: billing_pb2.CreateLedgerEntryRequest, context: grpc.ServicerContext
+    ) -> billing_pb2.LedgerEntry:
+        page = parse_page(request.parent)
+        e = request.ledger_entry
+        if int(e.kind) not in (LedgerEntryKind.GRANT.value, LedgerEntryKind.REFUND.value):
+            raise errors.InvalidArgument.for_field("ledger_entry.kind", "must be GRANT or REFUND")
+        expire_time = e.expire_time.ToDatetime(tzinfo=UTC) if e.HasField("expire_time") else None
+        entry = self._app.ledger.create(
+            _caller(), page, LedgerEntryKind(e.kind), e.credits, e.description, expire_time, request.request_id
+        )
+        return mapping.ledger_entry_to_proto(entry)
+
+    def CreateUnlock(
+        self, request: billing_pb2.CreateUnlockRequest, context: grpc.ServicerContext
+    ) -> billing_pb2.Unlock:
+        page = parse_page(request.parent)
+        target = parse_page(request.unlock.target.name, "unlock.target.name")
+        if request.unlock.target.kind and int(request.unlock.target.kind) != target.kind.value:
+            raise errors.InvalidArgument.for_field("unlock.target.kind", "does not match the target's name")
+        return mapping.unlock_to_proto(self._app.unlocks.create(_caller(), page, target, request.request_id))
+
+    def GetUnlock(self, request: billing_pb2.GetUnlockRequest, context: grpc.ServicerContext) -> billing_pb2.Unlock:
+        page, unlock_id = parse_child(request.name, "unlocks")
+        return mapping.unlock_to_proto(self._app.unlocks.get(_caller(), page, unlock_id))
+
+    def ListUnlocks(
+        self, request: billing_pb2.ListUnlocksRequest, context: grpc.ServicerContext
+    ) -> billing_pb2.ListUnlocksResponse:
+        page = parse_page(request.parent)
+        target_kind = _page_kind(request.target_kind, "target_kind")
+        items, token = self._app.unlocks.list_page(_caller(), page, request.page_size, request.page_token, target_kind)
+        return billing_pb2.ListUnlocksResponse(
+            unlocks=[mapping.unlock_to_proto(u) for u in items], next_page_token=token
+        )
+
+    def ListInvoices(
+        self, request: billing_pb2.ListInvoicesRequest, context: grpc.ServicerContext
+    ) -> billing_pb2.ListInvoicesResponse:
+        page = parse_page(request.parent)
+        _enum(request.state, InvoiceState._value2member_map_, "state")
+        state = InvoiceState(request.state) if request.state else None
+        items, token = self._app.invoices.list_page(_caller(), page, request.page_size, request.page_token, state)
+        return billing_pb2.ListInvoicesResponse(
+            invoices=[mapping.invoice_to_proto(i) for i in items], next_page_token=token
+        )
+
+    def GetInvoice(self, request: billing_pb2.GetInvoiceRequest, context: grpc.ServicerContext) -> billing_pb2.Invoice:
+        page, invoice_id = parse_child(request.name, "invoices")
+        return mapping.invoice_to_proto(self._app.invoices.get(_caller(), page, invoice_id))
+
+    def ReceivePaymentEvent(
+        self, request: billing_pb2.ReceivePaymentEventRequest, context: grpc.ServicerContext
+    ) -> empty_pb2.Empty:
+        headers = {key: value for key, value in context.invocation_metadata() if isinstance(value, str)}
+        self._app.payments.receive(request.body.data, headers.get(SIGNATURE_HEADER))
+        return empty_pb2.Empty()
+
+    def HasUnlocked(
+        self, request: billing_pb2.HasUnlockedRequest, context: grpc.ServicerContext
+    ) -> billing_pb2.HasUnlockedResponse:
+        target = parse_page(request.target, "target")
+        viewer = request.WhichOneof("viewer")
+        if viewer == "unlocker":
+            unlockers = self._app.unlocks.has_unlocked(target, unlocker=parse_page(request.unlocker, "unlocker"))
+        elif viewer == "subject" and request.subject:
+            unlockers = self._app.unlocks.has_unlocked(target, subject=request.subject)
+        else:
+            raise errors.InvalidArgument.for_field("viewer", "give the viewer's subject or an unlocker page")
+        return billing_pb2.HasUnlockedResponse(
+            unlocked=bool(unlockers), unlockers=unlockers, cache_ttl_seconds=HAS_UNLOCKED_TTL_SECONDS
+        )

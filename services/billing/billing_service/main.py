@@ -1,0 +1,20 @@
+"""`devinsider-billing-service`: run the billing service until SIGTERM."""
+
+from __future__ import annotations
+
+from billing_service.bootstrap import start
+from billing_service.settings import BillingSettings
+from devinsider_common.grpc.server import serve_until_signal
+from devinsider_common.logging import configure_logging
+
+
+def main() -> None:
+    settings = BillingSettings()
+    configure_logging(settings.service_name, settings.log_level, settings.log_json)
+    service = start(settings)
+    serve_until_signal(service.server)
+    service.engine.dispose()
+
+
+if __name__ == "__main__":
+    main()

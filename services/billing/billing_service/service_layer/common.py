@@ -1,0 +1,42 @@
+"""Pieces every use case shares: page limits, clock, the caller's page authorisation."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+from billing_service.domain.pages import Page
+from billing_service.service_layer.ports import PageAccess
+from billing_service.service_layer.unit_of_work import BillingUnitOfWork
+from devinsider_common.auth.principal import Principal
+from devinsider_common.pages.roles import PagePermission
+
+UowFactory = Callable[[], BillingUnitOfWork]
+Clock = Callable[[], datetime]
+
+
+@dataclass(frozen=True)
+class PageLimits:
+    default: int = 50
+    maximum: int = 200
+
+
+class Authorizer:
+    """Page permission before existence: every use case on a page's data asks here first."""
+
+    def __init__(self, access: PageAccess) -> None:
+        self._access = access
+
+    def require(self, principal: Principal, page: Page, permission: PagePermission, *, staff: bool = True) -> None:
+        """Members holding `permission`; platform staff and services too when `staff`."""
+        if staff and principal.is_staff_or_service:
+            return
+        self._access.require(page, principal.subject, permission)
+
+    def is_member(self, principal: Principal, page: Page) -> bool:
+        return self._access.allowed(page, principal.subject, PagePermission.VIEW_PRIVATE)
+
+
+def creator_of(principal: Principal) -> str:
+    return principal.subject if principal.is_service else f"users/{principal.subject}"

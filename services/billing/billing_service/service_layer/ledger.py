@@ -1,0 +1,122 @@
+"""Use cases on a page's credits: balance, history, staff grants and refunds, the expiry job."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy.exc import IntegrityError
+
+from billing_service.domain.ledger import LedgerEntry, LedgerEntryKind
+from billing_service.domain.pages import Page, parse_page
+from billing_service.service_layer import credits
+from billing_service.service_layer.common import Authorizer, Clock, PageLimits, UowFactory, creator_of
+from devinsider_common import errors
+from devinsider_common.auth.principal import Principal
+from devinsider_common.pages.roles import PagePermission
+from devinsider_common.pagination import finish_page, page_request
+
+EXPIRING_SOON = timedelta(days=30)
+MAX_DESCRIPTION = 500
+
+
+@dataclass(frozen=True)
+class CreditBalance:
+    page: Page
+    balance: int
+    expiring_soon: int
+    last_entry_id: str
+    updated_at: datetime | None
+
+
+class LedgerUseCases:
+    def __init__(self, uow: UowFactory, clock: Clock, authorizer: Authorizer, limits: PageLimits) -> None:
+        self._uow = uow
+        self._clock = clock
+        self._auth = authorizer
+        self._limits = limits
+
+    def balance(self, principal: Principal, page: Page) -> CreditBalance:
+        self._auth.require(principal, page, PagePermission.VIEW_PRIVATE)
+        now = self._clock()
+        with self._uow() as uow:
+            held = uow.ledger.balance(page)
+            soon = uow.ledger.expiring_between(page, now, now + EXPIRING_SOON)
+        return CreditBalance(page, held.balance, min(soon, held.balance), held.last_entry_id, held.updated_at)
+
+    def list_page(
+        self, principal: Principal, page_ref: Page, page_size: int, page_token: str, kind: LedgerEntryKind | None
+    ) -> tuple[list[LedgerEntry], str]:
+        self._auth.require(principal, page_ref, PagePermission.MANAGE_BILLING)
+        filters = {"parent": page_ref.name, "kind": kind}
+        page = page_request(
+            page_size, page_token, default=self._limits.default, maximum=self._limits.maximum, filters=filters
+        )
+        with self._uow() as uow:
+            found = uow.ledger.find_page(page_ref, page, kind)
+        return finish_page(page, found)
+
+    def create(
+        self,
+        principal: Principal,
+        page: Page,
+        kind: LedgerEntryKind,
+        amount: int,
+        description: str,
+        expire_time: datetime | None,
+        request_id: str,
+    ) -> LedgerEntry:
+        """Staff and services grant or refund credits by hand; idempotent by `request_id`."""
+        if not principal.is_staff_or_service:
+            raise errors.PermissionDenied("only platform staff and services grant credits", reason="STAFF_ONLY")
+        violations = errors.Violations()
+        violations.check(
+            kind in (LedgerEntryKind.GRANT, LedgerEntryKind.REFUND), "ledger_entry.kind", "must be GRANT or REFUND"
+        )
+        violations.check(amount > 0, "ledger_entry.credits", "must be a positive number of credits")
+        violations.check(
+            len(description) <= MAX_DESCRIPTION, "ledger_entry.description", "must be at most 500 characters"
+        )
+        violations.check(0 < len(request_id) <= 128, "request_id", "is required (at most 128 characters)")
+        now = self._clock()
+        if expire_time is not None:
+            violations.check(kind is LedgerEntryKind.GRANT, "ledger_entry.expire_time", "only grants expire")
+            violations.check(expire_time > now, "ledger_entry.expire_time", "must be in the future")
+        violations.raise_if_any()
+        try:
+            with self._uow() as uow:
+                existing = uow.ledger.by_request(page, request_id)
+                if existing is not None:
+                    return existing
+                entry = credits.add_credits(
+                    uow,
+                    page,
+                    kind,
+                    amount,
+                    now=now,
+                    description=description or kind.name.lower(),
+                    reference=page.name,
+                    creator=creator_of(principal),
+                    expire_time=expire_time,
+                    request_id=request_id,
+                )
+                uow.commit()
+                return entry
+        except IntegrityError:
+            pass
+        with self._uow() as uow:  # the request id was used before (or concurrently): the same entry
+            existing = uow.ledger.by_request(page, request_id)
+        if existing is None:
+            raise errors.Conflict("the ledger entry is being written concurrently; retry", reason="CONCURRENT_WRITE")
+        return existing
+
+    def expire_due_credits(self) -> int:
+        now = self._clock()
+        with self._uow() as uow:
+            pages = uow.ledger.pages_with_expired_lots(now)
+        written = 0
+        for name in pages:
+            with self._uow() as uow:
+                written += credits.expire_due_lots(uow, parse_page(name), now)
+                uow.commit()
+        return written

@@ -1,0 +1,291 @@
+"""The payment provider's webhook: verify, deduplicate, then apply the event in one transaction.
+
+Credits are granted and subscriptions started only here, when the provider confirms a payment.
+The event id is recorded in the same transaction as its effects, so a redelivery or a replay
+(within the signature's time window) changes nothing; a stale or unsigned body is refused first.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+import structlog
+
+from billing_service.domain import payment_events
+from billing_service.domain.checkouts import Checkout, CheckoutState
+from billing_service.domain.invoices import Invoice, InvoiceLine, InvoiceState, invoice_number, paid_invoice
+from billing_service.domain.ledger import LedgerEntryKind
+from billing_service.domain.money import CurrencyMismatch, Money
+from billing_service.domain.pages import Page
+from billing_service.domain.payment_events import EventType, PaymentEvent
+from billing_service.domain.plans import Plan, add_interval, trial_end
+from billing_service.domain.subscriptions import Subscription, SubscriptionState
+from billing_service.service_layer import credits
+from billing_service.service_layer.common import Clock, UowFactory
+from billing_service.service_layer.unit_of_work import BillingUnitOfWork
+from devinsider_common import errors
+from devinsider_common.ids import new_id
+
+log = structlog.get_logger("billing.payments")
+PROVIDER = "payment-provider"
+
+
+class PaymentWebhook:
+    def __init__(self, uow: UowFactory, clock: Clock, secret: str, tolerance: timedelta, tax_rate_bps: int) -> None:
+        self._uow = uow
+        self._clock = clock
+        self._secret = secret
+        self._tolerance = int(tolerance.total_seconds())
+        self._tax = tax_rate_bps
+
+    def receive(self, body: bytes, signature: str | None) -> bool:
+        """Apply a signed event; False when it was applied before (nothing changes)."""
+        now = self._clock()
+        payment_events.verify(body, signature, self._secret, now, self._tolerance)
+        event = payment_events.parse(body)
+        with self._uow() as uow:
+            if not uow.payment_events.record(event.id, event.type.value, now):
+                log.info("payment_event.duplicate", event_id=event.id)
+                return False
+            _HANDLERS[event.type](self, uow, event, now)
+            uow.commit()
+        log.info("payment_event.applied", event_id=event.id, type=event.type.value)
+        return True
+
+    # --- checkouts -------------------------------------------------------------------------
+    def _open_checkout(self, uow: BillingUnitOfWork, event: PaymentEvent) -> Checkout | None:
+        reference = event.text("checkout")
+        checkout = uow.checkouts.by_provider_reference(reference, lock=True)
+        if checkout is None:  # not committed yet, or not ours: the provider retries later
+            raise errors.NotFound(f"no checkout with provider reference {reference}", reason="CHECKOUT_UNKNOWN")
+        if checkout.state is not CheckoutState.OPEN:
+            log.warning("payment_event.checkout_closed", checkout=checkout.name, state=checkout.state.name)
+            return None
+        return checkout
+
+    def _fail_checkout(self, uow: BillingUnitOfWork, checkout: Checkout, reason: str, now: datetime) -> None:
+        failed = checkout.failed(now, reason)
+        uow.checkouts.save(failed)
+        uow.events.payment_failed(checkout.page, checkout.name, "", reason, checkout.contact_email)
+
+    def checkout_completed(self, uow: BillingUnitOfWork, event: PaymentEvent, now: datetime) -> None:
+        checkout = self._open_checkout(uow, event)
+        paid = event.money()
+        payment = event.text("payment", required=False)
+        if checkout is None:
+            return
+        plan = uow.plans.get(checkout.plan_id)
+        if plan is None:
+            raise errors.FailedPrecondition(f"plans/{checkout.plan_id} disappeared", reason="PLAN_UNKNOWN")
+        trialing = plan.is_subscription and plan.trial_days > 0
+        try:
+            expected = Money(checkout.amount.currency, 0) if trialing else checkout.amount
+            if not expected.matches(paid):
+                self._fail_checkout(uow, checkout, f"paid {paid.amount_minor}, expected {expected.amount_minor}", now)
+                return
+        except CurrencyMismatch:
+            self._fail_checkout(uow, checkout, f"paid in {paid.currency}, expected {checkout.amount.currency}", now)
+            return
+        subscription_id = ""
+        reference = checkout.name
+        if plan.is_subscription:
+            subscription = self._start_subscription(uow, checkout, plan, event, now)
+            subscription_id, reference = subscription.id, subscription.name
+        entry = credits.add_credits(
+            uow,
+            checkout.page,
+            LedgerEntryKind.GRANT,
+            plan.credits,
+            now=now,
+            description=plan.display_name,
+            reference=reference,
+            creator=PROVIDER,
+        )
+        invoice_id = ""
+        if paid.amount_minor > 0:
+            invoice_id = self._invoice(
+                uow,
+                checkout.page,
+                plan,
+                now,
+                entry.id,
+                payment,
+                event,
+                checkout=checkout.id,
+                subscription=subscription_id,
+                contact_email=checkout.contact_email,
+            ).id
+        uow.checkouts.save(checkout.completed(now, invoice_id, subscription_id))
+
+    def _start_subscription(
+        self, uow: BillingUnitOfWork, checkout: Checkout, plan: Plan, event: PaymentEvent, now: datetime
+    ) -> Subscription:
+        trial = trial_end(now, plan)
+        subscription = Subscription(
+            id=new_id(),
+            page=checkout.page,
+            plan_id=plan.id,
+            state=SubscriptionState.TRIALING if trial else SubscriptionState.ACTIVE,
+            price=plan.price,
+            current_period_start=now,
+            current_period_end=trial or add_interval(now, plan.interval),
+            created_at=now,
+            updated_at=now,
+            provider_reference=event.text("subscription"),
+            contact_email=checkout.contact_email,
+            trial_end=trial,
+        )
+        uow.subscriptions.add(subscription)
+        uow.events.subscription_changed(subscription, None)
+        return subscription
+
+    def _invoice(
+        self,
+        uow: BillingUnitOfWork,
+        page: Page,
+        plan: Plan,
+        now: datetime,
+        entry_id: str,
+        payment: str,
+        event: PaymentEvent,
+        *,
+        checkout: str = "",
+        subscription: str = "",
+        contact_email: str = "",
+    ) -> Invoice:
+        invoice = paid_invoice(
+            id=new_id(),
+            page=page,
+            number=invoice_number(now.year, uow.invoices.next_number(now.year)),
+            lines=(InvoiceLine(plan.display_name, plan.id, 1, plan.price),),
+            tax_rate_bps=self._tax,
+            now=now,
+            checkout_id=checkout,
+            subscription_id=subscription,
+            provider_reference=payment,
+            receipt_url=event.text("receipt_url", required=False),
+            credits_entry_id=entry_id,
+        )
+        uow.invoices.add(invoice)
+        uow.events.payment_succeeded(invoice, contact_email)
+        return invoice
+
+    def checkout_failed(self, uow: BillingUnitOfWork, event: PaymentEvent, now: datetime) -> None:
+        checkout = self._open_checkout(uow, event)
+        if checkout is not None:
+            self._fail_checkout(uow, checkout, event.text("reason", required=False) or "payment refused", now)
+
+    def checkout_expired(self, uow: BillingUnitOfWork, event: PaymentEvent, now: datetime) -> None:
+        checkout = self._open_checkout(uow, event)
+        if checkout is not None:
+            uow.checkouts.save(checkout.expired(now))
+
+    # --- subscriptions ---------------------------------------------------------------------
+    def _subscription(self, uow: BillingUnitOfWork, event: PaymentEvent) -> Subscription:
+        reference = event.text("subscription")
+        subscription = uow.subscriptions.by_provider_reference(reference, lock=True)
+        if subscription is None:
+            raise errors.NotFound(f"no subscription with provider reference {reference}", reason="SUBSCRIPTION_UNKNOWN")
+        return subscription
+
+    def subscription_renewed(self, uow: BillingUnitOfWork, event: PaymentEvent, now: datetime) -> None:
+        subscription = self._subscription(uow, event)
+        plan = uow.plans.get(subscription.plan_id)
+        if plan is None or not subscription.state.live:
+            log.warning("payment_event.renewal_ignored", subscription=subscription.name, state=subscription.state.name)
+            return
+        paid = event.money()
+        expected = subscription.price + subscription.price.tax(self._tax)
+        try:
+            matches = expected.matches(paid)
+        except CurrencyMismatch:
+            matches = False
+        if not matches:
+            reason = (
+                f"renewal paid {paid.amount_minor} {paid.currency}, "
+                f"expected {expected.amount_minor} {expected.currency}"
+            )
+            self._past_due(uow, subscription, reason, now)
+            return
+        start = event.time("period_start") if "period_start" in event.data else subscription.current_period_end
+        end = event.time("period_end") if "period_end" in event.data else add_interval(start, plan.interval)
+        renewed = subscription.renewed(start, end, now)
+        uow.subscriptions.save(renewed)
+        if renewed.state is not subscription.state:
+            uow.events.subscription_changed(renewed, subscription.state)
+        entry = credits.add_credits(
+            uow,
+            subscription.page,
+            LedgerEntryKind.GRANT,
+            plan.credits,
+            now=now,
+            description=f"{plan.display_name}, renewal",
+            reference=subscription.name,
+            creator=PROVIDER,
+        )
+        self._invoice(
+            uow,
+            subscription.page,
+            plan,
+            now,
+            entry.id,
+            event.text("payment"),
+            event,
+            subscription=subscription.id,
+            contact_email=subscription.contact_email,
+        )
+
+    def _past_due(self, uow: BillingUnitOfWork, subscription: Subscription, reason: str, now: datetime) -> None:
+        changed = subscription.payment_failed(now)
+        uow.subscriptions.save(changed)
+        if changed.state is not subscription.state:
+            uow.events.subscription_changed(changed, subscription.state)
+        uow.events.payment_failed(subscription.page, "", subscription.name, reason, subscription.contact_email)
+
+    def subscription_payment_failed(self, uow: BillingUnitOfWork, event: PaymentEvent, now: datetime) -> None:
+        subscription = self._subscription(uow, event)
+        if subscription.state.live:
+            self._past_due(uow, subscription, event.text("reason", required=False) or "payment refused", now)
+
+    def subscription_canceled(self, uow: BillingUnitOfWork, event: PaymentEvent, now: datetime) -> None:
+        subscription = self._subscription(uow, event)
+        if subscription.state.live:
+            changed = subscription.canceled(now, immediately=True, reason="canceled at the provider")
+            uow.subscriptions.save(changed)
+            uow.events.subscription_changed(changed, subscription.state)
+
+    # --- refunds ---------------------------------------------------------------------------
+    def payment_refunded(self, uow: BillingUnitOfWork, event: PaymentEvent, now: datetime) -> None:
+        payment = event.text("payment")
+        invoice = uow.invoices.by_provider_reference(payment, lock=True)
+        if invoice is None:
+            raise errors.NotFound(f"no invoice paid by {payment}", reason="PAYMENT_UNKNOWN")
+        refunded = event.money()
+        if refunded.currency != invoice.total.currency:
+            raise CurrencyMismatch(
+                f"refund in {refunded.currency} of an invoice in {invoice.total.currency}", reason="CURRENCY_MISMATCH"
+            )
+        if invoice.state is not InvoiceState.PAID:
+            return
+        uow.invoices.save(invoice.refunded())
+        if invoice.credits_entry_id:
+            credits.withdraw_lot(
+                uow,
+                invoice.page,
+                invoice.credits_entry_id,
+                now=now,
+                description=f"payment refunded ({invoice.number})",
+                reference=invoice.name,
+                creator=PROVIDER,
+            )
+
+
+_HANDLERS = {
+    EventType.CHECKOUT_COMPLETED: PaymentWebhook.checkout_completed,
+    EventType.CHECKOUT_FAILED: PaymentWebhook.checkout_failed,
+    EventType.CHECKOUT_EXPIRED: PaymentWebhook.checkout_expired,
+    EventType.SUBSCRIPTION_RENEWED: PaymentWebhook.subscription_renewed,
+    EventType.SUBSCRIPTION_PAYMENT_FAILED: PaymentWebhook.subscription_payment_failed,
+    EventType.SUBSCRIPTION_CANCELED: PaymentWebhook.subscription_canceled,
+    EventType.PAYMENT_REFUNDED: PaymentWebhook.payment_refunded,
+}

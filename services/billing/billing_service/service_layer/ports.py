@@ -1,0 +1,55 @@
+"""What the use cases need from the outside world, as interfaces (adapters implement them).
+
+Page permissions are answered by the service owning the page (CheckPageAccess), blocked pairs by
+the matching service (CheckBlocked), payments by the provider; the use cases see none of that.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Protocol
+
+from billing_service.domain.money import Money
+from billing_service.domain.pages import Page
+from billing_service.domain.plans import Interval
+from devinsider_common.pages.roles import PagePermission
+
+
+class PageAccess(Protocol):
+    def require(self, page: Page, subject: str, permission: PagePermission) -> None:
+        """PermissionDenied unless `subject` holds `permission` on `page` (unknown pages: denied)."""
+        ...
+
+    def allowed(self, page: Page, subject: str, permission: PagePermission) -> bool: ...
+
+
+class BlockList(Protocol):
+    def is_blocked(self, a: Page, b: Page) -> bool:
+        """Whether either page blocked the other."""
+        ...
+
+
+@dataclass(frozen=True)
+class CheckoutRequest:
+    reference: str  # our checkout's resource name, echoed back in the provider's events
+    description: str
+    amount: Money
+    subscription_interval: Interval  # NONE for one-off payments
+    trial_days: int
+    success_url: str
+    cancel_url: str
+    expire_time: datetime
+    customer_email: str
+
+
+@dataclass(frozen=True)
+class ProviderCheckout:
+    reference: str
+    url: str
+
+
+class PaymentProvider(Protocol):
+    def create_checkout(self, request: CheckoutRequest) -> ProviderCheckout: ...
+
+    def cancel_subscription(self, reference: str, at_period_end: bool) -> None: ...

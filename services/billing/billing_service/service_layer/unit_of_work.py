@@ -1,0 +1,35 @@
+"""The billing service's unit of work: its repositories and its outbox on one transaction."""
+
+from __future__ import annotations
+
+from sqlalchemy import Connection
+
+from billing_service.adapters.catalogue_repository import CheckoutRepository, PlanRepository, SubscriptionRepository
+from billing_service.adapters.event_publisher import BillingEventPublisher
+from billing_service.adapters.invoice_repository import InvoiceRepository, PaymentEventLog
+from billing_service.adapters.ledger_repository import LedgerRepository, UnlockRepository
+from devinsider_common.db.uow import SqlUnitOfWork
+from devinsider_common.outbox.writer import OutboxWriter
+
+SOURCE = "billing"
+
+
+class BillingUnitOfWork(SqlUnitOfWork):
+    plans: PlanRepository
+    subscriptions: SubscriptionRepository
+    checkouts: CheckoutRepository
+    ledger: LedgerRepository
+    unlocks: UnlockRepository
+    invoices: InvoiceRepository
+    payment_events: PaymentEventLog
+    events: BillingEventPublisher
+
+    def _open_repositories(self, connection: Connection) -> None:
+        self.plans = PlanRepository(connection)
+        self.subscriptions = SubscriptionRepository(connection)
+        self.checkouts = CheckoutRepository(connection)
+        self.ledger = LedgerRepository(connection)
+        self.unlocks = UnlockRepository(connection)
+        self.invoices = InvoiceRepository(connection)
+        self.payment_events = PaymentEventLog(connection)
+        self.events = BillingEventPublisher(OutboxWriter(connection, SOURCE))

@@ -1,0 +1,129 @@
+"""Unlocks: spend credits once per target page, safely under concurrent calls.
+
+The checks that ask other services (permission, own page, blocked pair) run before the
+transaction; inside it, the page's balance row is held first, then the idempotency checks are
+repeated, so concurrent calls for the same page serialise on the balance and each sees what
+the previous one committed: 50 parallel calls with 10 credits spend exactly 10.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy.exc import IntegrityError
+
+from billing_service.domain.pages import Page, PageKind, parse_page
+from billing_service.domain.unlocks import Unlock, UnlockPrices
+from billing_service.service_layer import credits
+from billing_service.service_layer.common import Authorizer, Clock, PageLimits, UowFactory, creator_of
+from billing_service.service_layer.ports import BlockList, PageAccess
+from devinsider_common import errors
+from devinsider_common.auth.principal import Principal
+from devinsider_common.ids import new_id
+from devinsider_common.pages.roles import PagePermission
+from devinsider_common.pagination import finish_page, page_request
+
+HAS_UNLOCKED_TTL_SECONDS = 30
+
+
+class UnlockUseCases:
+    def __init__(
+        self,
+        uow: UowFactory,
+        clock: Clock,
+        authorizer: Authorizer,
+        access: PageAccess,
+        blocks: BlockList,
+        prices: UnlockPrices,
+        limits: PageLimits,
+    ) -> None:
+        self._uow = uow
+        self._clock = clock
+        self._auth = authorizer
+        self._access = access
+        self._blocks = blocks
+        self._prices = prices
+        self._limits = limits
+
+    def _existing(self, page: Page, target: Page, request_id: str) -> Unlock | None:
+        with self._uow() as uow:
+            return self._replay(uow.unlocks.by_request(page, request_id), uow.unlocks.by_target(page, target), target)
+
+    @staticmethod
+    def _replay(by_request: Unlock | None, by_target: Unlock | None, target: Page) -> Unlock | None:
+        if by_request is not None and by_request.target != target:
+            raise errors.InvalidArgument.for_field("request_id", "was used for an unlock of another page")
+        return by_request or by_target
+
+    def create(self, principal: Principal, page: Page, target: Page, request_id: str) -> Unlock:
+        self._auth.require(principal, page, PagePermission.MANAGE_BILLING, staff=False)
+        if not 0 < len(request_id) <= 128:
+            raise errors.InvalidArgument.for_field("request_id", "is required (at most 128 characters)")
+        cost = self._prices.cost(page, target)
+        existing = self._existing(page, target, request_id)
+        if existing is not None:
+            return existing
+        if self._auth.is_member(principal, target):
+            raise errors.FailedPrecondition("you are a member of that page already", reason="OWN_PAGE")
+        if self._blocks.is_blocked(page, target):
+            raise errors.FailedPrecondition("one of the two pages blocked the other", reason="BLOCKED")
+        try:
+            return self._spend(principal, page, target, cost, request_id)
+        except IntegrityError:  # the constraints caught what the held balance should already have
+            existing = self._existing(page, target, request_id)
+            if existing is None:
+                raise
+            return existing
+
+    def _spend(self, principal: Principal, page: Page, target: Page, cost: int, request_id: str) -> Unlock:
+        now = self._clock()
+        with self._uow() as uow:
+            held = uow.ledger.lock_balance(page, now)  # first statement: serialises this page's spends
+            again = self._replay(uow.unlocks.by_request(page, request_id), uow.unlocks.by_target(page, target), target)
+            if again is not None:
+                return again
+            unlock_id = new_id()
+            name = f"{page.name}/unlocks/{unlock_id}"
+            entry = credits.spend(
+                uow,
+                page,
+                held,
+                cost,
+                now=now,
+                description=f"unlock of {target.name}",
+                reference=name,
+                creator=creator_of(principal),
+            )
+            unlock = Unlock(unlock_id, page, target, cost, entry.id, creator_of(principal), now, request_id)
+            uow.unlocks.add(unlock)
+            uow.events.unlock_created(unlock, entry.balance_after)
+            uow.commit()
+        return unlock
+
+    def get(self, principal: Principal, page: Page, unlock_id: str) -> Unlock:
+        self._auth.require(principal, page, PagePermission.VIEW_PRIVATE)
+        with self._uow() as uow:
+            unlock = uow.unlocks.get(page, unlock_id)
+        if unlock is None:
+            raise errors.NotFound(f"{page.name}/unlocks/{unlock_id} does not exist")
+        return unlock
+
+    def list_page(
+        self, principal: Principal, page_ref: Page, page_size: int, page_token: str, target_kind: PageKind | None
+    ) -> tuple[list[Unlock], str]:
+        self._auth.require(principal, page_ref, PagePermission.VIEW_PRIVATE)
+        filters = {"parent": page_ref.name, "target_kind": target_kind}
+        page = page_request(
+            page_size, page_token, default=self._limits.default, maximum=self._limits.maximum, filters=filters
+        )
+        with self._uow() as uow:
+            found = uow.unlocks.find_page(page_ref, page, target_kind)
+        return finish_page(page, found)
+
+    def has_unlocked(self, target: Page, subject: str = "", unlocker: Page | None = None) -> list[str]:
+        """The pages (among the given one, or those `subject` is a member of) that unlocked `target`."""
+        with self._uow() as uow:
+            if unlocker is not None:
+                return [unlocker.name] if uow.unlocks.by_target(unlocker, target) else []
+            candidates = uow.unlocks.unlockers_of(target)
+        return [
+            name for name in candidates if self._access.allowed(parse_page(name), subject, PagePermission.VIEW_PRIVATE)
+        ]

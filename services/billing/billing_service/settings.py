@@ -1,0 +1,47 @@
+"""The billing service's settings: the shared ones plus prices, provider and neighbours."""
+
+from __future__ import annotations
+
+from pydantic import Field
+
+from devinsider_common.settings import ServiceSettings
+
+
+class BillingSettings(ServiceSettings):
+    service_name: str = "billing"
+    grpc_port: int = 50056
+    # Other services (gRPC targets): page permissions, blocked pairs, the platform access rule.
+    company_target: str = "127.0.0.1:50052"
+    investor_target: str = "127.0.0.1:50053"
+    program_target: str = "127.0.0.1:50054"
+    matching_target: str = "127.0.0.1:50055"
+    # Empty: no blacklist check of callers here (the user service's CheckUserAccess otherwise).
+    user_target: str = "127.0.0.1:50051"
+    # How long answers of CheckPageAccess / CheckBlocked are reused.
+    remote_cache_ttl_seconds: float = 10.0
+    # Credits an unlock costs, per `<spender kind>:<target kind>`; a missing pair may not unlock.
+    unlock_costs: dict[str, int] = Field(
+        default_factory=lambda: {"program:company": 1, "company:investor": 1, "investor:company": 1}
+    )
+    # `local`: start the local provider in process (dev runs); `http`: talk to PAYMENT_PROVIDER_URL.
+    payment_provider: str = "local"
+    payment_provider_url: str = ""
+    payment_provider_api_key: str = "dev-provider-key"
+    # Shared secret of the provider's webhook signatures (`X-Payment-Signature`).
+    payment_webhook_secret: str = "dev-payment-webhook-secret"  # noqa: S105 - dev default
+    # Signed events whose timestamp is further than this from now are refused.
+    payment_webhook_tolerance_seconds: int = 300
+    # Where the local provider sends its callbacks; empty: a local HTTP->gRPC forwarder is started.
+    payment_webhook_url: str = ""
+    local_provider_port: int = 0
+    # Web origins the provider may send buyers back to (success/cancel URLs).
+    allowed_return_origins: list[str] = Field(
+        default_factory=lambda: ["http://localhost:3000", "https://app.devinsider.com"]
+    )
+    checkout_ttl_minutes: int = 60
+    # A past-due subscription expires this long after its period ended unpaid.
+    past_due_grace_days: int = 7
+    # Taxes added to plan prices, in basis points (2000 = 20 %).
+    tax_rate_bps: int = 0
+    # Period of the job that ends periods, expires checkouts and expired credits.
+    billing_job_interval_seconds: float = 60.0
