@@ -110,7 +110,13 @@ class InvestorServicer(investor_pb2_grpc.InvestorServiceServicer):
     def BatchGetInvestors(
         self, request: investor_pb2.BatchGetInvestorsRequest, context: grpc.ServicerContext
     ) -> investor_pb2.BatchGetInvestorsResponse:
-        ids = [_page_id(name, f"names[{index}]") for index, name in enumerate(request.names)]
+        ids, checks = [], errors.Violations()
+        for index, name in enumerate(request.names):
+            try:
+                ids.append(_page_id(name, f"names[{index}]"))
+            except errors.InvalidArgument as error:
+                checks.items.extend(error.violations)
+        checks.raise_if_any("invalid names")
         found = self._app.investors.batch_get(ids)
         return investor_pb2.BatchGetInvestorsResponse(
             investors=[mapping.investor_to_proto(i, mapping.FULL) for i in found]
