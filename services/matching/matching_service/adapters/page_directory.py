@@ -1,0 +1,126 @@
+"""PageDirectory over gRPC: CheckPageAccess (cached, through RemotePageAccess) and BatchGet* of the
+company, investor and program services, called with this service's own identity."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from typing import Any
+
+import grpc
+
+from devinsider.company.v1 import company_pb2, company_pb2_grpc
+from devinsider.investor.v1 import investor_pb2, investor_pb2_grpc
+from devinsider.program.v1 import program_pb2, program_pb2_grpc
+from devinsider_common import errors
+from devinsider_common.cache import Cache
+from devinsider_common.grpc.clients import ChannelFactory
+from devinsider_common.pages.remote import RemotePageAccess
+from devinsider_common.pages.roles import PagePermission, PageRole
+from matching_service.domain.pages import PageKind, PageRef, PageStatus
+
+BATCH = 200
+
+
+def company_status(c: company_pb2.Company) -> PageStatus:
+    return PageStatus(
+        page=PageRef(PageKind.COMPANY, c.name),
+        active=c.state == company_pb2.COMPANY_STATE_ACTIVE,
+        program_complete=c.completeness.program_matchmaking,
+        investor_complete=c.completeness.investor_matchmaking,
+        display_name=c.display_name,
+        logo_url=c.logo_url,
+        tagline=c.tagline,
+        country_code=c.hq_country_code,
+    )
+
+
+def investor_status(i: investor_pb2.Investor) -> PageStatus:
+    return PageStatus(
+        page=PageRef(PageKind.INVESTOR, i.name),
+        active=i.state == investor_pb2.INVESTOR_STATE_ACTIVE,
+        display_name=i.display_name,
+        logo_url=i.logo_url,
+        tagline=i.tagline,
+        country_code=i.hq_country_code,
+    )
+
+
+def program_status(p: program_pb2.Program) -> PageStatus:
+    return PageStatus(
+        page=PageRef(PageKind.PROGRAM, p.name),
+        active=p.state == program_pb2.PROGRAM_STATE_PUBLISHED,
+        vendor_company=p.vendor_company,
+        display_name=p.display_name,
+        logo_url=p.logo_url,
+        tagline=p.tagline,
+        country_code=p.country_codes[0] if len(p.country_codes) == 1 else "",
+    )
+
+
+class GrpcPageDirectory:
+    def __init__(
+        self, channels: ChannelFactory, targets: dict[PageKind, str], cache: Cache, access_ttl_seconds: float
+    ) -> None:
+        company = channels.stub(targets[PageKind.COMPANY], company_pb2_grpc.CompanyServiceStub)
+        investor = channels.stub(targets[PageKind.INVESTOR], investor_pb2_grpc.InvestorServiceStub)
+        program = channels.stub(targets[PageKind.PROGRAM], program_pb2_grpc.ProgramServiceStub)
+        self._access = {
+            PageKind.COMPANY: RemotePageAccess(
+                company.CheckPageAccess, company_pb2.CheckPageAccessRequest, cache, access_ttl_seconds
+            ),
+            PageKind.INVESTOR: RemotePageAccess(
+                investor.CheckPageAccess, investor_pb2.CheckPageAccessRequest, cache, access_ttl_seconds
+            ),
+            PageKind.PROGRAM: RemotePageAccess(
+                program.CheckPageAccess, program_pb2.CheckPageAccessRequest, cache, access_ttl_seconds
+            ),
+        }
+        self._batch: dict[PageKind, Callable[[list[str]], list[PageStatus]]] = {
+            PageKind.COMPANY: lambda names: [
+                company_status(c)
+                for c in _call(company.BatchGetCompanies, company_pb2.BatchGetCompaniesRequest(names=names)).companies
+            ],
+            PageKind.INVESTOR: lambda names: [
+                investor_status(i)
+                for i in _call(investor.BatchGetInvestors, investor_pb2.BatchGetInvestorsRequest(names=names)).investors
+            ],
+            PageKind.PROGRAM: lambda names: [
+                program_status(p)
+                for p in _call(program.BatchGetPrograms, program_pb2.BatchGetProgramsRequest(names=names)).programs
+            ],
+        }
+
+    def _remote(self, page: str) -> RemotePageAccess:
+        collection = page.partition("/")[0]
+        for kind, access in self._access.items():
+            if kind.collection == collection:
+                return access
+        raise errors.InvalidArgument(f"{page} is not a page")
+
+    def require(self, page: str, subject: str, permission: PagePermission) -> PageRole:
+        return self._remote(page).require(page, subject, permission)
+
+    def allowed(self, page: str, subject: str, permission: PagePermission) -> bool:
+        allowed, _ = self._remote(page).role(page, subject, permission)
+        return allowed
+
+    def statuses(self, names: Iterable[str]) -> dict[str, PageStatus]:
+        grouped: dict[PageKind, list[str]] = {}
+        for name in dict.fromkeys(names):
+            collection = name.partition("/")[0]
+            kind = next((k for k in PageKind if k.collection == collection), None)
+            if kind is not None:
+                grouped.setdefault(kind, []).append(name)
+        found: dict[str, PageStatus] = {}
+        for kind, wanted in grouped.items():
+            for start in range(0, len(wanted), BATCH):
+                for status in self._batch[kind](wanted[start : start + BATCH]):
+                    found[status.page.name] = status
+        return found
+
+
+def _call(method: Callable[..., Any], request: Any) -> Any:
+    try:
+        return method(request)
+    except grpc.RpcError as error:
+        raise errors.Unavailable(f"cannot fetch page summaries: {error.code().name}") from error

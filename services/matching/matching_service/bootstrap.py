@@ -1,0 +1,135 @@
+"""Wires the matching service: engine, migrations, index, page directory, auth, relay, jobs, server.
+
+Every external resource is created here (never at import time), so tests build the same service
+on their own schema and with their own page services by passing other settings.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from sqlalchemy import Engine
+
+from devinsider.matching.v1 import matching_pb2, matching_pb2_grpc
+from devinsider.user.v1 import user_pb2_grpc
+from devinsider_common.auth.jwt_verifier import JwtVerifier
+from devinsider_common.auth.service_identity import service_token_provider
+from devinsider_common.auth.user_access import UserServiceAccessGuard
+from devinsider_common.auth.verifier import AccessGuard, TokenVerifier
+from devinsider_common.cache import create_cache
+from devinsider_common.clock import utc_now
+from devinsider_common.db import migrations
+from devinsider_common.db.engine import create_service_engine, ping
+from devinsider_common.grpc.clients import ChannelFactory
+from devinsider_common.grpc.server import RunningServer, ServiceRegistration, start_server
+from devinsider_common.jobs import Job, start_scheduler
+from devinsider_common.locks import create_lock_factory
+from devinsider_common.outbox.relay import start_relay_thread
+from matching_service.adapters.page_directory import GrpcPageDirectory
+from matching_service.domain.pages import PageKind
+from matching_service.entrypoints.grpc_servicer import MatchingServicer
+from matching_service.service_layer.announcer import Announcer
+from matching_service.service_layer.app import MatchingApp
+from matching_service.service_layer.common import MatchingConfig, PageLimits
+from matching_service.service_layer.index_sync import IndexSync
+from matching_service.service_layer.matches import MatchUseCases
+from matching_service.service_layer.ports import PageDirectory
+from matching_service.service_layer.profiles import ProfileUseCases
+from matching_service.service_layer.social import SocialUseCases
+from matching_service.service_layer.status_refresh import StatusRefresher
+from matching_service.service_layer.taxonomy import TaxonomyUseCases
+from matching_service.service_layer.unit_of_work import MatchingUnitOfWork
+from matching_service.settings import MatchingSettings
+
+MIGRATIONS = Path(__file__).parent / "migrations"
+SERVICE_NAME = matching_pb2.DESCRIPTOR.services_by_name["MatchingService"].full_name
+
+
+@dataclass
+class MatchingService:
+    """A running matching service and what tests may want to reach inside it."""
+
+    settings: MatchingSettings
+    engine: Engine
+    app: MatchingApp
+    server: RunningServer
+    stoppers: list[Callable[[], None]] = field(default_factory=list)
+
+    @property
+    def port(self) -> int:
+        return self.server.port
+
+    def stop(self, grace: float | None = None) -> None:
+        self.server.stop(grace)
+        self.engine.dispose()
+
+
+def build_app(settings: MatchingSettings, engine: Engine, directory: PageDirectory) -> MatchingApp:
+    def uow() -> MatchingUnitOfWork:
+        return MatchingUnitOfWork(engine)
+
+    limits = PageLimits(settings.default_page_size, settings.max_page_size)
+    config = MatchingConfig(
+        weights=settings.weights(),
+        significant_score=settings.significant_match_score,
+        max_announcements=settings.max_match_announcements,
+    )
+    sync = IndexSync(uow, config.weights)
+    announcer = Announcer(uow, utc_now, sync, config)
+    return MatchingApp(
+        taxonomy=TaxonomyUseCases(uow, limits),
+        profiles=ProfileUseCases(uow, utc_now, directory, sync, announcer),
+        matches=MatchUseCases(uow, utc_now, directory, sync, config, limits),
+        social=SocialUseCases(uow, utc_now, directory, limits),
+        sync=sync,
+        announcer=announcer,
+        refresher=StatusRefresher(uow, utc_now, directory, sync),
+    )
+
+
+def start(
+    settings: MatchingSettings,
+    verifier: TokenVerifier | None = None,
+    guard: AccessGuard | None = None,
+    directory: PageDirectory | None = None,
+) -> MatchingService:
+    """Migrate, load the index, then serve; the relay runs when AMQP_URL is set."""
+    engine = create_service_engine(settings.effective_database_url, settings.schema_name)
+    migrations.upgrade(engine, settings.schema_name, MIGRATIONS)
+    cache = create_cache(settings)
+    channels = ChannelFactory(token_provider=service_token_provider(settings.auth, settings.service_name))
+    if directory is None:
+        targets = {
+            PageKind.COMPANY: settings.company_service_target,
+            PageKind.INVESTOR: settings.investor_service_target,
+            PageKind.PROGRAM: settings.program_service_target,
+        }
+        directory = GrpcPageDirectory(channels, targets, cache, settings.page_access_cache_ttl_seconds)
+    app = build_app(settings, engine, directory)
+    app.sync.catch_up()
+    if verifier is None:
+        jwt_verifier = JwtVerifier(settings.auth)
+        jwt_verifier.prewarm()
+        verifier = jwt_verifier
+    if guard is None:
+        users = channels.stub(settings.user_service_target, user_pb2_grpc.UserServiceStub)
+        guard = UserServiceAccessGuard(
+            users,
+            service_token_provider(settings.auth, settings.service_name),
+            cache,
+            settings.access_cache_ttl_seconds,
+        )
+    registration = ServiceRegistration(
+        SERVICE_NAME, matching_pb2_grpc.add_MatchingServiceServicer_to_server, MatchingServicer(app)
+    )
+    server = start_server(settings, [registration], verifier, guard, probe=lambda: ping(engine))
+    server.on_stop.append(app.sync.start_polling(settings.index_poll_interval_seconds))
+    refresh = Job("matching-page-status-refresh", app.refresher.run, settings.page_status_refresh_seconds)
+    server.on_stop.append(start_scheduler([refresh], create_lock_factory(settings)))
+    server.on_stop.append(channels.close)
+    relay = start_relay_thread(engine, settings.broker)
+    if relay is not None:
+        server.on_stop.append(relay.stop)
+    return MatchingService(settings, engine, app, server)

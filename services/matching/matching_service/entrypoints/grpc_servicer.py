@@ -1,0 +1,255 @@
+"""MatchingService over gRPC: proto <-> use-case arguments, nothing else."""
+
+from __future__ import annotations
+
+import math
+
+import grpc
+from google.protobuf import empty_pb2
+
+from devinsider.common.v1 import page_pb2
+from devinsider.matching.v1 import matching_pb2 as pb
+from devinsider.matching.v1 import matching_pb2_grpc
+from devinsider_common import errors
+from devinsider_common.auth.principal import Principal
+from devinsider_common.context import current_principal
+from devinsider_common.field_mask import resolve_update_mask
+from matching_service.adapters import proto_mapping as mapping
+from matching_service.domain.pages import TARGET_KINDS, PageKind, PageRef, parse_child, parse_page
+from matching_service.domain.profile import PROFILE_FIELDS, CriteriaProfile
+from matching_service.domain.taxonomy import Dimension, dimension_by_key
+from matching_service.service_layer.app import MatchingApp
+from matching_service.service_layer.matches import MatchFilters, MatchItem
+
+PROFILE_SUFFIX = "/criteriaProfile"
+
+
+def _caller() -> Principal:
+    principal = current_principal()
+    if principal is None:
+        raise errors.Unauthenticated("a valid bearer token is required", reason="TOKEN_MISSING")
+    return principal
+
+
+def _profile_page(name: str, path: str) -> PageRef:
+    if not name.endswith(PROFILE_SUFFIX):
+        raise errors.InvalidArgument.for_field(
+            path, "must look like `{companies|investors|programs}/{id}/criteriaProfile`"
+        )
+    return parse_page(name[: -len(PROFILE_SUFFIX)], path)
+
+
+def _ref(message: page_pb2.PageRef, path: str) -> PageRef:
+    page = parse_page(message.name, f"{path}.name")
+    if message.kind and message.kind != int(page.kind):
+        raise errors.InvalidArgument.for_field(f"{path}.kind", "does not match the name")
+    return page
+
+
+def _filters(
+    min_score: float, dimensions: list[int], criteria: list[str], favorites_only: bool, explain: bool
+) -> MatchFilters:
+    v = errors.Violations()
+    v.check(math.isfinite(min_score) and 0 <= min_score <= 100, "min_score", "must be between 0 and 100")
+    dims = []
+    for i, value in enumerate(dimensions):
+        if value in Dimension._value2member_map_:
+            dims.append(Dimension(value))
+        else:
+            v.add(f"matched_dimensions[{i}]", "unknown dimension")
+    wanted = []
+    for i, name in enumerate(criteria):
+        parts = name.split("/")
+        dimension = dimension_by_key(parts[1]) if len(parts) == 4 else None
+        if dimension is None or parts[0] != "dimensions" or parts[2] != "criteria" or not parts[3]:
+            v.add(f"criteria[{i}]", "must look like `dimensions/{dimension}/criteria/{criterion}`")
+        else:
+            wanted.append((dimension, parts[3]))
+    v.raise_if_any()
+    return MatchFilters(min_score, tuple(dict.fromkeys(dims)), tuple(dict.fromkeys(wanted)), favorites_only, explain)
+
+
+def _match(item: MatchItem) -> pb.Match:
+    return pb.Match(
+        summary=mapping.summary_to_proto(item.page, item.status),
+        score=item.score,
+        favorite=item.favorite,
+        dimensions=[mapping.dimension_score_to_proto(d) for d in item.dimensions],
+    )
+
+
+class MatchingServicer(matching_pb2_grpc.MatchingServiceServicer):
+    def __init__(self, app: MatchingApp) -> None:
+        self._app = app
+
+    # -- taxonomy ----------------------------------------------------------------------------------
+    def GetTaxonomy(self, request: pb.GetTaxonomyRequest, context: grpc.ServicerContext) -> pb.Taxonomy:
+        return mapping.taxonomy_to_proto(self._app.taxonomy.get(request.version))
+
+    def ListCriteria(self, request: pb.ListCriteriaRequest, context: grpc.ServicerContext) -> pb.ListCriteriaResponse:
+        collection, _, key = request.parent.partition("/")
+        dimension = dimension_by_key(key) if collection == "dimensions" else None
+        if dimension is None:
+            raise errors.InvalidArgument.for_field("parent", "must look like `dimensions/{dimension}`")
+        items, token, version = self._app.taxonomy.list_criteria(
+            dimension,
+            request.page_size,
+            request.page_token,
+            request.query,
+            request.parent_code,
+            request.show_deprecated,
+        )
+        return pb.ListCriteriaResponse(
+            criteria=[mapping.criterion_to_proto(c) for c in items], next_page_token=token, taxonomy_version=version
+        )
+
+    # -- profiles ----------------------------------------------------------------------------------
+    def GetCriteriaProfile(
+        self, request: pb.GetCriteriaProfileRequest, context: grpc.ServicerContext
+    ) -> pb.CriteriaProfile:
+        page = _profile_page(request.name, "name")
+        return mapping.profile_to_proto(self._app.profiles.get(_caller(), page))
+
+    def UpdateCriteriaProfile(
+        self, request: pb.UpdateCriteriaProfileRequest, context: grpc.ServicerContext
+    ) -> pb.CriteriaProfile:
+        message = request.criteria_profile
+        page = _profile_page(message.name, "criteria_profile.name")
+        fields = resolve_update_mask(request.update_mask, PROFILE_FIELDS, "criteria_profile")
+        criteria, bad = mapping.criteria_from_proto(list(message.criteria))
+        if bad:
+            v = errors.Violations()
+            for path, description in bad:
+                v.add(path, description)
+            v.raise_if_any()
+        changes = CriteriaProfile(
+            page,
+            criteria,
+            mapping.funding_need_from_proto(message),
+            mapping.ticket_range_from_proto(message),
+        )
+        return mapping.profile_to_proto(self._app.profiles.update(_caller(), changes, set(fields)))
+
+    # -- scores and matches -----------------------------------------------------------------------------
+    def ScoreMatch(self, request: pb.ScoreMatchRequest, context: grpc.ServicerContext) -> pb.MatchScore:
+        company = parse_page(request.company, "company", (PageKind.COMPANY,))
+        target = parse_page(request.target, "target", TARGET_KINDS)
+        result = self._app.matches.score(_caller(), company, target)
+        return pb.MatchScore(
+            company=company.name,
+            target=mapping.page_ref(target),
+            eligible=result.gate.value == 0,
+            gate=mapping.gate_to_proto(result.gate),
+            score=result.score,
+            dimensions=[mapping.dimension_score_to_proto(d) for d in result.dimensions],
+            taxonomy_version=result.taxonomy_version,
+        )
+
+    def ListCompanyMatches(
+        self, request: pb.ListCompanyMatchesRequest, context: grpc.ServicerContext
+    ) -> pb.ListCompanyMatchesResponse:
+        company = parse_page(request.parent, "parent", (PageKind.COMPANY,))
+        if request.target_kind not in (int(k) for k in TARGET_KINDS):
+            raise errors.InvalidArgument.for_field("target_kind", "must be PAGE_KIND_PROGRAM or PAGE_KIND_INVESTOR")
+        filters = _filters(
+            request.min_score,
+            list(request.matched_dimensions),
+            list(request.criteria),
+            request.favorites_only,
+            request.explain,
+        )
+        items, token, total = self._app.matches.list(
+            _caller(), company, PageKind(request.target_kind), request.page_size, request.page_token, filters
+        )
+        return pb.ListCompanyMatchesResponse(
+            matches=[_match(i) for i in items], next_page_token=token, total_size=total
+        )
+
+    def ListProgramMatches(
+        self, request: pb.ListProgramMatchesRequest, context: grpc.ServicerContext
+    ) -> pb.ListProgramMatchesResponse:
+        program = parse_page(request.parent, "parent", (PageKind.PROGRAM,))
+        filters = _filters(
+            request.min_score,
+            list(request.matched_dimensions),
+            list(request.criteria),
+            request.favorites_only,
+            request.explain,
+        )
+        items, token, total = self._app.matches.list(
+            _caller(), program, PageKind.COMPANY, request.page_size, request.page_token, filters
+        )
+        return pb.ListProgramMatchesResponse(
+            matches=[_match(i) for i in items], next_page_token=token, total_size=total
+        )
+
+    def ListInvestorMatches(
+        self, request: pb.ListInvestorMatchesRequest, context: grpc.ServicerContext
+    ) -> pb.ListInvestorMatchesResponse:
+        investor = parse_page(request.parent, "parent", (PageKind.INVESTOR,))
+        filters = _filters(
+            request.min_score,
+            list(request.matched_dimensions),
+            list(request.criteria),
+            request.favorites_only,
+            request.explain,
+        )
+        items, token, total = self._app.matches.list(
+            _caller(), investor, PageKind.COMPANY, request.page_size, request.page_token, filters
+        )
+        return pb.ListInvestorMatchesResponse(
+            matches=[_match(i) for i in items], next_page_token=token, total_size=total
+        )
+
+    # -- favorites -------------------------------------------------------------------------------------
+    def ListFavorites(
+        self, request: pb.ListFavoritesRequest, context: grpc.ServicerContext
+    ) -> pb.ListFavoritesResponse:
+        owner = parse_page(request.parent, "parent")
+        if request.kind and request.kind not in PageKind._value2member_map_:
+            raise errors.InvalidArgument.for_field("kind", "unknown page kind")
+        kind = PageKind(request.kind) if request.kind else None
+        items, token, statuses = self._app.social.list_favorites(
+            _caller(), owner, request.page_size, request.page_token, kind
+        )
+        return pb.ListFavoritesResponse(
+            favorites=[mapping.favorite_to_proto(f, statuses.get(f.page.name)) for f in items], next_page_token=token
+        )
+
+    def CreateFavorite(self, request: pb.CreateFavoriteRequest, context: grpc.ServicerContext) -> pb.Favorite:
+        owner = parse_page(request.parent, "parent")
+        page = _ref(request.favorite.page, "favorite.page")
+        favorite, status = self._app.social.add_favorite(_caller(), owner, page)
+        return mapping.favorite_to_proto(favorite, status)
+
+    def DeleteFavorite(self, request: pb.DeleteFavoriteRequest, context: grpc.ServicerContext) -> empty_pb2.Empty:
+        owner, favorite_id = parse_child(request.name, "favorites")
+        self._app.social.remove_favorite(_caller(), owner, favorite_id)
+        return empty_pb2.Empty()
+
+    # -- blocks ----------------------------------------------------------------------------------------
+    def ListBlocks(self, request: pb.ListBlocksRequest, context: grpc.ServicerContext) -> pb.ListBlocksResponse:
+        blocker = parse_page(request.parent, "parent")
+        items, token, statuses = self._app.social.list_blocks(_caller(), blocker, request.page_size, request.page_token)
+        return pb.ListBlocksResponse(
+            blocks=[mapping.block_to_proto(b, statuses.get(b.page.name)) for b in items], next_page_token=token
+        )
+
+    def CreateBlock(self, request: pb.CreateBlockRequest, context: grpc.ServicerContext) -> pb.Block:
+        blocker = parse_page(request.parent, "parent")
+        page = _ref(request.block.page, "block.page")
+        block, status = self._app.social.block(_caller(), blocker, page, request.block.reason)
+        return mapping.block_to_proto(block, status)
+
+    def DeleteBlock(self, request: pb.DeleteBlockRequest, context: grpc.ServicerContext) -> empty_pb2.Empty:
+        blocker, block_id = parse_child(request.name, "blocks")
+        self._app.social.unblock(_caller(), blocker, block_id)
+        return empty_pb2.Empty()
+
+    def CheckBlocked(self, request: pb.CheckBlockedRequest, context: grpc.ServicerContext) -> pb.CheckBlockedResponse:
+        v = errors.Violations()
+        v.check(bool(request.page_a), "page_a", "is required")
+        v.check(bool(request.page_b), "page_b", "is required")
+        v.raise_if_any()
+        a, b = parse_page(request.page_a, "page_a"), parse_page(request.page_b, "page_b")
+        return pb.CheckBlockedResponse(blocked=self._app.social.blocked(a, b), cache_ttl_seconds=30)

@@ -1,0 +1,305 @@
+"""The in-memory, vectorised match index: one page against every page of the other side in a
+few milliseconds, and every company against every target in blocks of BLAS products.
+
+It holds no I/O: `IndexSync` feeds it from the database's change log. Scores equal the scalar
+reference (`domain.scoring`) up to float rounding (the sums run in another order).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Collection, Iterator
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+
+from matching_service.domain.pages import PageKind, PageStatus
+from matching_service.domain.profile import CriteriaProfile
+from matching_service.domain.scoring import Weights
+from matching_service.domain.taxonomy import CODED, Dimension, Scale, Taxonomy
+from matching_service.index.encoding import DIMENSIONS, CodeSpace, dim_pos
+from matching_service.index.sides import CompanySide, TargetSide
+
+Floats = npt.NDArray[np.float64]
+Bools = npt.NDArray[np.bool_]
+
+
+def range_fit(
+    amount: Floats,
+    company_currency: npt.NDArray[np.int32],
+    low: Floats,
+    high: Floats,
+    target_currency: npt.NDArray[np.int32],
+) -> Floats:
+    """`domain.scoring.ticket_fit`, vectorised (arguments broadcast)."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        below = amount / low
+        above = np.where(high > 0, np.maximum(0.0, 2.0 - amount / high), 0.0)
+        fit = np.where(amount < low, below, np.where(amount > high, above, 1.0))
+    ok = (company_currency == target_currency) & (company_currency >= 0) & (amount > 0)
+    return np.where(ok, fit, 0.0)
+
+
+@dataclass(frozen=True)
+class Query:
+    """Filters of a match list; `after` is the keyset position (score, name) of the previous page."""
+
+    excluded: Collection[str] = ()
+    only: Collection[str] | None = None
+    min_score: float = 0.0
+    full_dimensions: tuple[Dimension, ...] = ()
+    criteria: tuple[tuple[Dimension, str], ...] = ()
+    after: tuple[float, str] | None = None
+    limit: int = 50
+
+
+@dataclass(frozen=True)
+class Ranked:
+    names: list[str]
+    scores: list[float]
+    total: int  # matches passing the filters (all pages)
+    more: bool
+
+
+class MatchIndex:
+    def __init__(self, taxonomy: Taxonomy, weights: dict[PageKind, Weights]) -> None:
+        self.taxonomy = taxonomy
+        self.space = CodeSpace(taxonomy)
+        self.companies = CompanySide(self.space)
+        self.targets = {
+            kind: TargetSide(self.space, kind, weights[kind]) for kind in (PageKind.PROGRAM, PageKind.INVESTOR)
+        }
+        self.lock = threading.RLock()
+
+    # -- keeping in step -----------------------------------------------------------------------
+    def upsert(self, kind: PageKind, name: str, profile: CriteriaProfile | None, status: PageStatus | None) -> None:
+        with self.lock:
+            side = self.companies if kind is PageKind.COMPANY else self.targets[kind]
+            if profile is None:
+                side.remove(name)
+            else:
+                side.upsert(profile, status)
+
+    def __contains__(self, name: str) -> bool:
+        return name in self.companies.slots or any(name in side.slots for side in self.targets.values())
+
+    # -- one page against the other side ---------------------------------------------------------
+    def company_fits(
+        self, company: str, kind: PageKind, dims: Collection[Dimension]
+    ) -> tuple[Floats, Bools, dict[Dimension, Floats]] | None:
+        """(scores 0-100, required criteria met, fit of each dimension in `dims`) of every target slot."""
+        comp, side = self.companies, self.targets[kind]
+        slot = comp.slots.get(company)
+        if slot is None:
+            return None
+        n, codes = side.n, comp.codes[slot]
+        total = np.zeros(n)
+        met_all = np.ones(n, dtype=bool)
+        fits: dict[Dimension, Floats] = {}
+        for dimension in DIMENSIONS:
+            p = dim_pos(dimension)
+            if dimension.scale is Scale.RANGE:
+                if kind is not PageKind.INVESTOR:
+                    continue
+                fit = range_fit(comp.amount[slot], comp.currency[slot], side.low[:n], side.high[:n], side.currency[:n])
+                met = fit >= 1.0
+            else:
+                cols = codes.get(dimension, [])
+                if not cols:
+                    met_all &= ~side.required[p, :n]
+                    if dimension in dims:
+                        fits[dimension] = np.zeros(n)
+                    continue
+                rows = side.credit[cols, :n]
+                if dimension.scale is Scale.SET:
+                    fit = rows.sum(axis=0)
+                    met = fit > 0
+                else:
+                    fit = rows.max(axis=0)
+                    met = fit >= 1.0
+            total += side.weights[p, :n] * fit
+            met_all &= ~side.required[p, :n] | met
+            if dimension in dims:
+                fits[dimension] = fit
+        return np.minimum(100.0, 100.0 * total), met_all, fits
+
+    def target_fits(
+        self, target: str, kind: PageKind, dims: Collection[Dimension]
+    ) -> tuple[Floats, Bools, dict[Dimension, Floats]] | None:
+        """(scores, required met, fits) of every company slot against one target."""
+        comp, side = self.companies, self.targets[kind]
+        slot = side.slots.get(target)
+        if slot is None:
+            return None
+        n = comp.n
+        total = np.zeros(n)
+        met_all = np.ones(n, dtype=bool)
+        fits: dict[Dimension, Floats] = {}
+        for dimension in DIMENSIONS:
+            p = dim_pos(dimension)
+            weight, required = side.weights[p, slot], side.required[p, slot]
+            if weight == 0 and not required and dimension not in dims:
+                continue
+            if dimension.scale is Scale.RANGE:
+                if kind is not PageKind.INVESTOR or side.currency[slot] < 0:
+                    fit = np.zeros(n)
+                else:
+                    fit = range_fit(
+                        comp.amount[:n], comp.currency[:n], side.low[slot], side.high[slot], side.currency[slot]
+                    )
+                met = fit >= 1.0
+            else:
+                span = self.space.spans[dimension]
+                credit = side.credit[span, slot]
+                nz = np.flatnonzero(credit)
+                members = comp.member[span][nz, :n]
+                if nz.size == 0:
+                    fit = np.zeros(n)
+                elif dimension.scale is Scale.SET:
+                    fit = credit[nz] @ members
+                else:
+                    fit = (credit[nz, None] * members).max(axis=0)
+                met = fit > 0 if dimension.scale is Scale.SET else fit >= 1.0
+            total += weight * fit
+            if required:
+                met_all &= met
+            if dimension in dims:
+                fits[dimension] = fit
+        return np.minimum(100.0, 100.0 * total), met_all, fits
+
+    def rank_targets(self, company: str, kind: PageKind, query: Query) -> Ranked:
+        """Targets of `kind` for a company, best first; gated pairs (but blocks, in `excluded`) left out."""
+        with self.lock:
+            side, comp = self.targets[kind], self.companies
+            cslot = comp.slots.get(company)
+            result = self.company_fits(company, kind, query.full_dimensions)
+            if result is None or cslot is None or not comp.ready(kind)[cslot]:
+                return Ranked([], [], 0, False)
+            scores, met, fits = result
+            keep = side.live[: side.n] & side.active[: side.n] & met
+            keep[side.owned_by(company)] = False
+            return self._rank(side, scores, keep, fits, query)
+
+    def rank_companies(self, target: str, kind: PageKind, query: Query) -> Ranked:
+        """Companies for a program or an investor, best first."""
+        with self.lock:
+            side, comp = self.targets[kind], self.companies
+            tslot = side.slots.get(target)
+            result = self.target_fits(target, kind, query.full_dimensions)
+            if result is None or tslot is None or not side.active[tslot]:
+                return Ranked([], [], 0, False)
+            scores, met, fits = result
+            keep = comp.live[: comp.n] & comp.ready(kind) & met
+            vendor = side.vendor.get(tslot)
+            if vendor and vendor in comp.slots:
+                keep[comp.slots[vendor]] = False
+            return self._rank(comp, scores, keep, fits, query)
+
+    def _rank(
+        self, side: CompanySide | TargetSide, scores: Floats, keep: Bools, fits: dict[Dimension, Floats], query: Query
+    ) -> Ranked:
+        keep &= scores > 0
+        if query.min_score > 0:
+            keep &= scores >= query.min_score
+        for dimension in query.full_dimensions:
+            fit = fits.get(dimension)
+            keep &= fit >= 1.0 if fit is not None else False
+        for dimension, code in query.criteria:
+            col = self.space.columns.get((dimension, code))
+            if col is None:
+                return Ranked([], [], 0, False)
+            keep &= side.member[col, : side.n] > 0
+        for name in query.excluded:
+            slot = side.slots.get(name)
+            if slot is not None:
+                keep[slot] = False
+        if query.only is not None:
+            allowed = np.zeros_like(keep)
+            allowed[[side.slots[name] for name in query.only if name in side.slots]] = True
+            keep &= allowed
+        total = int(keep.sum())
+        ranks = side.ranks()
+        if query.after is not None:
+            last_score, last_name = query.after
+            keep &= (scores < last_score) | ((scores == last_score) & (ranks >= side.rank_after(last_name)))
+        candidates = np.flatnonzero(keep)
+        s = scores[candidates]
+        want = query.limit + 1
+        if candidates.size > want:
+            threshold = -np.partition(-s, want - 1)[want - 1]
+            top = s >= threshold
+            candidates, s = candidates[top], s[top]
+        order = np.lexsort((ranks[candidates], -s))[:want]
+        chosen = candidates[order]
+        names = [side.names[i] for i in chosen[: query.limit]]
+        return Ranked(names, [float(x) for x in scores[chosen[: query.limit]]], total, chosen.size > query.limit)
+
+    # -- every company against every target ----------------------------------------------------------
+    def all_pairs(self, kind: PageKind, block: int = 512) -> Iterator[tuple[npt.NDArray[np.intp], Floats]]:
+        """(company slots, scores [companies x target slots]) by blocks of companies; gated pairs are -inf.
+        Blocks between pages are the caller's to apply (they are few)."""
+        with self.lock:
+            comp, side = self.companies, self.targets[kind]
+            nt = side.n
+            dim_of_col = np.empty(self.space.size, dtype=np.intp)
+            for dimension in CODED:
+                dim_of_col[self.space.spans[dimension]] = dim_pos(dimension)
+            weighted = side.credit[:, :nt] * side.weights[dim_of_col, :nt]  # K x targets
+            geo = self.space.spans[Dimension.COUNTRY]
+            exact = {}
+            for dimension in CODED:
+                p, span = dim_pos(dimension), self.space.spans[dimension]
+                requiring = np.flatnonzero(side.required[p, :nt])
+                if requiring.size:
+                    block_ = (
+                        side.member[span, :][:, requiring]
+                        if dimension.scale is Scale.SET
+                        else side.credit[span, :][:, requiring] >= 1.0
+                    )
+                    exact[dimension] = (requiring, block_.astype(np.float64))
+            dead = ~(side.live[:nt] & side.active[:nt])
+            amount_req = (
+                np.flatnonzero(side.required[dim_pos(Dimension.FUNDING_AMOUNT), :nt])
+                if kind is PageKind.INVESTOR
+                else None
+            )
+            ready = np.flatnonzero(comp.live[: comp.n] & comp.ready(kind))
+            w_geo = side.weights[dim_pos(Dimension.COUNTRY), :nt]
+            w_amount = side.weights[dim_pos(Dimension.FUNDING_AMOUNT), :nt]
+            for start in range(0, ready.size, block):
+                slots = ready[start : start + block]
+                members = comp.member[:, slots].T.astype(np.float64)  # companies x K
+                linear = members.copy()
+                multi_geo = [i for i, s in enumerate(slots) if len(comp.codes[s][Dimension.COUNTRY]) > 1]
+                if multi_geo:
+                    linear[np.ix_(multi_geo, range(geo.start, geo.stop))] = 0.0
+                total = linear @ weighted
+                for i in multi_geo:
+                    total[i] += w_geo * side.credit[comp.codes[slots[i]][Dimension.COUNTRY], :nt].max(axis=0)
+                if kind is PageKind.INVESTOR:
+                    fit = range_fit(
+                        comp.amount[slots, None],
+                        comp.currency[slots, None],
+                        side.low[None, :nt],
+                        side.high[None, :nt],
+                        side.currency[None, :nt],
+                    )
+                    total += w_amount * fit
+                scores = np.minimum(100.0, 100.0 * total)
+                for dimension, (requiring, wanted) in exact.items():
+                    span = self.space.spans[dimension]
+                    unmet = (members[:, span] @ wanted) <= 0
+                    sub = scores[:, requiring]
+                    sub[unmet] = -np.inf
+                    scores[:, requiring] = sub
+                if amount_req is not None and amount_req.size:
+                    sub = scores[:, amount_req]
+                    sub[fit[:, amount_req] < 1.0] = -np.inf
+                    scores[:, amount_req] = sub
+                scores[:, dead] = -np.inf
+                for i, s in enumerate(slots):
+                    owned = side.owned_by(comp.names[s])
+                    if owned:
+                        scores[i, owned] = -np.inf
+                yield slots, scores

@@ -1,0 +1,190 @@
+"""Explained scores of one pair, and match lists from the in-memory index."""
+
+from __future__ import annotations
+
+import builtins
+from dataclasses import dataclass
+
+from devinsider_common import errors
+from devinsider_common.auth.principal import Principal
+from devinsider_common.pages.roles import PagePermission
+from devinsider_common.pagination import next_page_token, page_request
+from matching_service.domain.gates import Gate, first_gate
+from matching_service.domain.pages import PageKind, PageRef, PageStatus
+from matching_service.domain.profile import CriteriaProfile
+from matching_service.domain.scoring import DimensionScore, score_pair
+from matching_service.domain.taxonomy import Dimension
+from matching_service.index.engine import Query, Ranked
+from matching_service.service_layer.common import Clock, MatchingConfig, PageLimits, UowFactory, authorize
+from matching_service.service_layer.index_sync import IndexSync
+from matching_service.service_layer.ports import PageDirectory
+
+
+@dataclass(frozen=True)
+class ScoreResult:
+    company: PageRef
+    target: PageRef
+    gate: Gate
+    score: float
+    dimensions: tuple[DimensionScore, ...]
+    taxonomy_version: int
+
+
+@dataclass(frozen=True)
+class MatchFilters:
+    min_score: float = 0.0
+    full_dimensions: tuple[Dimension, ...] = ()
+    criteria: tuple[tuple[Dimension, str], ...] = ()
+    favorites_only: bool = False
+    explain: bool = False
+
+
+@dataclass(frozen=True)
+class MatchItem:
+    page: PageRef
+    score: float
+    favorite: bool
+    status: PageStatus | None
+    dimensions: tuple[DimensionScore, ...] = ()
+
+
+class MatchUseCases:
+    def __init__(
+        self,
+        uow: UowFactory,
+        clock: Clock,
+        directory: PageDirectory,
+        sync: IndexSync,
+        config: MatchingConfig,
+        limits: PageLimits,
+    ) -> None:
+        self._uow = uow
+        self._clock = clock
+        self._directory = directory
+        self._sync = sync
+        self._config = config
+        self._limits = limits
+
+    def score(self, principal: Principal, company: PageRef, target: PageRef) -> ScoreResult:
+        if not principal.is_staff_or_service and not (
+            self._directory.allowed(company.name, principal.subject, PagePermission.VIEW_PRIVATE)
+            or self._directory.allowed(target.name, principal.subject, PagePermission.VIEW_PRIVATE)
+        ):
+            raise errors.PermissionDenied(
+                "this needs the view_private permission on the company or the target", reason="PAGE_PERMISSION_DENIED"
+            )
+        taxonomy = self._sync.taxonomy()
+        fresh = self._directory.statuses([company.name, target.name])
+        with self._uow() as uow:
+            profiles = uow.profiles.get_many([company.name, target.name])
+            stored = uow.statuses.get_many([company.name, target.name])
+            blocked = uow.blocks.either_way(company.name, target.name)
+            now, changed = self._clock(), []
+            for name, status in fresh.items():
+                if uow.statuses.save(status, now) and name in profiles:
+                    changed.append(name)
+            uow.changes.record(changed, now)
+            uow.commit()
+        if changed:
+            self._sync.catch_up()
+        statuses = stored | fresh
+        company_profile = profiles.get(company.name) or CriteriaProfile(company)
+        target_profile = profiles.get(target.name) or CriteriaProfile(target)
+        scored = score_pair(taxonomy, company_profile, target_profile, self._config.weights[target.kind])
+        gate = first_gate(
+            statuses.get(company.name) or PageStatus(company),
+            statuses.get(target.name) or PageStatus(target),
+            profiles.get(company.name),
+            blocked=blocked,
+            required_unmet=scored.required_unmet,
+        )
+        if gate is not Gate.NONE:
+            return ScoreResult(company, target, gate, 0.0, (), taxonomy.version)
+        return ScoreResult(company, target, gate, scored.score, scored.dimensions, taxonomy.version)
+
+    def list(
+        self,
+        principal: Principal,
+        anchor: PageRef,
+        other_kind: PageKind,
+        page_size: int,
+        page_token: str,
+        filters: MatchFilters,
+    ) -> tuple[builtins.list[MatchItem], str, int]:
+        authorize(self._directory, principal, anchor.name, PagePermission.VIEW_PRIVATE)
+        fingerprint = {
+            "k": int(other_kind),
+            "m": filters.min_score,
+            "d": [int(d) for d in filters.full_dimensions],
+            "c": [f"{int(d)}:{c}" for d, c in filters.criteria],
+            "f": filters.favorites_only,
+        }
+        page = page_request(
+            page_size, page_token, default=self._limits.default, maximum=self._limits.maximum, filters=fingerprint
+        )
+        after: tuple[float, str] | None = None
+        if page.after:
+            try:
+                after = (float(page.after[0]), str(page.after[1]))
+            except (IndexError, TypeError, ValueError) as error:
+                raise errors.InvalidArgument.for_field("page_token", "is not a token this API issued") from error
+        with self._uow() as uow:
+            excluded = uow.blocks.counterparts(anchor.name)
+            favorites = uow.favorites.pages_of(anchor.name)
+        query = Query(
+            excluded=excluded,
+            only=favorites if filters.favorites_only else None,
+            min_score=filters.min_score,
+            full_dimensions=filters.full_dimensions,
+            criteria=filters.criteria,
+            after=after,
+            limit=page.size,
+        )
+        index = self._sync.index()
+        ranked: Ranked
+        if anchor.kind is PageKind.COMPANY:
+            ranked = index.rank_targets(anchor.name, other_kind, query)
+        else:
+            ranked = index.rank_companies(anchor.name, anchor.kind, query)
+        statuses = self._summaries(ranked.names)
+        explained = self._explain(anchor, other_kind, ranked.names) if filters.explain else {}
+        items = []
+        for name, score in zip(ranked.names, ranked.scores, strict=True):
+            dims = explained.get(name)
+            items.append(
+                MatchItem(
+                    PageRef(other_kind, name),
+                    dims[0] if dims else score,
+                    name in favorites,
+                    statuses.get(name),
+                    dims[1] if dims else (),
+                )
+            )
+        last = (ranked.scores[-1], ranked.names[-1]) if ranked.names else None
+        return items, next_page_token(page, last, ranked.more), ranked.total
+
+    def _summaries(self, names: builtins.list[str]) -> dict[str, PageStatus]:
+        """Fresh summaries in one batch call; the last stored ones for pages it leaves out."""
+        if not names:
+            return {}
+        fresh = self._directory.statuses(names)
+        missing = [n for n in names if n not in fresh]
+        if missing:
+            with self._uow() as uow:
+                fresh |= uow.statuses.get_many(missing)
+        return fresh
+
+    def _explain(
+        self, anchor: PageRef, other_kind: PageKind, names: builtins.list[str]
+    ) -> dict[str, tuple[float, tuple[DimensionScore, ...]]]:
+        taxonomy = self._sync.taxonomy()
+        with self._uow() as uow:
+            profiles = uow.profiles.get_many([anchor.name, *names])
+        mine = profiles.get(anchor.name) or CriteriaProfile(anchor)
+        out = {}
+        for name in names:
+            other = profiles.get(name) or CriteriaProfile(PageRef(other_kind, name))
+            company, target = (mine, other) if anchor.kind is PageKind.COMPANY else (other, mine)
+            scored = score_pair(taxonomy, company, target, self._config.weights[target.page.kind])
+            out[name] = (scored.score, scored.dimensions)
+        return out

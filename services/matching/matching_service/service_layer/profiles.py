@@ -1,0 +1,60 @@
+"""Getting and setting the criteria profile of a page (permission from the owning service first)."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from devinsider_common.auth.principal import Principal
+from devinsider_common.pages.roles import PagePermission
+from matching_service.domain.pages import PageRef
+from matching_service.domain.profile import CriteriaProfile, validate_profile
+from matching_service.service_layer.announcer import Announcer
+from matching_service.service_layer.common import Clock, UowFactory, authorize
+from matching_service.service_layer.index_sync import IndexSync
+from matching_service.service_layer.ports import PageDirectory
+
+
+class ProfileUseCases:
+    def __init__(
+        self, uow: UowFactory, clock: Clock, directory: PageDirectory, sync: IndexSync, announcer: Announcer
+    ) -> None:
+        self._uow = uow
+        self._clock = clock
+        self._directory = directory
+        self._sync = sync
+        self._announcer = announcer
+
+    def get(self, principal: Principal, page: PageRef) -> CriteriaProfile:
+        authorize(self._directory, principal, page.name, PagePermission.VIEW_PRIVATE)
+        with self._uow() as uow:
+            found = uow.profiles.get(page.name)
+        return found or CriteriaProfile(page, taxonomy_version=self._sync.taxonomy().version)
+
+    def update(self, principal: Principal, changes: CriteriaProfile, fields: set[str]) -> CriteriaProfile:
+        page = changes.page
+        authorize(self._directory, principal, page.name, PagePermission.EDIT)
+        taxonomy = self._sync.taxonomy()
+        status = self._directory.statuses([page.name]).get(page.name)
+        now = self._clock()
+        with self._uow() as uow:
+            previous = uow.profiles.get(page.name)
+            base = previous or CriteriaProfile(page)
+            merged = replace(
+                base,
+                criteria=changes.criteria if "criteria" in fields else base.criteria,
+                funding_need=changes.funding_need if "funding_need" in fields else base.funding_need,
+                ticket_range=changes.ticket_range if "ticket_range" in fields else base.ticket_range,
+                taxonomy_version=taxonomy.version,
+                updated_at=now,
+            )
+            validate_profile(merged, taxonomy, previous)
+            changed = sorted(f for f in fields if previous is None or getattr(previous, f) != getattr(merged, f))
+            uow.profiles.save(merged, exists=previous is not None)
+            if status is not None:
+                uow.statuses.save(status, now)
+            uow.changes.record([page.name], now)
+            uow.events.profile_updated(merged, changed)
+            uow.commit()
+        self._sync.catch_up()
+        self._announcer.announce(page)
+        return merged

@@ -1,0 +1,115 @@
+"""Favorites and blocks of organisation pages."""
+
+from __future__ import annotations
+
+from devinsider_common import errors
+from devinsider_common.auth.principal import Principal
+from devinsider_common.ids import new_id
+from devinsider_common.pages.roles import PagePermission
+from devinsider_common.pagination import finish_page, page_request
+from matching_service.domain.pages import PageKind, PageRef, PageStatus
+from matching_service.domain.social import Block, Favorite, check_other_page, check_reason
+from matching_service.service_layer.common import Clock, PageLimits, UowFactory, authorize, not_found
+from matching_service.service_layer.ports import PageDirectory
+
+
+class SocialUseCases:
+    def __init__(self, uow: UowFactory, clock: Clock, directory: PageDirectory, limits: PageLimits) -> None:
+        self._uow = uow
+        self._clock = clock
+        self._directory = directory
+        self._limits = limits
+
+    def _existing(self, page: PageRef, path: str) -> PageStatus:
+        status = self._directory.statuses([page.name]).get(page.name)
+        if status is None:
+            raise errors.NotFound(f"{page.name} does not exist", reason="PAGE_NOT_FOUND", metadata={"field": path})
+        return status
+
+    # -- favorites ---------------------------------------------------------------------------------
+    def add_favorite(self, principal: Principal, owner: PageRef, page: PageRef) -> tuple[Favorite, PageStatus | None]:
+        authorize(self._directory, principal, owner.name, PagePermission.EDIT)
+        check_other_page(owner, page, "favorite.page")
+        status = self._existing(page, "favorite.page")
+        with self._uow() as uow:
+            existing = uow.favorites.find(owner.name, page.name)
+            if existing is not None:
+                return existing, status
+            favorite = Favorite(new_id(), owner, page, f"users/{principal.subject}", self._clock())
+            uow.favorites.add(favorite)
+            uow.commit()
+        return favorite, status
+
+    def remove_favorite(self, principal: Principal, owner: PageRef, favorite_id: str) -> None:
+        authorize(self._directory, principal, owner.name, PagePermission.EDIT)
+        with self._uow() as uow:
+            if uow.favorites.get(owner.name, favorite_id) is None:
+                raise not_found(f"{owner.name}/favorites/{favorite_id}")
+            uow.favorites.remove(favorite_id)
+            uow.commit()
+
+    def list_favorites(
+        self, principal: Principal, owner: PageRef, page_size: int, page_token: str, kind: PageKind | None
+    ) -> tuple[list[Favorite], str, dict[str, PageStatus]]:
+        authorize(self._directory, principal, owner.name, PagePermission.VIEW_PRIVATE)
+        page = page_request(
+            page_size,
+            page_token,
+            default=self._limits.default,
+            maximum=self._limits.maximum,
+            filters={"kind": int(kind) if kind else 0},
+        )
+        with self._uow() as uow:
+            found = uow.favorites.list(owner.name, page, kind)
+        items, token = finish_page(page, found)
+        return items, token, self._summaries([f.page.name for f in items])
+
+    # -- blocks ------------------------------------------------------------------------------------
+    def block(self, principal: Principal, blocker: PageRef, page: PageRef, reason: str) -> tuple[Block, PageStatus]:
+        authorize(self._directory, principal, blocker.name, PagePermission.EDIT)
+        check_other_page(blocker, page, "block.page")
+        check_reason(reason)
+        status = self._existing(page, "block.page")
+        with self._uow() as uow:
+            existing = uow.blocks.find(blocker.name, page.name)
+            if existing is not None:
+                return existing, status
+            block = Block(new_id(), blocker, page, reason.strip(), f"users/{principal.subject}", self._clock())
+            uow.blocks.add(block)
+            uow.events.block_created(block)
+            uow.commit()
+        return block, status
+
+    def unblock(self, principal: Principal, blocker: PageRef, block_id: str) -> None:
+        authorize(self._directory, principal, blocker.name, PagePermission.EDIT)
+        with self._uow() as uow:
+            block = uow.blocks.get(blocker.name, block_id)
+            if block is None:
+                raise not_found(f"{blocker.name}/blocks/{block_id}")
+            uow.blocks.remove(block_id)
+            uow.events.block_deleted(block)
+            uow.commit()
+
+    def list_blocks(
+        self, principal: Principal, blocker: PageRef, page_size: int, page_token: str
+    ) -> tuple[list[Block], str, dict[str, PageStatus]]:
+        authorize(self._directory, principal, blocker.name, PagePermission.VIEW_PRIVATE)
+        page = page_request(page_size, page_token, default=self._limits.default, maximum=self._limits.maximum)
+        with self._uow() as uow:
+            found = uow.blocks.list(blocker.name, page)
+        items, token = finish_page(page, found)
+        return items, token, self._summaries([b.page.name for b in items])
+
+    def blocked(self, a: PageRef, b: PageRef) -> bool:
+        with self._uow() as uow:
+            return uow.blocks.either_way(a.name, b.name)
+
+    def _summaries(self, names: list[str]) -> dict[str, PageStatus]:
+        if not names:
+            return {}
+        fresh = self._directory.statuses(names)
+        missing = [n for n in names if n not in fresh]
+        if missing:
+            with self._uow() as uow:
+                fresh |= uow.statuses.get_many(missing)
+        return fresh

@@ -1,0 +1,44 @@
+"""Job: re-read the status of every profiled page from its owning service (activity, completeness,
+publication, summaries), so gates follow changes made there (one run across replicas)."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from matching_service.domain.pages import PageStatus
+from matching_service.service_layer.common import Clock, UowFactory
+from matching_service.service_layer.index_sync import IndexSync
+from matching_service.service_layer.ports import PageDirectory
+
+BATCH = 200
+
+
+class StatusRefresher:
+    def __init__(self, uow: UowFactory, clock: Clock, directory: PageDirectory, sync: IndexSync) -> None:
+        self._uow = uow
+        self._clock = clock
+        self._directory = directory
+        self._sync = sync
+
+    def run(self) -> int:
+        with self._uow() as uow:
+            pages = [p.page for p in uow.profiles.all()]
+            stored = {s.page.name: s for s in uow.statuses.all()}
+        changed = 0
+        for start in range(0, len(pages), BATCH):
+            chunk = pages[start : start + BATCH]
+            fresh = self._directory.statuses(p.name for p in chunk)
+            now = self._clock()
+            with self._uow() as uow:
+                names = []
+                for page in chunk:
+                    # A page the owning service no longer returns is deleted: inactive, summary kept.
+                    status = fresh.get(page.name) or replace(stored.get(page.name) or PageStatus(page), active=False)
+                    if uow.statuses.save(status, now):
+                        names.append(page.name)
+                uow.changes.record(names, now)
+                uow.commit()
+            changed += len(names)
+        if changed:
+            self._sync.catch_up()
+        return changed

@@ -1,0 +1,35 @@
+"""The matching service's unit of work: its repositories and its outbox on one transaction."""
+
+from __future__ import annotations
+
+from sqlalchemy import Connection
+
+from devinsider_common.db.uow import SqlUnitOfWork
+from devinsider_common.outbox.writer import OutboxWriter
+from matching_service.adapters.event_publisher import MatchingEventPublisher
+from matching_service.adapters.profile_repository import ChangeLog, PageStatusRepository, ProfileRepository
+from matching_service.adapters.social_repository import BlockRepository, FavoriteRepository, NotifiedMatches
+from matching_service.adapters.taxonomy_repository import TaxonomyRepository
+
+SOURCE = "matching"
+
+
+class MatchingUnitOfWork(SqlUnitOfWork):
+    taxonomy: TaxonomyRepository
+    profiles: ProfileRepository
+    statuses: PageStatusRepository
+    changes: ChangeLog
+    favorites: FavoriteRepository
+    blocks: BlockRepository
+    notified: NotifiedMatches
+    events: MatchingEventPublisher
+
+    def _open_repositories(self, connection: Connection) -> None:
+        self.taxonomy = TaxonomyRepository(connection)
+        self.profiles = ProfileRepository(connection)
+        self.statuses = PageStatusRepository(connection)
+        self.changes = ChangeLog(connection)
+        self.favorites = FavoriteRepository(connection)
+        self.blocks = BlockRepository(connection)
+        self.notified = NotifiedMatches(connection)
+        self.events = MatchingEventPublisher(OutboxWriter(connection, SOURCE))

@@ -1,0 +1,253 @@
+"""Properties of the scores (hypothesis), and the vectorised index agreeing with the scalar reference."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from matching_service.domain.gates import Gate, first_gate
+from matching_service.domain.pages import PageKind, PageRef, PageStatus
+from matching_service.domain.profile import Criteria, CriteriaProfile, FundingNeed, Money, TicketRange
+from matching_service.domain.scoring import score_pair
+from matching_service.domain.taxonomy import CODED, Dimension, Scale
+from matching_service.index.engine import MatchIndex, Query
+from matching_service.settings import MatchingSettings
+
+from ..conftest import seed_taxonomy
+
+TAX = seed_taxonomy()
+WEIGHTS = MatchingSettings(database_url="sqlite://").weights()
+COMPANY = PageRef(PageKind.COMPANY, "companies/c1")
+PROGRAM = PageRef(PageKind.PROGRAM, "programs/p1")
+INVESTOR = PageRef(PageKind.INVESTOR, "investors/i1")
+FAST = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+
+def codes_of(dimension: Dimension) -> list[str]:
+    return [c.code for c in TAX.by_dimension[dimension]]
+
+
+def _codes(dimension: Dimension, company: bool) -> st.SearchStrategy[tuple[str, ...]]:
+    pool = codes_of(dimension)
+    size = 1 if company and dimension.scale is Scale.ORDINAL else 6
+    return st.lists(st.sampled_from(pool), max_size=size, unique=True).map(tuple)
+
+
+@st.composite
+def company_profiles(draw: st.DrawFn, name: str = "companies/c1") -> CriteriaProfile:
+    criteria = {}
+    for d in CODED:
+        codes = draw(_codes(d, company=True))
+        if codes:
+            criteria[d] = Criteria(codes)
+    amount = draw(st.one_of(st.none(), st.integers(0, 5_000_000).map(lambda a: Money("EUR", a))))
+    need = FundingNeed(draw(st.booleans()), amount)
+    return CriteriaProfile(PageRef(PageKind.COMPANY, name), criteria, need)
+
+
+@st.composite
+def target_profiles(draw: st.DrawFn, kind: PageKind = PageKind.INVESTOR, name: str = "investors/i1") -> CriteriaProfile:
+    criteria = {}
+    for d in CODED:
+        codes = draw(_codes(d, company=False))
+        if codes:
+            criteria[d] = Criteria(codes, draw(st.booleans()) and draw(st.booleans()))
+    ticket = None
+    if kind is PageKind.INVESTOR and draw(st.booleans()):
+        low = draw(st.integers(0, 2_000_000))
+        high = draw(st.integers(low, 4_000_000))
+        currency = draw(st.sampled_from(["EUR", "EUR", "USD"]))
+        ticket = TicketRange(Money(currency, low), Money(currency, max(high, 1)), draw(st.booleans()))
+    return CriteriaProfile(PageRef(kind, name), criteria, None, ticket)
+
+
+def score(company: CriteriaProfile, target: CriteriaProfile) -> float:
+    return score_pair(TAX, company, target, WEIGHTS[target.page.kind]).score
+
+
+@FAST
+@given(company_profiles(), target_profiles())
+def test_scores_are_bounded_and_explanations_sum_to_them(company: CriteriaProfile, target: CriteriaProfile) -> None:
+    scored = score_pair(TAX, company, target, WEIGHTS[PageKind.INVESTOR])
+    assert 0.0 <= scored.score <= 100.0
+    assert math.isclose(sum(d.contribution for d in scored.dimensions), scored.score, abs_tol=1e-9)
+    weights = sum(d.weight for d in scored.dimensions)
+    assert weights == 0 or math.isclose(weights, 1.0)
+    for d in scored.dimensions:
+        assert 0.0 <= d.fit.fit <= 1.0
+        assert target.states(d.fit.dimension)  # only stated dimensions are explained
+
+
+@FAST
+@given(company_profiles(), target_profiles(), st.sampled_from([d for d in CODED if d.scale is not Scale.ORDINAL]))
+def test_covering_one_more_wanted_code_never_lowers_the_score(
+    company: CriteriaProfile, target: CriteriaProfile, dimension: Dimension
+) -> None:
+    wanted = [c for c in target.codes(dimension) if c not in company.codes(dimension)]
+    if not wanted:
+        return
+    more = dict(company.criteria)
+    more[dimension] = Criteria((*company.codes(dimension), wanted[0]))
+    richer = CriteriaProfile(company.page, more, company.funding_need)
+    assert score(richer, target) >= score(company, target) - 1e-12
+    if dimension.scale is Scale.SET and target.states(dimension) and WEIGHTS[PageKind.INVESTOR][dimension] > 0:
+        assert score(richer, target) > score(company, target)  # strictly, on sets
+
+
+@FAST
+@given(company_profiles(), target_profiles(), st.sampled_from(CODED))
+def test_dimensions_the_target_leaves_empty_do_not_count(
+    company: CriteriaProfile, target: CriteriaProfile, dimension: Dimension
+) -> None:
+    if target.states(dimension):
+        return
+    changed = dict(company.criteria)
+    changed[dimension] = Criteria(tuple(codes_of(dimension)[:1]))
+    assert score(CriteriaProfile(company.page, changed, company.funding_need), target) == score(company, target)
+
+
+@FAST
+@given(
+    st.sampled_from([d for d in CODED if d.scale is not Scale.SET]),
+    st.data(),
+)
+def test_single_values_compare_symmetrically(dimension: Dimension, data: st.DataObject) -> None:
+    a, b = data.draw(st.sampled_from(codes_of(dimension))), data.draw(st.sampled_from(codes_of(dimension)))
+    if dimension is Dimension.COUNTRY and (not TAX.parent(dimension, a) or not TAX.parent(dimension, b)):
+        return  # regions against countries are not symmetric on purpose (a region covers its countries)
+
+    def fit(has: str, wants: str) -> float:
+        company = CriteriaProfile(COMPANY, {dimension: Criteria((has,))})
+        target = CriteriaProfile(PROGRAM, {dimension: Criteria((wants,))})
+        return score_pair(TAX, company, target, WEIGHTS[PageKind.PROGRAM]).dimensions[0].fit.fit
+
+    assert fit(a, b) == fit(b, a)
+    assert fit(a, a) == 1.0
+
+
+@FAST
+@given(company_profiles(), target_profiles(), st.randoms())
+def test_scores_do_not_depend_on_the_order_of_codes(company: CriteriaProfile, target: CriteriaProfile, rnd) -> None:  # type: ignore[no-untyped-def]
+    shuffled = {}
+    for d, c in target.criteria.items():
+        codes = list(c.codes)
+        rnd.shuffle(codes)
+        shuffled[d] = Criteria(tuple(codes), c.required)
+    other = CriteriaProfile(target.page, shuffled, None, target.ticket_range)
+    assert math.isclose(score(company, other), score(company, target), abs_tol=1e-9)
+
+
+@FAST
+@given(company_profiles(), target_profiles(), st.sampled_from(CODED))
+def test_a_required_criterion_is_absolute(
+    company: CriteriaProfile, target: CriteriaProfile, dimension: Dimension
+) -> None:
+    wanted = target.codes(dimension)
+    if not wanted:
+        return
+    required = dict(target.criteria)
+    required[dimension] = Criteria(wanted, True)
+    strict = CriteriaProfile(target.page, required, None, target.ticket_range)
+    scored = score_pair(TAX, company, strict, WEIGHTS[PageKind.INVESTOR])
+    fit = next(d.fit for d in scored.dimensions if d.fit.dimension is dimension)
+    ok = PageStatus(COMPANY, active=True, program_complete=True, investor_complete=True)
+    gate = first_gate(
+        ok, PageStatus(strict.page, active=True), company, blocked=False, required_unmet=scored.required_unmet
+    )
+    if not fit.met:  # however well the rest fits, the pair is never scored
+        assert gate in {Gate.REQUIRED_CRITERION_UNMET, Gate.NOT_LOOKING_FOR_FUNDING}
+        assert scored.required_unmet
+
+
+def test_partial_credit_for_neighbouring_steps_and_same_region() -> None:
+    company = CriteriaProfile(
+        COMPANY, {Dimension.FUNDING_STAGE: Criteria(("seed",)), Dimension.COUNTRY: Criteria(("FR",))}
+    )
+    target = CriteriaProfile(
+        PROGRAM, {Dimension.FUNDING_STAGE: Criteria(("series_a",)), Dimension.COUNTRY: Criteria(("DE", "US"))}
+    )
+    fits = {d.fit.dimension: d.fit for d in score_pair(TAX, company, target, WEIGHTS[PageKind.PROGRAM]).dimensions}
+    assert fits[Dimension.FUNDING_STAGE].fit == 0.5 and fits[Dimension.FUNDING_STAGE].partial == ("series_a",)
+    assert fits[Dimension.COUNTRY].fit == 0.5 and fits[Dimension.COUNTRY].partial == ("DE",)
+    assert fits[Dimension.COUNTRY].missing == ("US",)
+    region = CriteriaProfile(PROGRAM, {Dimension.COUNTRY: Criteria(("europe",))})
+    assert score_pair(TAX, company, region, WEIGHTS[PageKind.PROGRAM]).score == 100.0
+
+
+def test_ticket_fit_is_full_inside_and_decreases_outside() -> None:
+    ticket = TicketRange(Money("EUR", 100), Money("EUR", 200))
+    target = CriteriaProfile(INVESTOR, {}, None, ticket)
+
+    def at(amount: int, currency: str = "EUR") -> float:
+        company = CriteriaProfile(COMPANY, {}, FundingNeed(True, Money(currency, amount)))
+        return score(company, target)
+
+    assert at(100) == at(150) == at(200) == 100.0
+    assert at(50) == 50.0 and at(300) == 50.0 and at(400) == 0.0 and at(0) == 0.0
+    assert at(150, "USD") == 0.0
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    st.lists(company_profiles(), min_size=1, max_size=6),
+    st.lists(target_profiles(), min_size=1, max_size=6),
+)
+def test_the_index_agrees_with_the_scalar_reference(
+    companies: list[CriteriaProfile], targets: list[CriteriaProfile]
+) -> None:
+    index = MatchIndex(TAX, WEIGHTS)
+    companies = [
+        CriteriaProfile(PageRef(PageKind.COMPANY, f"companies/c{i}"), c.criteria, c.funding_need)
+        for i, c in enumerate(companies)
+    ]
+    targets = [
+        CriteriaProfile(PageRef(PageKind.INVESTOR, f"investors/i{i}"), t.criteria, None, t.ticket_range)
+        for i, t in enumerate(targets)
+    ]
+    for c in companies:
+        index.upsert(PageKind.COMPANY, c.page.name, c, PageStatus(c.page, True, True, True))
+    for t in targets:
+        index.upsert(PageKind.INVESTOR, t.page.name, t, PageStatus(t.page, True))
+    for c in companies:
+        result = index.company_fits(c.page.name, PageKind.INVESTOR, ())
+        assert result is not None
+        scores, met, _ = result
+        for t in targets:
+            slot = index.targets[PageKind.INVESTOR].slots[t.page.name]
+            reference = score_pair(TAX, c, t, WEIGHTS[PageKind.INVESTOR])
+            assert math.isclose(scores[slot], reference.score, abs_tol=1e-9)
+            assert bool(met[slot]) == (not reference.required_unmet)
+        listed = index.rank_targets(c.page.name, PageKind.INVESTOR, Query(limit=100))
+        expected = sorted(
+            (-score(c, t), t.page.name)
+            for t in targets
+            if c.funding_need is not None
+            and c.funding_need.looking_for_funding
+            and not score_pair(TAX, c, t, WEIGHTS[PageKind.INVESTOR]).required_unmet
+            and score(c, t) > 0
+        )
+        assert listed.names == [n for _, n in expected] or np.allclose(listed.scores, [-s for s, _ in expected])
+    for t in targets:
+        result = index.target_fits(t.page.name, PageKind.INVESTOR, ())
+        assert result is not None
+        for c in companies:
+            slot = index.companies.slots[c.page.name]
+            assert math.isclose(result[0][slot], score(c, t), abs_tol=1e-9)
+    all_pairs = {}
+    for slots, block in index.all_pairs(PageKind.INVESTOR):
+        for i, s in enumerate(slots):
+            for t in targets:
+                all_pairs[(index.companies.names[s], t.page.name)] = block[
+                    i, index.targets[PageKind.INVESTOR].slots[t.page.name]
+                ]
+    for (cname, tname), value in all_pairs.items():
+        c = next(x for x in companies if x.page.name == cname)
+        t = next(x for x in targets if x.page.name == tname)
+        reference = score_pair(TAX, c, t, WEIGHTS[PageKind.INVESTOR])
+        if reference.required_unmet:
+            assert value == -np.inf
+        else:
+            assert math.isclose(value, reference.score, abs_tol=1e-9)
