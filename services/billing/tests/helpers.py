@@ -7,10 +7,17 @@ import urllib.request
 import uuid
 from typing import Any
 
+import grpc
+import pytest
+
 from billing_service.bootstrap import BillingService
 from devinsider.billing.v1 import billing_pb2, billing_pb2_grpc
+from devinsider.common.v1 import page_pb2
+from devinsider_common.grpc.status import error_info, from_rpc_error
 
 from .conftest import ORIGIN, bearer
+
+PROGRAM = "programs/p1"
 
 
 def http_json(url: str, payload: dict[str, Any], api_key: str = "") -> dict[str, Any]:
@@ -63,3 +70,21 @@ def balance(stub: billing_pb2_grpc.BillingServiceStub, token: str, page: str) ->
         billing_pb2.GetCreditBalanceRequest(name=f"{page}/creditBalance"), metadata=bearer(token)
     )
     return int(answer.balance)
+
+
+def unlock(
+    stub: billing_pb2_grpc.BillingServiceStub, auth: str, target: str, request_id: str, parent: str = PROGRAM
+) -> billing_pb2.Unlock:
+    kind = page_pb2.PAGE_KIND_COMPANY if target.startswith("companies/") else page_pb2.PAGE_KIND_INVESTOR
+    request = billing_pb2.CreateUnlockRequest(
+        parent=parent, unlock=billing_pb2.Unlock(target=page_pb2.PageRef(kind=kind, name=target)), request_id=request_id
+    )
+    return stub.CreateUnlock(request, metadata=bearer(auth))
+
+
+def failure(call: object) -> tuple[grpc.StatusCode, str]:
+    with pytest.raises(grpc.RpcError) as error:
+        call()  # type: ignore[operator]
+    status = from_rpc_error(error.value)
+    info = error_info(status) if status else None
+    return error.value.code(), info.reason if info else ""
