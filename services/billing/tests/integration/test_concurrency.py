@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import threading
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from functools import partial
 from pathlib import Path
@@ -63,7 +63,7 @@ def concurrent_service(
     service.stop(grace=0)
 
 
-def _in_parallel(calls: list[Callable[[], billing_pb2.Unlock]]) -> tuple[list[billing_pb2.Unlock], Counter[str]]:
+def _in_parallel(calls: Sequence[Callable[[], billing_pb2.Unlock]]) -> tuple[list[billing_pb2.Unlock], Counter[str]]:
     barrier = threading.Barrier(len(calls))
     done: list[billing_pb2.Unlock] = []
     refused: Counter[str] = Counter()

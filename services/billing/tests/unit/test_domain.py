@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -108,13 +109,14 @@ def test_a_paid_period_makes_any_live_subscription_active(state: SubscriptionSta
 @pytest.mark.parametrize("state", FINAL)
 def test_final_states_refuse_every_transition(state: SubscriptionState) -> None:
     subscription = _subscription(state)
-    for transition in (
+    transitions: list[Callable[[], Subscription]] = [
         lambda: subscription.renewed(NOW, NOW + timedelta(days=1), NOW),
         lambda: subscription.payment_failed(NOW),
         lambda: subscription.canceled(NOW, immediately=True),
         lambda: subscription.canceled(NOW, immediately=False),
         lambda: subscription.expired(NOW),
-    ):
+    ]
+    for transition in transitions:
         with pytest.raises(errors.FailedPrecondition):
             transition()
     assert subscription.period_end_due(NOW + timedelta(days=99), timedelta(days=7)) is None
