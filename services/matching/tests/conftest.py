@@ -93,7 +93,7 @@ class PageWorld:
 
 def _handler(service: str, methods: dict[str, tuple[Callable[[Any], Any], type[Any]]]) -> grpc.GenericRpcHandler:
     """A generic handler serving only `methods` of `service` (the rest answer UNIMPLEMENTED)."""
-    handlers: dict[str, grpc.RpcMethodHandler] = {
+    handlers: dict[str, grpc.RpcMethodHandler[Any, Any]] = {
         name: grpc.unary_unary_rpc_method_handler(
             lambda request, context, fn=fn: fn(request),
             request_deserializer=request_class.FromString,
