@@ -83,9 +83,14 @@ def test_events_reach_the_matching_exchange(
             set_profile(stub, "programs/p", pat, crit(IND, "fintech"))  # 100 again, but already announced
             acme = page_pb2.PageRef(kind=page_pb2.PAGE_KIND_COMPANY, name="companies/acme")
             stub.CreateBlock(pb.CreateBlockRequest(parent="programs/p", block=pb.Block(page=acme)), metadata=pat)
-        received: list[object] = []
-        assert _wait_for(lambda: received.extend(drain(channel, queue)) or len(received) >= 6, 20)
-        envelopes = [from_json(m.body) for m in received]  # type: ignore[attr-defined]
+        received = []
+
+        def arrived() -> bool:
+            received.extend(drain(channel, queue))
+            return len(received) >= 6
+
+        assert _wait_for(arrived, 20)
+        envelopes = [from_json(m.body) for m in received]
         types = [e.event_type for e in envelopes]
         assert types.count("devinsider.matching.v1.CriteriaProfileUpdated") == 4
         assert types.count("devinsider.matching.v1.MatchFound") == 1
