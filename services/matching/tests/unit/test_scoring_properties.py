@@ -250,4 +250,4 @@ def test_the_index_agrees_with_the_scalar_reference(
         if reference.required_unmet:
             assert value == -np.inf
         else:
-            assert math.isclose(value, reference.score, abs_tol=1e-9)
+            assert math.isclose(value, reference.score, abs_tol=1e-3)  # float32 products
