@@ -19,7 +19,6 @@ from company_service.entrypoints.grpc_servicer import CompanyServicer
 from company_service.service_layer.app import CompanyApp
 from company_service.service_layer.claims import ClaimUseCases
 from company_service.service_layer.companies import Clock, CompanyUseCases
-from company_service.service_layer.invitations import CompanyInvitations
 from company_service.service_layer.logos import LogoUseCases
 from company_service.service_layer.ports import LogoStorage, NoUnlocks, UnlockChecker
 from company_service.service_layer.unit_of_work import CompanyUnitOfWork
@@ -40,6 +39,7 @@ from devinsider_common.grpc.server import RunningServer, ServiceRegistration, st
 from devinsider_common.jobs import Job, start_scheduler
 from devinsider_common.locks import create_lock_factory
 from devinsider_common.outbox.relay import start_relay_thread
+from devinsider_common.pages.invitations import PageInvitations
 from devinsider_common.pages.membership import PageLimits, PageMembers
 from devinsider_common.pages.ports import ClaimsDirectory
 
@@ -89,7 +89,7 @@ def build_app(
         claims=ClaimUseCases(uow, clock, members),
         logos=LogoUseCases(uow, clock, storage, settings.logo_max_bytes),
         members=members,
-        invitations=CompanyInvitations(uow, clock, limits, members, ttl),
+        invitations=PageInvitations(uow, clock, limits, members, ttl),
     )
 
 

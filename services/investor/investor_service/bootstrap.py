@@ -27,12 +27,12 @@ from devinsider_common.grpc.server import RunningServer, ServiceRegistration, st
 from devinsider_common.jobs import Job, start_scheduler
 from devinsider_common.locks import create_lock_factory
 from devinsider_common.outbox.relay import start_relay_thread
+from devinsider_common.pages.invitations import PageInvitations
 from devinsider_common.pages.membership import PageLimits, PageMembers
 from devinsider_common.pages.ports import ClaimsDirectory
 from investor_service.entrypoints.grpc_servicer import InvestorServicer
 from investor_service.service_layer.app import InvestorApp
 from investor_service.service_layer.investors import InvestorUseCases, NoUnlocks
-from investor_service.service_layer.invitations import InvestorInvitations
 from investor_service.service_layer.unit_of_work import InvestorUnitOfWork
 from investor_service.settings import InvestorSettings
 
@@ -69,7 +69,7 @@ def build_app(settings: InvestorSettings, engine: Engine) -> InvestorApp:
     return InvestorApp(
         investors=InvestorUseCases(uow, utc_now, limits, members, NoUnlocks()),
         members=members,
-        invitations=InvestorInvitations(uow, utc_now, limits, members, ttl),
+        invitations=PageInvitations(uow, utc_now, limits, members, ttl),
     )
 
 

@@ -85,19 +85,21 @@ class PageInvitations:
         return finish_page(page, found)
 
     def accept(self, principal: Principal, page_id: str, invitation_id: str, token: str) -> Invitation:
-        with self._uow() as uow:
-            invitation = self._get(uow, page_id, invitation_id)
-            now = self._clock()
-            accepted = invitation.accept(token, principal.subject, principal.email, now)
-            ensure_page(uow, page_id)
-            if uow.members.get(page_id, principal.subject) is not None:
-                raise errors.AlreadyExists("you are already a member of this page", reason="ALREADY_MEMBER")
-            member = self._members.new_member(principal, page_id, invitation.role)
-            uow.members.add(member)
-            uow.invitations.save_state(accepted)
-            uow.membership_events.member_added(member, accepted)
-            uow.membership_events.invitation_changed(accepted)
-            uow.commit()
+        try:
+            with self._uow() as uow:
+                invitation = self._get(uow, page_id, invitation_id)
+                accepted = invitation.accept(token, principal.subject, principal.email, self._clock())
+                ensure_page(uow, page_id)
+                if uow.members.get(page_id, principal.subject) is not None:
+                    raise errors.AlreadyExists("you are already a member of this page", reason="ALREADY_MEMBER")
+                member = self._members.new_member(principal, page_id, invitation.role)
+                uow.invitations.save_state(accepted)  # first: the loser of a race on this invitation fails here
+                uow.members.add(member)
+                uow.membership_events.member_added(member, accepted)
+                uow.membership_events.invitation_changed(accepted)
+                uow.commit()
+        except IntegrityError as error:  # joined concurrently through another invitation
+            raise errors.AlreadyExists("you are already a member of this page", reason="ALREADY_MEMBER") from error
         return accepted
 
     def decline(self, principal: Principal | None, page_id: str, invitation_id: str, token: str) -> Invitation:

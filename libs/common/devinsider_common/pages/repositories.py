@@ -134,7 +134,7 @@ class InvitationRepository:
         state: InvitationState | None = None,
     ) -> list[Invitation]:
         t = self._table
-        query = select(t).order_by(t.c.id).limit(page.size + 1)
+        query = select(t).order_by(t.c.id.desc()).limit(page.size + 1)  # newest first (UUIDv7 ids)
         if page_id is not None:
             query = query.where(t.c.page_id == page_id)
         if email is not None:
@@ -142,7 +142,7 @@ class InvitationRepository:
         if state is not None:
             query = query.where(t.c.state == int(state))
         if page.after:
-            query = query.where(t.c.id > str(page.after[0]))
+            query = query.where(t.c.id < str(page.after[0]))
         return [_invitation(row) for row in self._connection.execute(query).mappings()]
 
     def due_for_expiry(self, now: datetime, limit: int) -> list[str]:

@@ -109,7 +109,7 @@ def test_decline_with_token_and_revoke_and_one_pending_per_email(
     done = stub.DeclineInvitation(c.DeclineInvitationRequest(name=third.name), metadata=invitee.metadata)
     assert done.state == page_pb2.INVITATION_STATE_DECLINED
     listed = stub.ListInvitations(c.ListInvitationsRequest(parent=page), metadata=alice.metadata)
-    assert [i.name for i in listed.invitations] == [first.name, second.name, third.name]
+    assert [i.name for i in listed.invitations] == [third.name, second.name, first.name]  # newest first
     only = c.ListInvitationsRequest(parent=page, state=page_pb2.INVITATION_STATE_REVOKED)
     assert [i.name for i in stub.ListInvitations(only, metadata=alice.metadata).invitations] == [second.name]
     mine = stub.ListInvitations(c.ListInvitationsRequest(parent="companies/-"), metadata=invitee.metadata)
