@@ -45,7 +45,12 @@ class LocalService:
 
 
 # Every service of the suite; a new service adds one line here.
-SERVICES = [LocalService("user", "user_service.main", 1)]
+SERVICES = [
+    LocalService("user", "user_service.main", 1),
+    LocalService("company", "company_service.main", 2),
+    LocalService("investor", "investor_service.main", 3),
+    LocalService("program", "program_service.main", 4),
+]
 
 
 def _pump(name: str, stream: object) -> None:
@@ -127,8 +132,10 @@ def main() -> int:
 
     signal.signal(signal.SIGINT, stop)
     signal.signal(signal.SIGTERM, stop)
+    # Every service learns where the others listen (`<NAME>_TARGET`), whatever the port base.
+    targets = {f"{name.upper()}_TARGET": f"127.0.0.1:{port}" for name, port in ports.items()}
     for service in SERVICES:
-        env = os.environ | {"GRPC_PORT": str(ports[service.name]), "LOG_JSON": str(args.log_json).lower()}
+        env = os.environ | targets | {"GRPC_PORT": str(ports[service.name]), "LOG_JSON": str(args.log_json).lower()}
         process = subprocess.Popen(  # noqa: S603 - our own module, no shell
             [sys.executable, "-m", service.module], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
         )
