@@ -136,6 +136,8 @@ def start(
     blocks = block_list(channels, settings.matching_target, cache, settings.remote_cache_ttl_seconds)
     local: LocalPaymentProvider | None = None
     provider_url = settings.payment_provider_url
+    if settings.payment_provider not in ("local", "http") or (settings.payment_provider == "http" and not provider_url):
+        raise ValueError("PAYMENT_PROVIDER must be `local`, or `http` with PAYMENT_PROVIDER_URL")
     if settings.payment_provider == "local":
         local = LocalPaymentProvider(
             settings.payment_provider_api_key,

@@ -19,12 +19,13 @@ from billing_service.domain.money import CurrencyMismatch, Money
 from billing_service.domain.pages import Page
 from billing_service.domain.payment_events import EventType, PaymentEvent
 from billing_service.domain.plans import Plan, add_interval, trial_end
-from billing_service.domain.subscriptions import Subscription, SubscriptionState
+from billing_service.domain.subscriptions import LIVE_STATES, Subscription, SubscriptionState
 from billing_service.service_layer import credits
 from billing_service.service_layer.common import Clock, UowFactory
 from billing_service.service_layer.unit_of_work import BillingUnitOfWork
 from devinsider_common import errors
 from devinsider_common.ids import new_id
+from devinsider_common.pagination import PageRequest
 
 log = structlog.get_logger("billing.payments")
 PROVIDER = "payment-provider"
@@ -88,6 +89,11 @@ class PaymentWebhook:
             return
         subscription_id = ""
         reference = checkout.name
+        if plan.is_subscription and uow.subscriptions.find_page(checkout.page, PageRequest(size=1), list(LIVE_STATES)):
+            # Two subscription checkouts were open and both got paid: the second starts nothing
+            # (the provider's payment is left for a refund, visible as a failed checkout).
+            self._fail_checkout(uow, checkout, "the page already has a live subscription", now)
+            return
         if plan.is_subscription:
             subscription = self._start_subscription(uow, checkout, plan, event, now)
             subscription_id, reference = subscription.id, subscription.name

@@ -135,3 +135,20 @@ def test_a_renewal_in_another_currency_is_a_failed_payment(
     provider_api(service, f"/v1/subscriptions/{provider_id}/renew", {})
     assert get(stub, owner, subscription.name).state == S.SUBSCRIPTION_STATE_ACTIVE
     assert balance(stub, owner, ACME) == 50
+
+
+def test_two_paid_subscription_checkouts_start_one_subscription(
+    stub: billing_pb2_grpc.BillingServiceStub, owner: str
+) -> None:
+    first = checkout(stub, owner, ACME, "plans/isv-pro-monthly")
+    second = checkout(stub, owner, ACME, "plans/isv-pro-yearly")  # allowed: nothing is live yet
+    pay(first.checkout_url)
+    pay(second.checkout_url)
+    states = [
+        stub.GetCheckout(billing_pb2.GetCheckoutRequest(name=c.name), metadata=bearer(owner)).state
+        for c in (first, second)
+    ]
+    assert states == [S.CHECKOUT_STATE_COMPLETED, S.CHECKOUT_STATE_FAILED]
+    listed = stub.ListSubscriptions(billing_pb2.ListSubscriptionsRequest(parent=ACME), metadata=bearer(owner))
+    assert [s.plan for s in listed.subscriptions] == ["plans/isv-pro-monthly"]
+    assert balance(stub, owner, ACME) == 25
