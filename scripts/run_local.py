@@ -50,6 +50,7 @@ SERVICES = [
     LocalService("company", "company_service.main", 2),
     LocalService("investor", "investor_service.main", 3),
     LocalService("program", "program_service.main", 4),
+    LocalService("matching", "matching_service.main", 5),
 ]
 
 

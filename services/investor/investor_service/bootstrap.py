@@ -74,9 +74,9 @@ def build_app(settings: InvestorSettings, engine: Engine) -> InvestorApp:
 
 
 def _access_guard(settings: InvestorSettings, channels: ChannelFactory) -> AccessGuard:
-    if not settings.user_service_target:
+    if not settings.user_target:
         return AllowAll()
-    stub = channels.stub(settings.user_service_target, user_pb2_grpc.UserServiceStub)
+    stub = channels.stub(settings.user_target, user_pb2_grpc.UserServiceStub)
     tokens = service_token_provider(settings.auth, settings.service_name)
     return UserServiceAccessGuard(stub, tokens, create_cache(settings), settings.access_cache_ttl_seconds)
 

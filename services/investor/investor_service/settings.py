@@ -18,5 +18,5 @@ class InvestorSettings(ServiceSettings):
     page_access_cache_ttl_seconds: int = 10
     # host:port of the user service: when set, every caller passes its CheckUserAccess (blacklist,
     # deleted accounts); empty (embedded runs, tests) admits every valid token.
-    user_service_target: str = ""
+    user_target: str = ""
     access_cache_ttl_seconds: float = 5.0

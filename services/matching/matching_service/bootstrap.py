@@ -102,9 +102,9 @@ def start(
     channels = ChannelFactory(token_provider=service_token_provider(settings.auth, settings.service_name))
     if directory is None:
         targets = {
-            PageKind.COMPANY: settings.company_service_target,
-            PageKind.INVESTOR: settings.investor_service_target,
-            PageKind.PROGRAM: settings.program_service_target,
+            PageKind.COMPANY: settings.company_target,
+            PageKind.INVESTOR: settings.investor_target,
+            PageKind.PROGRAM: settings.program_target,
         }
         directory = GrpcPageDirectory(channels, targets, cache, settings.page_access_cache_ttl_seconds)
     app = build_app(settings, engine, directory)
@@ -114,7 +114,7 @@ def start(
         jwt_verifier.prewarm()
         verifier = jwt_verifier
     if guard is None:
-        users = channels.stub(settings.user_service_target, user_pb2_grpc.UserServiceStub)
+        users = channels.stub(settings.user_target, user_pb2_grpc.UserServiceStub)
         guard = UserServiceAccessGuard(
             users,
             service_token_provider(settings.auth, settings.service_name),

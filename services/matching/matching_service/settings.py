@@ -37,10 +37,10 @@ INVESTOR_WEIGHTS = {
 class MatchingSettings(ServiceSettings):
     service_name: str = "matching"
     grpc_port: int = 50055
-    user_service_target: str = "127.0.0.1:50051"
-    company_service_target: str = "127.0.0.1:50052"
-    investor_service_target: str = "127.0.0.1:50053"
-    program_service_target: str = "127.0.0.1:50054"
+    user_target: str = "127.0.0.1:50051"
+    company_target: str = "127.0.0.1:50052"
+    investor_target: str = "127.0.0.1:50053"
+    program_target: str = "127.0.0.1:50054"
     # How long the platform access answer (blacklist) and page permissions may be reused.
     access_cache_ttl_seconds: float = 5.0
     page_access_cache_ttl_seconds: float = 10.0
