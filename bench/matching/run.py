@@ -1,7 +1,7 @@
 """Matching benchmark: one company against 100k programs / 100k investors, and all pairs 10k x 10k,
 each against a plain Python loop over the scalar reference measured in the same run.
 
-    .venv/bin/python bench/matching/run.py [--targets 100000] [--companies 10000] [--pairs-targets 10000]
+    .venv/bin/python -m bench.matching.run [--targets 100000] [--companies 10000] [--pairs-targets 10000]
 
 The plain loop scores a random sample of pairs (gates + `score_pair`) and is extrapolated linearly
 to the full workload; the report says so. No number here is asserted by any test.
@@ -13,31 +13,28 @@ import argparse
 import platform
 import random
 import statistics
-import sys
 import time
-from pathlib import Path
+from collections.abc import Sequence
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).parent))
-
-from generate import Generator, seeded_taxonomy
-
+from bench.matching.generate import Generator, seeded_taxonomy
 from matching_service.domain.gates import Gate, first_gate
 from matching_service.domain.pages import PageKind, PageStatus
 from matching_service.domain.profile import CriteriaProfile
-from matching_service.domain.scoring import score_pair
+from matching_service.domain.scoring import Weights, score_pair
+from matching_service.domain.taxonomy import Taxonomy
 from matching_service.index.engine import MatchIndex, Query
 from matching_service.settings import MatchingSettings
 
 
 def python_loop_seconds_per_pair(
-    taxonomy,
-    weights,
-    companies,
-    targets,
+    taxonomy: Taxonomy,
+    weights: Weights,
+    companies: Sequence[tuple[CriteriaProfile, PageStatus]],
+    targets: Sequence[tuple[CriteriaProfile, PageStatus]],
     samples: int,
-    rnd: random.Random,  # type: ignore[no-untyped-def]
+    rnd: random.Random,
 ) -> float:
     pairs = [(rnd.choice(companies), rnd.choice(targets)) for _ in range(samples)]
     start = time.perf_counter()
