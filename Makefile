@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PROTO_SOURCES := $(shell find protos -name '*.proto')
 
-.PHONY: install protos run test lint typecheck buflint breaking check clean bench
+.PHONY: install protos run test lint typecheck buflint breaking check clean bench bench-matching
 
 install: $(STAMP) node_modules/.installed
 
@@ -53,3 +53,7 @@ check: lint typecheck test breaking
 
 clean:
 	rm -rf gen build $(VENV) node_modules var
+
+# Matching scoring at scale: one company vs 100k targets, 10k x 10k pairs, vs a plain Python loop.
+bench-matching: install
+	$(BIN)/python -m bench.matching.run $(BENCH_ARGS)
