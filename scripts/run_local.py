@@ -51,6 +51,7 @@ SERVICES = [
     LocalService("investor", "investor_service.main", 3),
     LocalService("program", "program_service.main", 4),
     LocalService("matching", "matching_service.main", 5),
+    LocalService("billing", "billing_service.main", 6),
 ]
 
 

@@ -83,12 +83,12 @@ def world(tmp_path: Path, database: tuple[str, str]) -> Iterator[World]:
         guard=AllowAll(),
     )
     targets = {
-        "company_service_target": company_target,
-        "investor_service_target": f"127.0.0.1:{investor.port}",
-        "program_service_target": f"127.0.0.1:{program.port}",
+        "company_target": company_target,
+        "investor_target": f"127.0.0.1:{investor.port}",
+        "program_target": f"127.0.0.1:{program.port}",
     }
     matching = start_matching(
-        MatchingSettings(**sqlite("matching"), user_service_target="", **targets),  # type: ignore[arg-type]
+        MatchingSettings(**sqlite("matching"), user_target="", **targets),  # type: ignore[arg-type]
         guard=AllowAll(),
     )
     billing = start_billing(
@@ -98,8 +98,8 @@ def world(tmp_path: Path, database: tuple[str, str]) -> Iterator[World]:
             "unused",
             grpc_port=billing_port,
             company_target=company_target,
-            investor_target=targets["investor_service_target"],
-            program_target=targets["program_service_target"],
+            investor_target=targets["investor_target"],
+            program_target=targets["program_target"],
             matching_target=f"127.0.0.1:{matching.port}",
         ),
         clock=Clock(),
