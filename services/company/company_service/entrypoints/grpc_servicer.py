@@ -18,9 +18,7 @@ from devinsider_common import errors
 from devinsider_common.auth.principal import Principal
 from devinsider_common.context import current_principal
 from devinsider_common.field_mask import resolve_update_mask
-from devinsider_common.pages.model import Invitation, Member
-from devinsider_common.pages.proto_mapping import invitation_to_proto, member_to_proto, split_child_name
-from devinsider_common.pages.roles import PageRole
+from devinsider_common.pages.servicer import MembershipRpcs
 
 COLLECTION = req.COLLECTION
 
@@ -32,19 +30,13 @@ def _caller() -> Principal:
     return principal
 
 
-def _member(member: Member) -> company_pb2.Member:
-    return member_to_proto(member, company_pb2.Member, COLLECTION)
-
-
-def _invitation(invitation: Invitation, title: str = "") -> company_pb2.Invitation:
-    return invitation_to_proto(invitation, company_pb2.Invitation, COLLECTION, title)
-
-
 class CompanyServicer(company_pb2_grpc.CompanyServiceServicer):
     def __init__(self, app: CompanyApp, logo_url: Callable[[str], str], access_ttl_seconds: int) -> None:
         self._app = app
         self._logo_url = logo_url
-        self._access_ttl = access_ttl_seconds
+        self._membership = MembershipRpcs(
+            company_pb2, COLLECTION, app.members, app.invitations, app.companies.titles, access_ttl_seconds
+        )
 
     def _view(self, view: CompanyView) -> company_pb2.Company:
         url = self._logo_url(view.company.id)
@@ -138,86 +130,62 @@ class CompanyServicer(company_pb2_grpc.CompanyServiceServicer):
         return self._full(CompanyView(company, True))
 
     # Members
+    # Invitations
+    # Service-only
+
+    # Members, invitations and the access check: the shared page model's RPCs.
     def ListMembers(
         self, request: company_pb2.ListMembersRequest, context: grpc.ServicerContext
     ) -> company_pb2.ListMembersResponse:
-        page_id = req.company_id(request.parent, "parent")
-        role = req.optional_enum(PageRole, request.role, "role")
-        members, token = self._app.members.list(_caller(), page_id, request.page_size, request.page_token, role)
-        return company_pb2.ListMembersResponse(members=[_member(m) for m in members], next_page_token=token)
+        result: company_pb2.ListMembersResponse = self._membership.list_members(request)
+        return result
 
     def UpdateMember(
         self, request: company_pb2.UpdateMemberRequest, context: grpc.ServicerContext
     ) -> company_pb2.Member:
-        page_id, subject = split_child_name(request.member.name, COLLECTION, "members", "member.name")
-        resolve_update_mask(request.update_mask, ("role",), "member")
-        role = req.page_role(request.member.role, "member.role")
-        return _member(self._app.members.change_role(_caller(), page_id, subject, role))
+        result: company_pb2.Member = self._membership.update_member(request)
+        return result
 
     def DeleteMember(self, request: company_pb2.DeleteMemberRequest, context: grpc.ServicerContext) -> empty_pb2.Empty:
-        page_id, subject = split_child_name(request.name, COLLECTION, "members")
-        self._app.members.remove(_caller(), page_id, subject)
-        return empty_pb2.Empty()
+        result: empty_pb2.Empty = self._membership.delete_member(request)
+        return result
 
     def LeaveCompany(self, request: company_pb2.LeaveCompanyRequest, context: grpc.ServicerContext) -> empty_pb2.Empty:
-        self._app.members.leave(_caller(), req.company_id(request.name))
-        return empty_pb2.Empty()
+        result: empty_pb2.Empty = self._membership.leave(request)
+        return result
 
-    # Invitations
     def CreateInvitation(
         self, request: company_pb2.CreateInvitationRequest, context: grpc.ServicerContext
     ) -> company_pb2.Invitation:
-        page_id = req.company_id(request.parent, "parent")
-        i = request.invitation
-        role = req.page_role(i.role, "invitation.role")
-        invitation = self._app.invitations.create(_caller(), page_id, i.email, role, i.message)
-        return _invitation(invitation, self._app.companies.titles([page_id]).get(page_id, ""))
+        result: company_pb2.Invitation = self._membership.create_invitation(request)
+        return result
 
     def ListInvitations(
         self, request: company_pb2.ListInvitationsRequest, context: grpc.ServicerContext
     ) -> company_pb2.ListInvitationsResponse:
-        page_id = None if request.parent == f"{COLLECTION}/-" else req.company_id(request.parent, "parent")
-        state = req.invitation_state(request.state)
-        found, token = self._app.invitations.list(_caller(), page_id, request.page_size, request.page_token, state)
-        titles = self._app.companies.titles(sorted({i.page_id for i in found}))
-        return company_pb2.ListInvitationsResponse(
-            invitations=[_invitation(i, titles.get(i.page_id, "")) for i in found], next_page_token=token
-        )
+        result: company_pb2.ListInvitationsResponse = self._membership.list_invitations(request)
+        return result
 
     def AcceptInvitation(
         self, request: company_pb2.AcceptInvitationRequest, context: grpc.ServicerContext
     ) -> company_pb2.Invitation:
-        page_id, invitation_id = split_child_name(request.name, COLLECTION, "invitations")
-        if not request.token:
-            raise errors.InvalidArgument.for_field("token", "is required")
-        return self._titled(self._app.invitations.accept(_caller(), page_id, invitation_id, request.token))
+        result: company_pb2.Invitation = self._membership.accept_invitation(request)
+        return result
 
     def DeclineInvitation(
         self, request: company_pb2.DeclineInvitationRequest, context: grpc.ServicerContext
     ) -> company_pb2.Invitation:
-        page_id, invitation_id = split_child_name(request.name, COLLECTION, "invitations")
-        invitation = self._app.invitations.decline(current_principal(), page_id, invitation_id, request.token)
-        return self._titled(invitation)
+        result: company_pb2.Invitation = self._membership.decline_invitation(request)
+        return result
 
     def RevokeInvitation(
         self, request: company_pb2.RevokeInvitationRequest, context: grpc.ServicerContext
     ) -> company_pb2.Invitation:
-        page_id, invitation_id = split_child_name(request.name, COLLECTION, "invitations")
-        return self._titled(self._app.invitations.revoke(_caller(), page_id, invitation_id))
+        result: company_pb2.Invitation = self._membership.revoke_invitation(request)
+        return result
 
-    def _titled(self, invitation: Invitation) -> company_pb2.Invitation:
-        return _invitation(invitation, self._app.companies.titles([invitation.page_id]).get(invitation.page_id, ""))
-
-    # Service-only
     def CheckPageAccess(
         self, request: company_pb2.CheckPageAccessRequest, context: grpc.ServicerContext
     ) -> company_pb2.CheckPageAccessResponse:
-        page_id = req.company_id(request.page, "page")
-        if not request.subject:
-            raise errors.InvalidArgument.for_field("subject", "is required")
-        allowed, role = self._app.members.check_access(page_id, request.subject, req.permission(request.permission))
-        return company_pb2.CheckPageAccessResponse(
-            allowed=allowed,
-            role=int(role or 0),  # type: ignore[arg-type]
-            cache_ttl_seconds=self._access_ttl,
-        )
+        result: company_pb2.CheckPageAccessResponse = self._membership.check_page_access(request)
+        return result

@@ -12,8 +12,6 @@ from company_service.domain.model import CompanySize, CompanyState, LicensingMod
 from devinsider.company.v1 import company_pb2
 from devinsider_common import errors
 from devinsider_common.errors import Violations
-from devinsider_common.pages.model import InvitationState
-from devinsider_common.pages.roles import PagePermission, PageRole
 from devinsider_common.validation import resource_id
 
 COLLECTION = "companies"
@@ -48,18 +46,6 @@ def required_enum(kind: type[E], value: int, path: str) -> E:
     if found is None:
         raise errors.InvalidArgument.for_field(path, "is required")
     return found
-
-
-def page_role(value: int, path: str) -> PageRole:
-    return required_enum(PageRole, value, path)
-
-
-def permission(value: int) -> PagePermission:
-    return required_enum(PagePermission, value, "permission")
-
-
-def invitation_state(value: int) -> InvitationState | None:
-    return optional_enum(InvitationState, value, "state")
 
 
 def _enums(checks: Violations, kind: type[E], values: Iterable[int], path: str) -> tuple[E, ...]:

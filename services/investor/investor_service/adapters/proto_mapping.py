@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -121,7 +120,3 @@ def member_message(member: Member) -> investor_pb2.Member:
 
 def invitation_message(invitation: Invitation, page_title: str = "") -> investor_pb2.Invitation:
     return invitation_to_proto(invitation, investor_pb2.Invitation, COLLECTION, page_title)
-
-
-def invitation_messages(invitations: Iterable[Invitation], titles: dict[str, str]) -> list[investor_pb2.Invitation]:
-    return [invitation_message(i, titles.get(i.page_id, "")) for i in invitations]

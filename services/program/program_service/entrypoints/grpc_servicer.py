@@ -12,9 +12,8 @@ from devinsider_common import errors
 from devinsider_common.auth.principal import Principal
 from devinsider_common.context import current_principal
 from devinsider_common.field_mask import resolve_update_mask
-from devinsider_common.pages.model import InvitationState
 from devinsider_common.pages.proto_mapping import split_child_name
-from devinsider_common.pages.roles import PagePermission, PageRole
+from devinsider_common.pages.servicer import MembershipRpcs
 from devinsider_common.validation import resource_id
 from program_service.adapters import proto_mapping as mapping
 from program_service.adapters.program_repository import ProgramQuery
@@ -41,12 +40,6 @@ def _enum(value: int, known: Container[int], path: str) -> None:
         raise errors.InvalidArgument.for_field(path, f"unknown value {value}")
 
 
-def _role(value: int, path: str) -> PageRole:
-    if value not in PageRole._value2member_map_:
-        raise errors.InvalidArgument.for_field(path, "must be OWNER, ADMIN, EDITOR or VIEWER")
-    return PageRole(value)
-
-
 def _program_id(name: str, path: str = "name") -> str:
     return resource_id(name, COLLECTION, path)
 
@@ -68,6 +61,9 @@ def _application(found: tuple[Application, str]) -> program_pb2.Application:
 class ProgramServicer(program_pb2_grpc.ProgramServiceServicer):
     def __init__(self, app: ProgramApp) -> None:
         self._app = app
+        self._membership = MembershipRpcs(
+            program_pb2, COLLECTION, app.members, app.invitations, app.programs.titles, ACCESS_CACHE_TTL_SECONDS
+        )
 
     # Programs.
     def CreateProgram(
@@ -146,96 +142,7 @@ class ProgramServicer(program_pb2_grpc.ProgramServiceServicer):
         return _program(self._app.programs.archive(_caller(), _program_id(request.name)))
 
     # Members.
-    def ListMembers(
-        self, request: program_pb2.ListMembersRequest, context: grpc.ServicerContext
-    ) -> program_pb2.ListMembersResponse:
-        program_id = _program_id(request.parent, "parent")
-        role = _role(request.role, "role") if request.role else None
-        members, token = self._app.members.list(_caller(), program_id, request.page_size, request.page_token, role)
-        return program_pb2.ListMembersResponse(
-            members=[mapping.member_to_proto(m) for m in members], next_page_token=token
-        )
-
-    def UpdateMember(
-        self, request: program_pb2.UpdateMemberRequest, context: grpc.ServicerContext
-    ) -> program_pb2.Member:
-        program_id, subject = split_child_name(request.member.name, COLLECTION, "members", "member.name")
-        resolve_update_mask(request.update_mask, ("role",), "member")
-        role = _role(request.member.role, "member.role")
-        return mapping.member_to_proto(self._app.members.change_role(_caller(), program_id, subject, role))
-
-    def DeleteMember(self, request: program_pb2.DeleteMemberRequest, context: grpc.ServicerContext) -> empty_pb2.Empty:
-        program_id, subject = split_child_name(request.name, COLLECTION, "members")
-        self._app.members.remove(_caller(), program_id, subject)
-        return empty_pb2.Empty()
-
-    def LeaveProgram(self, request: program_pb2.LeaveProgramRequest, context: grpc.ServicerContext) -> empty_pb2.Empty:
-        self._app.members.leave(_caller(), _program_id(request.name))
-        return empty_pb2.Empty()
-
     # Invitations.
-    def CreateInvitation(
-        self, request: program_pb2.CreateInvitationRequest, context: grpc.ServicerContext
-    ) -> program_pb2.Invitation:
-        program_id = _program_id(request.parent, "parent")
-        i = request.invitation
-        role = _role(i.role, "invitation.role")
-        invitation = self._app.invitations.create(_caller(), program_id, i.email, role, i.message)
-        return mapping.invitation_to_proto(invitation, self._app.programs.titles({program_id}).get(program_id, ""))
-
-    def ListInvitations(
-        self, request: program_pb2.ListInvitationsRequest, context: grpc.ServicerContext
-    ) -> program_pb2.ListInvitationsResponse:
-        program_id = _parent(request.parent)
-        _enum(request.state, InvitationState._value2member_map_, "state")
-        state = InvitationState(request.state) if request.state else None
-        found, token = self._app.invitations.list(_caller(), program_id, request.page_size, request.page_token, state)
-        titles = self._app.programs.titles({i.page_id for i in found})
-        return program_pb2.ListInvitationsResponse(
-            invitations=[mapping.invitation_to_proto(i, titles.get(i.page_id, "")) for i in found],
-            next_page_token=token,
-        )
-
-    def AcceptInvitation(
-        self, request: program_pb2.AcceptInvitationRequest, context: grpc.ServicerContext
-    ) -> program_pb2.Invitation:
-        program_id, invitation_id = split_child_name(request.name, COLLECTION, "invitations")
-        if not request.token:
-            raise errors.InvalidArgument.for_field("token", "is required")
-        accepted = self._app.invitations.accept(_caller(), program_id, invitation_id, request.token)
-        return mapping.invitation_to_proto(accepted)
-
-    def DeclineInvitation(
-        self, request: program_pb2.DeclineInvitationRequest, context: grpc.ServicerContext
-    ) -> program_pb2.Invitation:
-        program_id, invitation_id = split_child_name(request.name, COLLECTION, "invitations")
-        declined = self._app.invitations.decline(current_principal(), program_id, invitation_id, request.token)
-        return mapping.invitation_to_proto(declined)
-
-    def RevokeInvitation(
-        self, request: program_pb2.RevokeInvitationRequest, context: grpc.ServicerContext
-    ) -> program_pb2.Invitation:
-        program_id, invitation_id = split_child_name(request.name, COLLECTION, "invitations")
-        return mapping.invitation_to_proto(self._app.invitations.revoke(_caller(), program_id, invitation_id))
-
-    def CheckPageAccess(
-        self, request: program_pb2.CheckPageAccessRequest, context: grpc.ServicerContext
-    ) -> program_pb2.CheckPageAccessResponse:
-        checks = errors.Violations()
-        checks.check(bool(request.subject), "subject", "is required")
-        checks.check(request.permission in PagePermission._value2member_map_, "permission", "unknown permission")
-        try:
-            program_id = _program_id(request.page, "page")
-        except errors.InvalidArgument as error:
-            checks.items.extend(error.violations)
-        checks.raise_if_any("invalid access check")
-        allowed, role = self._app.members.check_access(program_id, request.subject, PagePermission(request.permission))
-        return program_pb2.CheckPageAccessResponse(
-            allowed=allowed,
-            role=int(role or 0),  # type: ignore[arg-type]
-            cache_ttl_seconds=ACCESS_CACHE_TTL_SECONDS,
-        )
-
     # Applications.
     def CreateApplication(
         self, request: program_pb2.CreateApplicationRequest, context: grpc.ServicerContext
@@ -286,3 +193,60 @@ class ProgramServicer(program_pb2_grpc.ProgramServiceServicer):
     ) -> program_pb2.Application:
         program_id, application_id = split_child_name(request.name, COLLECTION, "applications")
         return _application(self._app.applications.withdraw(_caller(), program_id, application_id))
+
+    # Members, invitations and the access check: the shared page model's RPCs.
+    def ListMembers(
+        self, request: program_pb2.ListMembersRequest, context: grpc.ServicerContext
+    ) -> program_pb2.ListMembersResponse:
+        result: program_pb2.ListMembersResponse = self._membership.list_members(request)
+        return result
+
+    def UpdateMember(
+        self, request: program_pb2.UpdateMemberRequest, context: grpc.ServicerContext
+    ) -> program_pb2.Member:
+        result: program_pb2.Member = self._membership.update_member(request)
+        return result
+
+    def DeleteMember(self, request: program_pb2.DeleteMemberRequest, context: grpc.ServicerContext) -> empty_pb2.Empty:
+        result: empty_pb2.Empty = self._membership.delete_member(request)
+        return result
+
+    def LeaveProgram(self, request: program_pb2.LeaveProgramRequest, context: grpc.ServicerContext) -> empty_pb2.Empty:
+        result: empty_pb2.Empty = self._membership.leave(request)
+        return result
+
+    def CreateInvitation(
+        self, request: program_pb2.CreateInvitationRequest, context: grpc.ServicerContext
+    ) -> program_pb2.Invitation:
+        result: program_pb2.Invitation = self._membership.create_invitation(request)
+        return result
+
+    def ListInvitations(
+        self, request: program_pb2.ListInvitationsRequest, context: grpc.ServicerContext
+    ) -> program_pb2.ListInvitationsResponse:
+        result: program_pb2.ListInvitationsResponse = self._membership.list_invitations(request)
+        return result
+
+    def AcceptInvitation(
+        self, request: program_pb2.AcceptInvitationRequest, context: grpc.ServicerContext
+    ) -> program_pb2.Invitation:
+        result: program_pb2.Invitation = self._membership.accept_invitation(request)
+        return result
+
+    def DeclineInvitation(
+        self, request: program_pb2.DeclineInvitationRequest, context: grpc.ServicerContext
+    ) -> program_pb2.Invitation:
+        result: program_pb2.Invitation = self._membership.decline_invitation(request)
+        return result
+
+    def RevokeInvitation(
+        self, request: program_pb2.RevokeInvitationRequest, context: grpc.ServicerContext
+    ) -> program_pb2.Invitation:
+        result: program_pb2.Invitation = self._membership.revoke_invitation(request)
+        return result
+
+    def CheckPageAccess(
+        self, request: program_pb2.CheckPageAccessRequest, context: grpc.ServicerContext
+    ) -> program_pb2.CheckPageAccessResponse:
+        result: program_pb2.CheckPageAccessResponse = self._membership.check_page_access(request)
+        return result

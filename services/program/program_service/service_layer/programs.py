@@ -8,7 +8,7 @@ Drafts are NOT_FOUND to everyone but their members, platform staff and services.
 from __future__ import annotations
 
 import builtins
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -181,7 +181,7 @@ class ProgramUseCases:
             found = uow.programs.get_many(program_ids)
         return [found[i] for i in dict.fromkeys(program_ids) if i in found]
 
-    def titles(self, program_ids: set[str]) -> dict[str, str]:
+    def titles(self, program_ids: Collection[str]) -> dict[str, str]:
         """Display names of live programs (for invitation lists across pages)."""
         with self._uow() as uow:
             found = uow.programs.get_many(program_ids)
