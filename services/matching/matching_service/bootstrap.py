@@ -32,7 +32,7 @@ from matching_service.domain.pages import PageKind
 from matching_service.entrypoints.grpc_servicer import MatchingServicer
 from matching_service.service_layer.announcer import Announcer
 from matching_service.service_layer.app import MatchingApp
-from matching_service.service_layer.common import MatchingConfig, PageLimits
+from matching_service.service_layer.common import MatchingConfig, PageLimits, UowFactory
 from matching_service.service_layer.index_sync import IndexSync
 from matching_service.service_layer.matches import MatchUseCases
 from matching_service.service_layer.ports import PageDirectory
@@ -44,6 +44,7 @@ from matching_service.service_layer.unit_of_work import MatchingUnitOfWork
 from matching_service.settings import MatchingSettings
 
 MIGRATIONS = Path(__file__).parent / "migrations"
+ANNOUNCEMENT_JOB = "matching-match-announcements"
 SERVICE_NAME = matching_pb2.DESCRIPTOR.services_by_name["MatchingService"].full_name
 
 
@@ -66,19 +67,27 @@ class MatchingService:
         self.engine.dispose()
 
 
-def build_app(settings: MatchingSettings, engine: Engine, directory: PageDirectory) -> MatchingApp:
-    def uow() -> MatchingUnitOfWork:
+def build_app(
+    settings: MatchingSettings, engine: Engine, directory: PageDirectory, uow: UowFactory | None = None
+) -> MatchingApp:
+    """The use cases on `engine`; `uow` replaces the unit-of-work factory (tests inject failures)."""
+
+    def default_uow() -> MatchingUnitOfWork:
         return MatchingUnitOfWork(engine)
+
+    uow = uow or default_uow
 
     limits = PageLimits(settings.default_page_size, settings.max_page_size)
     config = MatchingConfig(
         weights=settings.weights(),
         significant_score=settings.significant_match_score,
         max_announcements=settings.max_match_announcements,
+        check_blocked_ttl_seconds=settings.check_blocked_cache_ttl_seconds,
     )
     sync = IndexSync(uow, config.weights)
     announcer = Announcer(uow, utc_now, sync, config)
     return MatchingApp(
+        config=config,
         taxonomy=TaxonomyUseCases(uow, limits),
         profiles=ProfileUseCases(uow, utc_now, directory, sync, announcer),
         matches=MatchUseCases(uow, utc_now, directory, sync, config, limits),
@@ -127,7 +136,8 @@ def start(
     server = start_server(settings, [registration], verifier, guard, probe=lambda: ping(engine))
     server.on_stop.append(app.sync.start_polling(settings.index_poll_interval_seconds))
     refresh = Job("matching-page-status-refresh", app.refresher.run, settings.page_status_refresh_seconds)
-    server.on_stop.append(start_scheduler([refresh], create_lock_factory(settings)))
+    announcements = Job(ANNOUNCEMENT_JOB, app.announcer.drain, settings.announcement_drain_interval_seconds)
+    server.on_stop.append(start_scheduler([refresh, announcements], create_lock_factory(settings)))
     server.on_stop.append(channels.close)
     relay = start_relay_thread(engine, settings.broker)
     if relay is not None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pydantic import field_validator
+from pydantic import Field, field_validator
 
 from devinsider_common.settings import ServiceSettings
 from matching_service.domain.pages import PageKind
@@ -44,11 +44,15 @@ class MatchingSettings(ServiceSettings):
     # How long the platform access answer (blacklist) and page permissions may be reused.
     access_cache_ttl_seconds: float = 5.0
     page_access_cache_ttl_seconds: float = 10.0
+    # How long callers (billing, ...) may cache a CheckBlocked answer (its `cache_ttl_seconds`).
+    check_blocked_cache_ttl_seconds: int = Field(default=30, ge=0)
     program_weights: dict[str, float] = PROGRAM_WEIGHTS
     investor_weights: dict[str, float] = INVESTOR_WEIGHTS
     # A pair first scoring at least this publishes MatchFound; at most this many per profile change.
     significant_match_score: float = 75.0
     max_match_announcements: int = 50
+    # How often announcements a profile change still owes (a crash, a failed drain) are drained.
+    announcement_drain_interval_seconds: float = 10.0
     # Bound on how long a change made on another replica takes to reach this one's index.
     index_poll_interval_seconds: float = 1.0
     # How often page statuses (active, published, complete) are re-read from the page services.

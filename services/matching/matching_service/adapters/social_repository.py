@@ -1,4 +1,4 @@
-"""Favorites, blocks and the matches already announced."""
+"""Favorites, blocks, the matches already announced and the announcements still owed."""
 
 from __future__ import annotations
 
@@ -6,9 +6,10 @@ from collections.abc import Iterable
 from datetime import datetime
 
 from sqlalchemy import Connection, RowMapping, delete, insert, or_, select
+from sqlalchemy.dialects import postgresql, sqlite
 
 from devinsider_common.pagination import PageRequest
-from matching_service.adapters.tables import blocks, favorites, notified_matches
+from matching_service.adapters.tables import blocks, favorites, notified_matches, pending_announcements
 from matching_service.domain.pages import PageKind, PageRef
 from matching_service.domain.social import Block, Favorite
 
@@ -127,21 +128,53 @@ class BlockRepository:
 
 
 class NotifiedMatches:
+    """The pairs already announced (MatchFound), one row per pair: the dedup of announcements."""
+
     def __init__(self, connection: Connection) -> None:
         self._connection = connection
 
-    def known(self, pairs: Iterable[tuple[str, str]]) -> set[tuple[str, str]]:
-        wanted = list(pairs)
-        companies = {c for c, _ in wanted}
-        rows = self._connection.execute(
-            select(notified_matches.c.company, notified_matches.c.target).where(
-                notified_matches.c.company.in_(companies)
-            )
+    def claim(self, company: str, target: str, score: float, at: datetime) -> bool:
+        """Record the pair as announced; False when it already was, also by a concurrent transaction
+        (INSERT ... ON CONFLICT DO NOTHING waits for that one to commit, then inserts nothing)."""
+        values = {"company": company, "target": target, "score": score, "notified_at": at}
+        dialect = postgresql if self._connection.dialect.name == "postgresql" else sqlite
+        statement = (
+            dialect.insert(notified_matches)
+            .values(values)
+            .on_conflict_do_nothing()
+            .returning(notified_matches.c.company)
         )
-        existing = {(str(c), str(t)) for c, t in rows}
-        return existing & set(wanted)
+        return self._connection.execute(statement).first() is not None
 
-    def add(self, company: str, target: str, score: float, at: datetime) -> None:
-        self._connection.execute(
-            insert(notified_matches).values(company=company, target=target, score=score, notified_at=at)
-        )
+
+class PendingAnnouncements:
+    """Pages whose change still owes its round of MatchFound events. A profile change adds its row in
+    its own transaction; the transaction that writes the events removes it, so a crash in between
+    leaves the row for the next drain instead of losing the round."""
+
+    def __init__(self, connection: Connection) -> None:
+        self._connection = connection
+
+    def request(self, page: str, at: datetime) -> None:
+        self._connection.execute(insert(pending_announcements).values(page=page, requested_at=at))
+
+    def claim(self, limit: int, page: str | None = None) -> list[tuple[int, str]]:
+        """The oldest pending rows (of `page` only when given), locked until this transaction ends;
+        rows another drainer holds are skipped on PostgreSQL (SQLite has a single writer)."""
+        query = select(pending_announcements.c.id, pending_announcements.c.page)
+        if page is not None:
+            query = query.where(pending_announcements.c.page == page)
+        query = query.order_by(pending_announcements.c.id).limit(limit)
+        if self._connection.dialect.name == "postgresql":
+            query = query.with_for_update(skip_locked=True)
+        return [(int(i), str(p)) for i, p in self._connection.execute(query)]
+
+    def done(self, ids: Iterable[int]) -> None:
+        wanted = list(ids)
+        if wanted:
+            self._connection.execute(delete(pending_announcements).where(pending_announcements.c.id.in_(wanted)))
+
+    def pages(self) -> list[str]:
+        """Every page with a pending row, oldest first (tests and diagnostics)."""
+        query = select(pending_announcements.c.page).order_by(pending_announcements.c.id)
+        return [str(p) for p in self._connection.execute(query).scalars()]

@@ -1,4 +1,4 @@
-"""The matching service's tables (SQLAlchemy Core), in its own schema; see migration 0001."""
+"""The matching service's tables (SQLAlchemy Core), in its own schema; see migrations 0001 and 0002."""
 
 from __future__ import annotations
 
@@ -86,4 +86,13 @@ notified_matches = Table(
     Column("target", String(80), primary_key=True),
     Column("score", Float, nullable=False),
     Column("notified_at", TZ, nullable=False),
+)
+# Pages whose change still owes its round of MatchFound events: written in the change's own
+# transaction, removed in the transaction that writes the events (see migration 0002).
+pending_announcements = Table(
+    "pending_announcements",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("page", String(80), nullable=False),
+    Column("requested_at", TZ, nullable=False),
 )

@@ -252,4 +252,6 @@ class MatchingServicer(matching_pb2_grpc.MatchingServiceServicer):
         v.check(bool(request.page_b), "page_b", "is required")
         v.raise_if_any()
         a, b = parse_page(request.page_a, "page_a"), parse_page(request.page_b, "page_b")
-        return pb.CheckBlockedResponse(blocked=self._app.social.blocked(a, b), cache_ttl_seconds=30)
+        return pb.CheckBlockedResponse(
+            blocked=self._app.social.blocked(a, b), cache_ttl_seconds=self._app.config.check_blocked_ttl_seconds
+        )

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from matching_service.service_layer.announcer import Announcer
+from matching_service.service_layer.common import MatchingConfig
 from matching_service.service_layer.index_sync import IndexSync
 from matching_service.service_layer.matches import MatchUseCases
 from matching_service.service_layer.profiles import ProfileUseCases
@@ -15,6 +16,7 @@ from matching_service.service_layer.taxonomy import TaxonomyUseCases
 
 @dataclass(frozen=True)
 class MatchingApp:
+    config: MatchingConfig
     taxonomy: TaxonomyUseCases
     profiles: ProfileUseCases
     matches: MatchUseCases

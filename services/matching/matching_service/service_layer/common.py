@@ -31,6 +31,7 @@ class MatchingConfig:
     significant_score: float = 75.0
     # At most this many MatchFound events per profile change.
     max_announcements: int = 50
+    # How long a CheckBlocked answer may be cached by its caller.
     check_blocked_ttl_seconds: int = 30
 
 

@@ -54,7 +54,9 @@ class ProfileUseCases:
                 uow.statuses.save(status, now)
             uow.changes.record([page.name], now)
             uow.events.profile_updated(merged, changed)
+            # The MatchFound round this change owes commits with it (drained below, or by the job).
+            uow.announcements.request(page.name, now)
             uow.commit()
         self._sync.catch_up()
-        self._announcer.announce(page)
+        self._announcer.after_change(page)
         return merged

@@ -8,7 +8,12 @@ from devinsider_common.db.uow import SqlUnitOfWork
 from devinsider_common.outbox.writer import OutboxWriter
 from matching_service.adapters.event_publisher import MatchingEventPublisher
 from matching_service.adapters.profile_repository import ChangeLog, PageStatusRepository, ProfileRepository
-from matching_service.adapters.social_repository import BlockRepository, FavoriteRepository, NotifiedMatches
+from matching_service.adapters.social_repository import (
+    BlockRepository,
+    FavoriteRepository,
+    NotifiedMatches,
+    PendingAnnouncements,
+)
 from matching_service.adapters.taxonomy_repository import TaxonomyRepository
 
 SOURCE = "matching"
@@ -22,6 +27,7 @@ class MatchingUnitOfWork(SqlUnitOfWork):
     favorites: FavoriteRepository
     blocks: BlockRepository
     notified: NotifiedMatches
+    announcements: PendingAnnouncements
     events: MatchingEventPublisher
 
     def _open_repositories(self, connection: Connection) -> None:
@@ -32,4 +38,5 @@ class MatchingUnitOfWork(SqlUnitOfWork):
         self.favorites = FavoriteRepository(connection)
         self.blocks = BlockRepository(connection)
         self.notified = NotifiedMatches(connection)
+        self.announcements = PendingAnnouncements(connection)
         self.events = MatchingEventPublisher(OutboxWriter(connection, SOURCE))
