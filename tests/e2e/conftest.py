@@ -69,3 +69,8 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     yield Stack(running, user, token)
     running.stop()
     user.stop(grace=0)
+
+
+# The page services (user, company, investor, program) behind one Envoy on real PostgreSQL, Redis and
+# RabbitMQ: the module-scoped `pages_stack` fixture of tests/e2e/pages_stack.py.
+from .pages_stack import pages_stack  # noqa: E402, F401

@@ -1,0 +1,331 @@
+"""The page services behind one real Envoy, on real PostgreSQL, Redis and RabbitMQ.
+
+`pages_stack` (module scope) starts the user, company, investor and program services in process,
+each on its own fresh PostgreSQL schema of the test database, all on one Redis key prefix (as in
+production, where the services share `REDIS_KEY_PREFIX`) and one fresh RabbitMQ vhost, so that
+the outbox relays publish for real. The page services ask the real user service for the blacklist
+(`user_target`); the program service asks the real company service for page access
+(`company_target`). One Envoy, generated from gen/devinsider.binpb, routes to all four.
+Everything is stopped, dropped and deleted at teardown.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections import defaultdict
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, quote, urlparse
+
+import pika
+import pytest
+import redis
+
+from company_service.bootstrap import CompanyService
+from company_service.bootstrap import start as start_company
+from company_service.settings import CompanySettings
+from devinsider.common.v1 import event_pb2, mail_pb2
+from devinsider_common.auth.dev_issuer import ensure_dev_keys, issue_token
+from devinsider_common.db.engine import create_service_engine, drop_schema, ensure_schema
+from devinsider_common.outbox import topology
+from devinsider_common.outbox.envelope import from_json, unpack_payload
+from devinsider_common.settings import AuthSettings, BrokerSettings
+from devinsider_common.testing import infra
+from devinsider_common.testing.amqp import drain
+from devinsider_gateway import cli
+from devinsider_gateway.testing import envoy
+from devinsider_gateway.testing.http import Response, request
+from investor_service.bootstrap import InvestorService
+from investor_service.bootstrap import start as start_investor
+from investor_service.settings import InvestorSettings
+from program_service.bootstrap import ProgramService
+from program_service.bootstrap import start as start_program
+from program_service.settings import ProgramSettings
+from user_service.bootstrap import UserService
+from user_service.bootstrap import start as start_user
+from user_service.settings import UserSettings
+
+ROOT = Path(__file__).resolve().parents[2]
+ISSUER = "http://localhost/devinsider-e2e-pages"
+# How long the page services reuse the user service's access answer: the bound on blacklist enforcement.
+ACCESS_CACHE_TTL_SECONDS = 1.0
+# How long to wait for something asynchronous (a relayed event, an access cache expiring) to happen.
+EVENTUALLY_SECONDS = 20.0
+
+SERVICES = {
+    "user": "devinsider.user.v1.UserService",
+    "company": "devinsider.company.v1.CompanyService",
+    "investor": "devinsider.investor.v1.InvestorService",
+    "program": "devinsider.program.v1.ProgramService",
+}
+
+
+@dataclass(frozen=True)
+class Event:
+    """A message read from a seed queue: its AMQP properties and the decoded envelope."""
+
+    queue: str
+    properties: Any
+    body: bytes
+    envelope: event_pb2.EventEnvelope
+
+    @property
+    def amqp_type(self) -> str:
+        """The AMQP `type` property the relay sets: the event's proto name."""
+        return str(self.properties.type)
+
+    def payload(self, message_class: type[Any]) -> Any:
+        return unpack_payload(self.envelope, message_class)
+
+
+@dataclass
+class Broker:
+    """Reads the seed queues of the stack's vhost. Every message read is kept (tests share the
+    queues and filter by resource), so a test never takes another test's message away."""
+
+    url: str
+    seen: dict[str, list[Event]] = field(default_factory=lambda: defaultdict(list))
+
+    def declare(self) -> None:
+        connection = pika.BlockingConnection(pika.URLParameters(self.url))
+        try:
+            topology.declare_topology(connection.channel())
+        finally:
+            connection.close()
+
+    def wait_for(
+        self, queue: str, matches: Callable[[Event], bool], until: Callable[[list[Event]], bool]
+    ) -> list[Event]:
+        """The messages of `queue` that `matches`, once `until` holds for them (polled, with a deadline)."""
+        deadline = time.monotonic() + EVENTUALLY_SECONDS
+        connection = pika.BlockingConnection(pika.URLParameters(self.url))
+        try:
+            channel = connection.channel()
+            while True:
+                for message in drain(channel, queue):
+                    self.seen[queue].append(Event(queue, message.properties, message.body, from_json(message.body)))
+                found = [event for event in self.seen[queue] if matches(event)]
+                if until(found) or time.monotonic() > deadline:
+                    return found
+                time.sleep(0.05)
+        finally:
+            connection.close()
+
+    def events_about(self, queue: str, resource: str, types: list[str]) -> list[Event]:
+        """The events of `queue` whose external id is `resource` or under it, once `types` all arrived."""
+
+        def about(event: Event) -> bool:
+            external = event.envelope.external_id
+            return external == resource or external.startswith(resource + "/")
+
+        def complete(found: list[Event]) -> bool:
+            return all(sum(e.amqp_type == t for e in found) >= types.count(t) for t in set(types))
+
+        return self.wait_for(queue, about, complete)
+
+    def mails_to(self, email: str, template: str) -> list[mail_pb2.MailRequested]:
+        """The MailRequested messages of `template` to `email` on mail_service_queue (at least one)."""
+
+        def mine(event: Event) -> bool:
+            mail = event.payload(mail_pb2.MailRequested)
+            return bool(mail.to_email == email.lower() and mail.template == template)
+
+        found = self.wait_for(topology.DIRECT_QUEUES[topology.MAIL], mine, bool)
+        return [event.payload(mail_pb2.MailRequested) for event in found]
+
+    def invitation_token(self, email: str, template: str) -> tuple[str, str]:
+        """(invitation name, one-time token) of the latest invitation mail to `email`."""
+        mails = self.mails_to(email, template)
+        assert mails, f"no {template} mail to {email} on {topology.MAIL}"
+        query = parse_qs(urlparse(mails[-1].variables["accept_url"]).query)
+        return query["invitation"][0], query["token"][0]
+
+
+@dataclass
+class PagesStack:
+    envoy: envoy.RunningEnvoy
+    user: UserService
+    company: CompanyService
+    investor: InvestorService
+    program: ProgramService
+    broker: Broker
+    keys: Path
+    redis_prefix: str
+
+    def url(self, path: str) -> str:
+        return self.envoy.url(path)
+
+    def token(self, subject: str, roles: tuple[str, ...] = ("isv",), email: str = "") -> str:
+        return issue_token(
+            self.keys,
+            ISSUER,
+            subject,
+            roles=roles,
+            email=email or f"{subject}@example.com",
+            given_name=subject.split("-")[0].title(),
+            family_name="Tester",
+            ttl_seconds=600,
+        )
+
+    def call(self, method: str, path: str, body: dict[str, Any] | None = None, token: str | None = None) -> Response:
+        """A REST call through Envoy, with a bearer token when given."""
+        headers = {"authorization": f"Bearer {token}"} if token else {}
+        if method in {"POST", "PATCH"} and body is None:
+            body = {}
+        return request(method, self.url(path), body, headers)
+
+
+def unique(prefix: str) -> str:
+    """A name no other test (nor an earlier run on the same infrastructure) uses."""
+    return f"{prefix}-{uuid.uuid4().hex[:10]}"
+
+
+def _database(schema: str) -> dict[str, object]:
+    return {"database_url": infra.POSTGRES_URL, "database_schema": schema}
+
+
+def _start_stack(stack: ExitStack, workdir: Path) -> PagesStack:
+    infra.require("127.0.0.1", 5432, "PostgreSQL")
+    infra.require("127.0.0.1", 6379, "Redis")
+    infra.require(infra.AMQP_HOST, infra.AMQP_PORT, "RabbitMQ")
+    keys = workdir / "keys"
+    ensure_dev_keys(keys)
+
+    # PostgreSQL: one fresh schema per service, dropped at the end.
+    admin = create_service_engine(infra.POSTGRES_URL, "public")
+    stack.callback(admin.dispose)
+    schemas = {name: infra.unique_name(f"e2e_{name}") for name in SERVICES}
+    for schema in schemas.values():
+        ensure_schema(admin, schema)
+        stack.callback(drop_schema, admin, schema)
+
+    # Redis: one key prefix for the stack, every key under it deleted at the end.
+    prefix = infra.unique_name("e2e")
+
+    def delete_redis_keys() -> None:
+        client = redis.Redis.from_url(infra.REDIS_URL)
+        try:
+            for key in client.scan_iter(match=f"{prefix}*"):
+                client.delete(key)
+        finally:
+            client.close()
+
+    stack.callback(delete_redis_keys)
+
+    # RabbitMQ: a fresh vhost, deleted at the end.
+    vhost = infra.unique_name("e2e")
+    infra.rabbitmqctl("add_vhost", vhost)
+    stack.callback(infra.rabbitmqctl, "delete_vhost", vhost)
+    infra.rabbitmqctl("set_permissions", "-p", vhost, "guest", ".*", ".*", ".*")
+    amqp_url = f"amqp://guest:guest@{infra.AMQP_HOST}:{infra.AMQP_PORT}/{quote(vhost, safe='')}"
+    broker = Broker(amqp_url)
+    broker.declare()  # the seed queues exist before the first event is relayed
+
+    shared: dict[str, object] = {
+        "grpc_port": 0,
+        "redis_url": infra.REDIS_URL,
+        "redis_key_prefix": prefix,
+        "health_check_interval_seconds": 0.2,
+        "shutdown_grace_seconds": 1.0,
+        "auth": AuthSettings(issuer=ISSUER, dev_key_dir=keys),
+        "broker": BrokerSettings(amqp_url=amqp_url, relay_interval_seconds=0.05),
+    }
+    user = start_user(
+        UserSettings(**shared, **_database(schemas["user"]), access_cache_ttl_seconds=0.0)  # type: ignore[arg-type]
+    )
+    stack.callback(user.stop, grace=0)
+    user_target = f"127.0.0.1:{user.port}"
+    company = start_company(
+        CompanySettings(
+            **shared,  # type: ignore[arg-type]
+            **_database(schemas["company"]),  # type: ignore[arg-type]
+            upload_dir=workdir / "uploads",
+            user_target=user_target,
+            access_cache_ttl_seconds=ACCESS_CACHE_TTL_SECONDS,
+        )
+    )
+    stack.callback(company.stop, grace=0)
+    investor = start_investor(
+        InvestorSettings(
+            **shared,  # type: ignore[arg-type]
+            **_database(schemas["investor"]),  # type: ignore[arg-type]
+            user_target=user_target,
+            access_cache_ttl_seconds=ACCESS_CACHE_TTL_SECONDS,
+        )
+    )
+    stack.callback(investor.stop, grace=0)
+    # USER_TARGET is given to the program service as to every service (scripts/run_local.py does the same);
+    # ProgramSettings has no such field (extra settings are ignored): test_blacklist_across_services shows it.
+    program_values: dict[str, object] = {
+        **shared,
+        **_database(schemas["program"]),
+        "company_target": f"127.0.0.1:{company.port}",
+        "company_access_cache_ttl_seconds": 1.0,
+        "user_target": user_target,
+        "access_cache_ttl_seconds": ACCESS_CACHE_TTL_SECONDS,
+    }
+    program = start_program(ProgramSettings(**program_values))  # type: ignore[arg-type]
+    stack.callback(program.stop, grace=0)
+
+    # One Envoy in front of the four.
+    ports = {"user": user.port, "company": company.port, "investor": investor.port, "program": program.port}
+    upstreams = [arg for name, full in SERVICES.items() for arg in ("--upstream", f"{full}=127.0.0.1:{ports[name]}")]
+    port, admin_port = envoy.free_port(), envoy.free_port()
+    config = workdir / "envoy.yaml"
+    cli.main(
+        [
+            *("--descriptor-set", str(ROOT / "gen" / "devinsider.binpb"), "--out", str(config)),
+            *upstreams,
+            *("--port", str(port), "--admin-port", str(admin_port), "--listen-address", "127.0.0.1"),
+            *("--jwt-issuer", ISSUER, "--jwks-file", str(keys / "jwks.json"), "--health-check-interval", "0.3"),
+        ]
+    )
+    running = envoy.start(config, port, admin_port, workdir / "envoy.log")
+    stack.callback(running.stop)
+    return PagesStack(running, user, company, investor, program, broker, keys, prefix)
+
+
+@pytest.fixture(scope="module")
+def pages_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PagesStack]:
+    with ExitStack() as stack:
+        yield _start_stack(stack, tmp_path_factory.mktemp("e2e-pages"))
+
+
+# Journeys' building blocks, through the edge.
+
+
+def status_of(response: Response) -> tuple[int, int, str]:
+    """(HTTP status, google.rpc code, ErrorInfo reason) of an error response."""
+    status = response.json()
+    reasons = [d.get("reason", "") for d in status.get("details", []) if d["@type"].endswith("google.rpc.ErrorInfo")]
+    return response.status, int(status.get("code", 0)), reasons[0] if reasons else ""
+
+
+def field_violations(response: Response) -> list[str]:
+    """The fields named by the BadRequest details of an error response."""
+    details = response.json().get("details", [])
+    return [v["field"] for d in details if d["@type"].endswith("google.rpc.BadRequest") for v in d["fieldViolations"]]
+
+
+def create_company(stack: PagesStack, owner: str, **fields: object) -> dict[str, Any]:
+    response = stack.call("POST", "/v1/companies", dict(fields), owner)
+    assert response.status == 200, response.body
+    return dict(response.json())
+
+
+def join_company(stack: PagesStack, company: str, owner: str, subject: str, role: str) -> str:
+    """Invites `subject` to `company` with `role`, reads the mailed token from RabbitMQ and accepts
+    it through the edge as `subject`; returns `subject`'s token."""
+    email = f"{subject}@example.com"
+    invitation = stack.call("POST", f"/v1/{company}/invitations", {"email": email, "role": role}, owner)
+    assert invitation.status == 200, invitation.body
+    name, one_time = stack.broker.invitation_token(email, "company_invitation")
+    assert name == invitation.json()["name"]
+    token = stack.token(subject, email=email)
+    accepted = stack.call("POST", f"/v1/{name}:accept", {"token": one_time}, token)
+    assert accepted.status == 200, accepted.body
+    return token
