@@ -69,6 +69,10 @@ class ServiceSettings(BaseSettings):
     max_workers: int = 16
     max_page_size: int = 200
     default_page_size: int = 50
+    # Where the user service listens; when set, callers it refuses (blacklisted, deleted) are refused
+    # here too, its answers cached `access_cache_ttl_seconds` at most.
+    user_target: str = ""
+    access_cache_ttl_seconds: float = 5.0
     auth: AuthSettings = Field(default_factory=AuthSettings)
     broker: BrokerSettings = Field(default_factory=BrokerSettings)
 

@@ -32,11 +32,10 @@ from billing_service.service_layer.unit_of_work import BillingUnitOfWork
 from billing_service.service_layer.unlocks import UnlockUseCases
 from billing_service.settings import BillingSettings
 from devinsider.billing.v1 import billing_pb2, billing_pb2_grpc
-from devinsider.user.v1 import user_pb2_grpc
 from devinsider_common.auth.jwt_verifier import JwtVerifier
 from devinsider_common.auth.service_identity import service_token_provider
-from devinsider_common.auth.user_access import UserServiceAccessGuard
-from devinsider_common.auth.verifier import AccessGuard, AllowAll, TokenVerifier
+from devinsider_common.auth.user_access import platform_access_guard
+from devinsider_common.auth.verifier import AccessGuard, TokenVerifier
 from devinsider_common.cache import create_cache
 from devinsider_common.clock import utc_now
 from devinsider_common.db import migrations
@@ -153,11 +152,8 @@ def start(
         jwt_verifier.prewarm()
         verifier = jwt_verifier
     if guard is None:
-        guard = AllowAll()
-        if settings.user_target:
-            user_stub = channels.stub(settings.user_target, user_pb2_grpc.UserServiceStub)
-            token = service_token_provider(settings.auth, settings.service_name)
-            guard = UserServiceAccessGuard(user_stub, token, cache)
+        token = service_token_provider(settings.auth, settings.service_name)
+        guard = platform_access_guard(settings, channels, token, cache)
     registration = ServiceRegistration(
         SERVICE_NAME, billing_pb2_grpc.add_BillingServiceServicer_to_server, BillingServicer(app)
     )

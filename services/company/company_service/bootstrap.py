@@ -25,11 +25,10 @@ from company_service.service_layer.unit_of_work import CompanyUnitOfWork
 from company_service.settings import CompanySettings
 from devinsider.billing.v1 import billing_pb2_grpc
 from devinsider.company.v1 import company_pb2, company_pb2_grpc
-from devinsider.user.v1 import user_pb2_grpc
 from devinsider_common.auth.jwt_verifier import JwtVerifier
 from devinsider_common.auth.service_identity import service_token_provider
-from devinsider_common.auth.user_access import UserServiceAccessGuard
-from devinsider_common.auth.verifier import AccessGuard, AllowAll, TokenVerifier
+from devinsider_common.auth.user_access import platform_access_guard
+from devinsider_common.auth.verifier import TokenVerifier
 from devinsider_common.cache import create_cache
 from devinsider_common.clock import utc_now
 from devinsider_common.db import migrations
@@ -118,10 +117,7 @@ def start(
         jwt_verifier = JwtVerifier(settings.auth)
         jwt_verifier.prewarm()
         verifier = jwt_verifier
-    guard: AccessGuard = AllowAll()
-    if settings.user_target:
-        user_stub = channels.stub(settings.user_target, user_pb2_grpc.UserServiceStub)
-        guard = UserServiceAccessGuard(user_stub, service_token, cache, settings.access_cache_ttl_seconds)
+    guard = platform_access_guard(settings, channels, service_token, cache)
     servicer = CompanyServicer(app, logo_url_for(settings), settings.page_access_cache_ttl_seconds)
     registration = ServiceRegistration(SERVICE_NAME, company_pb2_grpc.add_CompanyServiceServicer_to_server, servicer)
     server = start_server(settings, [registration], verifier, guard, probe=lambda: ping(engine))

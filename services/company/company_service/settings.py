@@ -25,6 +25,3 @@ class CompanySettings(ServiceSettings):
     # gRPC target of the billing service (HasUnlocked); empty: nobody has unlocked anything.
     billing_target: str = ""
     unlock_cache_ttl_seconds: float = 30.0
-    # gRPC target of the user service; when set, blacklisted or deleted users are refused here too.
-    user_target: str = ""
-    access_cache_ttl_seconds: float = 5.0

@@ -13,11 +13,10 @@ from pathlib import Path
 from sqlalchemy import Engine
 
 from devinsider.investor.v1 import investor_pb2, investor_pb2_grpc
-from devinsider.user.v1 import user_pb2_grpc
 from devinsider_common.auth.jwt_verifier import JwtVerifier
 from devinsider_common.auth.service_identity import service_token_provider
-from devinsider_common.auth.user_access import UserServiceAccessGuard
-from devinsider_common.auth.verifier import AccessGuard, AllowAll, TokenVerifier
+from devinsider_common.auth.user_access import platform_access_guard
+from devinsider_common.auth.verifier import TokenVerifier
 from devinsider_common.cache import create_cache
 from devinsider_common.clock import utc_now
 from devinsider_common.db import migrations
@@ -73,14 +72,6 @@ def build_app(settings: InvestorSettings, engine: Engine) -> InvestorApp:
     )
 
 
-def _access_guard(settings: InvestorSettings, channels: ChannelFactory) -> AccessGuard:
-    if not settings.user_target:
-        return AllowAll()
-    stub = channels.stub(settings.user_target, user_pb2_grpc.UserServiceStub)
-    tokens = service_token_provider(settings.auth, settings.service_name)
-    return UserServiceAccessGuard(stub, tokens, create_cache(settings), settings.access_cache_ttl_seconds)
-
-
 def start(settings: InvestorSettings, verifier: TokenVerifier | None = None, run_jobs: bool = True) -> InvestorService:
     """Migrate, then serve; the outbox relay runs when AMQP_URL is set, the expiry job on a schedule."""
     engine = create_service_engine(settings.effective_database_url, settings.schema_name)
@@ -93,7 +84,8 @@ def start(settings: InvestorSettings, verifier: TokenVerifier | None = None, run
     channels = ChannelFactory()
     servicer = InvestorServicer(app, settings.page_access_cache_ttl_seconds)
     registration = ServiceRegistration(SERVICE_NAME, investor_pb2_grpc.add_InvestorServiceServicer_to_server, servicer)
-    guard = _access_guard(settings, channels)
+    tokens = service_token_provider(settings.auth, settings.service_name)
+    guard = platform_access_guard(settings, channels, tokens, create_cache(settings))
     server = start_server(settings, [registration], verifier, guard, probe=lambda: ping(engine))
     server.on_stop.append(channels.close)
     relay = start_relay_thread(engine, settings.broker)

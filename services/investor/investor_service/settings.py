@@ -16,7 +16,3 @@ class InvestorSettings(ServiceSettings):
     invitation_accept_url: str = "http://localhost:3000/investors/invitations/accept"
     # How long other services may cache a CheckPageAccess answer.
     page_access_cache_ttl_seconds: int = 10
-    # host:port of the user service: when set, every caller passes its CheckUserAccess (blacklist,
-    # deleted accounts); empty (embedded runs, tests) admits every valid token.
-    user_target: str = ""
-    access_cache_ttl_seconds: float = 5.0

@@ -13,10 +13,9 @@ from pathlib import Path
 from sqlalchemy import Engine
 
 from devinsider.matching.v1 import matching_pb2, matching_pb2_grpc
-from devinsider.user.v1 import user_pb2_grpc
 from devinsider_common.auth.jwt_verifier import JwtVerifier
 from devinsider_common.auth.service_identity import service_token_provider
-from devinsider_common.auth.user_access import UserServiceAccessGuard
+from devinsider_common.auth.user_access import platform_access_guard
 from devinsider_common.auth.verifier import AccessGuard, TokenVerifier
 from devinsider_common.cache import create_cache
 from devinsider_common.clock import utc_now
@@ -123,13 +122,8 @@ def start(
         jwt_verifier.prewarm()
         verifier = jwt_verifier
     if guard is None:
-        users = channels.stub(settings.user_target, user_pb2_grpc.UserServiceStub)
-        guard = UserServiceAccessGuard(
-            users,
-            service_token_provider(settings.auth, settings.service_name),
-            cache,
-            settings.access_cache_ttl_seconds,
-        )
+        token = service_token_provider(settings.auth, settings.service_name)
+        guard = platform_access_guard(settings, channels, token, cache)
     registration = ServiceRegistration(
         SERVICE_NAME, matching_pb2_grpc.add_MatchingServiceServicer_to_server, MatchingServicer(app)
     )

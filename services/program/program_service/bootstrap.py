@@ -15,7 +15,8 @@ from sqlalchemy import Engine
 from devinsider.company.v1 import company_pb2_grpc
 from devinsider.program.v1 import program_pb2, program_pb2_grpc
 from devinsider_common.auth.jwt_verifier import JwtVerifier
-from devinsider_common.auth.verifier import AccessGuard, AllowAll, TokenVerifier
+from devinsider_common.auth.user_access import platform_access_guard
+from devinsider_common.auth.verifier import AccessGuard, TokenVerifier
 from devinsider_common.cache import create_cache
 from devinsider_common.clock import utc_now
 from devinsider_common.db import migrations
@@ -89,7 +90,8 @@ def start(
     migrations.upgrade(engine, settings.schema_name, MIGRATIONS)
     cache = create_cache(settings)
     # Calls to the company service carry this service's own token: its CheckPageAccess is service-only.
-    channels = ChannelFactory(settings.client_timeout_seconds, service_tokens or service_token_provider(settings))
+    service_tokens = service_tokens or service_token_provider(settings)
+    channels = ChannelFactory(settings.client_timeout_seconds, service_tokens)
     company_stub = channels.stub(
         settings.company_target,
         company_pb2_grpc.CompanyServiceStub,
@@ -104,7 +106,9 @@ def start(
     registration = ServiceRegistration(
         SERVICE_NAME, program_pb2_grpc.add_ProgramServiceServicer_to_server, ProgramServicer(app)
     )
-    server = start_server(settings, [registration], verifier, guard or AllowAll(), probe=lambda: ping(engine))
+    if guard is None:
+        guard = platform_access_guard(settings, channels, service_tokens, cache)
+    server = start_server(settings, [registration], verifier, guard, probe=lambda: ping(engine))
     relay = start_relay_thread(engine, settings.broker)
     if relay is not None:
         server.on_stop.append(relay.stop)

@@ -11,9 +11,14 @@ import structlog
 from devinsider.user.v1 import user_pb2, user_pb2_grpc
 from devinsider_common import errors
 from devinsider_common.auth.principal import Principal
+from devinsider_common.auth.verifier import AccessGuard, AllowAll
 from devinsider_common.cache import Cache
+from devinsider_common.grpc.clients import ChannelFactory
+from devinsider_common.settings import ServiceSettings
 
 log = structlog.get_logger("devinsider.access")
+
+CHECK_USER_ACCESS = "/devinsider.user.v1.UserService/CheckUserAccess"
 
 
 class UserServiceAccessGuard:
@@ -50,3 +55,14 @@ class UserServiceAccessGuard:
         allowed, _, reason = cached.decode().partition(":")
         if allowed != "1":
             raise errors.PermissionDenied("this account may not use DevInsider", reason=reason or "DENIED")
+
+
+def platform_access_guard(
+    settings: ServiceSettings, channels: ChannelFactory, service_token: Callable[[], str], cache: Cache
+) -> AccessGuard:
+    """The guard a service (other than the user service) runs: the user service's rule when
+    USER_TARGET is set, nobody refused otherwise (local runs of one service alone)."""
+    if not settings.user_target:
+        return AllowAll()
+    stub = channels.stub(settings.user_target, user_pb2_grpc.UserServiceStub, idempotent_methods=[CHECK_USER_ACCESS])
+    return UserServiceAccessGuard(stub, service_token, cache, settings.access_cache_ttl_seconds)

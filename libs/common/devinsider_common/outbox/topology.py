@@ -4,7 +4,8 @@ Direct exchanges route with the target queue's name as the routing key, so a pub
 where a message goes. `user_updates_exchange` is a topic exchange: routing keys `user.created`,
 `user.updated`, `user.deleted`, `blacklist.changed`; Odoo's user queue binds `user.*`.
 The seed lists no queue for `unlock.exchange.fanout`; `devinsider_unlock_queue` is added so that
-mandatory publishes there are routable (an unroutable event would otherwise be refused).
+mandatory publishes there are routable (an unroutable event would otherwise be refused); likewise
+`devinsider_access_queue` for `blacklist.changed`.
 """
 
 from __future__ import annotations
@@ -61,6 +62,11 @@ DIRECT_QUEUES: Final[dict[str, str]] = {
 }
 ODOO_USER_QUEUE: Final = "odoo_user_queue"
 UNLOCK_QUEUE: Final = "devinsider_unlock_queue"
+# Blacklist changes, for consumers that drop cached access answers. Not in the seed; it exists so
+# that the mandatory publish of `blacklist.changed` is routable, and its messages expire after a
+# day so the queue never grows without a consumer.
+ACCESS_QUEUE: Final = "devinsider_access_queue"
+QUEUE_ARGUMENTS: Final[dict[str, dict[str, Any]]] = {ACCESS_QUEUE: {"x-message-ttl": 24 * 3600 * 1000}}
 
 EXCHANGES: Final[tuple[Exchange, ...]] = (
     *(Exchange(name, "direct") for name in DIRECT_QUEUES),
@@ -70,6 +76,7 @@ EXCHANGES: Final[tuple[Exchange, ...]] = (
 BINDINGS: Final[tuple[Binding, ...]] = (
     *(Binding(exchange, queue, queue) for exchange, queue in DIRECT_QUEUES.items()),
     Binding(USER_UPDATES, ODOO_USER_QUEUE, "user.*"),
+    Binding(USER_UPDATES, ACCESS_QUEUE, "blacklist.*"),
     Binding(UNLOCK, UNLOCK_QUEUE, ""),
 )
 QUEUES: Final[tuple[str, ...]] = tuple(dict.fromkeys(binding.queue for binding in BINDINGS))
@@ -85,6 +92,6 @@ def declare_topology(channel: Any) -> None:
     for exchange in EXCHANGES:
         channel.exchange_declare(exchange=exchange.name, exchange_type=exchange.type, durable=exchange.durable)
     for queue in QUEUES:
-        channel.queue_declare(queue=queue, durable=True)
+        channel.queue_declare(queue=queue, durable=True, arguments=QUEUE_ARGUMENTS.get(queue))
     for binding in BINDINGS:
         channel.queue_bind(queue=binding.queue, exchange=binding.exchange, routing_key=binding.routing_key)

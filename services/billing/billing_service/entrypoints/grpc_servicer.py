@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Container
 from datetime import UTC
 
 import grpc
@@ -18,27 +17,14 @@ from billing_service.service_layer.app import BillingApp
 from billing_service.service_layer.unlocks import HAS_UNLOCKED_TTL_SECONDS
 from devinsider.billing.v1 import billing_pb2, billing_pb2_grpc
 from devinsider_common import errors
-from devinsider_common.auth.principal import Principal
-from devinsider_common.context import current_principal
+from devinsider_common.grpc.requests import caller, check_enum
 from devinsider_common.validation import resource_id
 
 SIGNATURE_HEADER = "x-payment-signature"
 
 
-def _caller() -> Principal:
-    principal = current_principal()
-    if principal is None:  # the access policy admits no anonymous caller here; never trust that blindly
-        raise errors.Unauthenticated("a valid bearer token is required", reason="TOKEN_MISSING")
-    return principal
-
-
-def _enum(value: int, known: Container[int], path: str) -> None:
-    if value and value not in known:
-        raise errors.InvalidArgument.for_field(path, f"unknown value {value}")
-
-
 def _page_kind(value: int, path: str) -> PageKind | None:
-    _enum(value, PageKind._value2member_map_, path)
+    check_enum(value, PageKind._value2member_map_, path)
     return PageKind(value) if value else None
 
 
@@ -50,7 +36,7 @@ class BillingServicer(billing_pb2_grpc.BillingServiceServicer):
         self, request: billing_pb2.ListPlansRequest, context: grpc.ServicerContext
     ) -> billing_pb2.ListPlansResponse:
         page_kind = _page_kind(request.page_kind, "page_kind")
-        _enum(request.kind, PlanKind._value2member_map_, "kind")
+        check_enum(request.kind, PlanKind._value2member_map_, "kind")
         kind = PlanKind(request.kind) if request.kind else None
         plans, token = self._app.catalogue.list_plans(
             request.page_size, request.page_token, page_kind, kind, request.show_inactive
@@ -68,7 +54,7 @@ class BillingServicer(billing_pb2_grpc.BillingServiceServicer):
             if state not in SubscriptionState._value2member_map_:
                 raise errors.InvalidArgument.for_field(f"states[{index}]", f"unknown value {state}")
         states = [SubscriptionState(s) for s in request.states]
-        items, token = self._app.subscriptions.list_page(_caller(), page, request.page_size, request.page_token, states)
+        items, token = self._app.subscriptions.list_page(caller(), page, request.page_size, request.page_token, states)
         return billing_pb2.ListSubscriptionsResponse(
             subscriptions=[mapping.subscription_to_proto(s) for s in items], next_page_token=token
         )
@@ -77,13 +63,13 @@ class BillingServicer(billing_pb2_grpc.BillingServiceServicer):
         self, request: billing_pb2.GetSubscriptionRequest, context: grpc.ServicerContext
     ) -> billing_pb2.Subscription:
         page, subscription_id = parse_child(request.name, "subscriptions")
-        return mapping.subscription_to_proto(self._app.subscriptions.get(_caller(), page, subscription_id))
+        return mapping.subscription_to_proto(self._app.subscriptions.get(caller(), page, subscription_id))
 
     def CancelSubscription(
         self, request: billing_pb2.CancelSubscriptionRequest, context: grpc.ServicerContext
     ) -> billing_pb2.Subscription:
         page, subscription_id = parse_child(request.name, "subscriptions")
-        canceled = self._app.subscriptions.cancel(_caller(), page, subscription_id, request.immediately, request.reason)
+        canceled = self._app.subscriptions.cancel(caller(), page, subscription_id, request.immediately, request.reason)
         return mapping.subscription_to_proto(canceled)
 
     def CreateCheckout(
@@ -92,20 +78,20 @@ class BillingServicer(billing_pb2_grpc.BillingServiceServicer):
         page = parse_page(request.parent)
         c = request.checkout
         plan_id = resource_id(c.plan, "plans", "checkout.plan")
-        checkout = self._app.checkouts.create(_caller(), page, plan_id, c.success_url, c.cancel_url, request.request_id)
+        checkout = self._app.checkouts.create(caller(), page, plan_id, c.success_url, c.cancel_url, request.request_id)
         return mapping.checkout_to_proto(checkout)
 
     def GetCheckout(
         self, request: billing_pb2.GetCheckoutRequest, context: grpc.ServicerContext
     ) -> billing_pb2.Checkout:
         page, checkout_id = parse_child(request.name, "checkouts")
-        return mapping.checkout_to_proto(self._app.checkouts.get(_caller(), page, checkout_id))
+        return mapping.checkout_to_proto(self._app.checkouts.get(caller(), page, checkout_id))
 
     def GetCreditBalance(
         self, request: billing_pb2.GetCreditBalanceRequest, context: grpc.ServicerContext
     ) -> billing_pb2.CreditBalance:
         page = parse_singleton(request.name, "creditBalance")
-        balance = self._app.ledger.balance(_caller(), page)
+        balance = self._app.ledger.balance(caller(), page)
         return billing_pb2.CreditBalance(
             name=f"{page.name}/creditBalance",
             balance=balance.balance,
@@ -118,9 +104,9 @@ class BillingServicer(billing_pb2_grpc.BillingServiceServicer):
         self, request: billing_pb2.ListLedgerEntriesRequest, context: grpc.ServicerContext
     ) -> billing_pb2.ListLedgerEntriesResponse:
         page = parse_page(request.parent)
-        _enum(request.kind, LedgerEntryKind._value2member_map_, "kind")
+        check_enum(request.kind, LedgerEntryKind._value2member_map_, "kind")
         kind = LedgerEntryKind(request.kind) if request.kind else None
-        items, token = self._app.ledger.list_page(_caller(), page, request.page_size, request.page_token, kind)
+        items, token = self._app.ledger.list_page(caller(), page, request.page_size, request.page_token, kind)
         return billing_pb2.ListLedgerEntriesResponse(
             ledger_entries=[mapping.ledger_entry_to_proto(e) for e in items], next_page_token=token
         )
@@ -134,7 +120,7 @@ class BillingServicer(billing_pb2_grpc.BillingServiceServicer):
             raise errors.InvalidArgument.for_field("ledger_entry.kind", "must be GRANT or REFUND")
         expire_time = e.expire_time.ToDatetime(tzinfo=UTC) if e.HasField("expire_time") else None
         entry = self._app.ledger.create(
-            _caller(), page, LedgerEntryKind(e.kind), e.credits, e.description, expire_time, request.request_id
+            caller(), page, LedgerEntryKind(e.kind), e.credits, e.description, expire_time, request.request_id
         )
         return mapping.ledger_entry_to_proto(entry)
 
@@ -145,18 +131,18 @@ class BillingServicer(billing_pb2_grpc.BillingServiceServicer):
         target = parse_page(request.unlock.target.name, "unlock.target.name")
         if request.unlock.target.kind and int(request.unlock.target.kind) != target.kind.value:
             raise errors.InvalidArgument.for_field("unlock.target.kind", "does not match the target's name")
-        return mapping.unlock_to_proto(self._app.unlocks.create(_caller(), page, target, request.request_id))
+        return mapping.unlock_to_proto(self._app.unlocks.create(caller(), page, target, request.request_id))
 
     def GetUnlock(self, request: billing_pb2.GetUnlockRequest, context: grpc.ServicerContext) -> billing_pb2.Unlock:
         page, unlock_id = parse_child(request.name, "unlocks")
-        return mapping.unlock_to_proto(self._app.unlocks.get(_caller(), page, unlock_id))
+        return mapping.unlock_to_proto(self._app.unlocks.get(caller(), page, unlock_id))
 
     def ListUnlocks(
         self, request: billing_pb2.ListUnlocksRequest, context: grpc.ServicerContext
     ) -> billing_pb2.ListUnlocksResponse:
         page = parse_page(request.parent)
         target_kind = _page_kind(request.target_kind, "target_kind")
-        items, token = self._app.unlocks.list_page(_caller(), page, request.page_size, request.page_token, target_kind)
+        items, token = self._app.unlocks.list_page(caller(), page, request.page_size, request.page_token, target_kind)
         return billing_pb2.ListUnlocksResponse(
             unlocks=[mapping.unlock_to_proto(u) for u in items], next_page_token=token
         )
@@ -165,16 +151,16 @@ class BillingServicer(billing_pb2_grpc.BillingServiceServicer):
         self, request: billing_pb2.ListInvoicesRequest, context: grpc.ServicerContext
     ) -> billing_pb2.ListInvoicesResponse:
         page = parse_page(request.parent)
-        _enum(request.state, InvoiceState._value2member_map_, "state")
+        check_enum(request.state, InvoiceState._value2member_map_, "state")
         state = InvoiceState(request.state) if request.state else None
-        items, token = self._app.invoices.list_page(_caller(), page, request.page_size, request.page_token, state)
+        items, token = self._app.invoices.list_page(caller(), page, request.page_size, request.page_token, state)
         return billing_pb2.ListInvoicesResponse(
             invoices=[mapping.invoice_to_proto(i) for i in items], next_page_token=token
         )
 
     def GetInvoice(self, request: billing_pb2.GetInvoiceRequest, context: grpc.ServicerContext) -> billing_pb2.Invoice:
         page, invoice_id = parse_child(request.name, "invoices")
-        return mapping.invoice_to_proto(self._app.invoices.get(_caller(), page, invoice_id))
+        return mapping.invoice_to_proto(self._app.invoices.get(caller(), page, invoice_id))
 
     def ReceivePaymentEvent(
         self, request: billing_pb2.ReceivePaymentEventRequest, context: grpc.ServicerContext

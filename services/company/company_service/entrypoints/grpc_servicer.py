@@ -14,20 +14,13 @@ from company_service.entrypoints import requests as req
 from company_service.service_layer.app import CompanyApp
 from company_service.service_layer.companies import CompanyView
 from devinsider.company.v1 import company_pb2, company_pb2_grpc
-from devinsider_common import errors
 from devinsider_common.auth.principal import Principal
 from devinsider_common.context import current_principal
 from devinsider_common.field_mask import resolve_update_mask
+from devinsider_common.grpc.requests import caller
 from devinsider_common.pages.servicer import MembershipRpcs
 
 COLLECTION = req.COLLECTION
-
-
-def _caller() -> Principal:
-    principal = current_principal()
-    if principal is None:  # the access policy admits no anonymous caller here; never trust that blindly
-        raise errors.Unauthenticated("a valid bearer token is required", reason="TOKEN_MISSING")
-    return principal
 
 
 class CompanyServicer(company_pb2_grpc.CompanyServiceServicer):
@@ -49,10 +42,10 @@ class CompanyServicer(company_pb2_grpc.CompanyServiceServicer):
     def CreateCompany(
         self, request: company_pb2.CreateCompanyRequest, context: grpc.ServicerContext
     ) -> company_pb2.Company:
-        caller = _caller()
+        principal = caller()
         content = mapping.content_from_proto(request.company)
-        company = self._app.companies.create(caller, content, request.pre_listed, request.request_id)
-        return self._app_view(caller, company.id)
+        company = self._app.companies.create(principal, content, request.pre_listed, request.request_id)
+        return self._app_view(principal, company.id)
 
     def _app_view(self, caller: Principal | None, company_id: str) -> company_pb2.Company:
         return self._view(self._app.companies.get(caller, company_id))
@@ -77,13 +70,13 @@ class CompanyServicer(company_pb2_grpc.CompanyServiceServicer):
         company_id = req.company_id(request.company.name, "company.name")
         paths = resolve_update_mask(request.update_mask, UPDATABLE_FIELDS, "company")
         content = mapping.content_from_proto(request.company)
-        view = self._app.companies.update(_caller(), company_id, content, expand_paths(paths))
+        view = self._app.companies.update(caller(), company_id, content, expand_paths(paths))
         return self._view(view)
 
     def DeleteCompany(
         self, request: company_pb2.DeleteCompanyRequest, context: grpc.ServicerContext
     ) -> empty_pb2.Empty:
-        self._app.companies.delete(_caller(), req.company_id(request.name))
+        self._app.companies.delete(caller(), req.company_id(request.name))
         return empty_pb2.Empty()
 
     def BatchGetCompanies(
@@ -97,10 +90,10 @@ class CompanyServicer(company_pb2_grpc.CompanyServiceServicer):
     def UploadCompanyLogo(
         self, request: company_pb2.UploadCompanyLogoRequest, context: grpc.ServicerContext
     ) -> company_pb2.Company:
-        caller = _caller()
+        principal = caller()
         company_id = req.company_id(request.name)
-        self._app.logos.upload(caller, company_id, request.body.content_type, request.body.data)
-        return self._app_view(caller, company_id)
+        self._app.logos.upload(principal, company_id, request.body.content_type, request.body.data)
+        return self._app_view(principal, company_id)
 
     def GetCompanyLogo(
         self, request: company_pb2.GetCompanyLogoRequest, context: grpc.ServicerContext
@@ -112,10 +105,10 @@ class CompanyServicer(company_pb2_grpc.CompanyServiceServicer):
     def ClaimCompany(
         self, request: company_pb2.ClaimCompanyRequest, context: grpc.ServicerContext
     ) -> company_pb2.Company:
-        caller = _caller()
+        principal = caller()
         company_id = req.company_id(request.name)
-        self._app.claims.claim(caller, company_id, request.message, request.evidence_url.strip())
-        return self._app_view(caller, company_id)
+        self._app.claims.claim(principal, company_id, request.message, request.evidence_url.strip())
+        return self._app_view(principal, company_id)
 
     def ApproveCompanyClaim(
         self, request: company_pb2.ApproveCompanyClaimRequest, context: grpc.ServicerContext

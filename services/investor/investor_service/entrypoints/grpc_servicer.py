@@ -9,9 +9,9 @@ from google.protobuf import empty_pb2
 
 from devinsider.investor.v1 import investor_pb2, investor_pb2_grpc
 from devinsider_common import errors
-from devinsider_common.auth.principal import Principal
 from devinsider_common.context import current_principal
 from devinsider_common.field_mask import resolve_update_mask
+from devinsider_common.grpc.requests import caller
 from devinsider_common.pages.servicer import MembershipRpcs
 from devinsider_common.validation import resource_id
 from investor_service.adapters import proto_mapping as mapping
@@ -21,13 +21,6 @@ from investor_service.service_layer.app import InvestorApp
 
 COLLECTION = mapping.COLLECTION
 ALL_PAGES = f"{COLLECTION}/-"
-
-
-def _caller() -> Principal:
-    principal = current_principal()
-    if principal is None:  # the access policy admits no anonymous caller here; never trust that blindly
-        raise errors.Unauthenticated("a valid bearer token is required", reason="TOKEN_MISSING")
-    return principal
 
 
 def _page_id(name: str, path: str = "name") -> str:
@@ -54,7 +47,7 @@ class InvestorServicer(investor_pb2_grpc.InvestorServiceServicer):
         self, request: investor_pb2.CreateInvestorRequest, context: grpc.ServicerContext
     ) -> investor_pb2.Investor:
         draft = mapping.profile_from_proto(request.investor)
-        investor, view = self._app.investors.create(_caller(), draft, request.request_id.strip())
+        investor, view = self._app.investors.create(caller(), draft, request.request_id.strip())
         return mapping.investor_to_proto(investor, view)
 
     def GetInvestor(
@@ -93,13 +86,13 @@ class InvestorServicer(investor_pb2_grpc.InvestorServiceServicer):
         page_id = _page_id(request.investor.name, "investor.name")
         paths = resolve_update_mask(request.update_mask, UPDATABLE_PATHS, "investor")
         changes = mapping.profile_from_proto(request.investor)
-        investor, view = self._app.investors.update(_caller(), page_id, changes, paths)
+        investor, view = self._app.investors.update(caller(), page_id, changes, paths)
         return mapping.investor_to_proto(investor, view)
 
     def DeleteInvestor(
         self, request: investor_pb2.DeleteInvestorRequest, context: grpc.ServicerContext
     ) -> empty_pb2.Empty:
-        self._app.investors.delete(_caller(), _page_id(request.name))
+        self._app.investors.delete(caller(), _page_id(request.name))
         return empty_pb2.Empty()
 
     def BatchGetInvestors(

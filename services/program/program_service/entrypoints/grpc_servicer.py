@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Container
-
 import grpc
 from google.protobuf import empty_pb2
 
 from devinsider.program.v1 import program_pb2, program_pb2_grpc
 from devinsider_common import errors
-from devinsider_common.auth.principal import Principal
 from devinsider_common.context import current_principal
 from devinsider_common.field_mask import resolve_update_mask
+from devinsider_common.grpc.requests import caller, check_enum
 from devinsider_common.pages.proto_mapping import split_child_name
 from devinsider_common.pages.servicer import MembershipRpcs
 from devinsider_common.validation import resource_id
@@ -26,18 +24,6 @@ COLLECTION = "programs"
 ACCESS_CACHE_TTL_SECONDS = 10
 _PROGRAM_STATES = {v: k for k, v in mapping.PROGRAM_STATES.items()}
 _APPLICATION_STATES = {v: k for k, v in mapping.APPLICATION_STATES.items()}
-
-
-def _caller() -> Principal:
-    principal = current_principal()
-    if principal is None:  # the access policy admits no anonymous caller here; never trust that blindly
-        raise errors.Unauthenticated("a valid bearer token is required", reason="TOKEN_MISSING")
-    return principal
-
-
-def _enum(value: int, known: Container[int], path: str) -> None:
-    if value and value not in known:
-        raise errors.InvalidArgument.for_field(path, f"unknown value {value}")
 
 
 def _program_id(name: str, path: str = "name") -> str:
@@ -70,7 +56,7 @@ class ProgramServicer(program_pb2_grpc.ProgramServiceServicer):
         self, request: program_pb2.CreateProgramRequest, context: grpc.ServicerContext
     ) -> program_pb2.Program:
         content = mapping.content_from_proto(request.program)
-        return _program(self._app.programs.create(_caller(), content, request.request_id[:128]))
+        return _program(self._app.programs.create(caller(), content, request.request_id[:128]))
 
     def GetProgram(self, request: program_pb2.GetProgramRequest, context: grpc.ServicerContext) -> program_pb2.Program:
         return _program(self._app.programs.get(current_principal(), _program_id(request.name)))
@@ -116,12 +102,12 @@ class ProgramServicer(program_pb2_grpc.ProgramServiceServicer):
         program_id = _program_id(request.program.name, "program.name")
         fields = resolve_update_mask(request.update_mask, PROGRAM_FIELDS, "program")
         content = mapping.content_from_proto(request.program)
-        return _program(self._app.programs.update(_caller(), program_id, content, fields))
+        return _program(self._app.programs.update(caller(), program_id, content, fields))
 
     def DeleteProgram(
         self, request: program_pb2.DeleteProgramRequest, context: grpc.ServicerContext
     ) -> empty_pb2.Empty:
-        self._app.programs.delete(_caller(), _program_id(request.name))
+        self._app.programs.delete(caller(), _program_id(request.name))
         return empty_pb2.Empty()
 
     def BatchGetPrograms(
@@ -134,12 +120,12 @@ class ProgramServicer(program_pb2_grpc.ProgramServiceServicer):
     def PublishProgram(
         self, request: program_pb2.PublishProgramRequest, context: grpc.ServicerContext
     ) -> program_pb2.Program:
-        return _program(self._app.programs.publish(_caller(), _program_id(request.name)))
+        return _program(self._app.programs.publish(caller(), _program_id(request.name)))
 
     def ArchiveProgram(
         self, request: program_pb2.ArchiveProgramRequest, context: grpc.ServicerContext
     ) -> program_pb2.Program:
-        return _program(self._app.programs.archive(_caller(), _program_id(request.name)))
+        return _program(self._app.programs.archive(caller(), _program_id(request.name)))
 
     # Members.
     # Invitations.
@@ -150,7 +136,7 @@ class ProgramServicer(program_pb2_grpc.ProgramServiceServicer):
         program_id = _program_id(request.parent, "parent")
         company_id = resource_id(request.application.company, "companies", "application.company")
         created = self._app.applications.create(
-            _caller(), program_id, company_id, request.application.message, request.request_id[:128]
+            caller(), program_id, company_id, request.application.message, request.request_id[:128]
         )
         return _application(created)
 
@@ -158,7 +144,7 @@ class ProgramServicer(program_pb2_grpc.ProgramServiceServicer):
         self, request: program_pb2.GetApplicationRequest, context: grpc.ServicerContext
     ) -> program_pb2.Application:
         program_id, application_id = split_child_name(request.name, COLLECTION, "applications")
-        return _application(self._app.applications.get(_caller(), program_id, application_id))
+        return _application(self._app.applications.get(caller(), program_id, application_id))
 
     def ListApplications(
         self, request: program_pb2.ListApplicationsRequest, context: grpc.ServicerContext
@@ -167,10 +153,10 @@ class ProgramServicer(program_pb2_grpc.ProgramServiceServicer):
         company_id = ""
         if request.company or program_id is None:
             company_id = resource_id(request.company, "companies", "company")
-        _enum(request.state, _APPLICATION_STATES, "state")
+        check_enum(request.state, _APPLICATION_STATES, "state")
         state = _APPLICATION_STATES.get(request.state)
         found, token = self._app.applications.list(
-            _caller(), program_id, company_id, state, request.page_size, request.page_token
+            caller(), program_id, company_id, state, request.page_size, request.page_token
         )
         return program_pb2.ListApplicationsResponse(
             applications=[_application(item) for item in found], next_page_token=token
@@ -180,19 +166,19 @@ class ProgramServicer(program_pb2_grpc.ProgramServiceServicer):
         self, request: program_pb2.ApproveApplicationRequest, context: grpc.ServicerContext
     ) -> program_pb2.Application:
         program_id, application_id = split_child_name(request.name, COLLECTION, "applications")
-        return _application(self._app.applications.approve(_caller(), program_id, application_id))
+        return _application(self._app.applications.approve(caller(), program_id, application_id))
 
     def RejectApplication(
         self, request: program_pb2.RejectApplicationRequest, context: grpc.ServicerContext
     ) -> program_pb2.Application:
         program_id, application_id = split_child_name(request.name, COLLECTION, "applications")
-        return _application(self._app.applications.reject(_caller(), program_id, application_id, request.reason))
+        return _application(self._app.applications.reject(caller(), program_id, application_id, request.reason))
 
     def WithdrawApplication(
         self, request: program_pb2.WithdrawApplicationRequest, context: grpc.ServicerContext
     ) -> program_pb2.Application:
         program_id, application_id = split_child_name(request.name, COLLECTION, "applications")
-        return _application(self._app.applications.withdraw(_caller(), program_id, application_id))
+        return _application(self._app.applications.withdraw(caller(), program_id, application_id))
 
     # Members, invitations and the access check: the shared page model's RPCs.
     def ListMembers(

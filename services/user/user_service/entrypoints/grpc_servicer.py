@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Container
-
 import grpc
 from google.protobuf import empty_pb2
 
 from devinsider.user.v1 import user_pb2, user_pb2_grpc
 from devinsider_common import errors
-from devinsider_common.auth.principal import Principal
-from devinsider_common.context import current_principal
 from devinsider_common.field_mask import resolve_update_mask
+from devinsider_common.grpc.requests import caller, check_enum
 from devinsider_common.validation import resource_id
 from user_service.adapters import proto_mapping as mapping
 from user_service.domain.blacklist import BlacklistKind
@@ -25,24 +22,12 @@ _PRO_STATES = {v: k for k, v in mapping.PRO_STATES.items()}
 _BLACKLIST_KINDS = {v: k for k, v in mapping.BLACKLIST_KINDS.items()}
 
 
-def _caller() -> Principal:
-    principal = current_principal()
-    if principal is None:  # the access policy admits no anonymous caller here; never trust that blindly
-        raise errors.Unauthenticated("a valid bearer token is required", reason="TOKEN_MISSING")
-    return principal
-
-
-def _enum(value: int, known: Container[int], path: str) -> None:
-    if value and value not in known:
-        raise errors.InvalidArgument.for_field(path, f"unknown value {value}")
-
-
 class UserServicer(user_pb2_grpc.UserServiceServicer):
     def __init__(self, app: UserApp) -> None:
         self._app = app
 
     def GetMe(self, request: user_pb2.GetMeRequest, context: grpc.ServicerContext) -> user_pb2.User:
-        return mapping.user_to_proto(self._app.users.me(_caller()), private=True)
+        return mapping.user_to_proto(self._app.users.me(caller()), private=True)
 
     def UpdateMe(self, request: user_pb2.UpdateMeRequest, context: grpc.ServicerContext) -> user_pb2.User:
         fields = resolve_update_mask(request.update_mask, PROFILE_FIELDS, "user")
@@ -59,18 +44,18 @@ class UserServicer(user_pb2_grpc.UserServiceServicer):
             biography=u.biography,
             contact_category=ContactCategory(u.contact_category),
         )
-        user = self._app.users.update_me(_caller(), changes, fields)
+        user = self._app.users.update_me(caller(), changes, fields)
         return mapping.user_to_proto(user, private=True)
 
     def GetUser(self, request: user_pb2.GetUserRequest, context: grpc.ServicerContext) -> user_pb2.User:
-        caller = _caller()
+        principal = caller()
         user = self._app.users.get(resource_id(request.name, "users"))
-        return mapping.user_to_proto(user, private=caller.is_staff_or_service or caller.subject == user.subject)
+        return mapping.user_to_proto(user, private=principal.is_staff_or_service or principal.subject == user.subject)
 
     def ListUsers(
         self, request: user_pb2.ListUsersRequest, context: grpc.ServicerContext
     ) -> user_pb2.ListUsersResponse:
-        _enum(request.state, _USER_STATES, "state")
+        check_enum(request.state, _USER_STATES, "state")
         state: UserState | None = _USER_STATES.get(request.state)
         users, token = self._app.users.list(request.page_size, request.page_token, request.email_suffix, state)
         return user_pb2.ListUsersResponse(
@@ -105,22 +90,20 @@ class UserServicer(user_pb2_grpc.UserServiceServicer):
             message=p.message,
             idempotency_key=request.request_id[:128],
         )
-        return mapping.pro_verification_to_proto(self._app.requests.create_pro_verification(_caller(), draft))
+        return mapping.pro_verification_to_proto(self._app.requests.create_pro_verification(caller(), draft))
 
     def GetProVerification(
         self, request: user_pb2.GetProVerificationRequest, context: grpc.ServicerContext
     ) -> user_pb2.ProVerification:
         request_id = resource_id(request.name, "proVerifications")
-        return mapping.pro_verification_to_proto(self._app.requests.get_pro_verification(_caller(), request_id))
+        return mapping.pro_verification_to_proto(self._app.requests.get_pro_verification(caller(), request_id))
 
     def ListProVerifications(
         self, request: user_pb2.ListProVerificationsRequest, context: grpc.ServicerContext
     ) -> user_pb2.ListProVerificationsResponse:
-        _enum(request.state, _PRO_STATES, "state")
+        check_enum(request.state, _PRO_STATES, "state")
         state: ProVerificationState | None = _PRO_STATES.get(request.state)
-        items, token = self._app.requests.list_pro_verifications(
-            _caller(), request.page_size, request.page_token, state
-        )
+        items, token = self._app.requests.list_pro_verifications(caller(), request.page_size, request.page_token, state)
         return user_pb2.ListProVerificationsResponse(
             pro_verifications=[mapping.pro_verification_to_proto(i) for i in items], next_page_token=token
         )
@@ -129,16 +112,14 @@ class UserServicer(user_pb2_grpc.UserServiceServicer):
         self, request: user_pb2.ApproveProVerificationRequest, context: grpc.ServicerContext
     ) -> user_pb2.ProVerification:
         request_id = resource_id(request.name, "proVerifications")
-        decided = self._app.requests.decide_pro_verification(_caller(), request_id, approve=True)
+        decided = self._app.requests.decide_pro_verification(caller(), request_id, approve=True)
         return mapping.pro_verification_to_proto(decided)
 
     def RejectProVerification(
         self, request: user_pb2.RejectProVerificationRequest, context: grpc.ServicerContext
     ) -> user_pb2.ProVerification:
         request_id = resource_id(request.name, "proVerifications")
-        decided = self._app.requests.decide_pro_verification(
-            _caller(), request_id, approve=False, reason=request.reason
-        )
+        decided = self._app.requests.decide_pro_verification(caller(), request_id, approve=False, reason=request.reason)
         return mapping.pro_verification_to_proto(decided)
 
     def CreateSupportRequest(
@@ -148,7 +129,7 @@ class UserServicer(user_pb2_grpc.UserServiceServicer):
         draft = SupportRequest(
             id="", user_id="", subject=s.subject.strip(), message=s.message, idempotency_key=request.request_id[:128]
         )
-        return mapping.support_request_to_proto(self._app.requests.create_support_request(_caller(), draft))
+        return mapping.support_request_to_proto(self._app.requests.create_support_request(caller(), draft))
 
     def ListSupportRequests(
         self, request: user_pb2.ListSupportRequestsRequest, context: grpc.ServicerContext
@@ -165,13 +146,13 @@ class UserServicer(user_pb2_grpc.UserServiceServicer):
         kind: BlacklistKind | None = _BLACKLIST_KINDS.get(e.kind)
         if kind is None:
             raise errors.InvalidArgument.for_field("blacklist_entry.kind", "must be USER or EMAIL_DOMAIN")
-        entry = self._app.blacklist.create(_caller(), kind, e.value, e.reason)
+        entry = self._app.blacklist.create(caller(), kind, e.value, e.reason)
         return mapping.blacklist_entry_to_proto(entry)
 
     def ListBlacklistEntries(
         self, request: user_pb2.ListBlacklistEntriesRequest, context: grpc.ServicerContext
     ) -> user_pb2.ListBlacklistEntriesResponse:
-        _enum(request.kind, _BLACKLIST_KINDS, "kind")
+        check_enum(request.kind, _BLACKLIST_KINDS, "kind")
         kind: BlacklistKind | None = _BLACKLIST_KINDS.get(request.kind)
         items, token = self._app.blacklist.list(request.page_size, request.page_token, kind)
         return user_pb2.ListBlacklistEntriesResponse(
