@@ -16,11 +16,13 @@ from billing_service.settings import BillingSettings
 from devinsider.billing.v1 import billing_pb2_grpc
 from devinsider_common.auth.dev_issuer import issue_token
 from devinsider_common.auth.jwt_verifier import JwtVerifier
-from devinsider_common.settings import AuthSettings, BrokerSettings
+from devinsider_common.settings import AuthSettings
+from devinsider_common.testing.services import TEST_ISSUER, base_settings
+from devinsider_common.testing.services import bearer as bearer  # re-exported for the test modules
 
 from .neighbours import Neighbours
 
-ISSUER = "http://localhost/devinsider-test"
+ISSUER = TEST_ISSUER
 WEBHOOK_SECRET = "test-payment-secret"
 ORIGIN = "https://app.example.com"
 
@@ -44,10 +46,7 @@ class Clock:
 
 
 def make_settings(tmp_path: Path, database_url: str, schema: str, target: str, **overrides: object) -> BillingSettings:
-    values: dict[str, object] = {
-        "grpc_port": 0,
-        "database_url": database_url,
-        "database_schema": schema,
+    values = base_settings(tmp_path, database_url, schema) | {
         "company_target": target,
         "investor_target": target,
         "program_target": target,
@@ -58,22 +57,9 @@ def make_settings(tmp_path: Path, database_url: str, schema: str, target: str, *
         "payment_webhook_secret": WEBHOOK_SECRET,
         "allowed_return_origins": [ORIGIN],
         "billing_job_interval_seconds": 3600.0,
-        "health_check_interval_seconds": 0.2,
-        "shutdown_grace_seconds": 5.0,
-        "auth": AuthSettings(issuer=ISSUER, dev_key_dir=tmp_path / "keys"),
-        "broker": BrokerSettings(amqp_url=""),
     }
     values.update(overrides)
     return BillingSettings(**values)  # type: ignore[arg-type]
-
-
-@pytest.fixture(params=["postgres", "sqlite"])
-def database(request: pytest.FixtureRequest, tmp_path: Path) -> tuple[str, str]:
-    """(URL, schema): a fresh PostgreSQL schema, or a SQLite file (the embedded default)."""
-    if request.param == "sqlite":
-        return f"sqlite+pysqlite:///{tmp_path / 'billing.sqlite3'}", "billing"
-    url, schema = request.getfixturevalue("pg_schema")
-    return str(url), str(schema)
 
 
 @pytest.fixture
@@ -121,7 +107,3 @@ def token(tmp_path: Path) -> TokenFactory:
         )
 
     return make
-
-
-def bearer(token: str) -> tuple[tuple[str, str], ...]:
-    return (("authorization", f"Bearer {token}"),)

@@ -14,9 +14,10 @@ from company_service.bootstrap import CompanyService, start
 from company_service.settings import CompanySettings
 from devinsider.company.v1 import company_pb2, company_pb2_grpc
 from devinsider_common.auth.dev_issuer import issue_token
-from devinsider_common.settings import AuthSettings, BrokerSettings
+from devinsider_common.testing.services import TEST_ISSUER, base_settings
+from devinsider_common.testing.services import bearer as bearer  # re-exported for the test modules
 
-ISSUER = "http://localhost/devinsider-test"
+ISSUER = TEST_ISSUER
 
 TokenFactory = Callable[..., str]
 
@@ -35,29 +36,13 @@ class FakeClock:
 
 
 def make_settings(tmp_path: Path, database_url: str, schema: str, **overrides: object) -> CompanySettings:
-    values: dict[str, object] = {
-        "grpc_port": 0,
-        "database_url": database_url,
-        "database_schema": schema,
-        "health_check_interval_seconds": 0.2,
-        "shutdown_grace_seconds": 5.0,
+    values = base_settings(tmp_path, database_url, schema) | {
         "upload_dir": tmp_path / "uploads",
         "logo_max_bytes": 4096,
         "invitation_expiry_interval_seconds": 3600.0,
-        "auth": AuthSettings(issuer=ISSUER, dev_key_dir=tmp_path / "keys"),
-        "broker": BrokerSettings(amqp_url=""),
     }
     values.update(overrides)
     return CompanySettings(**values)  # type: ignore[arg-type]
-
-
-@pytest.fixture(params=["postgres", "sqlite"])
-def database(request: pytest.FixtureRequest, tmp_path: Path) -> tuple[str, str]:
-    """(URL, schema): a fresh PostgreSQL schema, or a SQLite file (the embedded default)."""
-    if request.param == "sqlite":
-        return f"sqlite+pysqlite:///{tmp_path / 'company.sqlite3'}", "company"
-    url, schema = request.getfixturevalue("pg_schema")
-    return str(url), str(schema)
 
 
 @pytest.fixture
@@ -106,10 +91,6 @@ def token(tmp_path: Path) -> TokenFactory:
         )
 
     return make
-
-
-def bearer(token: str) -> tuple[tuple[str, str], ...]:
-    return (("authorization", f"Bearer {token}"),)
 
 
 @dataclass

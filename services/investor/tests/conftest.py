@@ -18,37 +18,21 @@ from devinsider_common.auth.dev_issuer import issue_token
 from devinsider_common.grpc.status import error_info, field_violations, from_rpc_error
 from devinsider_common.outbox.envelope import from_json, unpack_payload
 from devinsider_common.outbox.tables import outbox_messages
-from devinsider_common.settings import AuthSettings, BrokerSettings
+from devinsider_common.testing.services import TEST_ISSUER, base_settings
+from devinsider_common.testing.services import bearer as bearer  # re-exported for the test modules
 from investor_service.bootstrap import InvestorService, start
 from investor_service.settings import InvestorSettings
 
-ISSUER = "http://localhost/devinsider-test"
+ISSUER = TEST_ISSUER
 
 TokenFactory = Callable[..., str]
 Metadata = tuple[tuple[str, str], ...]
 
 
 def make_settings(tmp_path: Path, database_url: str, schema: str, **overrides: object) -> InvestorSettings:
-    values: dict[str, object] = {
-        "grpc_port": 0,
-        "database_url": database_url,
-        "database_schema": schema,
-        "health_check_interval_seconds": 0.2,
-        "shutdown_grace_seconds": 5.0,
-        "auth": AuthSettings(issuer=ISSUER, dev_key_dir=tmp_path / "keys"),
-        "broker": BrokerSettings(amqp_url=""),
-    }
+    values = base_settings(tmp_path, database_url, schema)
     values.update(overrides)
     return InvestorSettings(**values)  # type: ignore[arg-type]
-
-
-@pytest.fixture(params=["postgres", "sqlite"])
-def database(request: pytest.FixtureRequest, tmp_path: Path) -> tuple[str, str]:
-    """(URL, schema): a fresh PostgreSQL schema, or a SQLite file (the embedded default)."""
-    if request.param == "sqlite":
-        return f"sqlite+pysqlite:///{tmp_path / 'investor.sqlite3'}", "investor"
-    url, schema = request.getfixturevalue("pg_schema")
-    return str(url), str(schema)
 
 
 @pytest.fixture
@@ -94,10 +78,6 @@ def token(tmp_path: Path) -> TokenFactory:
         )
 
     return make
-
-
-def bearer(token: str) -> Metadata:
-    return (("authorization", f"Bearer {token}"),)
 
 
 def rpc_error(call: pytest.ExceptionInfo[grpc.RpcError]) -> tuple[grpc.StatusCode, str, list[str]]:

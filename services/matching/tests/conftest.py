@@ -23,12 +23,13 @@ from devinsider.program.v1 import program_pb2
 from devinsider_common.auth.dev_issuer import issue_token
 from devinsider_common.auth.verifier import AllowAll
 from devinsider_common.pages.roles import PagePermission, PageRole, allows
-from devinsider_common.settings import AuthSettings, BrokerSettings
+from devinsider_common.testing.services import TEST_ISSUER, base_settings
+from devinsider_common.testing.services import bearer as bearer  # re-exported for the test modules
 from matching_service.bootstrap import MIGRATIONS, MatchingService, start
 from matching_service.domain.taxonomy import Criterion, Dimension, Taxonomy
 from matching_service.settings import MatchingSettings
 
-ISSUER = "http://localhost/devinsider-test"
+ISSUER = TEST_ISSUER
 TokenFactory = Callable[..., str]
 
 
@@ -200,19 +201,12 @@ def page_services(world: PageWorld) -> Iterator[str]:
 
 
 def make_settings(tmp_path: Path, database_url: str, schema: str, pages: str, **overrides: object) -> MatchingSettings:
-    values: dict[str, object] = {
-        "grpc_port": 0,
-        "database_url": database_url,
-        "database_schema": schema,
+    values = base_settings(tmp_path, database_url, schema) | {
         "company_target": pages,
         "investor_target": pages,
         "program_target": pages,
         "page_access_cache_ttl_seconds": 0.0,
         "index_poll_interval_seconds": 0.2,
-        "health_check_interval_seconds": 0.2,
-        "shutdown_grace_seconds": 5.0,
-        "auth": AuthSettings(issuer=ISSUER, dev_key_dir=tmp_path / "keys"),
-        "broker": BrokerSettings(amqp_url=""),
     }
     values.update(overrides)
     return MatchingSettings(**values)  # type: ignore[arg-type]
@@ -221,14 +215,6 @@ def make_settings(tmp_path: Path, database_url: str, schema: str, pages: str, **
 def start_matching(settings: MatchingSettings) -> MatchingService:
     # The platform access rule (user service) is tested in libs/common; here every token passes.
     return start(settings, guard=AllowAll())
-
-
-@pytest.fixture(params=["postgres", "sqlite"])
-def database(request: pytest.FixtureRequest, tmp_path: Path) -> tuple[str, str]:
-    if request.param == "sqlite":
-        return f"sqlite+pysqlite:///{tmp_path / 'matching.sqlite3'}", "matching"
-    url, schema = request.getfixturevalue("pg_schema")
-    return str(url), str(schema)
 
 
 @pytest.fixture
@@ -257,7 +243,3 @@ def token(tmp_path: Path) -> TokenFactory:
         )
 
     return make
-
-
-def bearer(token: str) -> tuple[tuple[str, str], ...]:
-    return (("authorization", f"Bearer {token}"),)

@@ -10,39 +10,24 @@ import pytest
 
 from devinsider.user.v1 import user_pb2_grpc
 from devinsider_common.auth.dev_issuer import issue_token
-from devinsider_common.settings import AuthSettings, BrokerSettings
+from devinsider_common.testing.services import TEST_ISSUER, base_settings
+from devinsider_common.testing.services import bearer as bearer  # re-exported for the test modules
 from user_service.bootstrap import UserService, start
 from user_service.settings import UserSettings
 
-ISSUER = "http://localhost/devinsider-test"
+ISSUER = TEST_ISSUER
 WEBHOOK_SECRET = "test-webhook-secret"
 
 TokenFactory = Callable[..., str]
 
 
 def make_settings(tmp_path: Path, database_url: str, schema: str, **overrides: object) -> UserSettings:
-    values: dict[str, object] = {
-        "grpc_port": 0,
-        "database_url": database_url,
-        "database_schema": schema,
+    values = base_settings(tmp_path, database_url, schema) | {
         "keycloak_webhook_secret": WEBHOOK_SECRET,
         "access_cache_ttl_seconds": 0.0,
-        "health_check_interval_seconds": 0.2,
-        "shutdown_grace_seconds": 5.0,
-        "auth": AuthSettings(issuer=ISSUER, dev_key_dir=tmp_path / "keys"),
-        "broker": BrokerSettings(amqp_url=""),
     }
     values.update(overrides)
     return UserSettings(**values)  # type: ignore[arg-type]
-
-
-@pytest.fixture(params=["postgres", "sqlite"])
-def database(request: pytest.FixtureRequest, tmp_path: Path) -> tuple[str, str]:
-    """(URL, schema): a fresh PostgreSQL schema, or a SQLite file (the embedded default)."""
-    if request.param == "sqlite":
-        return f"sqlite+pysqlite:///{tmp_path / 'user.sqlite3'}", "user"
-    url, schema = request.getfixturevalue("pg_schema")
-    return str(url), str(schema)
 
 
 @pytest.fixture
@@ -87,7 +72,3 @@ def token(tmp_path: Path) -> TokenFactory:
         )
 
     return make
-
-
-def bearer(token: str) -> tuple[tuple[str, str], ...]:
-    return (("authorization", f"Bearer {token}"),)

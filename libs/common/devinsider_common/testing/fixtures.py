@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 from urllib.parse import quote
 
 import pytest
@@ -58,3 +59,13 @@ def amqp_url() -> Iterator[str]:
         yield f"amqp://guest:guest@{infra.AMQP_HOST}:{infra.AMQP_PORT}/{quote(vhost, safe='')}"
     finally:
         infra.rabbitmqctl("delete_vhost", vhost)
+
+
+@pytest.fixture(params=["postgres", "sqlite"])
+def database(request: pytest.FixtureRequest, tmp_path: Path) -> tuple[str, str]:
+    """(URL, schema): a fresh PostgreSQL schema, or a SQLite file (the embedded default); service
+    tests that take it run once on each."""
+    if request.param == "sqlite":
+        return f"sqlite+pysqlite:///{tmp_path / 'service.sqlite3'}", "service"
+    url, schema = request.getfixturevalue("pg_schema")
+    return str(url), str(schema)

@@ -11,9 +11,8 @@ from devinsider.common.v1 import page_pb2
 from devinsider.matching.v1 import matching_pb2 as pb
 from devinsider.matching.v1 import matching_pb2_grpc
 from devinsider_common import errors
-from devinsider_common.auth.principal import Principal
-from devinsider_common.context import current_principal
 from devinsider_common.field_mask import resolve_update_mask
+from devinsider_common.grpc.requests import caller
 from matching_service.adapters import proto_mapping as mapping
 from matching_service.domain.pages import TARGET_KINDS, PageKind, PageRef, parse_child, parse_page
 from matching_service.domain.profile import PROFILE_FIELDS, CriteriaProfile
@@ -22,13 +21,6 @@ from matching_service.service_layer.app import MatchingApp
 from matching_service.service_layer.matches import MatchFilters, MatchItem
 
 PROFILE_SUFFIX = "/criteriaProfile"
-
-
-def _caller() -> Principal:
-    principal = current_principal()
-    if principal is None:
-        raise errors.Unauthenticated("a valid bearer token is required", reason="TOKEN_MISSING")
-    return principal
 
 
 def _profile_page(name: str, path: str) -> PageRef:
@@ -108,7 +100,7 @@ class MatchingServicer(matching_pb2_grpc.MatchingServiceServicer):
         self, request: pb.GetCriteriaProfileRequest, context: grpc.ServicerContext
     ) -> pb.CriteriaProfile:
         page = _profile_page(request.name, "name")
-        return mapping.profile_to_proto(self._app.profiles.get(_caller(), page))
+        return mapping.profile_to_proto(self._app.profiles.get(caller(), page))
 
     def UpdateCriteriaProfile(
         self, request: pb.UpdateCriteriaProfileRequest, context: grpc.ServicerContext
@@ -128,13 +120,13 @@ class MatchingServicer(matching_pb2_grpc.MatchingServiceServicer):
             mapping.funding_need_from_proto(message),
             mapping.ticket_range_from_proto(message),
         )
-        return mapping.profile_to_proto(self._app.profiles.update(_caller(), changes, set(fields)))
+        return mapping.profile_to_proto(self._app.profiles.update(caller(), changes, set(fields)))
 
     # -- scores and matches -----------------------------------------------------------------------------
     def ScoreMatch(self, request: pb.ScoreMatchRequest, context: grpc.ServicerContext) -> pb.MatchScore:
         company = parse_page(request.company, "company", (PageKind.COMPANY,))
         target = parse_page(request.target, "target", TARGET_KINDS)
-        result = self._app.matches.score(_caller(), company, target)
+        result = self._app.matches.score(caller(), company, target)
         return pb.MatchScore(
             company=company.name,
             target=mapping.page_ref(target),
@@ -159,7 +151,7 @@ class MatchingServicer(matching_pb2_grpc.MatchingServiceServicer):
             request.explain,
         )
         items, token, total = self._app.matches.list(
-            _caller(), company, PageKind(request.target_kind), request.page_size, request.page_token, filters
+            caller(), company, PageKind(request.target_kind), request.page_size, request.page_token, filters
         )
         return pb.ListCompanyMatchesResponse(
             matches=[_match(i) for i in items], next_page_token=token, total_size=total
@@ -177,7 +169,7 @@ class MatchingServicer(matching_pb2_grpc.MatchingServiceServicer):
             request.explain,
         )
         items, token, total = self._app.matches.list(
-            _caller(), program, PageKind.COMPANY, request.page_size, request.page_token, filters
+            caller(), program, PageKind.COMPANY, request.page_size, request.page_token, filters
         )
         return pb.ListProgramMatchesResponse(
             matches=[_match(i) for i in items], next_page_token=token, total_size=total
@@ -195,7 +187,7 @@ class MatchingServicer(matching_pb2_grpc.MatchingServiceServicer):
             request.explain,
         )
         items, token, total = self._app.matches.list(
-            _caller(), investor, PageKind.COMPANY, request.page_size, request.page_token, filters
+            caller(), investor, PageKind.COMPANY, request.page_size, request.page_token, filters
         )
         return pb.ListInvestorMatchesResponse(
             matches=[_match(i) for i in items], next_page_token=token, total_size=total
@@ -210,7 +202,7 @@ class MatchingServicer(matching_pb2_grpc.MatchingServiceServicer):
             raise errors.InvalidArgument.for_field("kind", "unknown page kind")
         kind = PageKind(request.kind) if request.kind else None
         items, token, statuses = self._app.social.list_favorites(
-            _caller(), owner, request.page_size, request.page_token, kind
+            caller(), owner, request.page_size, request.page_token, kind
         )
         return pb.ListFavoritesResponse(
             favorites=[mapping.favorite_to_proto(f, statuses.get(f.page.name)) for f in items], next_page_token=token
@@ -219,18 +211,18 @@ class MatchingServicer(matching_pb2_grpc.MatchingServiceServicer):
     def CreateFavorite(self, request: pb.CreateFavoriteRequest, context: grpc.ServicerContext) -> pb.Favorite:
         owner = parse_page(request.parent, "parent")
         page = _ref(request.favorite.page, "favorite.page")
-        favorite, status = self._app.social.add_favorite(_caller(), owner, page)
+        favorite, status = self._app.social.add_favorite(caller(), owner, page)
         return mapping.favorite_to_proto(favorite, status)
 
     def DeleteFavorite(self, request: pb.DeleteFavoriteRequest, context: grpc.ServicerContext) -> empty_pb2.Empty:
         owner, favorite_id = parse_child(request.name, "favorites")
-        self._app.social.remove_favorite(_caller(), owner, favorite_id)
+        self._app.social.remove_favorite(caller(), owner, favorite_id)
         return empty_pb2.Empty()
 
     # -- blocks ----------------------------------------------------------------------------------------
     def ListBlocks(self, request: pb.ListBlocksRequest, context: grpc.ServicerContext) -> pb.ListBlocksResponse:
         blocker = parse_page(request.parent, "parent")
-        items, token, statuses = self._app.social.list_blocks(_caller(), blocker, request.page_size, request.page_token)
+        items, token, statuses = self._app.social.list_blocks(caller(), blocker, request.page_size, request.page_token)
         return pb.ListBlocksResponse(
             blocks=[mapping.block_to_proto(b, statuses.get(b.page.name)) for b in items], next_page_token=token
         )
@@ -238,12 +230,12 @@ class MatchingServicer(matching_pb2_grpc.MatchingServiceServicer):
     def CreateBlock(self, request: pb.CreateBlockRequest, context: grpc.ServicerContext) -> pb.Block:
         blocker = parse_page(request.parent, "parent")
         page = _ref(request.block.page, "block.page")
-        block, status = self._app.social.block(_caller(), blocker, page, request.block.reason)
+        block, status = self._app.social.block(caller(), blocker, page, request.block.reason)
         return mapping.block_to_proto(block, status)
 
     def DeleteBlock(self, request: pb.DeleteBlockRequest, context: grpc.ServicerContext) -> empty_pb2.Empty:
         blocker, block_id = parse_child(request.name, "blocks")
-        self._app.social.unblock(_caller(), blocker, block_id)
+        self._app.social.unblock(caller(), blocker, block_id)
         return empty_pb2.Empty()
 
     def CheckBlocked(self, request: pb.CheckBlockedRequest, context: grpc.ServicerContext) -> pb.CheckBlockedResponse:
