@@ -14,4 +14,4 @@ COPY gateway ./gateway
 RUN python scripts/gen_protos.py && pip install --no-cache-dir --no-deps --no-build-isolation . \
     && useradd --system --home /app devinsider && mkdir -p /app/var && chown devinsider /app/var
 USER devinsider
-EXPOSE 50051
+EXPOSE 50051 9100

@@ -70,8 +70,14 @@ def _serving(port: int) -> bool:
     return bool(response.status == health_pb2.HealthCheckResponse.SERVING)
 
 
+def _metrics_port(grpc_port: int) -> int:
+    """Each service's `/metrics` and `/healthz` listen 1000 above its gRPC port (user: 51051)."""
+    return grpc_port + 1000
+
+
 def _usage(ports: dict[str, int], edge: int, admin: int) -> str:
     listing = ", ".join(f"{n} on 127.0.0.1:{p}" for n, p in ports.items())
+    metrics = "\n".join(f"  {n:>8}: http://127.0.0.1:{_metrics_port(p)}/metrics" for n, p in ports.items())
     return f"""
 DevInsider services are running: {listing}; the REST edge (Envoy) on http://127.0.0.1:{edge}
 
@@ -82,6 +88,8 @@ DevInsider services are running: {listing}; the REST edge (Envoy) on http://127.
   curl -s localhost:{edge}/v1/users/me          # no token: 401 with a google.rpc.Status body
 
 API docs: http://127.0.0.1:{edge}/docs (OpenAPI: /openapi.json); Envoy admin and Prometheus stats on 127.0.0.1:{admin}.
+Prometheus metrics of each service (/healthz on the same port: 200 SERVING, 503 otherwise):
+{metrics}
 Ctrl-C stops everything.
 """
 
@@ -137,7 +145,15 @@ def main() -> int:
     # Every service learns where the others listen (`<NAME>_TARGET`), whatever the port base.
     targets = {f"{name.upper()}_TARGET": f"127.0.0.1:{port}" for name, port in ports.items()}
     for service in SERVICES:
-        env = os.environ | targets | {"GRPC_PORT": str(ports[service.name]), "LOG_JSON": str(args.log_json).lower()}
+        env = (
+            os.environ
+            | targets
+            | {
+                "GRPC_PORT": str(ports[service.name]),
+                "METRICS_PORT": str(_metrics_port(ports[service.name])),
+                "LOG_JSON": str(args.log_json).lower(),
+            }
+        )
         process = subprocess.Popen(  # noqa: S603 - our own module, no shell
             [sys.executable, "-m", service.module], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
         )

@@ -67,6 +67,9 @@ class ServiceSettings(BaseSettings):
     shutdown_grace_seconds: float = 10.0
     health_check_interval_seconds: float = 2.0
     max_workers: int = 16
+    # HTTP `/metrics` (Prometheus) and `/healthz`; 0 disables the endpoint.
+    metrics_host: str = "127.0.0.1"
+    metrics_port: int = 0
     max_page_size: int = 200
     default_page_size: int = 50
     # Where the user service listens; when set, callers it refuses (blacklisted, deleted) are refused

@@ -157,7 +157,7 @@ def start(
     registration = ServiceRegistration(
         SERVICE_NAME, billing_pb2_grpc.add_BillingServiceServicer_to_server, BillingServicer(app)
     )
-    server = start_server(settings, [registration], verifier, guard, probe=lambda: ping(engine))
+    server = start_server(settings, [registration], verifier, guard, probe=lambda: ping(engine), engine=engine)
     server.on_stop.append(channels.close)
     relay = start_relay_thread(engine, settings.broker)
     if relay is not None:

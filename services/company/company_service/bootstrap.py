@@ -120,7 +120,7 @@ def start(
     guard = platform_access_guard(settings, channels, service_token, cache)
     servicer = CompanyServicer(app, logo_url_for(settings), settings.page_access_cache_ttl_seconds)
     registration = ServiceRegistration(SERVICE_NAME, company_pb2_grpc.add_CompanyServiceServicer_to_server, servicer)
-    server = start_server(settings, [registration], verifier, guard, probe=lambda: ping(engine))
+    server = start_server(settings, [registration], verifier, guard, probe=lambda: ping(engine), engine=engine)
     server.on_stop.append(channels.close)
     jobs = [Job(INVITATION_EXPIRY_JOB, app.invitations.expire_due, settings.invitation_expiry_interval_seconds)]
     if run_jobs:

@@ -86,7 +86,7 @@ def start(settings: InvestorSettings, verifier: TokenVerifier | None = None, run
     registration = ServiceRegistration(SERVICE_NAME, investor_pb2_grpc.add_InvestorServiceServicer_to_server, servicer)
     tokens = service_token_provider(settings.auth, settings.service_name)
     guard = platform_access_guard(settings, channels, tokens, create_cache(settings))
-    server = start_server(settings, [registration], verifier, guard, probe=lambda: ping(engine))
+    server = start_server(settings, [registration], verifier, guard, probe=lambda: ping(engine), engine=engine)
     server.on_stop.append(channels.close)
     relay = start_relay_thread(engine, settings.broker)
     if relay is not None:

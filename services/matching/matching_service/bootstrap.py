@@ -127,7 +127,7 @@ def start(
     registration = ServiceRegistration(
         SERVICE_NAME, matching_pb2_grpc.add_MatchingServiceServicer_to_server, MatchingServicer(app)
     )
-    server = start_server(settings, [registration], verifier, guard, probe=lambda: ping(engine))
+    server = start_server(settings, [registration], verifier, guard, probe=lambda: ping(engine), engine=engine)
     server.on_stop.append(app.sync.start_polling(settings.index_poll_interval_seconds))
     refresh = Job("matching-page-status-refresh", app.refresher.run, settings.page_status_refresh_seconds)
     announcements = Job(ANNOUNCEMENT_JOB, app.announcer.drain, settings.announcement_drain_interval_seconds)

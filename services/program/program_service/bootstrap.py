@@ -108,7 +108,7 @@ def start(
     )
     if guard is None:
         guard = platform_access_guard(settings, channels, service_tokens, cache)
-    server = start_server(settings, [registration], verifier, guard, probe=lambda: ping(engine))
+    server = start_server(settings, [registration], verifier, guard, probe=lambda: ping(engine), engine=engine)
     relay = start_relay_thread(engine, settings.broker)
     if relay is not None:
         server.on_stop.append(relay.stop)

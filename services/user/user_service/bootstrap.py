@@ -79,7 +79,7 @@ def start(settings: UserSettings, verifier: TokenVerifier | None = None) -> User
         verifier = jwt_verifier
     guard = CachedAccessGuard(app.blacklist, create_cache(settings), settings.access_cache_ttl_seconds)
     registration = ServiceRegistration(SERVICE_NAME, user_pb2_grpc.add_UserServiceServicer_to_server, UserServicer(app))
-    server = start_server(settings, [registration], verifier, guard, probe=lambda: ping(engine))
+    server = start_server(settings, [registration], verifier, guard, probe=lambda: ping(engine), engine=engine)
     relay = start_relay_thread(engine, settings.broker)
     if relay is not None:
         server.on_stop.append(relay.stop)

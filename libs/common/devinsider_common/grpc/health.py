@@ -42,6 +42,11 @@ class HealthReporter:
             self._servicer.set(name, status)
         return healthy
 
+    @property
+    def serving(self) -> bool:
+        """What the last probe said; false once stopped (a draining server takes no new traffic)."""
+        return bool(self._last) and not self._stop.is_set()
+
     def _run(self) -> None:
         while not self._stop.wait(self._interval):
             self.check_now()

@@ -3,7 +3,8 @@
 For each call it: takes or makes the `x-request-id`; verifies the bearer token (when sent);
 enforces the RPC's declared access policy and the platform access guard; exposes principal,
 token, request id and deadline as context variables; maps domain errors to rich statuses
-and anything unexpected to INTERNAL without a stack trace; logs one line per call.
+and anything unexpected to INTERNAL without a stack trace; logs one line per call and counts
+it, with its duration, in the process's Prometheus metrics (`devinsider_common.metrics`).
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import grpc
 import structlog
 
 from devinsider_common import context as ctx
-from devinsider_common import errors
+from devinsider_common import errors, metrics
 from devinsider_common.auth.policy import MethodPolicy
 from devinsider_common.auth.principal import Principal
 from devinsider_common.auth.verifier import AccessGuard, TokenVerifier
@@ -103,11 +104,13 @@ class ServiceInterceptor(grpc.ServerInterceptor):
                 for var, token_ in reversed(tokens):
                     var.reset(token_)  # type: ignore[attr-defined]
                 code = "OK" if failure is None else _STATUS_NAMES.get(failure.code, "UNKNOWN")
+                elapsed = time.perf_counter() - started
+                metrics.observe_rpc(self._service, policy.method, code, elapsed)
                 log.info(
                     "rpc",
                     method=policy.method,
                     code=code,
-                    duration_ms=round((time.perf_counter() - started) * 1000, 2),
+                    duration_ms=round(elapsed * 1000, 2),
                     request_id=request_id,
                     subject=principal.subject if principal else None,
                 )

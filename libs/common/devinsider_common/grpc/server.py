@@ -1,4 +1,4 @@
-"""gRPC server bootstrap: interceptors, health, reflection, graceful shutdown on SIGTERM."""
+"""gRPC server bootstrap: interceptors, health, reflection, metrics and /healthz, graceful shutdown on SIGTERM."""
 
 from __future__ import annotations
 
@@ -14,11 +14,13 @@ import grpc
 import structlog
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
+from sqlalchemy import Engine
 
 from devinsider_common.auth.policy import policies_for_service
 from devinsider_common.auth.verifier import AccessGuard, TokenVerifier
 from devinsider_common.grpc.health import HealthReporter, Probe
 from devinsider_common.grpc.interceptors import ServiceInterceptor
+from devinsider_common.metrics import OUTBOX, MetricsServer
 from devinsider_common.settings import ServiceSettings
 
 log = structlog.get_logger("devinsider.server")
@@ -45,14 +47,25 @@ class RunningServer:
     reporter: HealthReporter
     grace_seconds: float
     on_stop: list[Callable[[], None]] = field(default_factory=list)
+    # `/metrics` and `/healthz` (METRICS_PORT), None when disabled.
+    metrics: MetricsServer | None = None
+    _forget_outbox: Callable[[], None] = lambda: None
+
+    @property
+    def metrics_port(self) -> int | None:
+        return None if self.metrics is None else self.metrics.port
 
     def stop(self, grace: float | None = None) -> None:
-        """Report NOT_SERVING (load balancers stop sending), then let in-flight calls finish."""
+        """Report NOT_SERVING (load balancers stop sending; /healthz says 503), then let in-flight
+        calls finish; /metrics stays up while they drain."""
         self.reporter.stop()
         self.health.enter_graceful_shutdown()
         self.server.stop(self.grace_seconds if grace is None else grace).wait()
         for callback in self.on_stop:
             callback()
+        self._forget_outbox()
+        if self.metrics is not None:
+            self.metrics.stop()
 
     def wait(self) -> None:
         self.server.wait_for_termination()
@@ -64,7 +77,10 @@ def start_server(
     verifier: TokenVerifier,
     guard: AccessGuard,
     probe: Probe,
+    engine: Engine | None = None,
 ) -> RunningServer:
+    """Serve `registrations`; with `engine`, its outbox is reported in the metrics; with
+    `settings.metrics_port`, `/metrics` and `/healthz` are served over HTTP too."""
     policies = {}
     for registration in registrations:
         policies.update(policies_for_service(registration.full_name))
@@ -88,10 +104,17 @@ def start_server(
     if port == 0:
         raise RuntimeError(f"cannot bind {settings.grpc_host}:{settings.grpc_port}")
     reporter = HealthReporter(health_servicer, names, probe, settings.health_check_interval_seconds)
+    running = RunningServer(server, port, health_servicer, reporter, settings.shutdown_grace_seconds)
+    if settings.metrics_port:  # bound before serving: a taken port fails the start, not a later scrape
+        running.metrics = MetricsServer(settings.metrics_host, settings.metrics_port, lambda: reporter.serving)
     server.start()
     reporter.start()
-    log.info("server.started", port=port, services=names)
-    return RunningServer(server, port, health_servicer, reporter, settings.shutdown_grace_seconds)
+    if running.metrics is not None:
+        running.metrics.start()
+    if engine is not None:
+        running._forget_outbox = OUTBOX.add(settings.service_name, engine, lambda: reporter.serving)
+    log.info("server.started", port=port, services=names, metrics_port=running.metrics_port)
+    return running
 
 
 def serve_until_signal(running: RunningServer) -> None:
