@@ -36,6 +36,7 @@ def _seed_directory(service: CompanyService, clock: FakeClock) -> dict[str, str]
             licensing_models=models, financials=Financials(looking_for_funding=funding),
             description=f"{name} builds software",
         )  # fmt: skip
+    clock.advance(seconds=1)  # strictly newer: equal times would fall back on the id order
     ids["pre"] = seed_company(service, clock(), {}, CompanyState.PRE_LISTED, display_name="Pre Listed")
     ids["pending"] = seed_company(service, clock(), {}, CompanyState.CLAIM_PENDING, display_name="Pending Claim")
     return ids
