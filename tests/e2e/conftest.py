@@ -72,5 +72,5 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
 
 
 # The page services (user, company, investor, program) behind one Envoy on real PostgreSQL, Redis and
-# RabbitMQ: the module-scoped `pages_stack` fixture of tests/e2e/pages_stack.py.
-from .pages_stack import pages_stack  # noqa: E402, F401
+# RabbitMQ: the module-scoped `suite_stack` fixture of tests/e2e/suite_stack.py.
+from .suite_stack import suite_stack  # noqa: E402, F401

@@ -11,10 +11,10 @@ from sqlalchemy import select
 from devinsider_common.outbox.tables import PENDING, PUBLISHED, outbox_messages
 from devinsider_gateway.testing.http import Response
 
-from .pages_stack import (
+from .suite_stack import (
     ACCESS_CACHE_TTL_SECONDS,
     EVENTUALLY_SECONDS,
-    PagesStack,
+    SuiteStack,
     create_company,
     status_of,
     unique,
@@ -24,7 +24,7 @@ from .pages_stack import (
 REFUSAL_DEADLINE_SECONDS = ACCESS_CACHE_TTL_SECONDS + 9.0
 
 
-def _eventually_refused(stack: PagesStack, method: str, path: str, token: str) -> Response:
+def _eventually_refused(stack: SuiteStack, method: str, path: str, token: str) -> Response:
     """The first answer that is not a success, polling until the deadline (access answers are cached
     for a bounded time, so the refusal arrives within the TTL, not at once)."""
     deadline = time.monotonic() + REFUSAL_DEADLINE_SECONDS
@@ -35,7 +35,7 @@ def _eventually_refused(stack: PagesStack, method: str, path: str, token: str) -
         time.sleep(0.1)
 
 
-def _blacklist_domain(stack: PagesStack, domain: str) -> str:
+def _blacklist_domain(stack: SuiteStack, domain: str) -> str:
     admin = stack.token(unique("staff-quinn"), roles=("admin",), email="quinn@staff.devinsider.example")
     entry = {"kind": "BLACKLIST_KIND_EMAIL_DOMAIN", "value": domain, "reason": "fraudulent sign-ups"}
     created = stack.call("POST", "/v1/blacklistEntries", entry, admin)
@@ -44,13 +44,13 @@ def _blacklist_domain(stack: PagesStack, domain: str) -> str:
     return str(created.json()["name"])
 
 
-def test_a_blacklisted_domain_is_refused_by_the_company_and_investor_services(pages_stack: PagesStack) -> None:
+def test_a_blacklisted_domain_is_refused_by_the_company_and_investor_services(suite_stack: SuiteStack) -> None:
     domain = f"blk{uuid.uuid4().hex[:10]}.example"
     isv_subject = unique("isv-rob")
-    isv = pages_stack.token(isv_subject, email=f"rob@{domain}")
-    company = create_company(pages_stack, isv, displayName="Rob Rogue Software")["name"]
-    investor = pages_stack.token(unique("inv-sam"), roles=("investor",), email=f"sam@{domain}")
-    investor_page = pages_stack.call(
+    isv = suite_stack.token(isv_subject, email=f"rob@{domain}")
+    company = create_company(suite_stack, isv, displayName="Rob Rogue Software")["name"]
+    investor = suite_stack.token(unique("inv-sam"), roles=("investor",), email=f"sam@{domain}")
+    investor_page = suite_stack.call(
         "POST",
         "/v1/investors",
         {
@@ -62,47 +62,47 @@ def test_a_blacklisted_domain_is_refused_by_the_company_and_investor_services(pa
     )
     assert investor_page.status == 200, investor_page.body
     # Both services now hold an "allowed" answer for these accounts in their access cache.
-    assert pages_stack.call("GET", f"/v1/{company}", token=isv).json()["viewerRole"] == "PAGE_ROLE_OWNER"
-    bystander = pages_stack.token(unique("isv-tina"), email="tina@elsewhere.example")
+    assert suite_stack.call("GET", f"/v1/{company}", token=isv).json()["viewerRole"] == "PAGE_ROLE_OWNER"
+    bystander = suite_stack.token(unique("isv-tina"), email="tina@elsewhere.example")
 
-    _blacklist_domain(pages_stack, domain)
+    _blacklist_domain(suite_stack, domain)
 
-    refused = _eventually_refused(pages_stack, "GET", f"/v1/{company}", isv)
+    refused = _eventually_refused(suite_stack, "GET", f"/v1/{company}", isv)
     assert status_of(refused) == (403, 7, "BLACKLISTED_DOMAIN"), refused.body
-    edit = pages_stack.call("PATCH", f"/v1/{company}?updateMask=tagline", {"tagline": "still here"}, isv)
+    edit = suite_stack.call("PATCH", f"/v1/{company}?updateMask=tagline", {"tagline": "still here"}, isv)
     assert status_of(edit) == (403, 7, "BLACKLISTED_DOMAIN"), edit.body
-    assert status_of(pages_stack.call("GET", "/v1/users/me", token=isv)) == (403, 7, "BLACKLISTED_DOMAIN")
-    refused_investor = _eventually_refused(pages_stack, "GET", f"/v1/{investor_page.json()['name']}", investor)
+    assert status_of(suite_stack.call("GET", "/v1/users/me", token=isv)) == (403, 7, "BLACKLISTED_DOMAIN")
+    refused_investor = _eventually_refused(suite_stack, "GET", f"/v1/{investor_page.json()['name']}", investor)
     assert status_of(refused_investor) == (403, 7, "BLACKLISTED_DOMAIN"), refused_investor.body
 
     # The account is refused, not the page; other accounts are untouched.
-    assert pages_stack.call("GET", f"/v1/{company}").status == 200
-    assert pages_stack.call("GET", f"/v1/{company}", token=bystander).status == 200
-    assert "tagline" not in pages_stack.call("GET", f"/v1/{company}").json()
+    assert suite_stack.call("GET", f"/v1/{company}").status == 200
+    assert suite_stack.call("GET", f"/v1/{company}", token=bystander).status == 200
+    assert "tagline" not in suite_stack.call("GET", f"/v1/{company}").json()
 
 
-def test_a_blacklisted_domain_is_refused_by_the_program_service(pages_stack: PagesStack) -> None:
+def test_a_blacklisted_domain_is_refused_by_the_program_service(suite_stack: SuiteStack) -> None:
     domain = f"blk{uuid.uuid4().hex[:10]}.example"
-    manager = pages_stack.token(unique("prog-uma"), roles=("program",), email=f"uma@{domain}")
+    manager = suite_stack.token(unique("prog-uma"), roles=("program",), email=f"uma@{domain}")
     body = {"displayName": "Shady Partners", "vendorName": "Shady Inc", "programType": "PROGRAM_TYPE_REFERRAL"}
-    program = pages_stack.call("POST", "/v1/programs", body, manager)
+    program = suite_stack.call("POST", "/v1/programs", body, manager)
     assert program.status == 200, program.body
     name = program.json()["name"]
-    assert pages_stack.call("GET", f"/v1/{name}", token=manager).status == 200
+    assert suite_stack.call("GET", f"/v1/{name}", token=manager).status == 200
 
-    _blacklist_domain(pages_stack, domain)
+    _blacklist_domain(suite_stack, domain)
 
-    refused = _eventually_refused(pages_stack, "GET", f"/v1/{name}", manager)
+    refused = _eventually_refused(suite_stack, "GET", f"/v1/{name}", manager)
     assert status_of(refused) == (403, 7, "BLACKLISTED_DOMAIN"), refused.body
-    publish = pages_stack.call("POST", f"/v1/{name}:publish", {}, manager)
+    publish = suite_stack.call("POST", f"/v1/{name}:publish", {}, manager)
     assert status_of(publish) == (403, 7, "BLACKLISTED_DOMAIN"), publish.body
 
 
-def test_the_blacklist_change_event_is_accepted_by_rabbitmq(pages_stack: PagesStack) -> None:
+def test_the_blacklist_change_event_is_accepted_by_rabbitmq(suite_stack: SuiteStack) -> None:
     """BlacklistChanged goes to `user_updates_exchange` (routing key `blacklist.changed`, README: Events);
     the relay publishes with `mandatory`, so the seed topology must route it somewhere for the broker to
     accept it. Read from the user service's outbox: published, or refused with the broker's reason."""
-    entry = _blacklist_domain(pages_stack, f"blk{uuid.uuid4().hex[:10]}.example")
+    entry = _blacklist_domain(suite_stack, f"blk{uuid.uuid4().hex[:10]}.example")
     query = (
         select(outbox_messages.c.status, outbox_messages.c.last_error, outbox_messages.c.routing_key)
         .where(outbox_messages.c.event_type == "devinsider.user.v1.BlacklistChanged")
@@ -110,7 +110,7 @@ def test_the_blacklist_change_event_is_accepted_by_rabbitmq(pages_stack: PagesSt
     )
     deadline = time.monotonic() + EVENTUALLY_SECONDS
     while True:
-        with pages_stack.user.engine.connect() as connection:
+        with suite_stack.user.engine.connect() as connection:
             row = connection.execute(query).one_or_none()
         settled = row is not None and (row.status != PENDING or row.last_error is not None)
         if settled or time.monotonic() > deadline:

@@ -6,15 +6,15 @@ from __future__ import annotations
 from devinsider.company.v1 import events_pb2
 from devinsider_common.outbox import topology
 
-from .pages_stack import PagesStack, create_company, field_violations, join_company, status_of, unique
+from .suite_stack import SuiteStack, create_company, field_violations, join_company, status_of, unique
 
 ODOO_COMPANY_QUEUE = topology.DIRECT_QUEUES[topology.ODOO_COMPANY]
 
 
-def test_an_isv_creates_a_page_members_see_contacts_the_public_does_not(pages_stack: PagesStack) -> None:
-    owner = pages_stack.token(unique("isv-alice"))
+def test_an_isv_creates_a_page_members_see_contacts_the_public_does_not(suite_stack: SuiteStack) -> None:
+    owner = suite_stack.token(unique("isv-alice"))
     created = create_company(
-        pages_stack,
+        suite_stack,
         owner,
         displayName="Acme Analytics",
         websiteUrl="https://acme.example",
@@ -30,55 +30,55 @@ def test_an_isv_creates_a_page_members_see_contacts_the_public_does_not(pages_st
     )
     assert created["foundingYear"] == 2015 and created["createTime"].endswith("Z")
 
-    public = pages_stack.call("GET", f"/v1/{created['name']}")  # GetCompany is public: no token
+    public = suite_stack.call("GET", f"/v1/{created['name']}")  # GetCompany is public: no token
     assert public.status == 200, public.body
     view = public.json()
     assert view["displayName"] == "Acme Analytics" and view["hqCountryCode"] == "FR"
     assert "contact" not in view and "viewerHasFullAccess" not in view and "viewerRole" not in view
 
-    stranger = pages_stack.call("GET", f"/v1/{created['name']}", token=pages_stack.token(unique("isv-mallory")))
+    stranger = suite_stack.call("GET", f"/v1/{created['name']}", token=suite_stack.token(unique("isv-mallory")))
     assert stranger.status == 200 and "contact" not in stranger.json()
 
-    member = pages_stack.call("GET", f"/v1/{created['name']}", token=owner).json()
+    member = suite_stack.call("GET", f"/v1/{created['name']}", token=owner).json()
     assert member["contact"] == {"email": "hq@acme.example", "phoneNumber": "+33612345678"}
     assert member["viewerHasFullAccess"] is True and member["viewerRole"] == "PAGE_ROLE_OWNER"
 
 
-def test_update_with_a_mask_and_bad_fields_named_in_a_google_rpc_status(pages_stack: PagesStack) -> None:
-    owner = pages_stack.token(unique("isv-bob"))
-    name = create_company(pages_stack, owner, displayName="Bobcat Software")["name"]
+def test_update_with_a_mask_and_bad_fields_named_in_a_google_rpc_status(suite_stack: SuiteStack) -> None:
+    owner = suite_stack.token(unique("isv-bob"))
+    name = create_company(suite_stack, owner, displayName="Bobcat Software")["name"]
 
     body = {"tagline": "Observability for factories", "foundingYear": 2019, "description": "not in the mask"}
-    updated = pages_stack.call("PATCH", f"/v1/{name}?updateMask=tagline,foundingYear", body, owner)
+    updated = suite_stack.call("PATCH", f"/v1/{name}?updateMask=tagline,foundingYear", body, owner)
     assert updated.status == 200, updated.body
     company = updated.json()
     assert (company["tagline"], company["foundingYear"]) == ("Observability for factories", 2019)
     assert "description" not in company
-    again = pages_stack.call("GET", f"/v1/{name}").json()
+    again = suite_stack.call("GET", f"/v1/{name}").json()
     assert again["tagline"] == "Observability for factories" and "description" not in again
 
     bad = {"websiteUrl": "not a url", "hqCountryCode": "XYZ"}
-    refused = pages_stack.call("PATCH", f"/v1/{name}?updateMask=websiteUrl,hqCountryCode", bad, owner)
+    refused = suite_stack.call("PATCH", f"/v1/{name}?updateMask=websiteUrl,hqCountryCode", bad, owner)
     assert status_of(refused)[:2] == (400, 3), refused.body
     assert sorted(field_violations(refused)) == ["company.hq_country_code", "company.website_url"]
-    unchanged = pages_stack.call("GET", f"/v1/{name}").json()
+    unchanged = suite_stack.call("GET", f"/v1/{name}").json()
     assert "websiteUrl" not in unchanged and "hqCountryCode" not in unchanged
 
-    unknown = pages_stack.call("PATCH", f"/v1/{name}?updateMask=noSuchField", {"tagline": "x"}, owner)
+    unknown = suite_stack.call("PATCH", f"/v1/{name}?updateMask=noSuchField", {"tagline": "x"}, owner)
     assert unknown.status == 400 and unknown.json()["code"] == 3, unknown.body
 
-    editor_of_nothing = pages_stack.token(unique("isv-eve"))
-    foreign = pages_stack.call("PATCH", f"/v1/{name}?updateMask=tagline", {"tagline": "hijacked"}, editor_of_nothing)
+    editor_of_nothing = suite_stack.token(unique("isv-eve"))
+    foreign = suite_stack.call("PATCH", f"/v1/{name}?updateMask=tagline", {"tagline": "hijacked"}, editor_of_nothing)
     assert status_of(foreign)[:2] == (403, 7), foreign.body
 
 
-def test_a_colleague_joins_through_the_mailed_token_and_members_are_private(pages_stack: PagesStack) -> None:
+def test_a_colleague_joins_through_the_mailed_token_and_members_are_private(suite_stack: SuiteStack) -> None:
     owner_subject, colleague_subject = unique("isv-carol"), unique("isv-dan")
-    owner = pages_stack.token(owner_subject)
-    name = create_company(pages_stack, owner, displayName="Carol Cloud")["name"]
+    owner = suite_stack.token(owner_subject)
+    name = create_company(suite_stack, owner, displayName="Carol Cloud")["name"]
 
     email = f"{colleague_subject}@example.com"
-    invitation = pages_stack.call(
+    invitation = suite_stack.call(
         "POST", f"/v1/{name}/invitations", {"email": email, "role": "PAGE_ROLE_EDITOR", "message": "Join us"}, owner
     )
     assert invitation.status == 200, invitation.body
@@ -87,66 +87,66 @@ def test_a_colleague_joins_through_the_mailed_token_and_members_are_private(page
     assert (sent["email"], sent["role"], sent["state"]) == (email, "PAGE_ROLE_EDITOR", "INVITATION_STATE_PENDING")
     assert "token" not in sent  # the one-time token only travels in the mail
 
-    (mail,) = pages_stack.broker.mails_to(email, "company_invitation")
+    (mail,) = suite_stack.broker.mails_to(email, "company_invitation")
     assert (mail.variables["role"], mail.variables["message"], mail.variables["page_display_name"]) == (
         "editor",
         "Join us",
         "Carol Cloud",
     )
-    invitation_name, one_time = pages_stack.broker.invitation_token(email, "company_invitation")
+    invitation_name, one_time = suite_stack.broker.invitation_token(email, "company_invitation")
     assert invitation_name == sent["name"] and len(one_time) >= 32
 
-    colleague = pages_stack.token(colleague_subject, email=email)
-    wrong_person = pages_stack.token(unique("isv-oscar"))
-    refused = pages_stack.call("POST", f"/v1/{invitation_name}:accept", {"token": one_time}, wrong_person)
+    colleague = suite_stack.token(colleague_subject, email=email)
+    wrong_person = suite_stack.token(unique("isv-oscar"))
+    refused = suite_stack.call("POST", f"/v1/{invitation_name}:accept", {"token": one_time}, wrong_person)
     assert status_of(refused)[:2] == (403, 7), refused.body
-    anonymous = pages_stack.call("POST", f"/v1/{invitation_name}:accept", {"token": one_time})
+    anonymous = suite_stack.call("POST", f"/v1/{invitation_name}:accept", {"token": one_time})
     assert anonymous.status == 401 and anonymous.json()["code"] == 16
 
-    accepted = pages_stack.call("POST", f"/v1/{invitation_name}:accept", {"token": one_time}, colleague)
+    accepted = suite_stack.call("POST", f"/v1/{invitation_name}:accept", {"token": one_time}, colleague)
     assert accepted.status == 200, accepted.body
     joined = accepted.json()
     assert joined["state"] == "INVITATION_STATE_ACCEPTED"
     assert joined["member"] == f"{name}/members/{colleague_subject}"
-    replay = pages_stack.call("POST", f"/v1/{invitation_name}:accept", {"token": one_time}, colleague)
+    replay = suite_stack.call("POST", f"/v1/{invitation_name}:accept", {"token": one_time}, colleague)
     assert status_of(replay)[:2] == (400, 9), replay.body  # FAILED_PRECONDITION: no longer pending
 
-    members = pages_stack.call("GET", f"/v1/{name}/members", token=colleague)
+    members = suite_stack.call("GET", f"/v1/{name}/members", token=colleague)
     assert members.status == 200, members.body
     assert [(m["subject"], m["role"]) for m in members.json()["members"]] == [
         (owner_subject, "PAGE_ROLE_OWNER"),
         (colleague_subject, "PAGE_ROLE_EDITOR"),
     ]
-    assert pages_stack.call("GET", f"/v1/{name}", token=colleague).json()["viewerRole"] == "PAGE_ROLE_EDITOR"
+    assert suite_stack.call("GET", f"/v1/{name}", token=colleague).json()["viewerRole"] == "PAGE_ROLE_EDITOR"
 
-    stranger = pages_stack.call("GET", f"/v1/{name}/members", token=pages_stack.token(unique("isv-trudy")))
+    stranger = suite_stack.call("GET", f"/v1/{name}/members", token=suite_stack.token(unique("isv-trudy")))
     assert status_of(stranger)[:2] == (403, 7), stranger.body
-    assert pages_stack.call("GET", f"/v1/{name}/members").status == 401
+    assert suite_stack.call("GET", f"/v1/{name}/members").status == 401
 
-    last_owner = pages_stack.call("POST", f"/v1/{name}:leave", {}, owner)
+    last_owner = suite_stack.call("POST", f"/v1/{name}:leave", {}, owner)
     assert status_of(last_owner) == (400, 9, "LAST_OWNER"), last_owner.body
-    still = pages_stack.call("GET", f"/v1/{name}/members", token=owner).json()["members"]
+    still = suite_stack.call("GET", f"/v1/{name}/members", token=owner).json()["members"]
     assert [m["subject"] for m in still] == [owner_subject, colleague_subject]
 
 
-def test_soft_delete_hides_the_page_and_every_change_reaches_odoo(pages_stack: PagesStack) -> None:
+def test_soft_delete_hides_the_page_and_every_change_reaches_odoo(suite_stack: SuiteStack) -> None:
     owner_subject, colleague_subject = unique("isv-erin"), unique("isv-frank")
-    owner = pages_stack.token(owner_subject)
-    created = create_company(pages_stack, owner, displayName="Erin Robotics")
+    owner = suite_stack.token(owner_subject)
+    created = create_company(suite_stack, owner, displayName="Erin Robotics")
     name = created["name"]
-    patched = pages_stack.call("PATCH", f"/v1/{name}?updateMask=tagline", {"tagline": "Robots that ship"}, owner)
+    patched = suite_stack.call("PATCH", f"/v1/{name}?updateMask=tagline", {"tagline": "Robots that ship"}, owner)
     assert patched.status == 200, patched.body
-    colleague = join_company(pages_stack, name, owner, colleague_subject, "PAGE_ROLE_EDITOR")
+    colleague = join_company(suite_stack, name, owner, colleague_subject, "PAGE_ROLE_EDITOR")
 
-    not_owner = pages_stack.call("DELETE", f"/v1/{name}", token=colleague)
+    not_owner = suite_stack.call("DELETE", f"/v1/{name}", token=colleague)
     assert status_of(not_owner)[:2] == (403, 7), not_owner.body
-    deleted = pages_stack.call("DELETE", f"/v1/{name}", token=owner)
+    deleted = suite_stack.call("DELETE", f"/v1/{name}", token=owner)
     assert (deleted.status, deleted.json()) == (200, {}), deleted.body
 
     for token in (None, owner, colleague):
-        gone = pages_stack.call("GET", f"/v1/{name}", token=token)
+        gone = suite_stack.call("GET", f"/v1/{name}", token=token)
         assert status_of(gone)[:2] == (404, 5), gone.body
-    listed = pages_stack.call("GET", "/v1/companies?query=Erin%20Robotics").json()
+    listed = suite_stack.call("GET", "/v1/companies?query=Erin%20Robotics").json()
     assert name not in [c["name"] for c in listed.get("companies", [])]
 
     expected = [
@@ -160,7 +160,7 @@ def test_soft_delete_hides_the_page_and_every_change_reaches_odoo(pages_stack: P
         "devinsider.company.v1.MemberRemoved",
         "devinsider.company.v1.CompanyDeleted",
     ]
-    events = pages_stack.broker.events_about(ODOO_COMPANY_QUEUE, name, expected)
+    events = suite_stack.broker.events_about(ODOO_COMPANY_QUEUE, name, expected)
     assert [e.amqp_type for e in events] == expected  # one relay: in commit order
     for event in events:
         assert event.amqp_type == event.envelope.event_type

@@ -9,12 +9,12 @@ from typing import Any
 from devinsider.investor.v1 import events_pb2
 from devinsider_common.outbox import topology
 
-from .pages_stack import PagesStack, field_violations, status_of, unique
+from .suite_stack import SuiteStack, field_violations, status_of, unique
 
 ODOO_INVESTOR_QUEUE = topology.DIRECT_QUEUES[topology.ODOO_INVESTOR]
 
 
-def _create(stack: PagesStack, owner: str, **fields: Any) -> dict[str, Any]:
+def _create(stack: SuiteStack, owner: str, **fields: Any) -> dict[str, Any]:
     response = stack.call("POST", "/v1/investors", fields, owner)
     assert response.status == 200, response.body
     return dict(response.json())
@@ -24,11 +24,11 @@ def _eur(amount_minor: int) -> dict[str, Any]:
     return {"currencyCode": "EUR", "amountMinor": str(amount_minor)}
 
 
-def test_create_then_read_with_int64_amounts_as_strings_and_the_event_reaches_odoo(pages_stack: PagesStack) -> None:
+def test_create_then_read_with_int64_amounts_as_strings_and_the_event_reaches_odoo(suite_stack: SuiteStack) -> None:
     subject = unique("inv-grace")
-    owner = pages_stack.token(subject, roles=("investor",))
+    owner = suite_stack.token(subject, roles=("investor",))
     created = _create(
-        pages_stack,
+        suite_stack,
         owner,
         displayName="Northwind Ventures",
         category="INVESTOR_CATEGORY_INSTITUTIONAL",
@@ -42,30 +42,30 @@ def test_create_then_read_with_int64_amounts_as_strings_and_the_event_reaches_od
     assert created["ticketMin"] == {"currencyCode": "EUR", "amountMinor": "50000000"}
     assert created["ticketMax"]["amountMinor"] == "500000000"
 
-    public = pages_stack.call("GET", f"/v1/{created['name']}").json()
+    public = suite_stack.call("GET", f"/v1/{created['name']}").json()
     assert public["investorType"] == "INVESTOR_TYPE_VENTURE_CAPITAL" and public["fundingStages"] == ["seed", "series_a"]
     assert "contact" not in public and "viewerRole" not in public
-    member = pages_stack.call("GET", f"/v1/{created['name']}", token=owner).json()
+    member = suite_stack.call("GET", f"/v1/{created['name']}", token=owner).json()
     assert member["contact"] == {"email": "deals@northwind.example"}
 
-    isv = pages_stack.token(unique("isv-heidi"))  # the isv role may not create investor pages
-    refused = pages_stack.call("POST", "/v1/investors", {"displayName": "Nope"}, isv)
+    isv = suite_stack.token(unique("isv-heidi"))  # the isv role may not create investor pages
+    refused = suite_stack.call("POST", "/v1/investors", {"displayName": "Nope"}, isv)
     assert status_of(refused)[:2] == (403, 7), refused.body
 
     expected = ["devinsider.investor.v1.InvestorCreated", "devinsider.investor.v1.MemberAdded"]
-    events = pages_stack.broker.events_about(ODOO_INVESTOR_QUEUE, created["name"], expected)
+    events = suite_stack.broker.events_about(ODOO_INVESTOR_QUEUE, created["name"], expected)
     assert [e.amqp_type for e in events] == expected
     assert all(e.envelope.source == "investor" and e.properties.message_id == e.envelope.event_id for e in events)
     assert events[0].payload(events_pb2.InvestorCreated).investor.display_name == "Northwind Ventures"
     assert events[1].payload(events_pb2.MemberAdded).member.subject == subject
 
 
-def test_directory_search_filters_and_pages_through_the_edge(pages_stack: PagesStack) -> None:
+def test_directory_search_filters_and_pages_through_the_edge(suite_stack: SuiteStack) -> None:
     tag = f"zq{uuid.uuid4().hex[:8]}"  # one word only this test's pages hold
-    owner = pages_stack.token(unique("inv-ivan"), roles=("investor",))
+    owner = suite_stack.token(unique("inv-ivan"), roles=("investor",))
     angels = [
         _create(
-            pages_stack,
+            suite_stack,
             owner,
             displayName=f"{letter} Angels {tag}",
             category="INVESTOR_CATEGORY_INDIVIDUAL",
@@ -74,7 +74,7 @@ def test_directory_search_filters_and_pages_through_the_edge(pages_stack: PagesS
         for letter in ("Alpha", "Bravo", "Charlie")
     ]
     fund = _create(
-        pages_stack,
+        suite_stack,
         owner,
         displayName=f"Delta Fund {tag}",
         category="INVESTOR_CATEGORY_INSTITUTIONAL",
@@ -82,15 +82,15 @@ def test_directory_search_filters_and_pages_through_the_edge(pages_stack: PagesS
         description=f"Series A {tag} specialists",
     )["name"]
 
-    everything = pages_stack.call("GET", f"/v1/investors?query={tag}")
+    everything = suite_stack.call("GET", f"/v1/investors?query={tag}")
     assert everything.status == 200, everything.body
     assert [i["name"] for i in everything.json()["investors"]] == [*angels, fund]  # display_name order
     assert everything.json()["totalSize"] == 4 and "nextPageToken" not in everything.json()
 
-    only_angels = pages_stack.call("GET", f"/v1/investors?query={tag}&investorTypes=INVESTOR_TYPE_BUSINESS_ANGEL")
+    only_angels = suite_stack.call("GET", f"/v1/investors?query={tag}&investorTypes=INVESTOR_TYPE_BUSINESS_ANGEL")
     assert only_angels.status == 200, only_angels.body
     assert [i["name"] for i in only_angels.json()["investors"]] == angels
-    no_match = pages_stack.call("GET", f"/v1/investors?query={tag}&investorTypes=INVESTOR_TYPE_PRIVATE_EQUITY")
+    no_match = suite_stack.call("GET", f"/v1/investors?query={tag}&investorTypes=INVESTOR_TYPE_PRIVATE_EQUITY")
     assert no_match.status == 200 and "investors" not in no_match.json()
 
     seen: list[str] = []
@@ -98,7 +98,7 @@ def test_directory_search_filters_and_pages_through_the_edge(pages_stack: PagesS
     token = ""
     while True:
         suffix = f"&pageToken={token}" if token else ""
-        page = pages_stack.call("GET", f"/v1/investors?query={tag}&pageSize=3{suffix}")
+        page = suite_stack.call("GET", f"/v1/investors?query={tag}&pageSize=3{suffix}")
         assert page.status == 200, page.body
         body = page.json()
         assert len(body["investors"]) <= 3
@@ -109,16 +109,16 @@ def test_directory_search_filters_and_pages_through_the_edge(pages_stack: PagesS
             break
     assert (pages, seen) == (2, [*angels, fund])
 
-    first = pages_stack.call("GET", f"/v1/investors?query={tag}&pageSize=2").json()
-    other_filters = pages_stack.call(
+    first = suite_stack.call("GET", f"/v1/investors?query={tag}&pageSize=2").json()
+    other_filters = suite_stack.call(
         "GET",
         f"/v1/investors?query={tag}&investorTypes=INVESTOR_TYPE_BUSINESS_ANGEL&pageToken={first['nextPageToken']}",
     )
     assert status_of(other_filters)[:2] == (400, 3), other_filters.body
-    bad_token = pages_stack.call("GET", "/v1/investors?pageToken=not-a-token")
+    bad_token = suite_stack.call("GET", "/v1/investors?pageToken=not-a-token")
     assert status_of(bad_token)[:2] == (400, 3), bad_token.body
     assert field_violations(bad_token) == ["page_token"]
-    negative = pages_stack.call("GET", "/v1/investors?pageSize=-1")
+    negative = suite_stack.call("GET", "/v1/investors?pageSize=-1")
     assert status_of(negative)[:2] == (400, 3), negative.body
-    not_a_number = pages_stack.call("GET", "/v1/investors?pageSize=ten")
+    not_a_number = suite_stack.call("GET", "/v1/investors?pageSize=ten")
     assert not_a_number.status == 400 and not_a_number.json()["code"] == 3  # refused by Envoy's transcoder

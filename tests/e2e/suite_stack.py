@@ -1,12 +1,14 @@
-"""The page services behind one real Envoy, on real PostgreSQL, Redis and RabbitMQ.
+"""The whole suite (six services) behind one real Envoy, on real PostgreSQL, Redis and RabbitMQ.
 
-`pages_stack` (module scope) starts the user, company, investor and program services in process,
-each on its own fresh PostgreSQL schema of the test database, all on one Redis key prefix (as in
-production, where the services share `REDIS_KEY_PREFIX`) and one fresh RabbitMQ vhost, so that
-the outbox relays publish for real. The page services ask the real user service for the blacklist
-(`user_target`); the program service asks the real company service for page access
-(`company_target`). One Envoy, generated from gen/devinsider.binpb, routes to all four.
-Everything is stopped, dropped and deleted at teardown.
+`suite_stack` (module scope) starts the user, company, investor, program, matching and billing
+services in process, each on its own fresh PostgreSQL schema of the test database, all on one Redis
+key prefix (as in production, where the services share `REDIS_KEY_PREFIX`) and one fresh RabbitMQ
+vhost, so that the outbox relays publish for real. Every service asks the real user service for the
+blacklist (`user_target`) and the real page services for page access; company asks billing who
+unlocked a page; billing asks matching for blocked pairs; billing's local payment provider sends its
+signed callbacks through Envoy (`/v1/webhooks/payments`), as the real provider would. One Envoy,
+generated from gen/devinsider.binpb, routes to all six. Everything is stopped, dropped and deleted
+at teardown.
 """
 
 from __future__ import annotations
@@ -25,6 +27,9 @@ import pika
 import pytest
 import redis
 
+from billing_service.bootstrap import BillingService
+from billing_service.bootstrap import start as start_billing
+from billing_service.settings import BillingSettings
 from company_service.bootstrap import CompanyService
 from company_service.bootstrap import start as start_company
 from company_service.settings import CompanySettings
@@ -42,6 +47,9 @@ from devinsider_gateway.testing.http import Response, request
 from investor_service.bootstrap import InvestorService
 from investor_service.bootstrap import start as start_investor
 from investor_service.settings import InvestorSettings
+from matching_service.bootstrap import MatchingService
+from matching_service.bootstrap import start as start_matching
+from matching_service.settings import MatchingSettings
 from program_service.bootstrap import ProgramService
 from program_service.bootstrap import start as start_program
 from program_service.settings import ProgramSettings
@@ -55,12 +63,17 @@ ISSUER = "http://localhost/devinsider-e2e-pages"
 ACCESS_CACHE_TTL_SECONDS = 1.0
 # How long to wait for something asynchronous (a relayed event, an access cache expiring) to happen.
 EVENTUALLY_SECONDS = 20.0
+# Secrets of the two webhooks the edge takes (Keycloak events, payment provider callbacks).
+KEYCLOAK_WEBHOOK_SECRET = "e2e-keycloak-webhook-secret"
+PAYMENT_WEBHOOK_SECRET = "e2e-payment-webhook-secret"
 
 SERVICES = {
     "user": "devinsider.user.v1.UserService",
     "company": "devinsider.company.v1.CompanyService",
     "investor": "devinsider.investor.v1.InvestorService",
     "program": "devinsider.program.v1.ProgramService",
+    "matching": "devinsider.matching.v1.MatchingService",
+    "billing": "devinsider.billing.v1.BillingService",
 }
 
 
@@ -146,12 +159,14 @@ class Broker:
 
 
 @dataclass
-class PagesStack:
+class SuiteStack:
     envoy: envoy.RunningEnvoy
     user: UserService
     company: CompanyService
     investor: InvestorService
     program: ProgramService
+    matching: MatchingService
+    billing: BillingService
     broker: Broker
     keys: Path
     redis_prefix: str
@@ -188,7 +203,7 @@ def _database(schema: str) -> dict[str, object]:
     return {"database_url": infra.POSTGRES_URL, "database_schema": schema}
 
 
-def _start_stack(stack: ExitStack, workdir: Path) -> PagesStack:
+def _start_stack(stack: ExitStack, workdir: Path) -> SuiteStack:
     infra.require("127.0.0.1", 5432, "PostgreSQL")
     infra.require("127.0.0.1", 6379, "Redis")
     infra.require(infra.AMQP_HOST, infra.AMQP_PORT, "RabbitMQ")
@@ -235,10 +250,17 @@ def _start_stack(stack: ExitStack, workdir: Path) -> PagesStack:
         "broker": BrokerSettings(amqp_url=amqp_url, relay_interval_seconds=0.05),
     }
     user = start_user(
-        UserSettings(**shared, **_database(schemas["user"]), access_cache_ttl_seconds=0.0)  # type: ignore[arg-type]
+        UserSettings(
+            **shared,  # type: ignore[arg-type]
+            **_database(schemas["user"]),  # type: ignore[arg-type]
+            access_cache_ttl_seconds=0.0,
+            keycloak_webhook_secret=KEYCLOAK_WEBHOOK_SECRET,
+        )
     )
     stack.callback(user.stop, grace=0)
     user_target = f"127.0.0.1:{user.port}"
+    # Billing's and Envoy's ports are chosen first: company asks billing, billing's provider calls Envoy.
+    billing_port, port, admin_port = envoy.free_port(), envoy.free_port(), envoy.free_port()
     company = start_company(
         CompanySettings(
             **shared,  # type: ignore[arg-type]
@@ -246,6 +268,8 @@ def _start_stack(stack: ExitStack, workdir: Path) -> PagesStack:
             upload_dir=workdir / "uploads",
             user_target=user_target,
             access_cache_ttl_seconds=ACCESS_CACHE_TTL_SECONDS,
+            billing_target=f"127.0.0.1:{billing_port}",
+            unlock_cache_ttl_seconds=0.0,
         )
     )
     stack.callback(company.stop, grace=0)
@@ -270,11 +294,49 @@ def _start_stack(stack: ExitStack, workdir: Path) -> PagesStack:
     }
     program = start_program(ProgramSettings(**program_values))  # type: ignore[arg-type]
     stack.callback(program.stop, grace=0)
+    page_targets = {
+        "company_target": f"127.0.0.1:{company.port}",
+        "investor_target": f"127.0.0.1:{investor.port}",
+        "program_target": f"127.0.0.1:{program.port}",
+    }
+    matching = start_matching(
+        MatchingSettings(
+            **shared,  # type: ignore[arg-type]
+            **_database(schemas["matching"]),  # type: ignore[arg-type]
+            **page_targets,
+            user_target=user_target,
+            access_cache_ttl_seconds=ACCESS_CACHE_TTL_SECONDS,
+            page_access_cache_ttl_seconds=0.0,
+            index_poll_interval_seconds=0.2,
+            announcement_drain_interval_seconds=0.5,
+        )
+    )
+    stack.callback(matching.stop, grace=0)
+    billing = start_billing(
+        BillingSettings(
+            **shared | {"grpc_port": billing_port},  # type: ignore[arg-type]
+            **_database(schemas["billing"]),  # type: ignore[arg-type]
+            **page_targets,
+            matching_target=f"127.0.0.1:{matching.port}",
+            user_target=user_target,
+            remote_cache_ttl_seconds=0.0,
+            payment_provider="local",
+            payment_webhook_secret=PAYMENT_WEBHOOK_SECRET,
+            payment_webhook_url=f"http://127.0.0.1:{port}/v1/webhooks/payments",
+        )
+    )
+    stack.callback(billing.stop, grace=0)
 
-    # One Envoy in front of the four.
-    ports = {"user": user.port, "company": company.port, "investor": investor.port, "program": program.port}
+    # One Envoy in front of the six.
+    ports = {
+        "user": user.port,
+        "company": company.port,
+        "investor": investor.port,
+        "program": program.port,
+        "matching": matching.port,
+        "billing": billing.port,
+    }
     upstreams = [arg for name, full in SERVICES.items() for arg in ("--upstream", f"{full}=127.0.0.1:{ports[name]}")]
-    port, admin_port = envoy.free_port(), envoy.free_port()
     config = workdir / "envoy.yaml"
     cli.main(
         [
@@ -286,11 +348,11 @@ def _start_stack(stack: ExitStack, workdir: Path) -> PagesStack:
     )
     running = envoy.start(config, port, admin_port, workdir / "envoy.log")
     stack.callback(running.stop)
-    return PagesStack(running, user, company, investor, program, broker, keys, prefix)
+    return SuiteStack(running, user, company, investor, program, matching, billing, broker, keys, prefix)
 
 
 @pytest.fixture(scope="module")
-def pages_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PagesStack]:
+def suite_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SuiteStack]:
     with ExitStack() as stack:
         yield _start_stack(stack, tmp_path_factory.mktemp("e2e-pages"))
 
@@ -311,13 +373,13 @@ def field_violations(response: Response) -> list[str]:
     return [v["field"] for d in details if d["@type"].endswith("google.rpc.BadRequest") for v in d["fieldViolations"]]
 
 
-def create_company(stack: PagesStack, owner: str, **fields: object) -> dict[str, Any]:
+def create_company(stack: SuiteStack, owner: str, **fields: object) -> dict[str, Any]:
     response = stack.call("POST", "/v1/companies", dict(fields), owner)
     assert response.status == 200, response.body
     return dict(response.json())
 
 
-def join_company(stack: PagesStack, company: str, owner: str, subject: str, role: str) -> str:
+def join_company(stack: SuiteStack, company: str, owner: str, subject: str, role: str) -> str:
     """Invites `subject` to `company` with `role`, reads the mailed token from RabbitMQ and accepts
     it through the edge as `subject`; returns `subject`'s token."""
     email = f"{subject}@example.com"
