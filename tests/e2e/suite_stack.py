@@ -303,7 +303,7 @@ def _start_stack(stack: ExitStack, workdir: Path) -> SuiteStack:
         MatchingSettings(
             **shared,  # type: ignore[arg-type]
             **_database(schemas["matching"]),  # type: ignore[arg-type]
-            **page_targets,
+            **page_targets,  # type: ignore[arg-type]
             user_target=user_target,
             access_cache_ttl_seconds=ACCESS_CACHE_TTL_SECONDS,
             page_access_cache_ttl_seconds=0.0,
@@ -316,7 +316,7 @@ def _start_stack(stack: ExitStack, workdir: Path) -> SuiteStack:
         BillingSettings(
             **shared | {"grpc_port": billing_port},  # type: ignore[arg-type]
             **_database(schemas["billing"]),  # type: ignore[arg-type]
-            **page_targets,
+            **page_targets,  # type: ignore[arg-type]
             matching_target=f"127.0.0.1:{matching.port}",
             user_target=user_target,
             remote_cache_ttl_seconds=0.0,
