@@ -15,13 +15,14 @@ from sqlalchemy import Engine
 from devinsider.company.v1 import company_pb2_grpc
 from devinsider.program.v1 import program_pb2, program_pb2_grpc
 from devinsider_common.auth.jwt_verifier import JwtVerifier
+from devinsider_common.auth.service_identity import service_token_provider
 from devinsider_common.auth.user_access import platform_access_guard
 from devinsider_common.auth.verifier import AccessGuard, TokenVerifier
 from devinsider_common.cache import create_cache
 from devinsider_common.clock import utc_now
 from devinsider_common.db import migrations
 from devinsider_common.db.engine import create_service_engine, ping
-from devinsider_common.grpc.clients import ChannelFactory
+from devinsider_common.grpc.clients import ChannelFactory, TokenProvider
 from devinsider_common.grpc.server import RunningServer, ServiceRegistration, start_server
 from devinsider_common.jobs import Job, start_scheduler
 from devinsider_common.locks import create_lock_factory
@@ -30,7 +31,6 @@ from devinsider_common.pages.invitations import PageInvitations
 from devinsider_common.pages.membership import PageLimits, PageMembers
 from devinsider_common.pages.ports import ClaimsDirectory
 from program_service.adapters.company_client import CompanyDirectory, GrpcCompanyDirectory
-from program_service.adapters.service_identity import ServiceTokenProvider, service_token_provider
 from program_service.entrypoints.grpc_servicer import ProgramServicer
 from program_service.service_layer.app import ProgramApp
 from program_service.service_layer.applications import ApplicationUseCases
@@ -82,7 +82,7 @@ def start(
     settings: ProgramSettings,
     verifier: TokenVerifier | None = None,
     guard: AccessGuard | None = None,
-    service_tokens: ServiceTokenProvider | None = None,
+    service_tokens: TokenProvider | None = None,
     run_jobs: bool = True,
 ) -> ProgramService:
     """Migrate, then serve; the outbox relay runs when AMQP_URL is set, the expiry job when `run_jobs`."""
@@ -90,7 +90,7 @@ def start(
     migrations.upgrade(engine, settings.schema_name, MIGRATIONS)
     cache = create_cache(settings)
     # Calls to the company service carry this service's own token: its CheckPageAccess is service-only.
-    service_tokens = service_tokens or service_token_provider(settings)
+    service_tokens = service_tokens or service_token_provider(settings.auth, settings.service_name)
     channels = ChannelFactory(settings.client_timeout_seconds, service_tokens)
     company_stub = channels.stub(
         settings.company_target,
