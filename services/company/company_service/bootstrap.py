@@ -111,7 +111,13 @@ def start(
         unlocks = NoUnlocks()
         if settings.billing_target:
             stub = channels.stub(settings.billing_target, billing_pb2_grpc.BillingServiceStub)
-            unlocks = BillingUnlockChecker(stub, service_token, cache, settings.unlock_cache_ttl_seconds)
+            unlocks = BillingUnlockChecker(
+                stub,
+                service_token,
+                cache,
+                settings.unlock_cache_ttl_seconds,
+                negative_ttl_seconds=settings.unlock_negative_cache_ttl_seconds,
+            )
     app = build_app(settings, engine, clock, unlocks, storage or LocalDiskLogoStorage(settings.upload_dir))
     if verifier is None:
         jwt_verifier = JwtVerifier(settings.auth)

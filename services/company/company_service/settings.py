@@ -25,3 +25,5 @@ class CompanySettings(ServiceSettings):
     # gRPC target of the billing service (HasUnlocked); empty: nobody has unlocked anything.
     billing_target: str = ""
     unlock_cache_ttl_seconds: float = 30.0
+    # A "not unlocked" answer is reused only this long: a fresh unlock shows the contacts at once.
+    unlock_negative_cache_ttl_seconds: float = 1.0

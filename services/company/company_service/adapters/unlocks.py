@@ -1,8 +1,10 @@
 """Asking the billing service whether a viewer's organisation unlocked a company (HasUnlocked).
 
 The call is made with the company service's own identity (HasUnlocked is service-only), never
-with the viewer's token. Answers are cached for the TTL billing returns (bounded by ours). When
-billing cannot be reached the viewer gets the public view (fail closed) and a warning is logged.
+with the viewer's token. A "yes" is cached for the TTL billing returns (bounded by ours): an unlock
+is permanent. A "no" is cached only briefly (`negative_ttl_seconds`), so that a viewer who has just
+unlocked the page sees its contacts at once rather than after the long TTL. When billing cannot be
+reached the viewer gets the public view (fail closed) and a warning is logged.
 """
 
 from __future__ import annotations
@@ -26,12 +28,14 @@ class BillingUnlockChecker:
         cache: Cache,
         ttl_seconds: float = 30.0,
         timeout_seconds: float = 2.0,
+        negative_ttl_seconds: float = 1.0,
     ) -> None:
         self._stub = stub
         self._service_token = service_token
         self._cache = cache
         self._ttl = ttl_seconds
         self._timeout = timeout_seconds
+        self._negative_ttl = negative_ttl_seconds
 
     def has_unlocked(self, target: str, subject: str) -> bool:
         key = f"{target}|{subject}"
@@ -46,6 +50,8 @@ class BillingUnlockChecker:
             log.warning("unlock.check_failed", target=target, code=error.code().name)
             return False
         ttl = min(self._ttl, answer.cache_ttl_seconds or self._ttl)
+        if not answer.unlocked:
+            ttl = min(ttl, self._negative_ttl)
         if ttl > 0:
             self._cache.set("company_unlock", key, b"1" if answer.unlocked else b"0", ttl)
         return bool(answer.unlocked)

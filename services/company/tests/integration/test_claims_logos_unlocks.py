@@ -190,13 +190,21 @@ def test_the_billing_adapter_asks_has_unlocked_with_a_service_token_and_caches(
     fake.unlocked.add(("companies/c1", "kc-inv"))
     with grpc.insecure_channel(f"127.0.0.1:{port}") as channel:
         checker = BillingUnlockChecker(
-            billing_pb2_grpc.BillingServiceStub(channel), lambda: "service-token", InMemoryCache(), ttl_seconds=30
+            billing_pb2_grpc.BillingServiceStub(channel),
+            lambda: "service-token",
+            InMemoryCache(),
+            ttl_seconds=30,
+            negative_ttl_seconds=0.0,
         )
         assert checker.has_unlocked("companies/c1", "kc-inv")
         assert checker.has_unlocked("companies/c1", "kc-inv")  # cached
         assert not checker.has_unlocked("companies/c1", "kc-other")
+        # A "no" is not kept: the moment kc-other's organisation unlocks, it sees the page.
+        fake.unlocked.add(("companies/c1", "kc-other"))
+        assert checker.has_unlocked("companies/c1", "kc-other")
     assert fake.calls == [
         ("companies/c1", "kc-inv", "Bearer service-token"),
+        ("companies/c1", "kc-other", "Bearer service-token"),
         ("companies/c1", "kc-other", "Bearer service-token"),
     ]
     # Billing down: the public view (False), never an error or the full view.
