@@ -17,18 +17,41 @@ def _add_request_id(_: object, __: str, event: structlog.types.EventDict) -> str
     return event
 
 
+# Libraries whose INFO lines are routine chatter (APScheduler logs every run of every job).
+QUIET_LIBRARY_LOGGERS = ("apscheduler", "pika", "alembic.runtime.migration")
+
+
 def configure_logging(service: str, level: str = "INFO", json: bool = True) -> None:
-    """Configure structlog and the standard library loggers once, at process start."""
-    logging.basicConfig(format="%(message)s", stream=sys.stderr, level=level, force=True)
+    """Configure structlog and the standard library loggers once, at process start.
+
+    Library loggers (APScheduler, pika, Alembic...) go through the same processors, so every line a
+    service writes is one JSON object with `service`, `level`, `timestamp` and the request id."""
     renderer: structlog.types.Processor = (
         structlog.processors.JSONRenderer() if json else structlog.dev.ConsoleRenderer(colors=False)
     )
+    shared: list[structlog.types.Processor] = [
+        structlog.contextvars.merge_contextvars,
+        structlog.processors.add_log_level,
+        structlog.processors.TimeStamper(fmt="iso", utc=True),
+        _add_request_id,
+    ]
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(
+        structlog.stdlib.ProcessorFormatter(
+            foreign_pre_chain=[*shared, structlog.stdlib.add_logger_name, structlog.stdlib.ExtraAdder()],
+            processors=[
+                structlog.stdlib.ProcessorFormatter.remove_processors_meta,
+                structlog.processors.format_exc_info,
+                renderer,
+            ],
+        )
+    )
+    logging.basicConfig(handlers=[handler], level=level, force=True)
+    for name in QUIET_LIBRARY_LOGGERS:
+        logging.getLogger(name).setLevel(max(logging.WARNING, logging.getLevelName(level)))
     structlog.configure(
         processors=[
-            structlog.contextvars.merge_contextvars,
-            structlog.processors.add_log_level,
-            structlog.processors.TimeStamper(fmt="iso", utc=True),
-            _add_request_id,
+            *shared,
             structlog.processors.format_exc_info,
             renderer,
         ],
