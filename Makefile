@@ -38,7 +38,7 @@ lint: install
 
 # Each service's tests/ is its own `tests` package for mypy, so services are checked one by one.
 typecheck: install
-	$(BIN)/mypy libs tests scripts gateway bench
+	$(BIN)/mypy libs tests scripts gateway bench examples
 	for service in services/*/; do $(BIN)/mypy $$service || exit 1; done
 
 # REST through Envoy vs direct gRPC vs an echo ceiling (bench/run.py; h2load from Debian).
