@@ -199,16 +199,29 @@ def unique(prefix: str) -> str:
     return f"{prefix}-{uuid.uuid4().hex[:10]}"
 
 
-def _database(schema: str) -> dict[str, object]:
-    return {"database_url": infra.POSTGRES_URL, "database_schema": schema}
+def _database(schema: str, url: str = infra.POSTGRES_URL) -> dict[str, object]:
+    return {"database_url": url, "database_schema": schema}
 
 
-def _start_stack(stack: ExitStack, workdir: Path) -> SuiteStack:
+def _start_stack(
+    stack: ExitStack,
+    workdir: Path,
+    *,
+    database_url: str | None = None,
+    redis_url: str | None = None,
+    amqp_address: str | None = None,
+    relay_backoff_max_seconds: float | None = None,
+) -> SuiteStack:
+    """Start the stack. The optional overrides change only where the services connect (the fault
+    tests pass TCP proxies in front of the real servers): `database_url` (same database, other
+    address), `redis_url`, `amqp_address` (`host:port` of RabbitMQ); schemas, vhost, key cleanup
+    and the test's own broker reader use the real servers."""
     infra.require("127.0.0.1", 5432, "PostgreSQL")
     infra.require("127.0.0.1", 6379, "Redis")
     infra.require(infra.AMQP_HOST, infra.AMQP_PORT, "RabbitMQ")
     keys = workdir / "keys"
     ensure_dev_keys(keys)
+    db_url = database_url or infra.POSTGRES_URL
 
     # PostgreSQL: one fresh schema per service, dropped at the end.
     admin = create_service_engine(infra.POSTGRES_URL, "public")
@@ -237,22 +250,24 @@ def _start_stack(stack: ExitStack, workdir: Path) -> SuiteStack:
     stack.callback(infra.rabbitmqctl, "delete_vhost", vhost)
     infra.rabbitmqctl("set_permissions", "-p", vhost, "guest", ".*", ".*", ".*")
     amqp_url = f"amqp://guest:guest@{infra.AMQP_HOST}:{infra.AMQP_PORT}/{quote(vhost, safe='')}"
+    services_amqp_url = f"amqp://guest:guest@{amqp_address}/{quote(vhost, safe='')}" if amqp_address else amqp_url
+    relay_tuning = {} if relay_backoff_max_seconds is None else {"relay_backoff_max_seconds": relay_backoff_max_seconds}
     broker = Broker(amqp_url)
     broker.declare()  # the seed queues exist before the first event is relayed
 
     shared: dict[str, object] = {
         "grpc_port": 0,
-        "redis_url": infra.REDIS_URL,
+        "redis_url": redis_url or infra.REDIS_URL,
         "redis_key_prefix": prefix,
         "health_check_interval_seconds": 0.2,
         "shutdown_grace_seconds": 1.0,
         "auth": AuthSettings(issuer=ISSUER, dev_key_dir=keys),
-        "broker": BrokerSettings(amqp_url=amqp_url, relay_interval_seconds=0.05),
+        "broker": BrokerSettings(amqp_url=services_amqp_url, relay_interval_seconds=0.05, **relay_tuning),  # type: ignore[arg-type]
     }
     user = start_user(
         UserSettings(
             **shared,  # type: ignore[arg-type]
-            **_database(schemas["user"]),  # type: ignore[arg-type]
+            **_database(schemas["user"], db_url),  # type: ignore[arg-type]
             access_cache_ttl_seconds=0.0,
             keycloak_webhook_secret=KEYCLOAK_WEBHOOK_SECRET,
         )
@@ -264,7 +279,7 @@ def _start_stack(stack: ExitStack, workdir: Path) -> SuiteStack:
     company = start_company(
         CompanySettings(
             **shared,  # type: ignore[arg-type]
-            **_database(schemas["company"]),  # type: ignore[arg-type]
+            **_database(schemas["company"], db_url),  # type: ignore[arg-type]
             upload_dir=workdir / "uploads",
             user_target=user_target,
             access_cache_ttl_seconds=ACCESS_CACHE_TTL_SECONDS,
@@ -276,7 +291,7 @@ def _start_stack(stack: ExitStack, workdir: Path) -> SuiteStack:
     investor = start_investor(
         InvestorSettings(
             **shared,  # type: ignore[arg-type]
-            **_database(schemas["investor"]),  # type: ignore[arg-type]
+            **_database(schemas["investor"], db_url),  # type: ignore[arg-type]
             user_target=user_target,
             access_cache_ttl_seconds=ACCESS_CACHE_TTL_SECONDS,
         )
@@ -286,7 +301,7 @@ def _start_stack(stack: ExitStack, workdir: Path) -> SuiteStack:
     # ProgramSettings has no such field (extra settings are ignored): test_blacklist_across_services shows it.
     program_values: dict[str, object] = {
         **shared,
-        **_database(schemas["program"]),
+        **_database(schemas["program"], db_url),
         "company_target": f"127.0.0.1:{company.port}",
         "company_access_cache_ttl_seconds": 1.0,
         "user_target": user_target,
@@ -302,7 +317,7 @@ def _start_stack(stack: ExitStack, workdir: Path) -> SuiteStack:
     matching = start_matching(
         MatchingSettings(
             **shared,  # type: ignore[arg-type]
-            **_database(schemas["matching"]),  # type: ignore[arg-type]
+            **_database(schemas["matching"], db_url),  # type: ignore[arg-type]
             **page_targets,  # type: ignore[arg-type]
             user_target=user_target,
             access_cache_ttl_seconds=ACCESS_CACHE_TTL_SECONDS,
@@ -315,7 +330,7 @@ def _start_stack(stack: ExitStack, workdir: Path) -> SuiteStack:
     billing = start_billing(
         BillingSettings(
             **shared | {"grpc_port": billing_port},  # type: ignore[arg-type]
-            **_database(schemas["billing"]),  # type: ignore[arg-type]
+            **_database(schemas["billing"], db_url),  # type: ignore[arg-type]
             **page_targets,  # type: ignore[arg-type]
             matching_target=f"127.0.0.1:{matching.port}",
             user_target=user_target,
