@@ -93,7 +93,7 @@ def build_app(
         social=SocialUseCases(uow, utc_now, directory, limits),
         sync=sync,
         announcer=announcer,
-        refresher=StatusRefresher(uow, utc_now, directory, sync),
+        refresher=StatusRefresher(uow, utc_now, directory, sync, announcer),
     )
 
 

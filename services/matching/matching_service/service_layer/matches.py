@@ -83,6 +83,7 @@ class MatchUseCases:
             for name, status in fresh.items():
                 if uow.statuses.save(status, now) and name in profiles:
                     changed.append(name)
+                    uow.announcements.request(name, now)  # drained by the job (see status_refresh)
             uow.changes.record(changed, now)
             uow.commit()
         if changed:

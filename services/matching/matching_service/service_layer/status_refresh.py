@@ -1,24 +1,37 @@
 """Job: re-read the status of every profiled page from its owning service (activity, completeness,
-publication, summaries), so gates follow changes made there (one run across replicas)."""
+publication, summaries), so gates follow changes made there (one run across replicas).
+
+A page whose status changed owes an announcement round, written in the same transaction as the
+status (as a profile change does): a program published, or a company completed, after its profile was
+set can open significant pairs that no profile change will ever announce. `notified_matches` keeps
+each pair to one MatchFound however many rounds run."""
 
 from __future__ import annotations
 
 from dataclasses import replace
 
+import structlog
+
 from matching_service.domain.pages import PageStatus
+from matching_service.service_layer.announcer import Announcer
 from matching_service.service_layer.common import Clock, UowFactory
 from matching_service.service_layer.index_sync import IndexSync
 from matching_service.service_layer.ports import PageDirectory
+
+log = structlog.get_logger("matching.status_refresh")
 
 BATCH = 200
 
 
 class StatusRefresher:
-    def __init__(self, uow: UowFactory, clock: Clock, directory: PageDirectory, sync: IndexSync) -> None:
+    def __init__(
+        self, uow: UowFactory, clock: Clock, directory: PageDirectory, sync: IndexSync, announcer: Announcer
+    ) -> None:
         self._uow = uow
         self._clock = clock
         self._directory = directory
         self._sync = sync
+        self._announcer = announcer
 
     def run(self) -> int:
         with self._uow() as uow:
@@ -36,9 +49,14 @@ class StatusRefresher:
                     status = fresh.get(page.name) or replace(stored.get(page.name) or PageStatus(page), active=False)
                     if uow.statuses.save(status, now):
                         names.append(page.name)
+                        uow.announcements.request(page.name, now)
                 uow.changes.record(names, now)
                 uow.commit()
             changed += len(names)
         if changed:
             self._sync.catch_up()
+            try:
+                self._announcer.drain()
+            except Exception:  # the rounds stay pending: the announcement job drains them
+                log.exception("matches.announce_failed", reason="status refresh")
         return changed

@@ -164,3 +164,24 @@ def test_check_blocked_cache_ttl_comes_from_the_settings(settings: MatchingSetti
         assert (answer.blocked, answer.cache_ttl_seconds) == (False, 7)
     finally:
         running.stop(grace=0)
+
+
+def test_a_pair_opened_by_a_status_change_alone_is_announced_once_by_the_refresh(
+    service: MatchingService, stub: Stub, world: PageWorld, market: dict[str, tuple[tuple[str, str], ...]]
+) -> None:
+    # The program sets its profile while inactive (say, still a draft): the gates keep the pair out.
+    world.pages["programs/p"].active = False
+    set_profile(stub, "programs/p", market["pat"], crit(IND, "fintech"))
+    assert _events(service, MATCH_FOUND) == 0 and _notified(service) == []
+    # It is published later: no profile changes, only its status. The refresh announces the pair ...
+    world.pages["programs/p"].active = True
+    assert service.app.refresher.run() >= 1
+    assert _notified(service) == [("companies/acme", "programs/p")]
+    assert _events(service, MATCH_FOUND) == 1 and _pending(service) == []
+    # ... once: another refresh (nothing changed) or a flap of the status announces nothing more.
+    assert service.app.refresher.run() == 0
+    world.pages["programs/p"].active = False
+    service.app.refresher.run()
+    world.pages["programs/p"].active = True
+    service.app.refresher.run()
+    assert _events(service, MATCH_FOUND) == 1 and _pending(service) == []
