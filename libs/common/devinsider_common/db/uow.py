@@ -2,6 +2,10 @@
 
 A service subclasses it to attach its repositories in `_open_repositories`. Everything done
 through the unit of work, outbox rows included, commits or rolls back together.
+
+Losing the database (a restart, a network cut) is `errors.Unavailable` (gRPC UNAVAILABLE: retry)
+wherever it happens: opening the unit of work, in the middle of its statements, or at the commit;
+never an unexpected error that the interceptor would turn into INTERNAL.
 """
 
 from __future__ import annotations
@@ -13,6 +17,12 @@ from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import DBAPIError, OperationalError
 
 from devinsider_common import errors
+
+
+def _database_lost(error: BaseException | None) -> bool:
+    """True for an error that says the connection or the server went away (or another transient
+    operational failure), as opposed to a bad statement or a violated constraint."""
+    return isinstance(error, DBAPIError) and (error.connection_invalidated or isinstance(error, OperationalError))
 
 
 class SqlUnitOfWork:
@@ -42,7 +52,7 @@ class SqlUnitOfWork:
         try:
             self.connection.commit()
         except DBAPIError as error:
-            if error.connection_invalidated or isinstance(error, OperationalError):
+            if _database_lost(error):
                 raise errors.Unavailable("the database went away during the commit; retry") from error
             raise
 
@@ -58,5 +68,11 @@ class SqlUnitOfWork:
         try:
             if connection.in_transaction():
                 connection.rollback()
+        except DBAPIError as error:
+            if not (_database_lost(error) or _database_lost(exc)):
+                raise
+            exc = exc or error  # the connection is gone, and the transaction with it
         finally:
             connection.close()
+        if _database_lost(exc):
+            raise errors.Unavailable("the database connection was lost; retry shortly") from exc
