@@ -37,6 +37,13 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--port", type=int, default=8080)
     p.add_argument("--listen-address", default="0.0.0.0")  # noqa: S104 - the edge listens for clients
     p.add_argument("--admin-port", type=int, default=9901, help="admin and /stats/prometheus, on 127.0.0.1")
+    p.add_argument(
+        "--metrics-port",
+        type=int,
+        default=0,
+        help="a stats listener serving only GET /metrics (Prometheus, from the admin); 0: none",
+    )
+    p.add_argument("--metrics-address", help="the stats listener's address (default: --listen-address)")
     p.add_argument("--out", type=Path, required=True, help="the Envoy config to write")
     p.add_argument("--docs-dir", type=Path, help="where openapi.json and the docs assets go (default: beside --out)")
     p.add_argument("--swagger-ui", type=Path, help="swagger-ui-dist folder (default: node_modules above here)")
@@ -48,6 +55,12 @@ def parser() -> argparse.ArgumentParser:
         "--method-timeout", type=_method_timeout, action="append", default=[], metavar="PKG.SERVICE.METHOD=S"
     )
     p.add_argument("--health-check-interval", type=float, default=2.0)
+    p.add_argument(
+        "--upstream-max-streams",
+        type=int,
+        default=0,
+        help="HTTP/2 streams per connection to a service before Envoy opens another (0: no cap)",
+    )
     p.add_argument("--jwt-issuer", default="", help="checked at the edge too; empty: no JWT filter")
     p.add_argument("--jwks-file", type=Path, help="local JWKS (dev issuer's jwks.json)")
     p.add_argument("--jwks-url", default="", help="remote JWKS (Keycloak certs endpoint)")
@@ -66,6 +79,8 @@ def main(argv: list[str] | None = None) -> int:
     if missing:
         sys.exit(f"not in the descriptor set: {', '.join(missing)}")
     api = api.only(set(upstreams))
+    if args.metrics_port and args.metrics_port in (args.admin_port, args.port):
+        sys.exit(f"--metrics-port {args.metrics_port} is taken by --admin-port or --port")
     if args.jwt_issuer and not (args.jwks_file or args.jwks_url):
         sys.exit("--jwt-issuer needs --jwks-file or --jwks-url")
     jwt = (
@@ -86,11 +101,14 @@ def main(argv: list[str] | None = None) -> int:
         port=args.port,
         listen_address=args.listen_address,
         admin_port=args.admin_port,
+        metrics_port=args.metrics_port,
+        metrics_address=args.metrics_address or args.listen_address,
         cors_origins=tuple(args.cors_origin),
         body_limit_bytes=args.body_limit_mb * MEGABYTE,
         route_timeout_seconds=args.timeout,
         method_timeouts=dict(args.method_timeout),
         health_check_interval_seconds=args.health_check_interval,
+        upstream_max_streams=args.upstream_max_streams,
         jwt=jwt,
         rate_limit_prefixes=tuple(args.rate_limit_prefix or ("/v1/webhooks/",)),
         rate_limit_per_second=args.rate_limit_per_second,

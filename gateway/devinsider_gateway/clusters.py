@@ -7,12 +7,22 @@ from urllib.parse import urlsplit
 
 from .options import Endpoint, GatewayOptions, seconds
 
-HTTP2 = {
-    "envoy.extensions.upstreams.http.v3.HttpProtocolOptions": {
-        "@type": "type.googleapis.com/envoy.extensions.upstreams.http.v3.HttpProtocolOptions",
-        "explicit_http_config": {"http2_protocol_options": {}},
+PROTOCOL_OPTIONS = "envoy.extensions.upstreams.http.v3.HttpProtocolOptions"
+
+
+def http2(options: GatewayOptions) -> dict[str, Any]:
+    """HTTP/2 to the services. By default Envoy multiplexes every call to a replica over one connection per
+    worker; `upstream_max_streams` caps the streams of a connection so that concurrent calls spread over
+    several connections (a Python gRPC server reads each connection on one thread)."""
+    settings: dict[str, Any] = {}
+    if options.upstream_max_streams:
+        settings["max_concurrent_streams"] = options.upstream_max_streams
+    return {
+        PROTOCOL_OPTIONS: {
+            "@type": f"type.googleapis.com/{PROTOCOL_OPTIONS}",
+            "explicit_http_config": {"http2_protocol_options": settings},
+        }
     }
-}
 
 
 def cluster_name(service: str) -> str:
@@ -35,7 +45,7 @@ def service_cluster(service: str, endpoints: list[Endpoint], options: GatewayOpt
         "type": "STATIC" if all(e.is_ip for e in endpoints) else "STRICT_DNS",
         "connect_timeout": seconds(options.connect_timeout_seconds),
         "lb_policy": "ROUND_ROBIN",
-        "typed_extension_protocol_options": HTTP2,
+        "typed_extension_protocol_options": http2(options),
         "load_assignment": _endpoints(name, endpoints),
         "health_checks": [
             {

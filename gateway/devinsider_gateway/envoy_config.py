@@ -1,4 +1,5 @@
-"""Assembles the whole Envoy bootstrap: admin on loopback, one listener, clusters."""
+"""Assembles the whole Envoy bootstrap: admin on loopback, the edge listener, clusters, and optionally
+a stats listener that serves the admin's `/stats/prometheus` as `/metrics` and nothing else of the admin."""
 
 from __future__ import annotations
 
@@ -25,6 +26,37 @@ ACCESS_LOG_FORMAT = {
 # Replies Envoy writes itself (no route, JWT refused, rate limited, body too large, timeouts)
 # get the same google.rpc.Status JSON shape as errors converted from the services.
 LOCAL_REPLY_CODES = {400: 3, 401: 16, 403: 7, 404: 5, 413: 3, 429: 8, 503: 14, 504: 4}
+# grpc_stats names its stats `cluster.<cluster>.grpc.<pkg.Service>.<Method>.<stat or gRPC code>`. Envoy's
+# default grpc extractors split the service at its first dot (service "devinsider", method "user"), and
+# a default cannot be overridden, only left out: so the defaults that apply to this config are named
+# (empty regex: Envoy's own) and the gRPC ones replaced. Prometheus then gets
+# `envoy_cluster_grpc_total{envoy_cluster_name, grpc_service, grpc_method}` (also `_success`, `_failure`),
+# `envoy_cluster_grpc_upstream_rq_time_bucket{...}` (ms) and `envoy_cluster_grpc{..., grpc_code="5"}`.
+DEFAULT_TAGS = [
+    "envoy.cluster_name",
+    "envoy.listener_address",
+    "envoy.http_conn_manager_prefix",
+    "envoy.response_code",
+    "envoy.response_code_class",
+    "envoy.virtual_host",
+    "envoy.virtual_cluster",
+    "envoy.route",
+    "envoy.worker_id",
+    "envoy.local_http_ratelimit_prefix",
+    "envoy.rds_route_config",
+]
+STATS_TAGS = [
+    *({"tag_name": name} for name in DEFAULT_TAGS),
+    {"tag_name": "grpc_service", "regex": r"^cluster\.[^.]+\.grpc\.((.+)\.)[^.]+\.[^.]+$"},
+    {"tag_name": "grpc_method", "regex": r"^cluster\.[^.]+\.grpc\..+\.(([^.]+)\.)[^.]+$"},
+    {"tag_name": "grpc_code", "regex": r"^cluster\.[^.]+\.grpc\..+\.[^.]+(\.([0-9]+))$"},
+]
+# The admin interface as an upstream of the stats listener (loopback; the admin speaks HTTP/1.1).
+ADMIN_CLUSTER = "envoy_admin"
+ROUTER = {
+    "name": "envoy.filters.http.router",
+    "typed_config": {"@type": "type.googleapis.com/envoy.extensions.filters.http.router.v3.Router"},
+}
 
 
 def _local_reply() -> dict[str, Any]:
@@ -84,6 +116,47 @@ def _listener(api: Api, options: GatewayOptions) -> dict[str, Any]:
     }
 
 
+def _stats_listener(options: GatewayOptions) -> dict[str, Any]:
+    """GET /metrics -> the admin's /stats/prometheus (query kept: `?usedonly`, `?filter=`); anything else
+    (every other admin path, other methods) is a 404 from this listener itself, never the admin's."""
+    metrics_route = {
+        "match": {"path": "/metrics", "headers": [{"name": ":method", "string_match": {"exact": "GET"}}]},
+        "route": {"cluster": ADMIN_CLUSTER, "prefix_rewrite": "/stats/prometheus", "timeout": "10s"},
+    }
+    not_found = {"match": {"prefix": "/"}, "direct_response": {"status": 404, "body": {"inline_string": "not found\n"}}}
+    manager = {
+        "@type": HCM,
+        "stat_prefix": "stats",
+        "codec_type": "AUTO",
+        # `/metrics/../quitquitquit` and `//metrics` are normalised before matching (and then never match).
+        "normalize_path": True,
+        "merge_slashes": True,
+        "path_with_escaped_slashes_action": "REJECT_REQUEST",
+        "route_config": {
+            "name": "stats",
+            "virtual_hosts": [{"name": "stats", "domains": ["*"], "routes": [metrics_route, not_found]}],
+        },
+        "http_filters": [ROUTER],
+    }
+    return {
+        "name": "stats",
+        "address": {"socket_address": {"address": options.metrics_address, "port_value": options.metrics_port}},
+        "filter_chains": [
+            {"filters": [{"name": "envoy.filters.network.http_connection_manager", "typed_config": manager}]}
+        ],
+    }
+
+
+def _admin_cluster(options: GatewayOptions) -> dict[str, Any]:
+    endpoint = {"address": {"socket_address": {"address": "127.0.0.1", "port_value": options.admin_port}}}
+    return {
+        "name": ADMIN_CLUSTER,
+        "type": "STATIC",
+        "connect_timeout": "1s",
+        "load_assignment": {"cluster_name": ADMIN_CLUSTER, "endpoints": [{"lb_endpoints": [{"endpoint": endpoint}]}]},
+    }
+
+
 def build(api: Api, options: GatewayOptions) -> dict[str, Any]:
     unknown = sorted(set(options.upstreams) - set(api.services))
     if unknown:
@@ -91,10 +164,18 @@ def build(api: Api, options: GatewayOptions) -> dict[str, Any]:
     cluster_list = [clusters.service_cluster(s, e, options) for s, e in sorted(options.upstreams.items())]
     if options.jwt and options.jwt.jwks_url:
         cluster_list.append(clusters.jwks_cluster(options.jwt.jwks_url, options))
+    listeners = [_listener(api, options)]
+    if options.metrics_port:
+        if options.metrics_port in (options.admin_port, options.port):
+            raise ValueError(f"the metrics port {options.metrics_port} is taken by the admin or the edge listener")
+        listeners.append(_stats_listener(options))
+        cluster_list.append(_admin_cluster(options))
     return {
-        # Prometheus stats at http://127.0.0.1:<admin>/stats/prometheus; never on a public address.
+        # Prometheus stats at http://127.0.0.1:<admin>/stats/prometheus; never on a public address
+        # (the stats listener, when configured, forwards GET /metrics there and nothing else).
         "admin": {"address": {"socket_address": {"address": "127.0.0.1", "port_value": options.admin_port}}},
-        "static_resources": {"listeners": [_listener(api, options)], "clusters": cluster_list},
+        "static_resources": {"listeners": listeners, "clusters": cluster_list},
+        "stats_config": {"use_all_default_tags": False, "stats_tags": STATS_TAGS},
         # A bound on open client connections (Envoy warns at start without one).
         "overload_manager": {
             "resource_monitors": [

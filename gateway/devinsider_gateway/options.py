@@ -32,12 +32,16 @@ class GatewayOptions:
     port: int = 8080
     listen_address: str = "0.0.0.0"  # noqa: S104 - the edge listens for clients
     admin_port: int = 9901  # always bound to 127.0.0.1
+    # A separate listener serving only GET /metrics (the admin's /stats/prometheus); 0: none.
+    metrics_port: int = 0
+    metrics_address: str = "0.0.0.0"  # noqa: S104 - scraped from outside (compose, Kubernetes)
     cors_origins: tuple[str, ...] = ()
     body_limit_bytes: int = 100 * MEGABYTE
     route_timeout_seconds: float = 15.0
     method_timeouts: dict[str, float] = field(default_factory=dict)  # full method name -> seconds
     connect_timeout_seconds: float = 2.0
     health_check_interval_seconds: float = 2.0
+    upstream_max_streams: int = 0  # HTTP/2 streams per upstream connection before Envoy opens another; 0: no cap
     jwt: JwtOptions | None = None
     rate_limit_prefixes: tuple[str, ...] = ("/v1/webhooks/",)
     rate_limit_per_second: int = 50

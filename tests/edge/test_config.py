@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -105,3 +106,74 @@ def test_upstream_for_an_unknown_service_is_refused(tmp_path: Path) -> None:
         cli.main(
             ["--descriptor-set", str(DESCRIPTOR_SET), "--upstream", "no.Such=1.2.3.4:1", "--out", str(tmp_path / "x")]
         )
+
+
+def test_metrics_port_adds_a_stats_listener_that_only_forwards_get_metrics(tmp_path: Path) -> None:
+    config = _generate(
+        tmp_path, ALL, "--no-docs", "--admin-port", "9902", "--metrics-port", "9901", "--metrics-address", "10.0.0.7"
+    )
+    assert config["admin"]["address"]["socket_address"] == {"address": "127.0.0.1", "port_value": 9902}
+    listeners = {listener["name"]: listener for listener in config["static_resources"]["listeners"]}
+    assert set(listeners) == {"edge", "stats"}
+    assert listeners["stats"]["address"]["socket_address"] == {"address": "10.0.0.7", "port_value": 9901}
+    manager = listeners["stats"]["filter_chains"][0]["filters"][0]["typed_config"]
+    assert manager["normalize_path"] and manager["merge_slashes"]
+    routes = manager["route_config"]["virtual_hosts"][0]["routes"]
+    forwarded = [r for r in routes if "route" in r]
+    assert len(forwarded) == 1
+    assert forwarded[0]["match"]["path"] == "/metrics"
+    assert forwarded[0]["route"] == {"cluster": "envoy_admin", "prefix_rewrite": "/stats/prometheus", "timeout": "10s"}
+    assert routes[-1]["direct_response"]["status"] == 404
+    admin = next(c for c in config["static_resources"]["clusters"] if c["name"] == "envoy_admin")
+    assert admin["load_assignment"]["endpoints"][0]["lb_endpoints"][0]["endpoint"]["address"]["socket_address"] == {
+        "address": "127.0.0.1",
+        "port_value": 9902,
+    }
+
+
+def test_no_stats_listener_by_default_and_a_clash_with_the_admin_port_is_refused(tmp_path: Path) -> None:
+    config = _generate(tmp_path, ALL, "--no-docs")
+    assert [listener["name"] for listener in config["static_resources"]["listeners"]] == ["edge"]
+    assert "envoy_admin" not in {c["name"] for c in config["static_resources"]["clusters"]}
+    with pytest.raises(SystemExit, match="--metrics-port 9901 is taken"):
+        _generate(tmp_path, ALL, "--no-docs", "--metrics-port", "9901")
+
+
+def test_upstream_streams_per_connection_can_be_capped(tmp_path: Path) -> None:
+    def http2_settings(config: dict[str, Any]) -> list[dict[str, Any]]:
+        key = "envoy.extensions.upstreams.http.v3.HttpProtocolOptions"
+        return [
+            c["typed_extension_protocol_options"][key]["explicit_http_config"]["http2_protocol_options"]
+            for c in config["static_resources"]["clusters"]
+        ]
+
+    assert http2_settings(_generate(tmp_path, ALL, "--no-docs")) == [{}] * len(ALL)
+    capped = _generate(tmp_path, ALL, "--no-docs", "--upstream-max-streams", "4")
+    assert http2_settings(capped) == [{"max_concurrent_streams": 4}] * len(ALL)
+
+
+def test_grpc_stats_per_method_with_whole_service_names_as_labels(tmp_path: Path) -> None:
+    config = _generate(tmp_path, ALL, "--no-docs", "--jwt-issuer", "http://issuer", "--jwks-file", _jwks(tmp_path))
+    names = [f["name"] for f in _manager(config)["http_filters"]]
+    # After the transcoder (the call is gRPC by then), before the JWT filter and the router.
+    assert names.index("envoy.filters.http.grpc_json_transcoder") < names.index("envoy.filters.http.grpc_stats")
+    assert names.index("envoy.filters.http.grpc_stats") < names.index("envoy.filters.http.jwt_authn")
+    stats = _filter(config, "envoy.filters.http.grpc_stats")
+    assert stats["stats_for_all_methods"] and stats["enable_upstream_stats"]
+    tags = {t["tag_name"]: t.get("regex") for t in config["stats_config"]["stats_tags"]}
+    assert config["stats_config"]["use_all_default_tags"] is False
+    assert tags["envoy.cluster_name"] is None  # Envoy's own extractor, kept
+
+    name = "cluster.devinsider_user_v1_UserService.grpc.devinsider.user.v1.UserService.GetMe.16"
+    values = {tag: re.match(regex, name) for tag, regex in tags.items() if regex}
+    assert {tag: m.group(2) for tag, m in values.items() if m} == {
+        "grpc_service": "devinsider.user.v1.UserService",
+        "grpc_method": "GetMe",
+        "grpc_code": "16",
+    }
+
+
+def test_edge_jwt_verification_is_cached_per_token(tmp_path: Path) -> None:
+    config = _generate(tmp_path, ALL, "--no-docs", "--jwt-issuer", "http://issuer", "--jwks-file", _jwks(tmp_path))
+    provider = _filter(config, "envoy.filters.http.jwt_authn")["providers"]["idp"]
+    assert provider["jwt_cache_config"]["jwt_cache_size"] > 0

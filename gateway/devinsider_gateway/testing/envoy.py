@@ -79,12 +79,20 @@ class RunningEnvoy:
                 self.process.wait()
 
 
-def start(config: Path, port: int, admin_port: int, log: Path, timeout: float = 30.0) -> RunningEnvoy:
+def command(config: Path, concurrency: int | None = None) -> list[str]:
+    """The Envoy command line for `config`; `concurrency`: worker threads (Envoy's default: one per core)."""
+    # No hot restart: several Envoys (tests, the local run) may run side by side.
+    workers = ["--concurrency", str(concurrency)] if concurrency else []
+    return [envoy_binary(), "-c", str(config), "--disable-hot-restart", "--log-level", "warn", *FLAGS, *workers]
+
+
+def start(
+    config: Path, port: int, admin_port: int, log: Path, timeout: float = 30.0, concurrency: int | None = None
+) -> RunningEnvoy:
     """Envoy on `config`, returned once the admin says LIVE (clusters initialised, first health checks done)."""
     handle = log.open("wb")
     process = subprocess.Popen(  # noqa: S603 - our own binary and file
-        # No hot restart: several Envoys (tests, the local run) may run side by side.
-        [envoy_binary(), "-c", str(config), "--disable-hot-restart", "--log-level", "warn", *FLAGS],
+        command(config, concurrency),
         stdout=handle,
         stderr=subprocess.STDOUT,
     )
