@@ -192,13 +192,6 @@ class IsvJourney:
     application: str
 
 
-def names_user(reference: str, subject: str, user: str) -> bool:
-    """Whether a `users/{user}` reference of a page service names this user. The page services
-    know the caller from its token only, so today they write the Keycloak subject (bare, or as
-    `users/{subject}`) where the protos promise the user service's `users/{id}`; either is taken."""
-    return reference in {user, subject, f"users/{subject}"}
-
-
 def matches(stack: SuiteStack, company: str, kind: str, token: str) -> dict[str, float]:
     """The company's matches of `kind` (PROGRAM, INVESTOR): target name -> score."""
     listed = ok(stack.call("GET", f"/v1/{company}/matches?targetKind=PAGE_KIND_{kind}&explain=true", token=token))
@@ -295,7 +288,7 @@ def isv_journey(stack: SuiteStack) -> IsvJourney:
     assert [a["name"] for a in ok(stack.call("GET", mine, token=colleague))["applications"]] == [applied["name"]]
     received = ok(stack.call("GET", f"/v1/{program.name}/applications", token=program.owner))["applications"]
     assert [a["name"] for a in received] == [applied["name"]], received
-    assert names_user(received[0]["applicant"], subject, user["name"]), received
+    assert received[0]["applicant"] == user["name"], received  # the user service's users/{id}
 
     return IsvJourney(
         user=user["name"],

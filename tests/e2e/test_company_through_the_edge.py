@@ -75,6 +75,8 @@ def test_update_with_a_mask_and_bad_fields_named_in_a_google_rpc_status(suite_st
 def test_a_colleague_joins_through_the_mailed_token_and_members_are_private(suite_stack: SuiteStack) -> None:
     owner_subject, colleague_subject = unique("isv-carol"), unique("isv-dan")
     owner = suite_stack.token(owner_subject)
+    me = suite_stack.call("GET", "/v1/users/me", token=owner)  # the owner has a user; the colleague not yet
+    assert me.status == 200, me.body
     name = create_company(suite_stack, owner, displayName="Carol Cloud")["name"]
 
     email = f"{colleague_subject}@example.com"
@@ -113,9 +115,9 @@ def test_a_colleague_joins_through_the_mailed_token_and_members_are_private(suit
 
     members = suite_stack.call("GET", f"/v1/{name}/members", token=colleague)
     assert members.status == 200, members.body
-    assert [(m["subject"], m["role"]) for m in members.json()["members"]] == [
-        (owner_subject, "PAGE_ROLE_OWNER"),
-        (colleague_subject, "PAGE_ROLE_EDITOR"),
+    assert [(m["subject"], m["role"], m.get("user", "")) for m in members.json()["members"]] == [
+        (owner_subject, "PAGE_ROLE_OWNER", me.json()["name"]),  # the user service's users/{id}
+        (colleague_subject, "PAGE_ROLE_EDITOR", ""),
     ]
     assert suite_stack.call("GET", f"/v1/{name}", token=colleague).json()["viewerRole"] == "PAGE_ROLE_EDITOR"
 

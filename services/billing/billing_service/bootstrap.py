@@ -45,6 +45,8 @@ from devinsider_common.grpc.server import RunningServer, ServiceRegistration, st
 from devinsider_common.jobs import Job, start_scheduler
 from devinsider_common.locks import create_lock_factory
 from devinsider_common.outbox.relay import start_relay_thread
+from devinsider_common.pages.ports import UserDirectory
+from devinsider_common.pages.user_directory import user_directory
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 SERVICE_NAME = billing_pb2.DESCRIPTOR.services_by_name["BillingService"].full_name
@@ -77,12 +79,13 @@ def build_app(
     blocks: BlockList,
     provider: PaymentProvider,
     clock: Clock = utc_now,
+    users: UserDirectory | None = None,
 ) -> BillingApp:
     def uow() -> BillingUnitOfWork:
         return BillingUnitOfWork(engine)
 
     limits = PageLimits(settings.default_page_size, settings.max_page_size)
-    authorizer = Authorizer(access)
+    authorizer = Authorizer(access, users)
     subscriptions = SubscriptionUseCases(
         uow, clock, authorizer, provider, limits, timedelta(days=settings.past_due_grace_days)
     )
@@ -146,14 +149,14 @@ def start(
         )
         provider_url = local.url
     provider = HttpPaymentProvider(provider_url, settings.payment_provider_api_key)
-    app = build_app(settings, engine, access, blocks, provider, clock)
+    if guard is None:
+        token = service_token_provider(settings.auth, settings.service_name)
+        guard = platform_access_guard(settings, channels, token, cache)
+    app = build_app(settings, engine, access, blocks, provider, clock, user_directory(guard))
     if verifier is None:
         jwt_verifier = JwtVerifier(settings.auth)
         jwt_verifier.prewarm()
         verifier = jwt_verifier
-    if guard is None:
-        token = service_token_provider(settings.auth, settings.service_name)
-        guard = platform_access_guard(settings, channels, token, cache)
     registration = ServiceRegistration(
         SERVICE_NAME, billing_pb2_grpc.add_BillingServiceServicer_to_server, BillingServicer(app)
     )

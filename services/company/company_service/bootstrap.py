@@ -40,7 +40,8 @@ from devinsider_common.locks import create_lock_factory
 from devinsider_common.outbox.relay import start_relay_thread
 from devinsider_common.pages.invitations import PageInvitations
 from devinsider_common.pages.membership import PageLimits, PageMembers
-from devinsider_common.pages.ports import ClaimsDirectory
+from devinsider_common.pages.ports import UserDirectory
+from devinsider_common.pages.user_directory import user_directory
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 SERVICE_NAME = company_pb2.DESCRIPTOR.services_by_name["CompanyService"].full_name
@@ -73,7 +74,12 @@ def logo_url_for(settings: CompanySettings) -> Callable[[str], str]:
 
 
 def build_app(
-    settings: CompanySettings, engine: Engine, clock: Clock, unlocks: UnlockChecker, storage: LogoStorage
+    settings: CompanySettings,
+    engine: Engine,
+    clock: Clock,
+    unlocks: UnlockChecker,
+    storage: LogoStorage,
+    users: UserDirectory,
 ) -> CompanyApp:
     logo_url = logo_url_for(settings)
 
@@ -81,7 +87,7 @@ def build_app(
         return CompanyUnitOfWork(engine, settings.web_base_url, logo_url)
 
     limits = PageLimits(settings.default_page_size, settings.max_page_size)
-    members = PageMembers(uow, clock, limits, ClaimsDirectory())
+    members = PageMembers(uow, clock, limits, users)
     ttl = timedelta(hours=settings.invitation_ttl_hours)
     return CompanyApp(
         companies=CompanyUseCases(uow, clock, limits, members, unlocks),
@@ -118,12 +124,13 @@ def start(
                 settings.unlock_cache_ttl_seconds,
                 negative_ttl_seconds=settings.unlock_negative_cache_ttl_seconds,
             )
-    app = build_app(settings, engine, clock, unlocks, storage or LocalDiskLogoStorage(settings.upload_dir))
+    guard = platform_access_guard(settings, channels, service_token, cache)
+    storage = storage or LocalDiskLogoStorage(settings.upload_dir)
+    app = build_app(settings, engine, clock, unlocks, storage, user_directory(guard))
     if verifier is None:
         jwt_verifier = JwtVerifier(settings.auth)
         jwt_verifier.prewarm()
         verifier = jwt_verifier
-    guard = platform_access_guard(settings, channels, service_token, cache)
     servicer = CompanyServicer(app, logo_url_for(settings), settings.page_access_cache_ttl_seconds)
     registration = ServiceRegistration(SERVICE_NAME, company_pb2_grpc.add_CompanyServiceServicer_to_server, servicer)
     server = start_server(settings, [registration], verifier, guard, probe=lambda: ping(engine), engine=engine)

@@ -28,7 +28,8 @@ from devinsider_common.locks import create_lock_factory
 from devinsider_common.outbox.relay import start_relay_thread
 from devinsider_common.pages.invitations import PageInvitations
 from devinsider_common.pages.membership import PageLimits, PageMembers
-from devinsider_common.pages.ports import ClaimsDirectory
+from devinsider_common.pages.ports import UserDirectory
+from devinsider_common.pages.user_directory import user_directory
 from investor_service.entrypoints.grpc_servicer import InvestorServicer
 from investor_service.service_layer.app import InvestorApp
 from investor_service.service_layer.investors import InvestorUseCases, NoUnlocks
@@ -58,12 +59,12 @@ class InvestorService:
         self.engine.dispose()
 
 
-def build_app(settings: InvestorSettings, engine: Engine) -> InvestorApp:
+def build_app(settings: InvestorSettings, engine: Engine, users: UserDirectory) -> InvestorApp:
     def uow() -> InvestorUnitOfWork:
         return InvestorUnitOfWork(engine, settings.invitation_accept_url)
 
     limits = PageLimits(settings.default_page_size, settings.max_page_size)
-    members = PageMembers(uow, utc_now, limits, ClaimsDirectory())
+    members = PageMembers(uow, utc_now, limits, users)
     ttl = timedelta(hours=settings.invitation_ttl_hours)
     return InvestorApp(
         investors=InvestorUseCases(uow, utc_now, limits, members, NoUnlocks()),
@@ -76,16 +77,16 @@ def start(settings: InvestorSettings, verifier: TokenVerifier | None = None, run
     """Migrate, then serve; the outbox relay runs when AMQP_URL is set, the expiry job on a schedule."""
     engine = create_service_engine(settings.effective_database_url, settings.schema_name)
     migrations.upgrade(engine, settings.schema_name, MIGRATIONS)
-    app = build_app(settings, engine)
+    channels = ChannelFactory()
+    tokens = service_token_provider(settings.auth, settings.service_name)
+    guard = platform_access_guard(settings, channels, tokens, create_cache(settings))
+    app = build_app(settings, engine, user_directory(guard))
     if verifier is None:
         jwt_verifier = JwtVerifier(settings.auth)
         jwt_verifier.prewarm()
         verifier = jwt_verifier
-    channels = ChannelFactory()
     servicer = InvestorServicer(app, settings.page_access_cache_ttl_seconds)
     registration = ServiceRegistration(SERVICE_NAME, investor_pb2_grpc.add_InvestorServiceServicer_to_server, servicer)
-    tokens = service_token_provider(settings.auth, settings.service_name)
-    guard = platform_access_guard(settings, channels, tokens, create_cache(settings))
     server = start_server(settings, [registration], verifier, guard, probe=lambda: ping(engine), engine=engine)
     server.on_stop.append(channels.close)
     relay = start_relay_thread(engine, settings.broker)

@@ -26,6 +26,8 @@ from devinsider_common.grpc.server import RunningServer, ServiceRegistration, st
 from devinsider_common.jobs import Job, start_scheduler
 from devinsider_common.locks import create_lock_factory
 from devinsider_common.outbox.relay import start_relay_thread
+from devinsider_common.pages.ports import ClaimsDirectory, UserDirectory
+from devinsider_common.pages.user_directory import user_directory
 from matching_service.adapters.page_directory import GrpcPageDirectory
 from matching_service.domain.pages import PageKind
 from matching_service.entrypoints.grpc_servicer import MatchingServicer
@@ -67,7 +69,11 @@ class MatchingService:
 
 
 def build_app(
-    settings: MatchingSettings, engine: Engine, directory: PageDirectory, uow: UowFactory | None = None
+    settings: MatchingSettings,
+    engine: Engine,
+    directory: PageDirectory,
+    uow: UowFactory | None = None,
+    users: UserDirectory | None = None,
 ) -> MatchingApp:
     """The use cases on `engine`; `uow` replaces the unit-of-work factory (tests inject failures)."""
 
@@ -90,7 +96,7 @@ def build_app(
         taxonomy=TaxonomyUseCases(uow, limits),
         profiles=ProfileUseCases(uow, utc_now, directory, sync, announcer),
         matches=MatchUseCases(uow, utc_now, directory, sync, config, limits),
-        social=SocialUseCases(uow, utc_now, directory, limits),
+        social=SocialUseCases(uow, utc_now, directory, limits, users or ClaimsDirectory()),
         sync=sync,
         announcer=announcer,
         refresher=StatusRefresher(uow, utc_now, directory, sync, announcer),
@@ -115,15 +121,15 @@ def start(
             PageKind.PROGRAM: settings.program_target,
         }
         directory = GrpcPageDirectory(channels, targets, cache, settings.page_access_cache_ttl_seconds)
-    app = build_app(settings, engine, directory)
+    if guard is None:
+        token = service_token_provider(settings.auth, settings.service_name)
+        guard = platform_access_guard(settings, channels, token, cache)
+    app = build_app(settings, engine, directory, users=user_directory(guard))
     app.sync.catch_up()
     if verifier is None:
         jwt_verifier = JwtVerifier(settings.auth)
         jwt_verifier.prewarm()
         verifier = jwt_verifier
-    if guard is None:
-        token = service_token_provider(settings.auth, settings.service_name)
-        guard = platform_access_guard(settings, channels, token, cache)
     registration = ServiceRegistration(
         SERVICE_NAME, matching_pb2_grpc.add_MatchingServiceServicer_to_server, MatchingServicer(app)
     )

@@ -29,7 +29,8 @@ from devinsider_common.locks import create_lock_factory
 from devinsider_common.outbox.relay import start_relay_thread
 from devinsider_common.pages.invitations import PageInvitations
 from devinsider_common.pages.membership import PageLimits, PageMembers
-from devinsider_common.pages.ports import ClaimsDirectory
+from devinsider_common.pages.ports import UserDirectory
+from devinsider_common.pages.user_directory import user_directory
 from program_service.adapters.company_client import CompanyDirectory, GrpcCompanyDirectory
 from program_service.entrypoints.grpc_servicer import ProgramServicer
 from program_service.service_layer.app import ProgramApp
@@ -63,16 +64,18 @@ class ProgramService:
         self.engine.dispose()
 
 
-def build_app(settings: ProgramSettings, engine: Engine, companies: CompanyDirectory) -> ProgramApp:
+def build_app(
+    settings: ProgramSettings, engine: Engine, companies: CompanyDirectory, users: UserDirectory
+) -> ProgramApp:
     def uow() -> ProgramUnitOfWork:
         return ProgramUnitOfWork(engine, settings.invitation_accept_url)
 
     limits = PageLimits(settings.default_page_size, settings.max_page_size)
-    members = PageMembers(uow, utc_now, limits, ClaimsDirectory())
+    members = PageMembers(uow, utc_now, limits, users)
     ttl = timedelta(hours=settings.invitation_ttl_hours)
     return ProgramApp(
         programs=ProgramUseCases(uow, utc_now, limits, members, companies),
-        applications=ApplicationUseCases(uow, utc_now, limits, companies, ClaimsDirectory()),
+        applications=ApplicationUseCases(uow, utc_now, limits, companies, users),
         members=members,
         invitations=PageInvitations(uow, utc_now, limits, members, ttl),
     )
@@ -98,7 +101,9 @@ def start(
         idempotent_methods=["/devinsider.company.v1.CompanyService/CheckPageAccess"],
     )
     companies = GrpcCompanyDirectory(company_stub, cache, settings.company_access_cache_ttl_seconds)
-    app = build_app(settings, engine, companies)
+    if guard is None:
+        guard = platform_access_guard(settings, channels, service_tokens, cache)
+    app = build_app(settings, engine, companies, user_directory(guard))
     if verifier is None:
         jwt_verifier = JwtVerifier(settings.auth)
         jwt_verifier.prewarm()
@@ -106,8 +111,6 @@ def start(
     registration = ServiceRegistration(
         SERVICE_NAME, program_pb2_grpc.add_ProgramServiceServicer_to_server, ProgramServicer(app)
     )
-    if guard is None:
-        guard = platform_access_guard(settings, channels, service_tokens, cache)
     server = start_server(settings, [registration], verifier, guard, probe=lambda: ping(engine), engine=engine)
     relay = start_relay_thread(engine, settings.broker)
     if relay is not None:

@@ -19,6 +19,8 @@ from devinsider_common.settings import ServiceSettings
 log = structlog.get_logger("devinsider.access")
 
 CHECK_USER_ACCESS = "/devinsider.user.v1.UserService/CheckUserAccess"
+# Cache entity of the answers (`allowed:reason:user`); not the user service's own `access` entries.
+CACHE_ENTITY = "user_access"
 
 
 class UserServiceAccessGuard:
@@ -39,8 +41,19 @@ class UserServiceAccessGuard:
     def check(self, principal: Principal) -> None:
         if principal.is_service:
             return
+        allowed, reason, _ = self._answer(principal)
+        if not allowed:
+            raise errors.PermissionDenied("this account may not use DevInsider", reason=reason or "DENIED")
+
+    def user_of(self, principal: Principal) -> str:
+        """The principal's user (`users/{id}`), empty when the user service has none (or for a
+        service account); the answer `check` just cached, so no second call in the same request."""
+        return "" if principal.is_service else self._answer(principal)[2]
+
+    def _answer(self, principal: Principal) -> tuple[bool, str, str]:
+        """(allowed, reason, user) from the cache, or from the user service (then cached)."""
         key = f"{principal.subject}|{principal.email.lower()}"
-        cached = self._cache.get("access", key)
+        cached = self._cache.get(CACHE_ENTITY, key)
         if cached is None:
             request = user_pb2.CheckUserAccessRequest(subject=principal.subject, email=principal.email)
             metadata = (("authorization", f"Bearer {self._service_token()}"),)
@@ -50,11 +63,11 @@ class UserServiceAccessGuard:
                 log.warning("access.check_failed", code=error.code().name)
                 raise errors.Unavailable("the access check is unavailable; retry shortly") from error
             ttl = min(self._ttl, answer.cache_ttl_seconds or self._ttl)
-            cached = f"{int(answer.allowed)}:{answer.reason}".encode()
-            self._cache.set("access", key, cached, ttl)
-        allowed, _, reason = cached.decode().partition(":")
-        if allowed != "1":
-            raise errors.PermissionDenied("this account may not use DevInsider", reason=reason or "DENIED")
+            cached = f"{int(answer.allowed)}:{answer.reason}:{answer.user}".encode()
+            self._cache.set(CACHE_ENTITY, key, cached, ttl)
+        # `allowed:reason:user`; entries written before `user` existed have two parts.
+        allowed, reason, user = ([*cached.decode().split(":", 2), ""])[:3]
+        return allowed == "1", reason, user
 
 
 def platform_access_guard(

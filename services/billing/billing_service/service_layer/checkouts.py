@@ -12,7 +12,7 @@ from billing_service.domain.invoices import Invoice, InvoiceState
 from billing_service.domain.pages import Page, PageKind
 from billing_service.domain.plans import Interval, Plan, PlanKind
 from billing_service.domain.subscriptions import LIVE_STATES
-from billing_service.service_layer.common import Authorizer, Clock, PageLimits, UowFactory, creator_of
+from billing_service.service_layer.common import Authorizer, Clock, PageLimits, UowFactory
 from billing_service.service_layer.ports import CheckoutRequest, PaymentProvider
 from devinsider_common import errors
 from devinsider_common.auth.principal import Principal
@@ -108,7 +108,7 @@ class CheckoutUseCases:
             success_url=success_url,
             cancel_url=cancel_url,
             amount=plan.price + plan.price.tax(self._tax),
-            creator=creator_of(principal),
+            creator=self._auth.creator(principal),
             created_at=now,
             expire_time=now + self._ttl,
             contact_email=principal.email,

@@ -10,7 +10,9 @@ from billing_service.domain.pages import Page
 from billing_service.service_layer.ports import PageAccess
 from billing_service.service_layer.unit_of_work import BillingUnitOfWork
 from devinsider_common.auth.principal import Principal
+from devinsider_common.pages.ports import ClaimsDirectory, UserDirectory
 from devinsider_common.pages.roles import PagePermission
+from devinsider_common.pages.user_directory import user_reference
 
 UowFactory = Callable[[], BillingUnitOfWork]
 Clock = Callable[[], datetime]
@@ -25,8 +27,13 @@ class PageLimits:
 class Authorizer:
     """Page permission before existence: every use case on a page's data asks here first."""
 
-    def __init__(self, access: PageAccess) -> None:
+    def __init__(self, access: PageAccess, users: UserDirectory | None = None) -> None:
         self._access = access
+        self._users = users or ClaimsDirectory()
+
+    def creator(self, principal: Principal) -> str:
+        """The `creator` of what the caller makes: `users/{id}`, or its subject when unknown."""
+        return user_reference(self._users, principal)
 
     def require(self, principal: Principal, page: Page, permission: PagePermission, *, staff: bool = True) -> None:
         """Members holding `permission`; platform staff and services too when `staff`."""
@@ -36,7 +43,3 @@ class Authorizer:
 
     def is_member(self, principal: Principal, page: Page) -> bool:
         return self._access.allowed(page, principal.subject, PagePermission.VIEW_PRIVATE)
-
-
-def creator_of(principal: Principal) -> str:
-    return principal.subject if principal.is_service else f"users/{principal.subject}"

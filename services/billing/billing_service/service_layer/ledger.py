@@ -10,7 +10,7 @@ from sqlalchemy.exc import IntegrityError
 from billing_service.domain.ledger import LedgerEntry, LedgerEntryKind
 from billing_service.domain.pages import Page, parse_page
 from billing_service.service_layer import credits
-from billing_service.service_layer.common import Authorizer, Clock, PageLimits, UowFactory, creator_of
+from billing_service.service_layer.common import Authorizer, Clock, PageLimits, UowFactory
 from devinsider_common import errors
 from devinsider_common.auth.principal import Principal
 from devinsider_common.pages.roles import PagePermission
@@ -83,6 +83,7 @@ class LedgerUseCases:
             violations.check(kind is LedgerEntryKind.GRANT, "ledger_entry.expire_time", "only grants expire")
             violations.check(expire_time > now, "ledger_entry.expire_time", "must be in the future")
         violations.raise_if_any()
+        creator = self._auth.creator(principal)  # before the transaction: it may ask the user service
         try:
             with self._uow() as uow:
                 existing = uow.ledger.by_request(page, request_id)
@@ -96,7 +97,7 @@ class LedgerUseCases:
                     now=now,
                     description=description or kind.name.lower(),
                     reference=page.name,
-                    creator=creator_of(principal),
+                    creator=creator,
                     expire_time=expire_time,
                     request_id=request_id,
                 )

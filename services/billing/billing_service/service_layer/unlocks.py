@@ -13,7 +13,7 @@ from sqlalchemy.exc import IntegrityError
 from billing_service.domain.pages import Page, PageKind, parse_page
 from billing_service.domain.unlocks import Unlock, UnlockPrices
 from billing_service.service_layer import credits
-from billing_service.service_layer.common import Authorizer, Clock, PageLimits, UowFactory, creator_of
+from billing_service.service_layer.common import Authorizer, Clock, PageLimits, UowFactory
 from billing_service.service_layer.ports import BlockList, PageAccess
 from devinsider_common import errors
 from devinsider_common.auth.principal import Principal
@@ -74,6 +74,7 @@ class UnlockUseCases:
             return existing
 
     def _spend(self, principal: Principal, page: Page, target: Page, cost: int, request_id: str) -> Unlock:
+        creator = self._auth.creator(principal)  # before the transaction: it may ask the user service
         now = self._clock()
         with self._uow() as uow:
             held = uow.ledger.lock_balance(page, now)  # first statement: serialises this page's spends
@@ -90,9 +91,9 @@ class UnlockUseCases:
                 now=now,
                 description=f"unlock of {target.name}",
                 reference=name,
-                creator=creator_of(principal),
+                creator=creator,
             )
-            unlock = Unlock(unlock_id, page, target, cost, entry.id, creator_of(principal), now, request_id)
+            unlock = Unlock(unlock_id, page, target, cost, entry.id, creator, now, request_id)
             uow.unlocks.add(unlock)
             uow.events.unlock_created(unlock, entry.balance_after)
             uow.commit()

@@ -106,7 +106,7 @@ def test_staff_grants_and_refunds_are_idempotent(
         L.LEDGER_ENTRY_KIND_REFUND,
         2,
         2,
-        "users/kc-staff",
+        "kc-staff",
     )
     assert stub.CreateLedgerEntry(request, metadata=bearer(admin)) == first
     service_token = token("service-crm", roles=("service",))

@@ -5,7 +5,9 @@ from __future__ import annotations
 from devinsider_common import errors
 from devinsider_common.auth.principal import Principal
 from devinsider_common.ids import new_id
+from devinsider_common.pages.ports import UserDirectory
 from devinsider_common.pages.roles import PagePermission
+from devinsider_common.pages.user_directory import user_reference
 from devinsider_common.pagination import finish_page, page_request
 from matching_service.domain.pages import PageKind, PageRef, PageStatus
 from matching_service.domain.social import Block, Favorite, check_other_page, check_reason
@@ -14,11 +16,14 @@ from matching_service.service_layer.ports import PageDirectory
 
 
 class SocialUseCases:
-    def __init__(self, uow: UowFactory, clock: Clock, directory: PageDirectory, limits: PageLimits) -> None:
+    def __init__(
+        self, uow: UowFactory, clock: Clock, directory: PageDirectory, limits: PageLimits, users: UserDirectory
+    ) -> None:
         self._uow = uow
         self._clock = clock
         self._directory = directory
         self._limits = limits
+        self._users = users
 
     def _existing(self, page: PageRef, path: str) -> PageStatus:
         status = self._directory.statuses([page.name]).get(page.name)
@@ -31,11 +36,12 @@ class SocialUseCases:
         authorize(self._directory, principal, owner.name, PagePermission.EDIT)
         check_other_page(owner, page, "favorite.page")
         status = self._existing(page, "favorite.page")
+        creator = user_reference(self._users, principal)  # before the transaction
         with self._uow() as uow:
             existing = uow.favorites.find(owner.name, page.name)
             if existing is not None:
                 return existing, status
-            favorite = Favorite(new_id(), owner, page, f"users/{principal.subject}", self._clock())
+            favorite = Favorite(new_id(), owner, page, creator, self._clock())
             uow.favorites.add(favorite)
             uow.commit()
         return favorite, status
@@ -70,11 +76,12 @@ class SocialUseCases:
         check_other_page(blocker, page, "block.page")
         check_reason(reason)
         status = self._existing(page, "block.page")
+        creator = user_reference(self._users, principal)  # before the transaction
         with self._uow() as uow:
             existing = uow.blocks.find(blocker.name, page.name)
             if existing is not None:
                 return existing, status
-            block = Block(new_id(), blocker, page, reason.strip(), f"users/{principal.subject}", self._clock())
+            block = Block(new_id(), blocker, page, reason.strip(), creator, self._clock())
             uow.blocks.add(block)
             uow.events.block_created(block)
             uow.commit()

@@ -248,9 +248,7 @@ def test_favorites_are_flagged_and_blocks_leave_both_sides(stub: Stub, world: Pa
     again = stub.CreateFavorite(
         pb.CreateFavoriteRequest(parent="companies/acme", favorite=pb.Favorite(page=ref)), metadata=alice
     )
-    assert (
-        again.name == favorite.name and favorite.summary.display_name == "p-half" and favorite.creator == "users/alice"
-    )
+    assert again.name == favorite.name and favorite.summary.display_name == "p-half" and favorite.creator == "alice"
     listing = pb.ListCompanyMatchesRequest(parent="companies/acme", target_kind=page_pb2.PAGE_KIND_PROGRAM)
     flags = {m.summary.page.name: m.favorite for m in stub.ListCompanyMatches(listing, metadata=alice).matches}
     assert flags == {"programs/p-full": False, "programs/p-half": True, "programs/p-twin": False}

@@ -254,7 +254,7 @@ def test_matching_against_the_real_page_services(platform: Platform, token: Toke
     favorite = p.matching.CreateFavorite(
         pb.CreateFavoriteRequest(parent=acme, favorite=pb.Favorite(page=azure_ref)), metadata=bob
     )
-    assert favorite.summary.display_name == "Azure Partners" and favorite.creator == "users/kc-bob"
+    assert favorite.summary.display_name == "Azure Partners" and favorite.creator == "kc-bob"
     with pytest.raises(grpc.RpcError) as call:
         p.matching.CreateFavorite(
             pb.CreateFavoriteRequest(parent=acme, favorite=pb.Favorite(page=azure_ref)), metadata=eve

@@ -42,3 +42,30 @@ def test_the_guard_fails_closed_when_the_user_service_is_down() -> None:
         guard = UserServiceAccessGuard(user_pb2_grpc.UserServiceStub(channel), lambda: "t", InMemoryCache())
         with pytest.raises(errors.Unavailable):
             guard.check(Principal("kc-x", frozenset({"isv"}), email="x@ok.io"))
+
+
+def test_the_answer_names_the_subjects_user_once_it_has_one_and_the_guard_reuses_it(
+    service: UserService, stub: user_pb2_grpc.UserServiceStub, token: TokenFactory
+) -> None:
+    service_tokens = dev_service_tokens(service.settings.auth.dev_key_dir, ISSUER, "company")
+    unknown = stub.CheckUserAccess(
+        user_pb2.CheckUserAccessRequest(subject="kc-newcomer"), metadata=bearer(service_tokens())
+    )
+    assert (unknown.allowed, unknown.user) == (True, "")
+    me = stub.GetMe(user_pb2.GetMeRequest(), metadata=bearer(token("kc-newcomer")))  # the user is created
+    known = stub.CheckUserAccess(
+        user_pb2.CheckUserAccessRequest(subject="kc-newcomer"), metadata=bearer(service_tokens())
+    )
+    assert (known.allowed, known.user) == (True, me.name)
+
+    cache = InMemoryCache()
+    guard = UserServiceAccessGuard(stub, service_tokens, cache, ttl=60)
+    newcomer = Principal("kc-newcomer", frozenset({"isv"}), email="newcomer@example.com")
+    guard.check(newcomer)
+    assert guard.user_of(newcomer) == me.name
+    assert guard.user_of(Principal("svc", frozenset({"service"}))) == ""
+    # An answer cached before answers named the user (`allowed:reason`) still reads, as unknown.
+    cache.set("user_access", "kc-old|old@example.com", b"1:", 60)
+    old = Principal("kc-old", frozenset({"isv"}), email="old@example.com")
+    guard.check(old)
+    assert guard.user_of(old) == ""

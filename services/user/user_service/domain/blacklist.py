@@ -44,6 +44,7 @@ class AccessDecision:
 
     allowed: bool
     reason: str = ""
+    user: str = ""  # `users/{id}` when the subject has a user
 
 
 def decide_access(

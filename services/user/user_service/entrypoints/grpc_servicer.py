@@ -68,7 +68,9 @@ class UserServicer(user_pb2_grpc.UserServiceServicer):
         if not request.subject:
             raise errors.InvalidArgument.for_field("subject", "is required")
         decision = self._app.blacklist.check_access(request.subject, request.email.lower())
-        return user_pb2.CheckUserAccessResponse(allowed=decision.allowed, reason=decision.reason, cache_ttl_seconds=30)
+        return user_pb2.CheckUserAccessResponse(
+            allowed=decision.allowed, reason=decision.reason, cache_ttl_seconds=30, user=decision.user
+        )
 
     def ReceiveKeycloakEvent(
         self, request: user_pb2.ReceiveKeycloakEventRequest, context: grpc.ServicerContext

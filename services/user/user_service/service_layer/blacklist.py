@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from devinsider_common import errors
 from devinsider_common.auth.principal import Principal
 from devinsider_common.cache import Cache
@@ -65,7 +67,8 @@ class BlacklistUseCases:
             blocked_subjects = uow.blacklist.matching(BlacklistKind.USER, {subject})
             blocked_domains = uow.blacklist.matching(BlacklistKind.EMAIL_DOMAIN, parent_domains(email))
         deleted = user is not None and user.state is UserState.DELETED
-        return decide_access(subject, email, deleted, blocked_subjects, blocked_domains)
+        decision = decide_access(subject, email, deleted, blocked_subjects, blocked_domains)
+        return replace(decision, user=user.name) if user is not None else decision
 
 
 class CachedAccessGuard:
