@@ -15,7 +15,7 @@ import pytest
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 
 from devinsider_common import context as ctx
-from devinsider_common.grpc.clients import ChannelFactory, create_channel, retry_service_config, stub
+from devinsider_common.grpc.clients import ChannelFactory, create_channel, service_config, stub
 
 SERVICE = "devinsider.test.v1.ProbeService"
 
@@ -158,4 +158,30 @@ def test_factory_shares_channels_and_returns_generated_typed_stubs(target: str) 
 
 def test_service_config_rejects_malformed_method_paths() -> None:
     with pytest.raises(ValueError, match=r"/pkg\.Service/Method"):
-        retry_service_config(methods=["Flaky"])
+        service_config(methods=["Flaky"])
+
+
+def test_calls_are_spread_over_every_address_of_the_target() -> None:
+    """Two replicas behind one target (as DNS returns a headless Service's pods): round robin uses both."""
+    probes = [ProbeServer(), ProbeServer()]
+    servers, ports = [], []
+    for probe in probes:
+        server = grpc.server(futures.ThreadPoolExecutor(max_workers=2))
+        handlers = {"Flaky": grpc.unary_unary_rpc_method_handler(probe.flaky)}
+        server.add_generic_rpc_handlers((grpc.method_handlers_generic_handler(SERVICE, handlers),))
+        ports.append(server.add_insecure_port("127.0.0.1:0"))
+        server.start()
+        servers.append(server)
+    try:
+        channel = create_channel("ipv4:" + ",".join(f"127.0.0.1:{port}" for port in ports))
+        probe_stub = stub(channel, ProbeStub)
+        for _ in range(10):  # warm-up: both subchannels connect
+            probe_stub.Flaky(b"", wait_for_ready=True)
+        before = [probe.flaky_calls for probe in probes]
+        for _ in range(20):
+            probe_stub.Flaky(b"", wait_for_ready=True)
+        spread = [probe.flaky_calls - seen for probe, seen in zip(probes, before, strict=True)]
+        assert sum(spread) == 20 and min(spread) >= 8, spread  # pick_first would give [20, 0]
+    finally:
+        for server in servers:
+            server.stop(0).wait()

@@ -6,11 +6,13 @@ call to `run_env()` so the Alembic environment itself is written once, here.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from alembic import command, context
 from alembic.config import Config
-from sqlalchemy import Engine
+from sqlalchemy import Engine, text
 
 from devinsider_common.db.engine import ensure_schema
 
@@ -22,10 +24,31 @@ def _config(script_location: Path, engine: Engine) -> Config:
     return config
 
 
+@contextmanager
+def migration_lock(engine: Engine, schema: str) -> Iterator[None]:
+    """One migrating replica at a time per schema (PostgreSQL session advisory lock, held on a
+    connection of its own): replicas starting together wait for the first, then find the schema
+    at head. SQLite databases are local to one process: no lock needed."""
+    if engine.dialect.name != "postgresql":
+        yield
+        return
+    key = {"key": f"devinsider-migrations:{schema}"}
+    with engine.connect() as connection:
+        connection.execute(text("SELECT pg_advisory_lock(hashtext(:key))"), key)
+        connection.commit()
+        try:
+            yield
+        finally:
+            connection.execute(text("SELECT pg_advisory_unlock(hashtext(:key))"), key)
+            connection.commit()
+
+
 def upgrade(engine: Engine, schema: str, script_location: Path, revision: str = "head") -> None:
-    """Create the service schema if needed and apply every migration up to `revision`."""
-    ensure_schema(engine, schema)
-    command.upgrade(_config(script_location, engine), revision)
+    """Create the service schema if needed and apply every migration up to `revision`, under the
+    schema's migration lock."""
+    with migration_lock(engine, schema):
+        ensure_schema(engine, schema)
+        command.upgrade(_config(script_location, engine), revision)
 
 
 def downgrade(engine: Engine, script_location: Path, revision: str) -> None:

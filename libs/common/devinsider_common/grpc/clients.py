@@ -23,8 +23,11 @@ StubT = TypeVar("StubT")
 TokenProvider = Callable[[], str]
 
 
-def retry_service_config(methods: Sequence[str] = (), services: Sequence[str] = (), max_attempts: int = 4) -> str:
-    """Service config JSON retrying UNAVAILABLE for `/pkg.Service/Method`s and every method of `services`."""
+def service_config(methods: Sequence[str] = (), services: Sequence[str] = (), max_attempts: int = 4) -> str:
+    """Service config JSON: round robin over every address the target resolves to (a headless
+    Kubernetes Service, a compose service with replicas), so one caller spreads its calls over the
+    replicas instead of pinning one (gRPC's default `pick_first`); and UNAVAILABLE retried for the
+    `/pkg.Service/Method`s and every method of `services` (the idempotent ones)."""
     names: list[dict[str, str]] = [{"service": s} for s in services]
     for path in methods:
         service, _, method = path.lstrip("/").partition("/")
@@ -38,7 +41,12 @@ def retry_service_config(methods: Sequence[str] = (), services: Sequence[str] = 
         "backoffMultiplier": 2,
         "retryableStatusCodes": ["UNAVAILABLE"],
     }
-    return json.dumps({"methodConfig": [{"name": names, "retryPolicy": retry}] if names else []})
+    return json.dumps(
+        {
+            "loadBalancingConfig": [{"round_robin": {}}],
+            "methodConfig": [{"name": names, "retryPolicy": retry}] if names else [],
+        }
+    )
 
 
 class _CallDetails(NamedTuple):
@@ -98,10 +106,10 @@ def create_channel(
     token_provider: TokenProvider | None = None,
     max_attempts: int = 4,
 ) -> grpc.Channel:
-    """An insecure (in-cluster) channel with retries, keepalive, 16 MiB messages and propagation."""
+    """An insecure (in-cluster) channel with round robin, retries, keepalive, 16 MiB messages and propagation."""
     options: list[tuple[str, Any]] = [
         ("grpc.enable_retries", 1),
-        ("grpc.service_config", retry_service_config(idempotent_methods, idempotent_services, max_attempts)),
+        ("grpc.service_config", service_config(idempotent_methods, idempotent_services, max_attempts)),
         ("grpc.max_send_message_length", MAX_MESSAGE_BYTES),
         ("grpc.max_receive_message_length", MAX_MESSAGE_BYTES),
         # Pings only while calls are in flight: servers refuse idle pings more often than every 5 min.

@@ -1,0 +1,77 @@
+"""Replicas that start together migrate one at a time (PostgreSQL advisory lock per schema)."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine, inspect, text
+
+from devinsider_common.db.migrations import migration_lock, upgrade
+
+ENV = "from devinsider_common.db.migrations import run_env\n\nrun_env()\n"
+REVISION = '''
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0001"
+down_revision = None
+
+
+def upgrade() -> None:
+    op.create_table("widgets", sa.Column("id", sa.Integer, primary_key=True))
+
+
+def downgrade() -> None:
+    op.drop_table("widgets")
+'''
+
+
+@pytest.fixture
+def scripts(tmp_path: Path) -> Path:
+    (tmp_path / "versions").mkdir()
+    (tmp_path / "env.py").write_text(ENV)
+    (tmp_path / "versions" / "0001_widgets.py").write_text(REVISION)
+    return tmp_path
+
+
+def _tables(engine: Engine, schema: str) -> list[str]:
+    return inspect(engine).get_table_names(schema=schema)
+
+
+def test_a_migration_waits_for_the_replica_holding_the_lock(
+    pg_engine: Engine, pg_schema: tuple[str, str], scripts: Path
+) -> None:
+    schema = pg_schema[1]
+    done = threading.Event()
+    with migration_lock(pg_engine, schema):  # another replica is migrating
+        migrating = threading.Thread(target=lambda: (upgrade(pg_engine, schema, scripts), done.set()))
+        migrating.start()
+        assert not done.wait(0.5)
+        assert "widgets" not in _tables(pg_engine, schema)
+    migrating.join(10)
+    assert done.is_set() and "widgets" in _tables(pg_engine, schema)
+
+
+def test_replicas_starting_together_all_start_on_the_migrated_schema(
+    pg_engine: Engine, pg_schema: tuple[str, str], scripts: Path
+) -> None:
+    schema = pg_schema[1]
+    errors: list[BaseException] = []
+
+    def start_replica() -> None:
+        try:
+            upgrade(pg_engine, schema, scripts)
+        except BaseException as error:  # reported by the assertion below
+            errors.append(error)
+
+    replicas = [threading.Thread(target=start_replica) for _ in range(4)]
+    for replica in replicas:
+        replica.start()
+    for replica in replicas:
+        replica.join(30)
+    assert errors == []
+    with pg_engine.connect() as connection:
+        versions = connection.execute(text("SELECT version_num FROM alembic_version")).scalars().all()
+    assert versions == ["0001"]
