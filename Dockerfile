@@ -12,6 +12,8 @@ COPY libs ./libs
 COPY services ./services
 COPY gateway ./gateway
 RUN python scripts/gen_protos.py && pip install --no-cache-dir --no-deps --no-build-isolation . \
-    && useradd --system --home /app devinsider && mkdir -p /app/var && chown devinsider /app/var
-USER devinsider
+    && groupadd --system --gid 10001 devinsider \
+    && useradd --system --uid 10001 --gid 10001 --home /app devinsider && mkdir -p /app/var && chown devinsider /app/var
+# Numeric, so that Kubernetes can verify runAsNonRoot (deploy/kubernetes sets runAsUser: 10001).
+USER 10001
 EXPOSE 50051 9100

@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PROTO_SOURCES := $(shell find protos -name '*.proto')
 
-.PHONY: install protos run test lint typecheck buflint breaking check clean bench bench-matching
+.PHONY: install protos run test lint typecheck buflint breaking check clean bench bench-matching kubernetes
 
 install: $(STAMP) node_modules/.installed
 
@@ -57,3 +57,8 @@ clean:
 # Matching scoring at scale: one company vs 100k targets, 10k x 10k pairs, vs a plain Python loop.
 bench-matching: install
 	$(BIN)/python -m bench.matching.run $(BENCH_ARGS)
+
+# Regenerates the edge's Envoy ConfigMap of deploy/kubernetes (after a proto or gateway change;
+# tests/deploy fails while it is stale).
+kubernetes: install
+	$(BIN)/python scripts/gen_kubernetes_gateway.py

@@ -14,7 +14,7 @@ from types import ModuleType
 from typing import Any
 from urllib.parse import urlsplit
 
-import kubernetes_validate  # type: ignore[import-untyped]  # no py.typed
+import kubernetes_validate
 import pytest
 import yaml
 
