@@ -47,6 +47,8 @@ class BrokerSettings(BaseSettings):
     relay_interval_seconds: float = 0.5
     relay_max_attempts: int = 10
     relay_backoff_max_seconds: float = 60.0
+    # Published outbox rows and inbox records older than this are deleted by the relay (0: kept).
+    outbox_retention_hours: float = 168.0
 
 
 class ServiceSettings(BaseSettings):

@@ -167,7 +167,9 @@ def test_calls_are_spread_over_every_address_of_the_target() -> None:
     servers, ports = [], []
     for probe in probes:
         server = grpc.server(futures.ThreadPoolExecutor(max_workers=2))
-        handlers = {"Flaky": grpc.unary_unary_rpc_method_handler(probe.flaky)}
+        handlers: dict[str, grpc.RpcMethodHandler[bytes, bytes]] = {
+            "Flaky": grpc.unary_unary_rpc_method_handler(probe.flaky)
+        }
         server.add_generic_rpc_handlers((grpc.method_handlers_generic_handler(SERVICE, handlers),))
         ports.append(server.add_insecure_port("127.0.0.1:0"))
         server.start()

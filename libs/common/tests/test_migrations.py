@@ -11,7 +11,7 @@ from sqlalchemy import Engine, inspect, text
 from devinsider_common.db.migrations import migration_lock, upgrade
 
 ENV = "from devinsider_common.db.migrations import run_env\n\nrun_env()\n"
-REVISION = '''
+REVISION = """
 import sqlalchemy as sa
 from alembic import op
 
@@ -25,7 +25,7 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_table("widgets")
-'''
+"""
 
 
 @pytest.fixture
@@ -45,8 +45,13 @@ def test_a_migration_waits_for_the_replica_holding_the_lock(
 ) -> None:
     schema = pg_schema[1]
     done = threading.Event()
+
+    def start_replica() -> None:
+        upgrade(pg_engine, schema, scripts)
+        done.set()
+
     with migration_lock(pg_engine, schema):  # another replica is migrating
-        migrating = threading.Thread(target=lambda: (upgrade(pg_engine, schema, scripts), done.set()))
+        migrating = threading.Thread(target=start_replica)
         migrating.start()
         assert not done.wait(0.5)
         assert "widgets" not in _tables(pg_engine, schema)

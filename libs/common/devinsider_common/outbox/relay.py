@@ -9,6 +9,7 @@ and before the commit republishes the row, which consumers absorb by deduplicati
 from __future__ import annotations
 
 import threading
+import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -18,11 +19,14 @@ from sqlalchemy import Connection, Engine, Row, func, select, update
 
 from devinsider_common.db.engine import is_sqlite
 from devinsider_common.outbox.amqp import AmqpPublisher, BrokerUnavailableError, Publisher
+from devinsider_common.outbox.retention import prune
 from devinsider_common.outbox.tables import FAILED, PENDING, PUBLISHED, outbox_messages
 from devinsider_common.settings import BrokerSettings
 
 log = structlog.get_logger("devinsider.outbox.relay")
 _t = outbox_messages.c
+# How often a relay applies the retention (each replica; deletes are idempotent).
+PRUNE_INTERVAL_SECONDS = 600.0
 
 
 class OutboxRelay:
@@ -36,6 +40,8 @@ class OutboxRelay:
         *,
         backoff_base_seconds: float = 1.0,
         relay_interval_seconds: float = 0.5,
+        retention: timedelta | None = None,
+        prune_interval_seconds: float = PRUNE_INTERVAL_SECONDS,
     ) -> None:
         self._engine = engine
         self._publisher = publisher
@@ -44,6 +50,9 @@ class OutboxRelay:
         self._backoff_max = backoff_max_seconds
         self._backoff_base = backoff_base_seconds
         self._interval = relay_interval_seconds
+        self._retention = retention
+        self._prune_interval = prune_interval_seconds
+        self._next_prune = 0.0
 
     def relay_once(self) -> int:
         """Publish one batch of due rows; returns how many were published."""
@@ -104,12 +113,23 @@ class OutboxRelay:
         with self._engine.connect() as connection:
             return int(connection.execute(select(func.count()).where(_t.status == PENDING)).scalar_one())
 
+    def prune_if_due(self) -> tuple[int, int]:
+        """Apply the retention (outbox.retention) at most every prune interval; (outbox, inbox) deleted."""
+        if self._retention is None or time.monotonic() < self._next_prune:
+            return 0, 0
+        self._next_prune = time.monotonic() + self._prune_interval
+        deleted = prune(self._engine, self._retention)
+        if any(deleted):
+            log.info("outbox_pruned", published=deleted[0], inbox=deleted[1])
+        return deleted
+
     def run(self, stop_event: threading.Event) -> None:
         """Relay until `stop_event` is set; full batches loop at once, otherwise wait an interval."""
         try:
             while not stop_event.is_set():
                 try:
                     published = self.relay_once()
+                    self.prune_if_due()
                 except Exception:  # e.g. a database restart: keep the thread alive, retry after the interval
                     log.exception("outbox_relay_error")
                     published = 0
@@ -143,6 +163,7 @@ def start_relay_thread(engine: Engine, settings: BrokerSettings, name: str = "ou
         max_attempts=settings.relay_max_attempts,
         backoff_max_seconds=settings.relay_backoff_max_seconds,
         relay_interval_seconds=settings.relay_interval_seconds,
+        retention=timedelta(hours=settings.outbox_retention_hours) if settings.outbox_retention_hours > 0 else None,
     )
     stop_event = threading.Event()
     thread = threading.Thread(target=relay.run, args=(stop_event,), name=name, daemon=True)
