@@ -10,60 +10,18 @@ from __future__ import annotations
 
 import argparse
 import os
-import shutil
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
-import grpc
-from grpc_health.v1 import health_pb2, health_pb2_grpc
-
+from bench.common import SUITE_DESCRIPTORS, echo_ceiling, h2load, start_edge, wait_serving
 from bench.stats import Result, load, report
 from devinsider_common.auth.dev_issuer import ensure_dev_keys, issue_token
-from devinsider_gateway import cli
 from devinsider_gateway.testing import envoy
-from devinsider_gateway.testing.echo import EchoBackend
 
-ROOT = Path(__file__).resolve().parent.parent
 ISSUER = "http://localhost/devinsider-bench"
 USER = "devinsider.user.v1.UserService"
-ECHO = "edgetest.v1.EchoService"
-
-
-def _h2load() -> str:
-    if not shutil.which("h2load"):
-        print("bench: installing h2load (nghttp2-client)", flush=True)
-        env = os.environ | {"DEBIAN_FRONTEND": "noninteractive"}
-        subprocess.run(["apt-get", "install", "-y", "-qq", "nghttp2-client"], check=True, env=env)  # noqa: S607
-    return shutil.which("h2load") or "h2load"
-
-
-def _wait_serving(port: int) -> None:
-    with grpc.insecure_channel(f"127.0.0.1:{port}") as channel:
-        stub = health_pb2_grpc.HealthStub(channel)
-        for _ in range(300):
-            try:
-                if stub.Check(health_pb2.HealthCheckRequest(), timeout=1).status == 1:
-                    return
-            except grpc.RpcError:
-                pass
-            time.sleep(0.1)
-    raise RuntimeError(f"service on {port} never became SERVING")
-
-
-def _edge(work: Path, name: str, descriptor_set: Path, upstream: str, keys: Path) -> envoy.RunningEnvoy:
-    port, admin = envoy.free_port(), envoy.free_port()
-    config = work / f"{name}.yaml"
-    cli.main(
-        [
-            *("--descriptor-set", str(descriptor_set), "--upstream", upstream, "--out", str(config), "--no-docs"),
-            *("--port", str(port), "--admin-port", str(admin), "--listen-address", "127.0.0.1"),
-            *("--jwt-issuer", ISSUER, "--jwks-file", str(keys / "jwks.json")),
-        ]
-    )
-    return envoy.start(config, port, admin, work / f"{name}.log")
 
 
 def _run(h2load: str, work: Path, name: str, url: str, args: argparse.Namespace, extra: list[str]) -> Result:
@@ -78,8 +36,11 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--duration", type=int, default=10, help="seconds per target")
     parser.add_argument("--connections", type=int, default=8)
+    # One worker: on the 2 shared cores a second Envoy thread only takes CPU from the Python service.
+    parser.add_argument("--envoy-concurrency", type=int, default=1, help="Envoy worker threads (0: one per core)")
+    parser.add_argument("--upstream-max-streams", type=int, default=0, help="see devinsider-gateway-config")
     args = parser.parse_args()
-    h2load = _h2load()
+    tool = h2load()
     with tempfile.TemporaryDirectory(prefix="devinsider-bench-") as tmp:
         work = Path(tmp)
         keys = work / "keys"
@@ -94,32 +55,33 @@ def main() -> int:
             "LOG_LEVEL": "WARNING",
         }
         user = subprocess.Popen([sys.executable, "-m", "user_service.main"], env=env)
-        echo_set = envoy.compile_descriptor_set(
-            ["edgetest/v1/echo.proto"], [ROOT / "tests" / "edge" / "protos", ROOT / "protos"], work / "echo.binpb"
-        )
-        echo = EchoBackend(echo_set, ECHO, "bench")
-        edges: list[envoy.RunningEnvoy] = []
         try:
-            _wait_serving(user_port)
-            edges.append(
-                _edge(work, "user-edge", ROOT / "gen" / "devinsider.binpb", f"{USER}=127.0.0.1:{user_port}", keys)
-            )
-            edges.append(_edge(work, "echo-edge", echo_set, f"{ECHO}=127.0.0.1:{echo.port}", keys))
-            bearer = ["-H", f"authorization: Bearer {token}"]
-            frame = work / "get_me.grpc"
-            frame.write_bytes(b"\x00\x00\x00\x00\x00")  # an empty GetMeRequest, gRPC-framed
-            grpc_headers = ["-d", str(frame), "-H", "content-type: application/grpc", "-H", "te: trailers", *bearer]
-            results = [
-                _run(h2load, work, "echo via Envoy (REST)", edges[1].url("/v1/echo/x"), args, []),
-                _run(h2load, work, "GetMe via Envoy (REST)", edges[0].url("/v1/users/me"), args, bearer),
-                _run(
-                    h2load, work, "GetMe direct gRPC", f"http://127.0.0.1:{user_port}/{USER}/GetMe", args, grpc_headers
-                ),
-            ]
+            with echo_ceiling(work, issuer=ISSUER, keys=keys, concurrency=args.envoy_concurrency or None) as echo:
+                wait_serving(user_port)
+                edge = start_edge(
+                    work,
+                    "user-edge",
+                    SUITE_DESCRIPTORS,
+                    [f"{USER}=127.0.0.1:{user_port}"],
+                    issuer=ISSUER,
+                    keys=keys,
+                    concurrency=args.envoy_concurrency or None,
+                    extra=["--upstream-max-streams", str(args.upstream_max_streams)],
+                )
+                try:
+                    bearer = ["-H", f"authorization: Bearer {token}"]
+                    frame = work / "get_me.grpc"
+                    frame.write_bytes(b"\x00\x00\x00\x00\x00")  # an empty GetMeRequest, gRPC-framed
+                    grpc_headers = ["-d", str(frame), "-H", "content-type: application/grpc", "-H", "te: trailers"]
+                    direct = f"http://127.0.0.1:{user_port}/{USER}/GetMe"
+                    results = [
+                        _run(tool, work, "echo via Envoy (REST)", echo.edge.url("/v1/echo/x"), args, []),
+                        _run(tool, work, "GetMe via Envoy (REST)", edge.url("/v1/users/me"), args, bearer),
+                        _run(tool, work, "GetMe direct gRPC", direct, args, [*grpc_headers, *bearer]),
+                    ]
+                finally:
+                    edge.stop()
         finally:
-            for edge in edges:
-                edge.stop()
-            echo.stop()
             user.terminate()
             user.wait(timeout=30)
     print(report(results, args), flush=True)

@@ -25,6 +25,13 @@ def _percentile(sorted_values: list[int], fraction: float) -> float:
     return sorted_values[index] / 1000.0
 
 
+def summarise(name: str, latencies_us: list[int], failed: int, seconds: float) -> Result:
+    """A Result from per-request latencies (microseconds) measured over `seconds`."""
+    ordered = sorted(latencies_us)
+    rps = len(ordered) / seconds if seconds > 0 else float("nan")
+    return Result(name, len(ordered), failed, rps, _percentile(ordered, 0.5), _percentile(ordered, 0.99))
+
+
 def load(name: str, log: Path, duration: int, output: str) -> Result:
     """h2load --log-file lines: start time (us since epoch), HTTP status, duration (us)."""
     latencies: list[int] = []
@@ -43,7 +50,8 @@ def load(name: str, log: Path, duration: int, output: str) -> Result:
 def report(results: list[Result], args: argparse.Namespace) -> str:
     ceiling = results[0]
     lines = [
-        f"h2load, {args.connections} connections x 1 stream, {args.duration} s per target, loopback",
+        f"h2load, {args.connections} connections x 1 stream, {args.duration} s per target, loopback"
+        + (f", Envoy --concurrency {args.envoy_concurrency}" if getattr(args, "envoy_concurrency", None) else ""),
         f"{'target':<26}{'req/s':>10}{'x echo':>8}{'p50 ms':>9}{'p99 ms':>9}{'non-200':>9}",
     ]
     for r in results:

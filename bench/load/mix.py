@@ -1,0 +1,172 @@
+"""The request mix: each operation in its REST form (through the edge) and its gRPC form (direct).
+
+Weights (percent): the directory (GetCompany, ListCompanies) 40, ListCompanyMatches 20, GetMe 15,
+ListPrograms 10, UpdateCompany 10, CreateUnlock 5. Every worker acts as one ISV (its own company, so
+updates never race) and one investor (its own unlocks, so credits are never contended); reads pick any page.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from google.protobuf import json_format
+from google.protobuf.message import Message
+
+from bench.load.seed import Page, Seeded
+from devinsider.billing.v1 import billing_pb2
+from devinsider.company.v1 import company_pb2
+from devinsider.matching.v1 import matching_pb2
+from devinsider.program.v1 import program_pb2
+from devinsider.user.v1 import user_pb2
+
+
+@dataclass(frozen=True)
+class Call:
+    """One request, in both forms."""
+
+    op: str
+    method: str  # REST
+    path: str
+    body: bytes | None
+    grpc_method: str  # /pkg.Service/Method
+    grpc_request: bytes
+    token: str | None
+
+    @property
+    def service(self) -> str:
+        return self.grpc_method.split("/")[1]
+
+
+def _call(
+    op: str,
+    rest: tuple[str, str, dict[str, Any] | None],
+    grpc: tuple[str, type[Message], dict[str, Any]],
+    token: str | None,
+) -> Call:
+    method, path, body = rest
+    grpc_method, request_class, request = grpc
+    message = json_format.ParseDict(request, request_class())
+    encoded = json.dumps(body).encode() if body is not None else None
+    return Call(op, method, path, encoded, grpc_method, message.SerializeToString(), token)
+
+
+@dataclass
+class Persona:
+    company: Page
+    investor: Page
+
+
+def get_company(p: Persona, s: Seeded, rng: random.Random) -> Call:
+    name = rng.choice(s.companies).name
+    return _call(
+        "GetCompany",
+        ("GET", f"/v1/{name}", None),
+        ("/devinsider.company.v1.CompanyService/GetCompany", company_pb2.GetCompanyRequest, {"name": name}),
+        p.investor.token,  # an investor browsing: the company asks billing whether it unlocked the page
+    )
+
+
+def list_companies(p: Persona, s: Seeded, rng: random.Random) -> Call:
+    return _call(
+        "ListCompanies",
+        ("GET", "/v1/companies?pageSize=20", None),
+        ("/devinsider.company.v1.CompanyService/ListCompanies", company_pb2.ListCompaniesRequest, {"pageSize": 20}),
+        None,
+    )
+
+
+def list_matches(p: Persona, s: Seeded, rng: random.Random) -> Call:
+    parent = p.company.name
+    return _call(
+        "ListCompanyMatches",
+        ("GET", f"/v1/{parent}/matches?targetKind=PAGE_KIND_INVESTOR&pageSize=20", None),
+        (
+            "/devinsider.matching.v1.MatchingService/ListCompanyMatches",
+            matching_pb2.ListCompanyMatchesRequest,
+            {"parent": parent, "targetKind": "PAGE_KIND_INVESTOR", "pageSize": 20},
+        ),
+        p.company.token,
+    )
+
+
+def get_me(p: Persona, s: Seeded, rng: random.Random) -> Call:
+    return _call(
+        "GetMe",
+        ("GET", "/v1/users/me", None),
+        ("/devinsider.user.v1.UserService/GetMe", user_pb2.GetMeRequest, {}),
+        p.company.token,
+    )
+
+
+def list_programs(p: Persona, s: Seeded, rng: random.Random) -> Call:
+    return _call(
+        "ListPrograms",
+        ("GET", "/v1/programs?pageSize=20", None),
+        ("/devinsider.program.v1.ProgramService/ListPrograms", program_pb2.ListProgramsRequest, {"pageSize": 20}),
+        None,
+    )
+
+
+def update_company(p: Persona, s: Seeded, rng: random.Random) -> Call:
+    name = p.company.name
+    description = f"Software for mid-sized companies, revision {rng.randrange(1_000_000)}."
+    return _call(
+        "UpdateCompany",
+        ("PATCH", f"/v1/{name}?updateMask=description", {"description": description}),
+        (
+            "/devinsider.company.v1.CompanyService/UpdateCompany",
+            company_pb2.UpdateCompanyRequest,
+            {"company": {"name": name, "description": description}, "updateMask": "description"},
+        ),
+        p.company.token,
+    )
+
+
+def create_unlock(p: Persona, s: Seeded, rng: random.Random) -> Call:
+    parent, target = p.investor.name, rng.choice(s.companies).name
+    request_id = uuid.uuid4().hex
+    spend = {"target": {"kind": "PAGE_KIND_COMPANY", "name": target}}
+    return _call(
+        "CreateUnlock",
+        ("POST", f"/v1/{parent}/unlocks?requestId={request_id}", spend),
+        (
+            "/devinsider.billing.v1.BillingService/CreateUnlock",
+            billing_pb2.CreateUnlockRequest,
+            {"parent": parent, "unlock": spend, "requestId": request_id},
+        ),
+        p.investor.token,
+    )
+
+
+Builder = Callable[[Persona, Seeded, random.Random], Call]
+MIX: list[tuple[Builder, int]] = [
+    (get_company, 20),
+    (list_companies, 20),
+    (list_matches, 20),
+    (get_me, 15),
+    (list_programs, 10),
+    (update_company, 10),
+    (create_unlock, 5),
+]
+
+
+class Mix:
+    """Draws calls with the MIX weights for one worker."""
+
+    def __init__(self, seeded: Seeded, worker: int, seed: int = 0) -> None:
+        self.seeded = seeded
+        self.persona = Persona(
+            seeded.companies[worker % len(seeded.companies)], seeded.investors[worker % len(seeded.investors)]
+        )
+        self.rng = random.Random(seed * 1000 + worker)
+        self.builders = [b for b, _ in MIX]
+        self.weights = [w for _, w in MIX]
+
+    def next(self) -> Call:
+        builder = self.rng.choices(self.builders, self.weights)[0]
+        return builder(self.persona, self.seeded, self.rng)
