@@ -12,6 +12,23 @@ from .schemas import HTTP_BODY, Schemas, ref
 
 STATUS = "google.rpc.Status"
 RAW_BODY = {"*/*": {"schema": {"type": "string", "format": "binary"}}}
+# Every error is a google.rpc.Status JSON, whether a service returned it (the transcoder maps its code to
+# the HTTP status) or Envoy refused the call itself (no route, token refused, body too large, no healthy
+# upstream, timeout: the local reply mapper writes the same shape). Listed one by one rather than as a
+# `default` response so that a status outside this list is a documentation bug clients can see.
+ERRORS: dict[str, str] = {
+    "400": "INVALID_ARGUMENT, FAILED_PRECONDITION or OUT_OF_RANGE; also a body or query parameter Envoy "
+    "cannot transcode (malformed JSON, a wrong type, an unknown enum value or query parameter).",
+    "401": "UNAUTHENTICATED: the bearer token is missing (where required), malformed, expired or not ours.",
+    "403": "PERMISSION_DENIED: the caller lacks the role or the permission on the resource, or is blacklisted.",
+    "404": "NOT_FOUND; also a path or method with no route at the edge.",
+    "409": "ALREADY_EXISTS or ABORTED (a concurrent change won; retry with fresh data).",
+    "413": "The request body is over the edge's limit.",
+    "429": "RESOURCE_EXHAUSTED: a quota or rate limit.",
+    "500": "INTERNAL, UNKNOWN or DATA_LOSS: a server bug.",
+    "503": "UNAVAILABLE: the service is down, draining or has no healthy replica; retry with backoff.",
+    "504": "DEADLINE_EXCEEDED: the service did not answer within the route's timeout.",
+}
 
 
 def _query_params(message: Descriptor, schemas: Schemas, skip: set[str], prefix: str = "") -> list[dict[str, Any]]:
@@ -48,16 +65,20 @@ def _operation(method: Method, binding: Binding, index: int, schemas: Schemas) -
     converted = paths.convert(binding.path)
     request = method.method.input_type
     response = method.method.output_type
+    names = {p.name: _path_param_name(p.name) for p in converted.params}
     parameters: list[dict[str, Any]] = [
         {
-            "name": p.name,
+            "name": names[p.name],
             "in": "path",
             "required": True,
-            "schema": {"type": "string"},
+            "schema": {"type": "string"} if p.multi_segment else {"type": "string", "pattern": "^[^/]+$"},
             "description": f"`{p.field}` (`{p.pattern}`)" + (", may contain `/`" if p.multi_segment else ""),
         }
         for p in converted.params
     ]
+    path = converted.path
+    for name, safe in names.items():
+        path = path.replace(f"{{{name}}}", f"{{{safe}}}")
     operation: dict[str, Any] = {
         "operationId": f"{method.service.rsplit('.', 1)[-1]}_{method.name}" + (f"_{index}" if index else ""),
         "tags": [method.service.rsplit(".", 1)[-1]],
@@ -88,12 +109,25 @@ def _operation(method: Method, binding: Binding, index: int, schemas: Schemas) -
         ok: dict[str, Any] = {"description": "The raw body.", "content": RAW_BODY}
     else:
         ok = {"description": "OK", "content": {"application/json": {"schema": schemas.message(response)}}}
-    error = {
-        "description": "A google.rpc.Status (HTTP status from its code)",
-        "content": {"application/json": {"schema": ref(STATUS)}},
+    errors = [code for code in ERRORS if code != "413" or "requestBody" in operation]
+    operation["responses"] = {"200": ok} | {code: {"$ref": f"#/components/responses/{code}"} for code in errors}
+    return path, operation
+
+
+def _path_param_name(name: str) -> str:
+    """`name.companies` -> `name_companies`: a dotted name is a valid OpenAPI parameter name, but URI
+    template tools (and Python's str.format, which schemathesis uses) read the dot as attribute access."""
+    return name.replace(".", "_")
+
+
+def _error_responses() -> dict[str, dict[str, Any]]:
+    return {
+        code: {
+            "description": f"{text} Body: a google.rpc.Status.",
+            "content": {"application/json": {"schema": ref(STATUS)}},
+        }
+        for code, text in ERRORS.items()
     }
-    operation["responses"] = {"200": ok, "default": error}
-    return converted.path, operation
 
 
 def document(api: Api, title: str = "DevInsider API", version: str = "v1") -> dict[str, Any]:
@@ -114,6 +148,7 @@ def document(api: Api, title: str = "DevInsider API", version: str = "v1") -> di
         "paths": paths_out,
         "components": {
             "schemas": dict(sorted(schemas.components.items())),
+            "responses": _error_responses(),
             "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}},
         },
     }

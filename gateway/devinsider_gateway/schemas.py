@@ -12,19 +12,24 @@ from typing import Any
 from google.protobuf.descriptor import Descriptor, FieldDescriptor
 
 F = FieldDescriptor
+_INT32 = {"type": "integer", "format": "int32", "minimum": -(2**31), "maximum": 2**31 - 1}
+_UINT32 = {"type": "integer", "format": "uint32", "minimum": 0, "maximum": 2**32 - 1}
+# 64-bit integers travel as decimal strings (the transcoder also reads a JSON number on input).
+_INT64 = {"type": "string", "format": "int64", "pattern": r"^-?[0-9]+$"}
+_UINT64 = {"type": "string", "format": "uint64", "pattern": r"^[0-9]+$"}
 _SCALARS: dict[int, dict[str, Any]] = {
     F.TYPE_DOUBLE: {"type": "number", "format": "double"},
     F.TYPE_FLOAT: {"type": "number", "format": "float"},
-    F.TYPE_INT32: {"type": "integer", "format": "int32"},
-    F.TYPE_SINT32: {"type": "integer", "format": "int32"},
-    F.TYPE_SFIXED32: {"type": "integer", "format": "int32"},
-    F.TYPE_UINT32: {"type": "integer", "format": "uint32"},
-    F.TYPE_FIXED32: {"type": "integer", "format": "uint32"},
-    F.TYPE_INT64: {"type": "string", "format": "int64"},
-    F.TYPE_SINT64: {"type": "string", "format": "int64"},
-    F.TYPE_SFIXED64: {"type": "string", "format": "int64"},
-    F.TYPE_UINT64: {"type": "string", "format": "uint64"},
-    F.TYPE_FIXED64: {"type": "string", "format": "uint64"},
+    F.TYPE_INT32: _INT32,
+    F.TYPE_SINT32: _INT32,
+    F.TYPE_SFIXED32: _INT32,
+    F.TYPE_UINT32: _UINT32,
+    F.TYPE_FIXED32: _UINT32,
+    F.TYPE_INT64: _INT64,
+    F.TYPE_SINT64: _INT64,
+    F.TYPE_SFIXED64: _INT64,
+    F.TYPE_UINT64: _UINT64,
+    F.TYPE_FIXED64: _UINT64,
     F.TYPE_BOOL: {"type": "boolean"},
     F.TYPE_STRING: {"type": "string"},
     F.TYPE_BYTES: {"type": "string", "format": "byte", "contentEncoding": "base64"},

@@ -37,7 +37,7 @@ def test_every_binding_is_an_operation(served: dict[str, Any]) -> None:
     assert {
         ("/v1/echo/{id}", "get"),
         ("/v1/echo", "post"),  # additional bindings
-        ("/v1/shelves/{nested.name.shelves}/books/{nested.name.books}", "get"),
+        ("/v1/shelves/{nested_name_shelves}/books/{nested_name_books}", "get"),  # no dots: URI-template safe
         ("/v1/files/{path}", "get"),
         ("/v1/items/{id}:ping", "post"),
         ("/v1/items", "post"),
@@ -54,7 +54,17 @@ def test_query_parameters_render_as_the_transcoder_reads_them(served: dict[str, 
     assert params["color"]["schema"]["enum"] == ["COLOR_UNSPECIFIED", "COLOR_RED", "COLOR_BLUE"]
     assert params["colors"]["schema"]["type"] == "array" and params["colors"]["explode"]
     assert params["nested.count"]["schema"]["type"] == "integer"
+    assert params["nested.count"]["schema"]["maximum"] == 2**31 - 1  # int32 bounds: bigger is a 400
+    assert params["big"]["schema"]["pattern"] == "^-?[0-9]+$"
     assert params["big"]["description"] == "An int64."  # from the proto comment
+
+
+def test_path_parameters_are_one_segment_unless_the_template_says_otherwise(served: dict[str, Any]) -> None:
+    book = _params(served["paths"]["/v1/shelves/{nested_name_shelves}/books/{nested_name_books}"]["get"])
+    assert book["nested_name_books"]["schema"]["pattern"] == "^[^/]+$"
+    assert book["nested_name_books"]["description"].startswith("`nested.name`")
+    files = _params(served["paths"]["/v1/files/{path}"]["get"])
+    assert "pattern" not in files["path"]["schema"]  # `**`
 
 
 def test_bodies_and_raw_http_bodies(served: dict[str, Any]) -> None:
@@ -72,9 +82,23 @@ def test_security_and_errors_follow_the_access_option(served: dict[str, Any]) ->
     secret = served["paths"]["/v1/secret"]["get"]
     assert public["security"] == [{}, {"bearer": []}] and public["x-access"]["audience"] == "PUBLIC"
     assert secret["security"] == [{"bearer": []}] and secret["x-access"]["audience"] == "AUTHENTICATED"
-    assert secret["responses"]["default"]["content"]["application/json"]["schema"]["$ref"].endswith("google.rpc.Status")
     schemas = served["components"]["schemas"]
     assert schemas["edgetest.v1.Item"]["properties"]["quantity"]["type"] == "string"
+
+
+def test_every_error_status_is_listed_with_the_status_body(served: dict[str, Any]) -> None:
+    """No `default` response: the statuses the edge can answer are listed, each a google.rpc.Status
+    (from a service through the transcoder, or from Envoy's local reply mapper)."""
+    secret = served["paths"]["/v1/secret"]["get"]["responses"]
+    item = served["paths"]["/v1/items"]["post"]["responses"]
+    assert "default" not in secret
+    errors = {"400", "401", "403", "404", "409", "429", "500", "503", "504"}
+    assert set(secret) == {"200"} | errors
+    assert set(item) == {"200", "413"} | errors  # only operations with a body can be too large
+    for code in errors | {"413"}:
+        assert item[code] == {"$ref": f"#/components/responses/{code}"}
+        response = served["components"]["responses"][code]
+        assert response["content"]["application/json"]["schema"]["$ref"] == "#/components/schemas/google.rpc.Status"
 
 
 def test_the_real_protos_give_one_operation_per_binding() -> None:
