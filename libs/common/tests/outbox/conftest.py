@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pika
@@ -11,6 +12,7 @@ from alembic.migration import MigrationContext
 from alembic.operations import Operations
 from sqlalchemy import Engine, func, select
 
+from devinsider_common.db.engine import create_service_engine
 from devinsider_common.outbox import create_outbox_tables, declare_topology, outbox_messages
 from devinsider_common.testing import infra
 from devinsider_common.testing.tcp_proxy import TcpProxy
@@ -20,6 +22,17 @@ def create_tables(engine: Engine) -> None:
     """Create the outbox tables the way a service's first migration does."""
     with engine.begin() as connection:
         create_outbox_tables(Operations(MigrationContext.configure(connection)))
+
+
+@pytest.fixture(params=["postgresql", "sqlite"])
+def any_engine(request: pytest.FixtureRequest, tmp_path: Path) -> Engine:
+    """The outbox tables on a fresh PostgreSQL schema, or on a SQLite file."""
+    if request.param == "postgresql":
+        engine: Engine = request.getfixturevalue("pg_engine")
+    else:
+        engine = create_service_engine(f"sqlite+pysqlite:///{tmp_path / 'svc.sqlite3'}", "svc")
+    create_tables(engine)
+    return engine
 
 
 @pytest.fixture

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
 from alembic.migration import MigrationContext
@@ -13,7 +12,6 @@ from sqlalchemy import Engine, inspect
 from devinsider.common.v1.event_pb2 import EventEnvelope
 from devinsider.user.v1.events_pb2 import UserCreated, UserDeleted
 from devinsider_common.context import request_id_var
-from devinsider_common.db.engine import create_service_engine
 from devinsider_common.outbox import (
     InboxDeduplicator,
     build_envelope,
@@ -23,8 +21,6 @@ from devinsider_common.outbox import (
     to_json,
     unpack_payload,
 )
-
-from .conftest import create_tables
 
 
 def test_envelope_round_trips_through_proto3_json() -> None:
@@ -44,16 +40,6 @@ def test_envelope_round_trips_through_proto3_json() -> None:
     assert unpack_payload(parsed, UserDeleted).subject == "s"
     with pytest.raises(ValueError, match="UserDeleted"):
         unpack_payload(parsed, UserCreated)
-
-
-@pytest.fixture(params=["postgresql", "sqlite"])
-def any_engine(request: pytest.FixtureRequest, tmp_path: Path) -> Engine:
-    if request.param == "postgresql":
-        engine: Engine = request.getfixturevalue("pg_engine")
-    else:
-        engine = create_service_engine(f"sqlite+pysqlite:///{tmp_path / 'svc.sqlite3'}", "svc")
-    create_tables(engine)
-    return engine
 
 
 def test_inbox_records_each_message_once_per_consumer(any_engine: Engine) -> None:

@@ -3,30 +3,15 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
-import pytest
 from sqlalchemy import Engine, insert, select
 
-from devinsider_common.db.engine import create_service_engine
 from devinsider_common.outbox import OutboxRelay
 from devinsider_common.outbox.retention import prune
 from devinsider_common.outbox.tables import FAILED, PENDING, PUBLISHED, inbox_messages, outbox_messages
 
-from .conftest import create_tables
-
 NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
 WEEK = timedelta(days=7)
-
-
-@pytest.fixture(params=["postgres", "sqlite"])
-def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Engine:
-    if request.param == "postgres":
-        engine: Engine = request.getfixturevalue("pg_engine")
-    else:
-        engine = create_service_engine(f"sqlite+pysqlite:///{tmp_path / 'outbox.sqlite3'}", "outbox")
-    create_tables(engine)
-    return engine
 
 
 def _outbox_row(message_id: str, status: str, age: timedelta) -> dict[str, object]:
@@ -44,7 +29,8 @@ def _outbox_row(message_id: str, status: str, age: timedelta) -> dict[str, objec
     }
 
 
-def test_only_published_rows_and_inbox_records_past_the_retention_go(engine: Engine) -> None:
+def test_only_published_rows_and_inbox_records_past_the_retention_go(any_engine: Engine) -> None:
+    engine = any_engine
     rows = [
         _outbox_row("old-published", PUBLISHED, WEEK + timedelta(hours=1)),
         _outbox_row("new-published", PUBLISHED, WEEK - timedelta(hours=1)),
@@ -69,7 +55,8 @@ def test_only_published_rows_and_inbox_records_past_the_retention_go(engine: Eng
     assert prune(engine, WEEK, now=NOW) == (0, 0)  # idempotent: a second replica finds nothing
 
 
-def test_the_relay_prunes_at_most_once_per_interval(engine: Engine) -> None:
+def test_the_relay_prunes_at_most_once_per_interval(any_engine: Engine) -> None:
+    engine = any_engine
     with engine.begin() as connection:
         connection.execute(insert(outbox_messages), [_outbox_row("a", PUBLISHED, timedelta(days=30))])
     relay = OutboxRelay(engine, publisher=None, retention=WEEK, prune_interval_seconds=3600)  # type: ignore[arg-type]
