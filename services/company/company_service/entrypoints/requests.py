@@ -31,23 +31,6 @@ def logo_company_id(name: str) -> str:
     return company_id(head)
 
 
-def optional_enum(kind: type[E], value: int, path: str) -> E | None:
-    """None for the unspecified value; INVALID_ARGUMENT for an unknown one."""
-    if not value:
-        return None
-    try:
-        return kind(value)
-    except ValueError:
-        raise errors.InvalidArgument.for_field(path, f"unknown value {value}") from None
-
-
-def required_enum(kind: type[E], value: int, path: str) -> E:
-    found = optional_enum(kind, value, path)
-    if found is None:
-        raise errors.InvalidArgument.for_field(path, "is required")
-    return found
-
-
 def _enums(checks: Violations, kind: type[E], values: Iterable[int], path: str) -> tuple[E, ...]:
     found: list[E] = []
     for i, value in enumerate(values):
