@@ -2,7 +2,8 @@
 
 Weights (percent): the directory (GetCompany, ListCompanies) 40, ListCompanyMatches 20, GetMe 15,
 ListPrograms 10, UpdateCompany 10, CreateUnlock 5. Every worker acts as one ISV (its own company, so
-updates never race) and one investor (its own unlocks, so credits are never contended); reads pick any page.
+updates never race) and one investor (its own unlocks, so credits are never contended; a fresh investor
+per phase, see `Mix`); reads pick any page.
 """
 
 from __future__ import annotations
@@ -158,11 +159,12 @@ MIX: list[tuple[Builder, int]] = [
 class Mix:
     """Draws calls with the MIX weights for one worker."""
 
-    def __init__(self, seeded: Seeded, worker: int, seed: int = 0) -> None:
+    def __init__(self, seeded: Seeded, worker: int, seed: int = 0, investor_offset: int = 0) -> None:
+        """`investor_offset`: where this phase's investors start, so that every phase unlocks from the same
+        state (unlocks are idempotent per target: a phase after another would mostly repeat its unlocks)."""
         self.seeded = seeded
-        self.persona = Persona(
-            seeded.companies[worker % len(seeded.companies)], seeded.investors[worker % len(seeded.investors)]
-        )
+        investor = seeded.investors[(investor_offset + worker) % len(seeded.investors)]
+        self.persona = Persona(seeded.companies[worker % len(seeded.companies)], investor)
         self.rng = random.Random(seed * 1000 + worker)
         self.builders = [b for b, _ in MIX]
         self.weights = [w for _, w in MIX]

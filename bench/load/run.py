@@ -70,7 +70,8 @@ def _markdown(report: dict[str, Any]) -> str:
     cfg = report["config"]
     lines = [
         f"Load bench: {cfg['connections']} workers (closed loop, one connection each), {cfg['duration']} s per phase "
-        f"after {cfg['warmup']} s warm-up; {cfg['companies']} companies, {cfg['investors']} investors, "
+        f"after {cfg['warmup']} s warm-up (and one {cfg['warm_pass']} s unmeasured pass of the mix first); "
+        f"{cfg['companies']} companies, {cfg['investors']} investors, "
         f"{cfg['programs']} programs; hot service `{cfg['hot']}`; Envoy --concurrency {cfg['envoy_concurrency']}",
         "",
         "| phase | req/s | x echo | p50 ms | x echo | p99 ms | x echo | errors |",
@@ -121,13 +122,18 @@ def _run_phases(
         driver.run_grpc({ECHO: echo.grpc_target}, workers, duration, warmup, lambda _: echo_call),
         per_op=False,
     )
+    # An unmeasured pass of the mix first (its own investors), so that the first measured phase does not
+    # pay alone for cold caches, connection pools and the database's first reads.
+    warm_mix = [Mix(seeded, w, seed=99, investor_offset=4 * workers) for w in range(workers)]
+    driver.run_rest("127.0.0.1", edges[1].port, workers, args.warm_pass, 0.0, _drawer(warm_mix))
     for replicas in (1, 2):
         suffix = "" if replicas == 1 else f" ({replicas}x {args.hot})"
-        rest_mix = [Mix(seeded, worker, seed=replicas) for worker in range(workers)]
+        offset = (replicas - 1) * 2 * workers  # each mix phase has its own investors (see Mix)
+        rest_mix = [Mix(seeded, worker, seed=replicas, investor_offset=offset) for worker in range(workers)]
         port = edges[replicas].port
         rest = driver.run_rest("127.0.0.1", port, workers, duration, warmup, _drawer(rest_mix))
         phases[f"mix REST via Envoy{suffix}"] = _phase("mix REST", rest, per_op=True)
-        grpc_mix = [Mix(seeded, worker, seed=10 + replicas) for worker in range(workers)]
+        grpc_mix = [Mix(seeded, w, seed=10 + replicas, investor_offset=offset + workers) for w in range(workers)]
         targets = {
             full: suite.grpc_target(name, replicas if name == args.hot else 1) for name, full in SERVICES.items()
         }
@@ -140,9 +146,10 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--duration", type=float, default=20.0, help="seconds measured per phase")
     parser.add_argument("--warmup", type=float, default=2.0, help="seconds before each phase's measurement")
+    parser.add_argument("--warm-pass", type=float, default=10.0, help="seconds of unmeasured mix before all")
     parser.add_argument("--connections", type=int, default=8, help="concurrent workers (one connection each)")
     parser.add_argument("--companies", type=int, default=40)
-    parser.add_argument("--investors", type=int, default=10)
+    parser.add_argument("--investors", type=int, default=40, help="at least 5 x --connections")
     parser.add_argument("--programs", type=int, default=10)
     parser.add_argument("--hot", default="company", choices=sorted(SERVICES), help="the service run twice")
     parser.add_argument("--envoy-concurrency", type=int, default=1, help="Envoy worker threads")
@@ -151,9 +158,9 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.quick:
         args.duration, args.warmup, args.connections = min(args.duration, 2.0), 0.5, min(args.connections, 4)
-        args.companies, args.investors, args.programs = 6, 4, 3
-    # Every worker has its own company and investor page (no write contention between workers).
-    args.companies, args.investors = max(args.companies, args.connections), max(args.investors, args.connections)
+        args.warm_pass, args.companies, args.investors, args.programs = 1.0, 6, 20, 3
+    # Every worker has its own company, and its own investor page in each mix phase and the warm pass.
+    args.companies, args.investors = max(args.companies, args.connections), max(args.investors, 5 * args.connections)
     out = args.out or ROOT / "var" / "bench" / f"load-{time.strftime('%Y%m%d-%H%M%S')}.json"
     with tempfile.TemporaryDirectory(prefix="devinsider-bench-load-") as tmp:
         work = Path(tmp)
