@@ -271,7 +271,7 @@ def test_pods_get_time_to_drain_before_they_are_killed(name: str) -> None:
     pre_stop = container(name)["lifecycle"]["preStop"]["exec"]["command"]
     assert pre_stop[0] == "sleep"
     relay_stop = inspect.signature(RelayThread.stop).parameters["timeout"].default
-    needed = float(pre_stop[1]) + settings.shutdown_grace_seconds + relay_stop
+    needed = float(pre_stop[1]) + settings.shutdown_delay_seconds + settings.shutdown_grace_seconds + relay_stop
     assert pod_spec(name)["terminationGracePeriodSeconds"] > needed
 
 

@@ -36,6 +36,9 @@ def run_once_across_replicas(job: Job, locks: LockFactory) -> int | None:
     except errors.Conflict:
         log.info("job.skipped", job=job.name, reason="running elsewhere")
         return None
+    except errors.Unavailable as error:  # Redis or the database away: the next run retries, no trace
+        log.warning("job.skipped", job=job.name, reason=str(error))
+        return None
     except Exception:
         log.exception("job.failed", job=job.name)
         return None

@@ -8,10 +8,12 @@ from collections.abc import Iterator
 
 import pytest
 import redis
+import structlog.testing
 from sqlalchemy import Engine, text
 
 from devinsider_common import errors
 from devinsider_common.cache import Cache, InMemoryCache, RedisCache, create_cache, redis_client
+from devinsider_common.jobs import Job, run_once_across_replicas
 from devinsider_common.locks import (
     InProcessLockFactory,
     LockFactory,
@@ -155,3 +157,20 @@ def test_advisory_lock_serializes_two_transactions(pg_engine: Engine) -> None:
     thread.join()
     assert order == ["first commits", "second holds"]
     assert advisory_key("billing", "account-1") != advisory_key("user", "account-1")
+
+
+def test_a_job_whose_lock_store_is_down_skips_its_run_with_a_warning_not_a_trace() -> None:
+    ran: list[int] = []
+
+    def work() -> int:
+        ran.append(1)
+        return 1
+
+    job = Job("probe-job", work, interval_seconds=60)
+    down = RedisLockFactory(redis_client("redis://127.0.0.1:1/0"), "x")  # nothing listens on port 1
+    with structlog.testing.capture_logs() as logs:
+        assert run_once_across_replicas(job, down) is None
+    assert ran == []
+    (entry,) = [e for e in logs if e["event"] == "job.skipped"]
+    assert entry["log_level"] == "warning" and "Redis is unreachable" in entry["reason"]
+    assert "exc_info" not in entry and not any(e["event"] == "job.failed" for e in logs)

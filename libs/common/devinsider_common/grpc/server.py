@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import signal
 import threading
+import time
 from collections.abc import Callable, Sequence
 from concurrent import futures
 from dataclasses import dataclass, field
@@ -47,6 +48,8 @@ class RunningServer:
     reporter: HealthReporter
     grace_seconds: float
     on_stop: list[Callable[[], None]] = field(default_factory=list)
+    # On SIGTERM: how long to keep serving while reporting NOT_SERVING (see `serve_until_signal`).
+    shutdown_delay_seconds: float = 0.0
     # `/metrics` and `/healthz` (METRICS_PORT), None when disabled.
     metrics: MetricsServer | None = None
     _forget_outbox: Callable[[], None] = lambda: None
@@ -55,11 +58,14 @@ class RunningServer:
     def metrics_port(self) -> int | None:
         return None if self.metrics is None else self.metrics.port
 
-    def stop(self, grace: float | None = None) -> None:
-        """Report NOT_SERVING (load balancers stop sending; /healthz says 503), then let in-flight
-        calls finish; /metrics stays up while they drain."""
+    def stop(self, grace: float | None = None, delay: float = 0.0) -> None:
+        """Report NOT_SERVING (load balancers stop sending; /healthz says 503), keep accepting calls
+        for `delay` seconds (until the balancers have seen it), then let in-flight calls finish;
+        /metrics stays up while they drain."""
         self.reporter.stop()
         self.health.enter_graceful_shutdown()
+        if delay > 0:
+            time.sleep(delay)
         self.server.stop(self.grace_seconds if grace is None else grace).wait()
         for callback in self.on_stop:
             callback()
@@ -104,7 +110,14 @@ def start_server(
     if port == 0:
         raise RuntimeError(f"cannot bind {settings.grpc_host}:{settings.grpc_port}")
     reporter = HealthReporter(health_servicer, names, probe, settings.health_check_interval_seconds)
-    running = RunningServer(server, port, health_servicer, reporter, settings.shutdown_grace_seconds)
+    running = RunningServer(
+        server,
+        port,
+        health_servicer,
+        reporter,
+        settings.shutdown_grace_seconds,
+        shutdown_delay_seconds=settings.shutdown_delay_seconds,
+    )
     if settings.metrics_port:  # bound before serving: a taken port fails the start, not a later scrape
         running.metrics = MetricsServer(settings.metrics_host, settings.metrics_port, lambda: reporter.serving)
     server.start()
@@ -128,5 +141,7 @@ def serve_until_signal(running: RunningServer) -> None:
     signal.signal(signal.SIGTERM, _on_signal)
     signal.signal(signal.SIGINT, _on_signal)
     stopping.wait()
-    running.stop()
+    # Calls that balancers send before their next health check still land here: they are served,
+    # not refused (a refused call is CANCELLED, which no balancer retries).
+    running.stop(delay=running.shutdown_delay_seconds)
     log.info("server.stopped")

@@ -114,6 +114,7 @@ def service_process(
             "AUTH_ISSUER": ISSUER,
             "AUTH_DEV_KEY_DIR": str(settings.auth.dev_key_dir),
             "SHUTDOWN_GRACE_SECONDS": "20",
+            "SHUTDOWN_DELAY_SECONDS": "3",
             "ACCESS_CACHE_TTL_SECONDS": "0",
             "AMQP_URL": "",
         }
@@ -179,6 +180,11 @@ def test_sigterm_drains_in_flight_calls(
             process.send_signal(signal.SIGTERM)
             time.sleep(1.0)
             assert process.poll() is None, "the server must wait for the in-flight call"
+            # Within the shutdown delay: health says NOT_SERVING (balancers stop sending), yet a call
+            # that still arrives is served rather than refused.
+            health = health_pb2_grpc.HealthStub(channel).Check(health_pb2.HealthCheckRequest(), timeout=5)
+            assert health.status == health_pb2.HealthCheckResponse.NOT_SERVING
+            assert stub.GetMe(user_pb2.GetMeRequest(), metadata=auth, timeout=5).name == me.name
             connection.rollback()
         caller.join(30)
         blocker.dispose()
