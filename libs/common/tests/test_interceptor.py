@@ -113,3 +113,18 @@ def test_the_policy_runs_before_the_handler(grpc_stub: Any, keys: Path) -> None:
     with pytest.raises(grpc.RpcError) as call:
         grpc_stub.ListUsers(user_pb2.ListUsersRequest(), metadata=_auth(keys, roles=("isv",)))
     assert call.value.code() == grpc.StatusCode.PERMISSION_DENIED
+
+
+def test_a_nul_character_in_any_string_field_is_invalid_argument(grpc_stub: Any, keys: Path) -> None:
+    """Found by schemathesis through the edge (`GET /v1/companies/%00`, `?query=a%00b`): PostgreSQL
+    text cannot hold NUL, so such a value used to reach the database and end as INTERNAL."""
+    requests = [
+        (grpc_stub.GetUser, user_pb2.GetUserRequest(name="users/x\x00"), "name"),
+        (grpc_stub.ListUsers, user_pb2.ListUsersRequest(email_suffix="\x00"), "email_suffix"),
+    ]
+    for rpc, request, field in requests:
+        with pytest.raises(grpc.RpcError) as call:
+            rpc(request, metadata=_auth(keys))
+        assert call.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+        status = from_rpc_error(call.value)
+        assert status is not None and field in status.message and "NUL" in status.message

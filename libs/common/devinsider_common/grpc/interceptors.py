@@ -2,7 +2,8 @@
 
 For each call it: takes or makes the `x-request-id`; verifies the bearer token (when sent);
 enforces the RPC's declared access policy and the platform access guard; exposes principal,
-token, request id and deadline as context variables; maps domain errors to rich statuses
+token, request id and deadline as context variables; refuses string fields holding a NUL character
+(INVALID_ARGUMENT: PostgreSQL text cannot store one); maps domain errors to rich statuses
 and anything unexpected to INTERNAL without a stack trace; logs one line per call and counts
 it, with its duration, in the process's Prometheus metrics (`devinsider_common.metrics`).
 """
@@ -28,6 +29,36 @@ log = structlog.get_logger("devinsider.rpc")
 _STATUS_NAMES = {status.value[0]: status.name for status in grpc.StatusCode}
 
 Behavior = Callable[[Any, grpc.ServicerContext], Any]
+
+
+def _nul_violations(message: Any, prefix: str, violations: errors.Violations) -> None:
+    """Adds a violation for every string field (nested, repeated, map) holding a NUL character:
+    PostgreSQL text cannot store one, so such a value would otherwise end as INTERNAL."""
+    for field, value in message.ListFields():
+        path = f"{prefix}{field.name}"
+        if field.message_type is not None and field.message_type.GetOptions().map_entry:
+            entry = field.message_type.fields_by_name
+            key_field, value_field = entry["key"], entry["value"]
+            for key, item in value.items():
+                if (key_field.type == key_field.TYPE_STRING and "\x00" in key) or (
+                    value_field.type == value_field.TYPE_STRING and "\x00" in item
+                ):
+                    violations.add(f"{path}[{key!r}]", "must not contain NUL characters")
+                elif value_field.message_type is not None:
+                    _nul_violations(item, f"{path}[{key!r}].", violations)
+        elif field.type == field.TYPE_STRING:
+            values = value if field.is_repeated else [value]
+            if any("\x00" in v for v in values):
+                violations.add(path, "must not contain NUL characters")
+        elif field.type == field.TYPE_MESSAGE:
+            for index, item in enumerate(value if field.is_repeated else [value]):
+                _nul_violations(item, f"{path}[{index}]." if field.is_repeated else f"{path}.", violations)
+
+
+def _reject_nul_characters(request: Any) -> None:
+    violations = errors.Violations()
+    _nul_violations(request, "", violations)
+    violations.raise_if_any()
 
 
 def _bearer_token(metadata: Mapping[str, str]) -> str:
@@ -94,6 +125,7 @@ class ServiceInterceptor(grpc.ServerInterceptor):
                 principal, token = self._authenticate(policy, metadata)
                 tokens.append((ctx.principal_var, ctx.principal_var.set(principal)))
                 tokens.append((ctx.token_var, ctx.token_var.set(token)))
+                _reject_nul_characters(request)
                 return behavior(request, context)
             except errors.DomainError as error:
                 failure = status_mapping.to_status_proto(error, self._service)
