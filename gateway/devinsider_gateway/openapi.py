@@ -8,7 +8,7 @@ from google.protobuf.descriptor import Descriptor
 
 from . import paths
 from .descriptors import Api, Binding, Method
-from .schemas import HTTP_BODY, Schemas, ref
+from .schemas import HTTP_BODY, Schemas, is_required, ref
 
 STATUS = "google.rpc.Status"
 RAW_BODY = {"*/*": {"schema": {"type": "string", "format": "binary"}}}
@@ -49,16 +49,24 @@ def _query_params(message: Descriptor, schemas: Schemas, skip: set[str], prefix:
             param["explode"] = True
         if field.full_name in schemas.comments:
             param["description"] = schemas.comments[field.full_name]
+        if not prefix and is_required(field):
+            param["required"] = True
         params.append(param)
     return params
 
 
 def _body_schema(message: Descriptor, schemas: Schemas, path_fields: set[str]) -> dict[str, Any]:
+    """The request message as the body (`body: "*"`), its REQUIRED fields required."""
+    kept = [f for f in message.fields if f.name not in path_fields]
+    required = [f.json_name for f in kept if is_required(f)]
     if not path_fields:
-        return schemas.message(message)
+        schema = schemas.message(message)
+        return {"allOf": [schema], "required": required} if required else schema
     # Fields bound in the path must not be repeated in the body (Envoy rejects the collision).
-    kept = {f.json_name: schemas.field(f) for f in message.fields if f.name not in path_fields}
-    return {"type": "object", "properties": kept}
+    inline: dict[str, Any] = {"type": "object", "properties": {f.json_name: schemas.field(f) for f in kept}}
+    if required:
+        inline["required"] = required
+    return inline
 
 
 def _operation(method: Method, binding: Binding, index: int, schemas: Schemas) -> tuple[str, dict[str, Any]]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from google.api import field_behavior_pb2
 from google.protobuf.descriptor import Descriptor, FieldDescriptor
 
 F = FieldDescriptor
@@ -60,6 +61,16 @@ _WELL_KNOWN: dict[str, dict[str, Any]] = {
 HTTP_BODY = "google.api.HttpBody"
 
 
+def behaviors(field: FieldDescriptor) -> set[int]:
+    """The field's `google.api.field_behavior` values (REQUIRED, OUTPUT_ONLY...)."""
+    extension: Any = field_behavior_pb2.field_behavior  # typed as a plain FieldDescriptor by the stubs
+    return set(field.GetOptions().Extensions[extension])
+
+
+def is_required(field: FieldDescriptor) -> bool:
+    return field_behavior_pb2.REQUIRED in behaviors(field)
+
+
 def ref(name: str) -> dict[str, Any]:
     return {"$ref": f"#/components/schemas/{name}"}
 
@@ -102,7 +113,7 @@ class Schemas:
     def field(self, field: FieldDescriptor) -> dict[str, Any]:
         if field.message_type is not None and field.message_type.GetOptions().map_entry:
             entry = field.message_type.fields_by_name
-            schema = {"type": "object", "additionalProperties": self.value(entry["value"])}
+            schema: dict[str, Any] = {"type": "object", "additionalProperties": self.value(entry["value"])}
         elif field.is_repeated:
             schema = {"type": "array", "items": self.value(field)}
         else:
@@ -111,4 +122,6 @@ class Schemas:
         if description:
             # A $ref with siblings is valid in 3.1; the field's comment beats the message's.
             schema = {**schema, "description": description}
+        if field_behavior_pb2.OUTPUT_ONLY in behaviors(field):
+            schema = {**schema, "readOnly": True}  # set by the server, ignored in requests
         return schema
