@@ -13,7 +13,7 @@ with a 4xx. A fuzzed DELETE may remove a seeded page: the next test seeds it aga
 
 Deterministic and bounded: Hypothesis derandomized, no example database, `MAX_EXAMPLES` cases per
 strategy (one per strategy for anonymous calls of non-public operations, which Envoy refuses before
-any service sees them); about 4,000 requests, 60-100 s.
+any service sees them); a few thousand requests, 70-100 s.
 
 Nothing is excluded. The two webhooks (`/v1/webhooks/keycloak`, `/v1/webhooks/payments`) need an HMAC
 signature generated requests cannot carry, so they only see refusals there: they are still fuzzed
