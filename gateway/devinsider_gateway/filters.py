@@ -97,16 +97,21 @@ def jwt_authn(api: Api, options: GatewayOptions) -> dict[str, Any] | None:
     }
 
 
-def grpc_stats() -> dict[str, Any]:
+def grpc_stats(api: Api) -> dict[str, Any]:
     """`cluster.<service cluster>.grpc.<pkg.Service>.<Method>.{total,success,failure,<code>}` counters and
-    the `upstream_rq_time` histogram per method (tagged as Prometheus labels by envoy_config.STATS_TAGS)."""
+    the `upstream_rq_time` histogram per method (tagged as Prometheus labels by envoy_config.STATS_TAGS).
+
+    Only the methods the edge routes (those with an HTTP binding) are listed: a client sending gRPC
+    paths of its own choosing cannot create new stats."""
+    allow = [
+        {"name": service, "method_names": sorted(m.name for m in methods if m.bindings)}
+        for service, methods in sorted(api.services.items())
+    ]
     return {
         "name": "envoy.filters.http.grpc_stats",
         "typed_config": {
             "@type": f"{T}.grpc_stats.v3.FilterConfig",
-            # Every method of the descriptor set is a route target; no risk of unbounded names from clients:
-            # only routed (existing) methods reach this filter with a cluster.
-            "stats_for_all_methods": True,
+            "individual_method_stats_allowlist": {"services": [a for a in allow if a["method_names"]]},
             "enable_upstream_stats": True,
             "emit_filter_state": False,
         },
@@ -116,4 +121,4 @@ def grpc_stats() -> dict[str, Any]:
 def chain(api: Api, options: GatewayOptions) -> list[dict[str, Any]]:
     router = {"name": "envoy.filters.http.router", "typed_config": {"@type": f"{T}.router.v3.Router"}}
     jwt = jwt_authn(api, options)
-    return [cors(), local_rate_limit(), transcoder(api, options), grpc_stats(), *([jwt] if jwt else []), router]
+    return [cors(), local_rate_limit(), transcoder(api, options), grpc_stats(api), *([jwt] if jwt else []), router]

@@ -159,7 +159,11 @@ def test_grpc_stats_per_method_with_whole_service_names_as_labels(tmp_path: Path
     assert names.index("envoy.filters.http.grpc_json_transcoder") < names.index("envoy.filters.http.grpc_stats")
     assert names.index("envoy.filters.http.grpc_stats") < names.index("envoy.filters.http.jwt_authn")
     stats = _filter(config, "envoy.filters.http.grpc_stats")
-    assert stats["stats_for_all_methods"] and stats["enable_upstream_stats"]
+    assert stats["enable_upstream_stats"] and "stats_for_all_methods" not in stats
+    listed = {s["name"]: s["method_names"] for s in stats["individual_method_stats_allowlist"]["services"]}
+    assert set(listed) == set(ALL)
+    assert "GetMe" in listed["devinsider.user.v1.UserService"]
+    assert "CheckUserAccess" not in listed["devinsider.user.v1.UserService"]  # service-only: never routed
     tags = {t["tag_name"]: t.get("regex") for t in config["stats_config"]["stats_tags"]}
     assert config["stats_config"]["use_all_default_tags"] is False
     assert tags["envoy.cluster_name"] is None  # Envoy's own extractor, kept
