@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PROTO_SOURCES := $(shell find protos -name '*.proto')
 
-.PHONY: install protos run test lint typecheck buflint breaking check clean bench bench-matching kubernetes
+.PHONY: install protos run test lint typecheck buflint breaking check clean bench bench-matching bench-load kubernetes
 
 install: $(STAMP) node_modules/.installed
 
@@ -44,6 +44,11 @@ typecheck: install
 # REST through Envoy vs direct gRPC vs an echo ceiling (bench/run.py; h2load from Debian).
 bench: install
 	$(BIN)/python -m bench.run $(BENCH_ARGS)
+
+# The whole suite on PostgreSQL + Redis under a realistic mix, REST vs gRPC vs echo, 1 vs 2 replicas
+# (bench/load; JSON under var/bench/). BENCH_ARGS="--duration 20 --connections 8", or "--quick".
+bench-load: install
+	$(BIN)/python -m bench.load $(BENCH_ARGS)
 
 # Compares the protos with those of the main branch (or BREAKING_AGAINST, a git ref).
 breaking: install

@@ -28,7 +28,7 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 from devinsider_common.auth.dev_issuer import ensure_dev_keys
 from devinsider_common.settings import AuthSettings
 from devinsider_gateway import cli as gateway_cli
-from devinsider_gateway.testing.envoy import FLAGS, envoy_binary
+from devinsider_gateway.testing.envoy import command as envoy_command
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -75,7 +75,7 @@ def _metrics_port(grpc_port: int) -> int:
     return grpc_port + 1000
 
 
-def _usage(ports: dict[str, int], edge: int, admin: int) -> str:
+def _usage(ports: dict[str, int], edge: int, admin: int, edge_metrics: int) -> str:
     listing = ", ".join(f"{n} on 127.0.0.1:{p}" for n, p in ports.items())
     metrics = "\n".join(f"  {n:>8}: http://127.0.0.1:{_metrics_port(p)}/metrics" for n, p in ports.items())
     return f"""
@@ -87,20 +87,21 @@ DevInsider services are running: {listing}; the REST edge (Envoy) on http://127.
        -H 'content-type: application/json' -d '{{"jobTitle": "CTO"}}'
   curl -s localhost:{edge}/v1/users/me          # no token: 401 with a google.rpc.Status body
 
-API docs: http://127.0.0.1:{edge}/docs (OpenAPI: /openapi.json); Envoy admin and Prometheus stats on 127.0.0.1:{admin}.
+API docs: http://127.0.0.1:{edge}/docs (OpenAPI: /openapi.json); Envoy admin on 127.0.0.1:{admin}.
+Prometheus metrics of the edge (per service, gRPC method and code): http://127.0.0.1:{edge_metrics}/metrics
 Prometheus metrics of each service (/healthz on the same port: 200 SERVING, 503 otherwise):
 {metrics}
 Ctrl-C stops everything.
 """
 
 
-def _write_edge_config(ports: dict[str, int], edge_port: int, admin_port: int) -> Path:
+def _write_edge_config(ports: dict[str, int], edge_port: int, admin_port: int, metrics_port: int) -> Path:
     auth = AuthSettings()
     if not auth.jwks_url:
         ensure_dev_keys(Path(auth.dev_key_dir))
     out = ROOT / "var" / "edge" / "envoy.yaml"
     args = ["--descriptor-set", str(ROOT / "gen" / "devinsider.binpb"), "--port", str(edge_port), "--out", str(out)]
-    args += ["--admin-port", str(admin_port)]
+    args += ["--admin-port", str(admin_port), "--metrics-port", str(metrics_port), "--metrics-address", "127.0.0.1"]
     for service in SERVICES:
         args += ["--upstream", f"{service.grpc_service}=127.0.0.1:{ports[service.name]}"]
     args += [
@@ -131,6 +132,9 @@ def main() -> int:
     parser.add_argument("--port-base", type=int, default=int(os.environ.get("PORT_BASE", "50050")))
     parser.add_argument("--edge-port", type=int, default=int(os.environ.get("EDGE_PORT", "8080")))
     parser.add_argument("--edge-admin-port", type=int, default=int(os.environ.get("EDGE_ADMIN_PORT", "9901")))
+    parser.add_argument("--edge-metrics-port", type=int, default=int(os.environ.get("EDGE_METRICS_PORT", "9902")))
+    # Envoy's worker threads (its default is one per core); the Python services, not Envoy, are the bottleneck.
+    parser.add_argument("--edge-concurrency", type=int, default=int(os.environ.get("EDGE_CONCURRENCY", "2")))
     parser.add_argument("--log-json", action="store_true", help="JSON logs instead of console lines")
     args = parser.parse_args()
     stopping = threading.Event()
@@ -168,15 +172,15 @@ def main() -> int:
         time.sleep(0.3)
     else:
         # The services have written the dev JWKS by now; the edge config points at it.
-        config = _write_edge_config(ports, args.edge_port, args.edge_admin_port)
-        command = [envoy_binary(), "-c", str(config), "--disable-hot-restart", "--log-level", "warn", *FLAGS]
+        config = _write_edge_config(ports, args.edge_port, args.edge_admin_port, args.edge_metrics_port)
+        command = envoy_command(config, args.edge_concurrency)
         edge = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)  # noqa: S603
         processes["envoy"] = edge
         threading.Thread(target=_pump, args=("envoy", edge.stdout), daemon=True).start()
         while not stopping.is_set() and not _edge_ready(args.edge_admin_port) and edge.poll() is None:
             time.sleep(0.2)
         if edge.poll() is None:
-            print(_usage(ports, args.edge_port, args.edge_admin_port), flush=True)
+            print(_usage(ports, args.edge_port, args.edge_admin_port, args.edge_metrics_port), flush=True)
     exit_code = 0
     while not stopping.wait(0.5):
         if dead := [n for n, p in processes.items() if p.poll() is not None]:
