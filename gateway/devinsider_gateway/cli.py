@@ -49,7 +49,7 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--swagger-ui", type=Path, help="swagger-ui-dist folder (default: node_modules above here)")
     p.add_argument("--no-docs", action="store_true", help="serve neither /openapi.json nor /docs")
     p.add_argument("--cors-origin", action="append", default=[], help="an allowed browser origin (repeatable)")
-    p.add_argument("--body-limit-mb", type=int, default=100)
+    p.add_argument("--body-limit-mb", type=int, default=16)
     p.add_argument("--timeout", type=float, default=15.0, help="per-route timeout in seconds")
     p.add_argument(
         "--method-timeout", type=_method_timeout, action="append", default=[], metavar="PKG.SERVICE.METHOD=S"

@@ -36,6 +36,10 @@ def _endpoints(name: str, endpoints: list[Endpoint]) -> dict[str, Any]:
     return {"cluster_name": name, "endpoints": [{"lb_endpoints": hosts}]}
 
 
+# Consecutive failed health checks before a replica is taken out of rotation.
+UNHEALTHY_CHECKS = 2
+
+
 def service_cluster(service: str, endpoints: list[Endpoint], options: GatewayOptions) -> dict[str, Any]:
     name = cluster_name(service)
     interval = seconds(options.health_check_interval_seconds)
@@ -47,12 +51,15 @@ def service_cluster(service: str, endpoints: list[Endpoint], options: GatewayOpt
         "lb_policy": "ROUND_ROBIN",
         "typed_extension_protocol_options": http2(options),
         "load_assignment": _endpoints(name, endpoints),
+        # Out after two failed checks in a row: one slow answer (a busy replica, a GC pause) must not
+        # take a lone replica out, since with panic off that would 503 every call until the next check.
+        # A stopping service keeps serving for longer than two intervals (SHUTDOWN_DELAY_SECONDS).
         "health_checks": [
             {
-                "timeout": "1s",
+                "timeout": seconds(max(1.0, options.health_check_interval_seconds)),
                 "interval": interval,
                 "no_traffic_interval": interval,
-                "unhealthy_threshold": 1,
+                "unhealthy_threshold": UNHEALTHY_CHECKS,
                 "healthy_threshold": 1,
                 "grpc_health_check": {"service_name": service},
             }

@@ -1,4 +1,9 @@
-"""The HTTP filter chain, in order: CORS, local rate limit, transcoder, gRPC stats, JWT, router.
+"""The HTTP filter chain, in order: CORS, local rate limit, buffer, transcoder, gRPC stats, JWT, router.
+
+The buffer filter enforces the body limit on every request: the transcoder's own
+`max_request_body_size` only holds for the bodies it buffers (HttpBody), while JSON is transcoded as
+it streams, so an oversized JSON body would otherwise reach a service and come back as
+RESOURCE_EXHAUSTED (429, which looks retryable) instead of 413.
 
 The JWT filter runs after the transcoder on purpose: by then the path is the gRPC method path
 (`/pkg.Service/Method`), so the rules are exact method paths read from the access option instead
@@ -43,6 +48,13 @@ def transcoder(api: Api, options: GatewayOptions) -> dict[str, Any]:
             "max_request_body_size": options.body_limit_bytes,  # 413 beyond
             "max_response_body_size": options.body_limit_bytes,
         },
+    }
+
+
+def body_limit(options: GatewayOptions) -> dict[str, Any]:
+    return {
+        "name": "envoy.filters.http.buffer",
+        "typed_config": {"@type": f"{T}.buffer.v3.Buffer", "max_request_bytes": options.body_limit_bytes},
     }
 
 
@@ -121,4 +133,12 @@ def grpc_stats(api: Api) -> dict[str, Any]:
 def chain(api: Api, options: GatewayOptions) -> list[dict[str, Any]]:
     router = {"name": "envoy.filters.http.router", "typed_config": {"@type": f"{T}.router.v3.Router"}}
     jwt = jwt_authn(api, options)
-    return [cors(), local_rate_limit(), transcoder(api, options), grpc_stats(api), *([jwt] if jwt else []), router]
+    return [
+        cors(),
+        local_rate_limit(),
+        body_limit(options),
+        transcoder(api, options),
+        grpc_stats(api),
+        *([jwt] if jwt else []),
+        router,
+    ]

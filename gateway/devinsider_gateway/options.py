@@ -36,7 +36,7 @@ class GatewayOptions:
     metrics_port: int = 0
     metrics_address: str = "0.0.0.0"  # noqa: S104 - scraped from outside (compose, Kubernetes)
     cors_origins: tuple[str, ...] = ()
-    body_limit_bytes: int = 100 * MEGABYTE
+    body_limit_bytes: int = 16 * MEGABYTE  # = the services' gRPC message cap (grpc.clients.MAX_MESSAGE_BYTES)
     route_timeout_seconds: float = 15.0
     method_timeouts: dict[str, float] = field(default_factory=dict)  # full method name -> seconds
     connect_timeout_seconds: float = 2.0

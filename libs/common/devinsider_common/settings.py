@@ -68,8 +68,9 @@ class ServiceSettings(BaseSettings):
     log_json: bool = True
     shutdown_grace_seconds: float = 10.0
     # On SIGTERM, calls keep being served this long after health turns NOT_SERVING, so that Envoy
-    # (health checked every 2 s) stops routing here before the server refuses new calls.
-    shutdown_delay_seconds: float = 3.0
+    # (a replica is out after two failed checks, every 2 s) stops routing here before the server
+    # refuses new calls.
+    shutdown_delay_seconds: float = 5.0
     health_check_interval_seconds: float = 2.0
     max_workers: int = 16
     # HTTP `/metrics` (Prometheus) and `/healthz`; 0 disables the endpoint.

@@ -19,6 +19,7 @@ from sqlalchemy import Engine
 
 from devinsider_common.auth.policy import policies_for_service
 from devinsider_common.auth.verifier import AccessGuard, TokenVerifier
+from devinsider_common.grpc.clients import MAX_MESSAGE_BYTES
 from devinsider_common.grpc.health import HealthReporter, Probe
 from devinsider_common.grpc.interceptors import ServiceInterceptor
 from devinsider_common.metrics import OUTBOX, MetricsServer
@@ -26,7 +27,6 @@ from devinsider_common.settings import ServiceSettings
 
 log = structlog.get_logger("devinsider.server")
 
-MAX_MESSAGE_BYTES = 16 * 1024 * 1024
 
 
 @dataclass(frozen=True)
