@@ -28,7 +28,6 @@ from devinsider_common.settings import ServiceSettings
 log = structlog.get_logger("devinsider.server")
 
 
-
 @dataclass(frozen=True)
 class ServiceRegistration:
     """One gRPC service to serve: its full proto name, the generated `add_*_to_server`, the servicer."""
