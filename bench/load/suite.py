@@ -17,18 +17,12 @@ import redis
 
 from bench.common import wait_serving
 from devinsider_common.db.engine import create_service_engine, drop_schema
+from devinsider_common.testing.services import SUITE_SERVICES
 from devinsider_gateway.testing import envoy
 
 POSTGRES_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
-SERVICES = {
-    "user": "devinsider.user.v1.UserService",
-    "company": "devinsider.company.v1.CompanyService",
-    "investor": "devinsider.investor.v1.InvestorService",
-    "program": "devinsider.program.v1.ProgramService",
-    "matching": "devinsider.matching.v1.MatchingService",
-    "billing": "devinsider.billing.v1.BillingService",
-}
+SERVICES = SUITE_SERVICES
 
 
 @dataclass

@@ -41,6 +41,7 @@ from devinsider_common.outbox.envelope import from_json, unpack_payload
 from devinsider_common.settings import AuthSettings, BrokerSettings
 from devinsider_common.testing import infra
 from devinsider_common.testing.amqp import drain
+from devinsider_common.testing.services import SUITE_SERVICES
 from devinsider_gateway import cli
 from devinsider_gateway.testing import envoy
 from devinsider_gateway.testing.http import Response, request
@@ -67,14 +68,7 @@ EVENTUALLY_SECONDS = 20.0
 KEYCLOAK_WEBHOOK_SECRET = "e2e-keycloak-webhook-secret"
 PAYMENT_WEBHOOK_SECRET = "e2e-payment-webhook-secret"
 
-SERVICES = {
-    "user": "devinsider.user.v1.UserService",
-    "company": "devinsider.company.v1.CompanyService",
-    "investor": "devinsider.investor.v1.InvestorService",
-    "program": "devinsider.program.v1.ProgramService",
-    "matching": "devinsider.matching.v1.MatchingService",
-    "billing": "devinsider.billing.v1.BillingService",
-}
+SERVICES = SUITE_SERVICES
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,16 @@ from devinsider_common.settings import AuthSettings, BrokerSettings
 
 TEST_ISSUER = "http://localhost/devinsider-test"
 
+# The six services of the suite: short name -> full proto service name (for stacks and benches).
+SUITE_SERVICES = {
+    "user": "devinsider.user.v1.UserService",
+    "company": "devinsider.company.v1.CompanyService",
+    "investor": "devinsider.investor.v1.InvestorService",
+    "program": "devinsider.program.v1.ProgramService",
+    "matching": "devinsider.matching.v1.MatchingService",
+    "billing": "devinsider.billing.v1.BillingService",
+}
+
 Metadata = tuple[tuple[str, str], ...]
 
 
