@@ -67,6 +67,17 @@ def service_cluster(service: str, endpoints: list[Endpoint], options: GatewayOpt
         # A replica that answers 5xx/resets five times in a row is ejected between health checks.
         "outlier_detection": {"consecutive_5xx": 5, "base_ejection_time": "10s"},
         "common_lb_config": {"healthy_panic_threshold": {"value": 0}},
+        # Retries may use a fifth of the requests in flight (at least 16 at once). Envoy's default
+        # cap of 3 concurrent retries per cluster turned a killed replica under load into 503s
+        # (`UO`, retry overflow) for safe calls that had a healthy replica to go to.
+        "circuit_breakers": {
+            "thresholds": [
+                {
+                    "priority": "DEFAULT",
+                    "retry_budget": {"budget_percent": {"value": 20.0}, "min_retry_concurrency": 16},
+                }
+            ]
+        },
     }
 
 

@@ -101,6 +101,16 @@ def test_retries_on_unavailable_only_for_safe_methods(tmp_path: Path) -> None:
     assert "/devinsider.user.v1.UserService/CheckUserAccess" not in routes  # no HTTP binding: not exposed
 
 
+def test_service_clusters_tolerate_one_slow_check_and_have_room_to_retry(tmp_path: Path) -> None:
+    config = _generate(tmp_path, ["devinsider.user.v1.UserService"], "--no-docs", "--health-check-interval", "2")
+    (cluster,) = [c for c in config["static_resources"]["clusters"] if "UserService" in c["name"]]
+    (check,) = cluster["health_checks"]
+    assert (check["unhealthy_threshold"], check["timeout"], check["interval"]) == (2, "2.000s", "2.000s")
+    (thresholds,) = cluster["circuit_breakers"]["thresholds"]
+    # Not Envoy's default of 3 concurrent retries: a killed replica under load needs more at once.
+    assert thresholds["retry_budget"]["min_retry_concurrency"] >= 16
+
+
 def test_upstream_for_an_unknown_service_is_refused(tmp_path: Path) -> None:
     with pytest.raises(SystemExit, match="not in the descriptor set"):
         cli.main(

@@ -262,7 +262,12 @@ def _blocked_by(observer: Connection, holder_pid: int) -> int:
         "WITH RECURSIVE chain(pid) AS (SELECT CAST(:holder AS integer) UNION SELECT a.pid FROM pg_stat_activity a,"
         " chain WHERE chain.pid = ANY(pg_blocking_pids(a.pid))) SELECT count(*) - 1 FROM chain"
     )
-    return int(observer.execute(query, {"holder": holder_pid}).scalar_one())
+    try:
+        return int(observer.execute(query, {"holder": holder_pid}).scalar_one())
+    finally:
+        # pg_stat_activity is a snapshot taken once per transaction: end it, or every later poll
+        # sees the sessions as they were at the first one.
+        observer.rollback()
 
 
 def test_a_replica_killed_under_load_costs_at_most_a_clean_503_per_worker(edge: Edge) -> None:
