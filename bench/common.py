@@ -3,6 +3,7 @@ and the echo ceiling (the test-only echo service, compiled at run time, with an 
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import subprocess
@@ -108,3 +109,20 @@ def echo_ceiling(work: Path, *, issuer: str, keys: Path, concurrency: int | None
             edge.stop()
     finally:
         backend.stop()
+
+
+def pin(pid: int, cpus: set[int]) -> None:
+    """Run every thread of process `pid` on `cpus` (threads it starts later inherit the mask)."""
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        with contextlib.suppress(ProcessLookupError):  # a thread that just ended
+            os.sched_setaffinity(int(task.name), cpus)
+
+
+def core_split() -> tuple[set[int], set[int]] | None:
+    """(cores of the system under test, cores of the load generator and the edge): half and half,
+    or None on a single core."""
+    cores = sorted(os.sched_getaffinity(0))
+    if len(cores) < 2:
+        return None
+    half = len(cores) // 2
+    return set(cores[half:]), set(cores[:half])

@@ -3,6 +3,9 @@
 One run, loopback only, bounded: each target gets the same h2load load (HTTP/2, C connections, one
 stream each) for D seconds after a warm-up. Latencies come from h2load's per-request log, so p50/p99
 are measured the same way for all three; each figure is also given as a ratio to the echo ceiling.
+With `--pin` (the default on two cores or more) the services (the user service, the echo backend)
+run on one half of the cores and h2load and Envoy on the other, in every run: the edge then costs
+what it costs in production, where it has CPUs of its own, instead of taking the service's.
 `make bench` = `python -m bench.run` (h2load comes from Debian's nghttp2-client, installed when absent).
 """
 
@@ -15,7 +18,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from bench.common import SUITE_DESCRIPTORS, echo_ceiling, h2load, start_edge, wait_serving
+from bench.common import SUITE_DESCRIPTORS, core_split, echo_ceiling, h2load, pin, start_edge, wait_serving
 from bench.stats import Result, load, report
 from devinsider_common.auth.dev_issuer import ensure_dev_keys, issue_token
 from devinsider_gateway.testing import envoy
@@ -28,6 +31,8 @@ def _run(h2load: str, work: Path, name: str, url: str, args: argparse.Namespace,
     log = work / f"{name}.tsv"
     command = [h2load, url, "-c", str(args.connections), "-m", "1", "-D", str(args.duration)]
     command += ["--warm-up-time", "1", "--log-file", str(log), *extra]
+    if args.load_cores:
+        command = ["taskset", "-c", ",".join(map(str, sorted(args.load_cores))), *command]
     output = subprocess.run(command, capture_output=True, text=True, check=True).stdout  # noqa: S603
     return load(name, log, args.duration, output)
 
@@ -39,7 +44,14 @@ def main() -> int:
     # One worker: on the 2 shared cores a second Envoy thread only takes CPU from the Python service.
     parser.add_argument("--envoy-concurrency", type=int, default=1, help="Envoy worker threads (0: one per core)")
     parser.add_argument("--upstream-max-streams", type=int, default=0, help="see devinsider-gateway-config")
+    parser.add_argument(
+        "--pin", action=argparse.BooleanOptionalAction, default=True, help="services and load on separate cores"
+    )
     args = parser.parse_args()
+    split = core_split() if args.pin else None
+    args.service_cores, args.load_cores = split if split else (set(), set())
+    if args.service_cores:
+        pin(os.getpid(), args.service_cores)  # the echo backend runs in this process
     tool = h2load()
     with tempfile.TemporaryDirectory(prefix="devinsider-bench-") as tmp:
         work = Path(tmp)
@@ -58,6 +70,8 @@ def main() -> int:
         try:
             with echo_ceiling(work, issuer=ISSUER, keys=keys, concurrency=args.envoy_concurrency or None) as echo:
                 wait_serving(user_port)
+                if args.load_cores:
+                    pin(echo.edge.process.pid, args.load_cores)
                 edge = start_edge(
                     work,
                     "user-edge",
@@ -68,6 +82,8 @@ def main() -> int:
                     concurrency=args.envoy_concurrency or None,
                     extra=["--upstream-max-streams", str(args.upstream_max_streams)],
                 )
+                if args.load_cores:
+                    pin(edge.process.pid, args.load_cores)
                 try:
                     bearer = ["-H", f"authorization: Bearer {token}"]
                     frame = work / "get_me.grpc"

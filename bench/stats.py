@@ -51,7 +51,12 @@ def report(results: list[Result], args: argparse.Namespace) -> str:
     ceiling = results[0]
     lines = [
         f"h2load, {args.connections} connections x 1 stream, {args.duration} s per target, loopback"
-        + (f", Envoy --concurrency {args.envoy_concurrency}" if getattr(args, "envoy_concurrency", None) else ""),
+        + (f", Envoy --concurrency {args.envoy_concurrency}" if getattr(args, "envoy_concurrency", None) else "")
+        + (
+            f", services on cores {sorted(args.service_cores)}, h2load and Envoy on {sorted(args.load_cores)}"
+            if getattr(args, "load_cores", None)
+            else ""
+        ),
         f"{'target':<26}{'req/s':>10}{'x echo':>8}{'p50 ms':>9}{'p99 ms':>9}{'non-200':>9}",
     ]
     for r in results:
