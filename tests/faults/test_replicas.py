@@ -256,6 +256,13 @@ def _status_json(call: Call, http: int, code: int) -> bool:
     return call.status == http and status.get("code") == code and bool(status.get("message"))
 
 
+def _lock_the_page(holder: Connection, page: str) -> int:
+    """Lock `page`'s row in a transaction of `holder` (kept open); the holder's backend pid."""
+    holder.begin()
+    holder.execute(text("SELECT 1 FROM companies WHERE id = :id FOR UPDATE"), {"id": page.split("/")[1]})
+    return int(holder.execute(text("SELECT pg_backend_pid()")).scalar_one())
+
+
 def _blocked_by(observer: Connection, holder_pid: int) -> int:
     """How many sessions wait, directly or behind another waiter, for a lock `holder_pid` holds."""
     query = text(
@@ -286,9 +293,7 @@ def test_a_replica_killed_under_load_costs_at_most_a_clean_503_per_worker(edge: 
     try:
         with Load(edge, page) as load, engine.connect() as holder:
             eventually(lambda: _both_replicas_busy(edge, load), "load spread over both replicas")
-            holder.begin()
-            holder.execute(text("SELECT 1 FROM companies WHERE id = :id FOR UPDATE"), {"id": page.split("/")[1]})
-            holder_pid = int(holder.execute(text("SELECT pg_backend_pid()")).scalar_one())
+            holder_pid = _lock_the_page(holder, page)
             for thread in patchers:
                 thread.start()
             with engine.connect() as observer:
@@ -339,9 +344,7 @@ def test_a_replica_stopped_with_sigterm_under_load_drains_and_exits_0(edge: Edge
     try:
         with Load(edge, page) as load, engine.connect() as holder:
             eventually(lambda: _both_replicas_busy(edge, load), "load spread over both replicas")
-            holder.begin()
-            holder.execute(text("SELECT 1 FROM companies WHERE id = :id FOR UPDATE"), {"id": page.split("/")[1]})
-            holder_pid = int(holder.execute(text("SELECT pg_backend_pid()")).scalar_one())
+            holder_pid = _lock_the_page(holder, page)
             in_flight.start()
             with engine.connect() as observer:
                 eventually(lambda: _blocked_by(observer, holder_pid), "the update waiting on the row lock")
