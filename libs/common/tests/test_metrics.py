@@ -4,10 +4,9 @@ gauges from PostgreSQL), /healthz following the database, and x-request-id acros
 from __future__ import annotations
 
 import socket
-import time
 import urllib.error
 import urllib.request
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -27,6 +26,7 @@ from devinsider_common.metrics import OUTBOX, OutboxCollector, iter_samples
 from devinsider_common.outbox.tables import FAILED, PUBLISHED, outbox_messages
 from devinsider_common.outbox.writer import OutboxWriter
 from devinsider_common.settings import ServiceSettings
+from devinsider_common.testing.polling import wait_for
 from devinsider_common.testing.services import TEST_ISSUER, base_settings, bearer
 from devinsider_common.testing.tcp_proxy import TcpProxy
 from user_service.bootstrap import UserService, start
@@ -58,15 +58,6 @@ def _scrape(port: int) -> Samples:
 
 def _value(samples: Samples, name: str, **labels: str) -> float | None:
     return samples.get((name, frozenset(labels.items())))
-
-
-def _wait_for(predicate: Callable[[], bool], timeout: float = 10.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.1)
-    return False
 
 
 def _user_settings(tmp_path: Path, url: str, schema: str) -> UserSettings:
@@ -204,12 +195,12 @@ def test_healthz_follows_the_database_and_metrics_stay_up(behind_proxy: tuple[Us
     assert port is not None
     assert _get(port, "/healthz") == (200, "SERVING\n")
     proxy.cut()
-    assert _wait_for(lambda: _get(port, "/healthz")[0] == 503)
+    assert wait_for(lambda: _get(port, "/healthz")[0] == 503)
     assert _get(port, "/healthz") == (503, "NOT_SERVING\n")
     samples = _scrape(port)  # still answers, without the outbox samples it cannot read
     assert _value(samples, "devinsider_outbox_backlog", service="user") is None
     proxy.start()
-    assert _wait_for(lambda: _get(port, "/healthz")[0] == 200)
+    assert wait_for(lambda: _get(port, "/healthz")[0] == 200)
     assert _value(_scrape(port), "devinsider_outbox_backlog", service="user") == 0
 
 

@@ -8,7 +8,6 @@ crash after the commit leaves the debt for the job, and replays never announce a
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable, Iterator
 
 import grpc
@@ -22,6 +21,7 @@ from devinsider_common.auth.principal import Principal
 from devinsider_common.cache import InMemoryCache
 from devinsider_common.grpc.clients import ChannelFactory
 from devinsider_common.outbox.tables import outbox_messages
+from devinsider_common.testing.polling import wait_for
 from matching_service.adapters.page_directory import GrpcPageDirectory
 from matching_service.adapters.tables import notified_matches, profiles
 from matching_service.bootstrap import MatchingService, build_app
@@ -54,15 +54,6 @@ def _notified(service: MatchingService) -> list[tuple[str, str]]:
     with service.engine.connect() as connection:
         rows = connection.execute(select(notified_matches.c.company, notified_matches.c.target))
         return [(str(c), str(t)) for c, t in rows]
-
-
-def _wait_for(predicate: Callable[[], bool], seconds: float = 10.0) -> bool:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.05)
-    return predicate()
 
 
 class WritesTheProfileTwice(MatchingUnitOfWork):
@@ -143,11 +134,11 @@ def test_a_crash_after_the_commit_leaves_the_round_pending_and_the_job_announces
     # A restarted replica's job drains the debt: the pair is announced exactly once.
     restarted = start_matching(settings.model_copy(update={"announcement_drain_interval_seconds": 0.2}))
     try:
-        assert _wait_for(lambda: _pending(service) == [])
+        assert wait_for(lambda: _pending(service) == [])
         assert _events(service, MATCH_FOUND) == 1
         assert service.app.announcer.drain() == 0  # nothing left, nothing twice
         set_profile(stub, "programs/p", market["pat"], crit(IND, "fintech"))  # a replay is drained later ...
-        assert _wait_for(lambda: _pending(service) == [])
+        assert wait_for(lambda: _pending(service) == [])
         assert _events(service, MATCH_FOUND) == 1  # ... and announces nothing new
     finally:
         restarted.stop(grace=0)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 import grpc
@@ -15,18 +14,10 @@ from devinsider_common.outbox import topology
 from devinsider_common.outbox.envelope import from_json, unpack_payload
 from devinsider_common.settings import BrokerSettings
 from devinsider_common.testing.amqp import bind_test_queue, drain
+from devinsider_common.testing.polling import wait_for
 
 from ..conftest import PageWorld, TokenFactory, bearer, make_settings, start_matching
 from .test_matching_api import IND, crit, set_profile
-
-
-def _wait_for(predicate, seconds: float = 10.0) -> bool:  # type: ignore[no-untyped-def]
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.05)
-    return bool(predicate())
 
 
 def test_a_change_on_one_replica_reaches_the_other(
@@ -45,14 +36,12 @@ def test_a_change_on_one_replica_reaches_the_other(
             set_profile(s1, "companies/acme", alice, crit(IND, "fintech", "retail"))
             set_profile(s1, "programs/p", pat, crit(IND, "fintech"))
             assert [m.score for m in s1.ListCompanyMatches(listing, metadata=alice).matches] == [100.0]
-            assert _wait_for(
+            assert wait_for(
                 lambda: [m.score for m in s2.ListCompanyMatches(listing, metadata=alice).matches] == [100.0]
             )
             set_profile(s2, "programs/p", pat, crit(IND, "fintech", "edtech"))  # now written on the other replica
             assert [m.score for m in s2.ListCompanyMatches(listing, metadata=alice).matches] == [50.0]
-            assert _wait_for(
-                lambda: [m.score for m in s1.ListCompanyMatches(listing, metadata=alice).matches] == [50.0]
-            )
+            assert wait_for(lambda: [m.score for m in s1.ListCompanyMatches(listing, metadata=alice).matches] == [50.0])
             assert one.app.sync.seq == two.app.sync.seq
     finally:
         one.stop(grace=0)
@@ -89,7 +78,7 @@ def test_events_reach_the_matching_exchange(
             received.extend(drain(channel, queue))
             return len(received) >= 6
 
-        assert _wait_for(arrived, 20)
+        assert wait_for(arrived, 20)
         envelopes = [from_json(m.body) for m in received]
         types = [e.event_type for e in envelopes]
         assert types.count("devinsider.matching.v1.CriteriaProfileUpdated") == 4

@@ -19,6 +19,7 @@ from grpc_reflection.v1alpha.proto_reflection_descriptor_database import ProtoRe
 from sqlalchemy import create_engine, text
 
 from devinsider.user.v1 import user_pb2, user_pb2_grpc
+from devinsider_common.testing.polling import wait_for
 from devinsider_common.testing.tcp_proxy import TcpProxy
 from user_service.bootstrap import UserService, start
 from user_service.settings import UserSettings
@@ -31,15 +32,6 @@ SERVICE = "devinsider.user.v1.UserService"
 def _health(channel: grpc.Channel, service: str = SERVICE) -> int:
     response = health_pb2_grpc.HealthStub(channel).Check(health_pb2.HealthCheckRequest(service=service), timeout=5)
     return int(response.status)
-
-
-def _wait_for(predicate: object, timeout: float = 10.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():  # type: ignore[operator]
-            return True
-        time.sleep(0.1)
-    return False
 
 
 def test_reflection_lists_the_service(channel: grpc.Channel) -> None:
@@ -71,9 +63,9 @@ def test_health_follows_postgresql_reachability(behind_proxy: tuple[UserService,
     with grpc.insecure_channel(f"127.0.0.1:{service.port}") as channel:
         assert _health(channel) == health_pb2.HealthCheckResponse.SERVING
         proxy.cut()
-        assert _wait_for(lambda: _health(channel) == health_pb2.HealthCheckResponse.NOT_SERVING)
+        assert wait_for(lambda: _health(channel) == health_pb2.HealthCheckResponse.NOT_SERVING)
         proxy.start()
-        assert _wait_for(lambda: _health(channel) == health_pb2.HealthCheckResponse.SERVING)
+        assert wait_for(lambda: _health(channel) == health_pb2.HealthCheckResponse.SERVING)
 
 
 def test_a_database_outage_is_unavailable_not_internal(
@@ -89,7 +81,7 @@ def test_a_database_outage_is_unavailable_not_internal(
             stub.GetMe(user_pb2.GetMeRequest(), metadata=auth, timeout=20)
         assert call.value.code() == grpc.StatusCode.UNAVAILABLE
         proxy.start()
-        assert _wait_for(lambda: _get_me_ok(stub, auth), timeout=15)
+        assert wait_for(lambda: _get_me_ok(stub, auth), timeout=15)
 
 
 def _get_me_ok(stub: user_pb2_grpc.UserServiceStub, auth: tuple[tuple[str, str], ...]) -> bool:
