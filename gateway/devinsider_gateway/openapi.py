@@ -25,6 +25,7 @@ ERRORS: dict[str, str] = {
     "409": "ALREADY_EXISTS or ABORTED (a concurrent change won; retry with fresh data).",
     "413": "The request body is over the edge's limit.",
     "429": "RESOURCE_EXHAUSTED: a quota or rate limit.",
+    "431": "The request line and headers are over the edge's limit (16 KB by default): send long values in a body.",
     "500": "INTERNAL, UNKNOWN or DATA_LOSS: a server bug.",
     "503": "UNAVAILABLE: the service is down, draining or has no healthy replica; retry with backoff.",
     "504": "DEADLINE_EXCEEDED: the service did not answer within the route's timeout.",
@@ -73,20 +74,17 @@ def _operation(method: Method, binding: Binding, index: int, schemas: Schemas) -
     converted = paths.convert(binding.path)
     request = method.method.input_type
     response = method.method.output_type
-    names = {p.name: _path_param_name(p.name) for p in converted.params}
     parameters: list[dict[str, Any]] = [
         {
-            "name": names[p.name],
+            "name": p.name,
             "in": "path",
             "required": True,
             "schema": {"type": "string"} if p.multi_segment else {"type": "string", "pattern": "^[^/]+$"},
-            "description": f"`{p.field}` (`{p.pattern}`)" + (", may contain `/`" if p.multi_segment else ""),
+            "description": p.description,
         }
         for p in converted.params
     ]
     path = converted.path
-    for name, safe in names.items():
-        path = path.replace(f"{{{name}}}", f"{{{safe}}}")
     operation: dict[str, Any] = {
         "operationId": f"{method.service.rsplit('.', 1)[-1]}_{method.name}" + (f"_{index}" if index else ""),
         "tags": [method.service.rsplit(".", 1)[-1]],
@@ -120,12 +118,6 @@ def _operation(method: Method, binding: Binding, index: int, schemas: Schemas) -
     errors = [code for code in ERRORS if code != "413" or "requestBody" in operation]
     operation["responses"] = {"200": ok} | {code: {"$ref": f"#/components/responses/{code}"} for code in errors}
     return path, operation
-
-
-def _path_param_name(name: str) -> str:
-    """`name.companies` -> `name_companies`: a dotted name is a valid OpenAPI parameter name, but URI
-    template tools (and Python's str.format, which schemathesis uses) read the dot as attribute access."""
-    return name.replace(".", "_")
 
 
 def _error_responses() -> dict[str, dict[str, Any]]:

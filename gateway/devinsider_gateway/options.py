@@ -6,6 +6,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 MEGABYTE = 1024 * 1024
+# Every HTTP binding under this prefix is rate-limited on its own by default (cli.py).
+WEBHOOK_PREFIX = "/v1/webhooks/"
 
 
 @dataclass(frozen=True)
@@ -43,8 +45,15 @@ class GatewayOptions:
     health_check_interval_seconds: float = 2.0
     upstream_max_streams: int = 0  # HTTP/2 streams per upstream connection before Envoy opens another; 0: no cap
     jwt: JwtOptions | None = None
-    rate_limit_prefixes: tuple[str, ...] = ("/v1/webhooks/",)
+    # Each prefix is its own route with its own buckets: one per client address, refilled at this rate.
+    rate_limit_prefixes: tuple[str, ...] = ()
     rate_limit_per_second: int = 50
+    rate_limit_sources: int = 10_000  # per prefix: client addresses with a bucket (least recently seen dropped)
+    # Proxies in front of the edge that append X-Forwarded-For (0: the TCP peer is the client).
+    trusted_proxy_hops: int = 0
+    # The request line and headers together; beyond it, 431. The services accept far more metadata
+    # (devinsider_common.grpc.server.MAX_METADATA_BYTES), so their own limit is never reached through the edge.
+    max_request_headers_kb: int = 16
     docs_dir: Path | None = None  # where openapi.json and the docs assets lie (as Envoy reads them)
 
     def timeout_for(self, full_method: str) -> float:

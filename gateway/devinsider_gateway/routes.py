@@ -7,6 +7,7 @@ without an HTTP binding get no route, so service-only RPCs are not reachable thr
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from .clusters import cluster_name
@@ -81,24 +82,38 @@ def _doc_routes(options: GatewayOptions) -> list[dict[str, Any]]:
 
 
 def _rate_limited(options: GatewayOptions) -> list[dict[str, Any]]:
+    """One route per prefix (by default one per webhook), each with buckets of its own: one per client
+    address (Envoy's dynamic descriptors: an entry without a value gets a bucket per value seen, the least
+    recently seen dropped beyond `rate_limit_sources`). A flood from one address empties only its own
+    bucket on that webhook: the payment provider's deliveries from its address, and the other webhooks,
+    are not touched. The address is the TCP peer (or X-Forwarded-For past `trusted_proxy_hops` proxies,
+    see envoy_config.py), never what a client claims."""
     per_second = options.rate_limit_per_second
+    bucket = {"max_tokens": per_second, "tokens_per_fill": per_second, "fill_interval": "1s"}
     enabled = {"default_value": {"numerator": 100, "denominator": "HUNDRED"}, "runtime_key": "webhooks_enabled"}
-    limit = {
-        "@type": f"{FILTERS}.extensions.filters.http.local_ratelimit.v3.LocalRateLimit",
-        "stat_prefix": "webhooks",
-        "token_bucket": {"max_tokens": per_second, "tokens_per_fill": per_second, "fill_interval": "1s"},
-        "filter_enabled": enabled,
-        "filter_enforced": enabled | {"runtime_key": "webhooks_enforced"},
-    }
-    # Matched only before transcoding: the transcoder then re-routes to the method's route.
-    return [
-        {
-            "match": {"prefix": prefix},
-            "route": NOWHERE,
-            "typed_per_filter_config": {"envoy.filters.http.local_ratelimit": limit},
+    routes = []
+    for prefix in options.rate_limit_prefixes:
+        limit = {
+            "@type": f"{FILTERS}.extensions.filters.http.local_ratelimit.v3.LocalRateLimit",
+            "stat_prefix": "rate_limit_" + re.sub(r"[^A-Za-z0-9]+", "_", prefix).strip("_"),
+            # Required on a route; taken only by a request without an address (none: every request has a peer).
+            "token_bucket": bucket,
+            "rate_limits": [{"actions": [{"remote_address": {}}]}],  # the descriptor: ("remote_address", address)
+            "descriptors": [{"entries": [{"key": "remote_address", "value": ""}], "token_bucket": bucket}],
+            "max_dynamic_descriptors": options.rate_limit_sources,
+            "always_consume_default_token_bucket": False,
+            "filter_enabled": enabled,
+            "filter_enforced": enabled | {"runtime_key": "webhooks_enforced"},
         }
-        for prefix in options.rate_limit_prefixes
-    ]
+        # Matched only before transcoding: the transcoder then re-routes to the method's route.
+        routes.append(
+            {
+                "match": {"prefix": prefix},
+                "route": NOWHERE,
+                "typed_per_filter_config": {"envoy.filters.http.local_ratelimit": limit},
+            }
+        )
+    return routes
 
 
 def cors_policy(options: GatewayOptions) -> dict[str, Any]:

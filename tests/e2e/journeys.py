@@ -50,8 +50,11 @@ def ok(response: Response) -> dict[str, Any]:
 # --- Keycloak -----------------------------------------------------------------------------------
 
 
-def keycloak_register(stack: SuiteStack, subject: str, email: str, given: str, family: str) -> Response:
-    """Posts a signed `access.REGISTER` event (p2-inc/keycloak-events shape) to the edge, no token."""
+def keycloak_register(
+    stack: SuiteStack, subject: str, email: str, given: str, family: str, source: str = ""
+) -> Response:
+    """Posts a signed `access.REGISTER` event (p2-inc/keycloak-events shape) to the edge, no token;
+    `source`: the local address it is sent from (the edge rate-limits per webhook and address)."""
     body = json.dumps(
         {
             "id": str(uuid.uuid4()),
@@ -65,7 +68,7 @@ def keycloak_register(stack: SuiteStack, subject: str, email: str, given: str, f
     ).encode()
     signature = hmac.new(KEYCLOAK_WEBHOOK_SECRET.encode(), body, hashlib.sha256).hexdigest()
     headers = {"content-type": "application/json", "x-keycloak-signature": f"sha256={signature}"}
-    return request("POST", stack.url("/v1/webhooks/keycloak"), body, headers)
+    return request("POST", stack.url("/v1/webhooks/keycloak"), body, headers, source=source)
 
 
 def users_with_email(stack: SuiteStack, email: str) -> list[dict[str, Any]]:
@@ -80,14 +83,18 @@ def users_with_email(stack: SuiteStack, email: str) -> list[dict[str, Any]]:
 
 
 def payment_webhook(
-    stack: SuiteStack, event_type: str, data: dict[str, Any], secret: str = PAYMENT_WEBHOOK_SECRET
+    stack: SuiteStack,
+    event_type: str,
+    data: dict[str, Any],
+    secret: str = PAYMENT_WEBHOOK_SECRET,
+    source: str = "",
 ) -> Response:
-    """Posts a payment-provider event to the edge, signed as the provider signs it."""
+    """Posts a payment-provider event to the edge, signed as the provider signs it (from `source`)."""
     now = int(time.time())
     body = json.dumps({"id": f"evt_{uuid.uuid4().hex}", "type": event_type, "created": now, "data": data}).encode()
     digest = hmac.new(secret.encode(), f"{now}.".encode() + body, hashlib.sha256).hexdigest()
     headers = {"content-type": "application/json", "x-payment-signature": f"t={now},v1={digest}"}
-    return request("POST", stack.url("/v1/webhooks/payments"), body, headers)
+    return request("POST", stack.url("/v1/webhooks/payments"), body, headers, source=source)
 
 
 def provider_base(checkout_url: str) -> str:
@@ -331,6 +338,19 @@ def join_investor(stack: SuiteStack, investor: Page, subject: str) -> str:
     name, one_time = stack.broker.invitation_token(email, "investor_invitation")
     assert name == invited["name"]
     token = stack.token(subject, roles=("investor",), email=email)
+    accepted = ok(stack.call("POST", f"/v1/{name}:accept", {"token": one_time}, token))
+    assert accepted["state"] == "INVITATION_STATE_ACCEPTED", accepted
+    return token
+
+
+def join_program(stack: SuiteStack, program: Page, subject: str) -> str:
+    """A viewer joins the program page through its mailed token; returns the viewer's token."""
+    email = f"{subject}@example.com"
+    invitation = {"email": email, "role": "PAGE_ROLE_VIEWER"}
+    invited = ok(stack.call("POST", f"/v1/{program.name}/invitations", invitation, program.owner))
+    name, one_time = stack.broker.invitation_token(email, "program_invitation")
+    assert name == invited["name"]
+    token = stack.token(subject, roles=("program",), email=email)
     accepted = ok(stack.call("POST", f"/v1/{name}:accept", {"token": one_time}, token))
     assert accepted["state"] == "INVITATION_STATE_ACCEPTED", accepted
     return token

@@ -4,8 +4,9 @@
 services in process, each on its own fresh PostgreSQL schema of the test database, all on one Redis
 key prefix (as in production, where the services share `REDIS_KEY_PREFIX`) and one fresh RabbitMQ
 vhost, so that the outbox relays publish for real. Every service asks the real user service for the
-blacklist (`user_target`) and the real page services for page access; company asks billing who
-unlocked a page; billing asks matching for blocked pairs; billing's local payment provider sends its
+blacklist (`user_target`) and the real page services for page access; company and investor ask
+billing who unlocked a page (their default caching: a "yes" kept, a "no" never); billing asks matching
+for blocked pairs; billing's local payment provider sends its
 signed callbacks through Envoy (`/v1/webhooks/payments`), as the real provider would. One Envoy,
 generated from gen/devinsider.binpb, routes to all six. Everything is stopped, dropped and deleted
 at teardown.
@@ -268,7 +269,7 @@ def _start_stack(
     )
     stack.callback(user.stop, grace=0)
     user_target = f"127.0.0.1:{user.port}"
-    # Billing's and Envoy's ports are chosen first: company asks billing, billing's provider calls Envoy.
+    # Billing's and Envoy's ports are chosen first: company and investor ask billing, billing's provider calls Envoy.
     billing_port, port, admin_port = envoy.free_port(), envoy.free_port(), envoy.free_port()
     company = start_company(
         CompanySettings(
@@ -278,7 +279,6 @@ def _start_stack(
             user_target=user_target,
             access_cache_ttl_seconds=ACCESS_CACHE_TTL_SECONDS,
             billing_target=f"127.0.0.1:{billing_port}",
-            unlock_cache_ttl_seconds=0.0,
         )
     )
     stack.callback(company.stop, grace=0)
@@ -288,6 +288,7 @@ def _start_stack(
             **_database(schemas["investor"], db_url),  # type: ignore[arg-type]
             user_target=user_target,
             access_cache_ttl_seconds=ACCESS_CACHE_TTL_SECONDS,
+            billing_target=f"127.0.0.1:{billing_port}",
         )
     )
     stack.callback(investor.stop, grace=0)

@@ -339,6 +339,10 @@ def _mask(entity: str, path: str, value: str) -> Fill:
     return fill
 
 
+def _clear_criteria(request: Message, target: Target) -> None:
+    request.update_mask.paths.append("criteria")  # type: ignore[attr-defined]
+
+
 def _set(**values: object) -> Fill:
     def fill(request: Message, target: Target) -> None:
         for dotted, value in values.items():
@@ -427,7 +431,9 @@ PAGE_RULES: dict[str, PageRule] = {
     "ProgramService.RejectApplication": PageRule(MANAGE, fill=_set(reason="not a fit")),
     "ProgramService.WithdrawApplication": PageRule(None),  # the applying company's editors only
     "MatchingService.GetCriteriaProfile": PageRule(VIEW),
-    "MatchingService.UpdateCriteriaProfile": PageRule(EDIT),
+    # An explicit mask: a body with nothing to update is an INVALID_ARGUMENT for anyone (AIP-134), which
+    # reveals nothing about the page; the matrix asks about the page role.
+    "MatchingService.UpdateCriteriaProfile": PageRule(EDIT, fill=_clear_criteria),
     "MatchingService.ScoreMatch": PageRule(VIEW, fill=_random_investor),
     "MatchingService.ListCompanyMatches": PageRule(VIEW, fill=_set(target_kind=page_pb2.PAGE_KIND_INVESTOR)),
     "MatchingService.ListProgramMatches": PageRule(VIEW),

@@ -88,6 +88,7 @@ def test_a_colleague_joins_through_the_mailed_token_and_members_are_private(suit
     assert sent["name"].startswith(f"{name}/invitations/")
     assert (sent["email"], sent["role"], sent["state"]) == (email, "PAGE_ROLE_EDITOR", "INVITATION_STATE_PENDING")
     assert "token" not in sent  # the one-time token only travels in the mail
+    assert sent["inviter"] == me.json()["name"]  # the user service's users/{id}, not the Keycloak subject
 
     (mail,) = suite_stack.broker.mails_to(email, "company_invitation")
     assert (mail.variables["role"], mail.variables["message"], mail.variables["page_display_name"]) == (
@@ -109,7 +110,9 @@ def test_a_colleague_joins_through_the_mailed_token_and_members_are_private(suit
     assert accepted.status == 200, accepted.body
     joined = accepted.json()
     assert joined["state"] == "INVITATION_STATE_ACCEPTED"
-    assert joined["member"] == f"{name}/members/{colleague_subject}"
+    # Joining gave the colleague a user (created from the token, as a first visit would): the member is named by it.
+    colleague_user = suite_stack.call("GET", "/v1/users/me", token=colleague).json()["name"]
+    assert joined["member"] == f"{name}/members/{colleague_user.removeprefix('users/')}"
     replay = suite_stack.call("POST", f"/v1/{invitation_name}:accept", {"token": one_time}, colleague)
     assert status_of(replay)[:2] == (400, 9), replay.body  # FAILED_PRECONDITION: no longer pending
 
@@ -117,7 +120,7 @@ def test_a_colleague_joins_through_the_mailed_token_and_members_are_private(suit
     assert members.status == 200, members.body
     assert [(m["subject"], m["role"], m.get("user", "")) for m in members.json()["members"]] == [
         (owner_subject, "PAGE_ROLE_OWNER", me.json()["name"]),  # the user service's users/{id}
-        (colleague_subject, "PAGE_ROLE_EDITOR", ""),
+        (colleague_subject, "PAGE_ROLE_EDITOR", colleague_user),
     ]
     assert suite_stack.call("GET", f"/v1/{name}", token=colleague).json()["viewerRole"] == "PAGE_ROLE_EDITOR"
 
@@ -174,6 +177,7 @@ def test_soft_delete_hides_the_page_and_every_change_reaches_odoo(suite_stack: S
     assert first.payload(events_pb2.CompanyCreated).company.display_name == "Erin Robotics"
     added = [e.payload(events_pb2.MemberAdded).member.subject for e in events if e.amqp_type.endswith("MemberAdded")]
     assert sorted(added) == sorted([owner_subject, colleague_subject])
-    assert by_type["devinsider.company.v1.CompanyDeleted"].payload(events_pb2.CompanyDeleted).deleter == owner_subject
+    deleter = by_type["devinsider.company.v1.CompanyDeleted"].payload(events_pb2.CompanyDeleted).deleter
+    assert deleter == suite_stack.call("GET", "/v1/users/me", token=owner).json()["name"]  # users/{id} (events.proto)
     removed = [e.payload(events_pb2.MemberRemoved) for e in events if e.amqp_type.endswith("MemberRemoved")]
     assert {r.reason for r in removed} == {events_pb2.MEMBER_REMOVAL_REASON_PAGE_DELETED}

@@ -224,7 +224,8 @@ def test_another_pages_name_in_an_update_body_does_not_reach_it(suite_stack: Sui
 
 def test_an_admin_cannot_make_itself_or_an_invitee_owner(suite_stack: SuiteStack, pages: Pages) -> None:
     company = pages.a["companies"]
-    member = f"{company}/members/{pages.admin_subject}"
+    listed = suite_stack.call("GET", f"/v1/{company}/members", token=pages.owner).json()["members"]
+    member = next(m["name"] for m in listed if m["subject"] == pages.admin_subject)  # named by its users/{id}
     promoted = suite_stack.call(
         "PATCH", f"/v1/{member}?updateMask=role", {"name": member, "role": "PAGE_ROLE_OWNER"}, pages.admin
     )

@@ -116,10 +116,13 @@ def test_every_event_of_both_journeys_arrives_decoded_on_its_queue(suite_stack: 
     assert (page.company.display_name, page.company.contact.email) == (isv.company_display_name, isv.contact_email)
     assert page.creator == isv.subject, page.creator  # the Keycloak subject (events.proto)
     assert page.company.completeness.program_matchmaking and page.company.financials.looking_for_funding
-    joined = by_id[f"{isv.company}/members/{isv.colleague_subject}"].payload(company_events.MemberAdded)
+    added = [e.payload(company_events.MemberAdded) for e in company if e.amqp_type.endswith(".MemberAdded")]
+    by_subject = {event.member.subject: event for event in added}  # members are named by their users/{id}
+    joined = by_subject[isv.colleague_subject]
     assert (joined.member.role, joined.invitation) == (page_pb2.PAGE_ROLE_EDITOR, isv.invitation)
-    founder = by_id[f"{isv.company}/members/{isv.subject}"].payload(company_events.MemberAdded)
+    founder = by_subject[isv.subject]
     assert (founder.member.role, founder.invitation) == (page_pb2.PAGE_ROLE_OWNER, "")
+    assert founder.member.name == f"{isv.company}/members/{isv.user.removeprefix('users/')}"
     accepted = by_id[isv.invitation].payload(company_events.InvitationChanged)
     assert (accepted.previous_state, accepted.invitation.state) == (
         page_pb2.INVITATION_STATE_PENDING,

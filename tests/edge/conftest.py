@@ -51,7 +51,8 @@ def start_edge(descriptor_set: Path, workdir: Path, replicas: int = 1, extra: li
             *("--out", str(config), "--cors-origin", CORS_ORIGIN, "--body-limit-mb", "1"),
             *("--method-timeout", f"{SERVICE}.Sleep=0.5", "--health-check-interval", "0.3"),
             *("--jwt-issuer", ISSUER, "--jwks-file", str(keys / "jwks.json")),
-            *("--rate-limit-prefix", "/v1/files/limited/", "--rate-limit-per-second", "3"),
+            *("--rate-limit-prefix", "/v1/files/limited/", "--rate-limit-prefix", "/v1/files/limited-too/"),
+            *("--rate-limit-per-second", "3"),
             *(extra or []),
         ]
     )

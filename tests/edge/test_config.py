@@ -10,6 +10,7 @@ import pytest
 import yaml
 
 from devinsider_common.auth.dev_issuer import ensure_dev_keys
+from devinsider_common.grpc.server import MAX_METADATA_BYTES
 from devinsider_gateway import cli, descriptors
 from devinsider_gateway.testing import envoy
 
@@ -191,3 +192,39 @@ def test_edge_jwt_verification_is_cached_per_token(tmp_path: Path) -> None:
     config = _generate(tmp_path, ALL, "--no-docs", "--jwt-issuer", "http://issuer", "--jwks-file", _jwks(tmp_path))
     provider = _filter(config, "envoy.filters.http.jwt_authn")["providers"]["idp"]
     assert provider["jwt_cache_config"]["jwt_cache_size"] > 0
+
+
+def test_each_webhook_has_its_own_route_with_a_bucket_per_client_address(tmp_path: Path) -> None:
+    config = _generate(tmp_path, ALL, "--no-docs", "--rate-limit-per-second", "7", "--rate-limit-sources", "500")
+    routes = _manager(config)["route_config"]["virtual_hosts"][0]["routes"]
+    limited = {
+        r["match"]["prefix"]: r["typed_per_filter_config"]["envoy.filters.http.local_ratelimit"]
+        for r in routes
+        if "envoy.filters.http.local_ratelimit" in r.get("typed_per_filter_config", {})
+    }
+    assert set(limited) == {"/v1/webhooks/keycloak", "/v1/webhooks/payments"}  # every binding under /v1/webhooks/
+    for limit in limited.values():
+        assert limit["rate_limits"] == [{"actions": [{"remote_address": {}}]}]
+        (descriptor,) = limit["descriptors"]
+        assert descriptor["entries"] == [{"key": "remote_address", "value": ""}]  # a bucket per address seen
+        assert descriptor["token_bucket"]["tokens_per_fill"] == 7
+        assert limit["max_dynamic_descriptors"] == 500
+        assert limit["always_consume_default_token_bucket"] is False  # no bucket shared by every address
+    assert len({limit["stat_prefix"] for limit in limited.values()}) == 2
+
+
+def test_the_client_address_is_the_peer_unless_proxies_are_trusted(tmp_path: Path) -> None:
+    manager = _manager(_generate(tmp_path, ALL, "--no-docs"))
+    assert manager["use_remote_address"] is True and manager["xff_num_trusted_hops"] == 0
+    assert "internal_address_config" not in manager  # Envoy 1.40: no client is internal
+    behind_a_balancer = _manager(_generate(tmp_path, ALL, "--no-docs", "--trusted-proxy-hops", "1"))
+    assert behind_a_balancer["xff_num_trusted_hops"] == 1
+
+
+def test_the_services_accept_all_the_metadata_the_edge_forwards(tmp_path: Path) -> None:
+    """The edge caps the request line and headers; a request within the cap reaches a service with its
+    headers plus Envoy's copy of the URL (x-envoy-original-path) and a few headers of Envoy's own."""
+    manager = _manager(_generate(tmp_path, ALL, "--no-docs"))
+    edge_cap = manager["max_request_headers_kb"] * 1024
+    assert edge_cap == 16 * 1024
+    assert 2 * edge_cap + 8 * 1024 <= MAX_METADATA_BYTES

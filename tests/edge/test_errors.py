@@ -97,3 +97,18 @@ def test_slow_backend_hits_the_route_timeout_504(edge: Edge) -> None:
     response = request("GET", edge.url("/v1/sleep?seconds=3"))  # the fixture sets Sleep's timeout to 0.5 s
     assert response.status == 504
     assert request("GET", edge.url("/v1/sleep?seconds=0")).status == 200
+
+
+@pytest.mark.parametrize(("where", "kb"), [("url", 15), ("url", 17), ("url", 70), ("header", 17), ("header", 70)])
+def test_request_line_and_headers_over_the_limit_are_431_with_status_json(edge: Edge, where: str, kb: int) -> None:
+    """16 KB by default (--max-request-headers-kb), URL included; beyond it Envoy's own 431 is a Status too."""
+    filler = "a" * (kb * 1024 - 300)
+    url, headers = ("/v1/echo/" + filler, {}) if where == "url" else ("/v1/echo/x", {"x-filler": filler})
+    response = request("GET", edge.url(url), headers=headers)
+    if kb < 16:
+        assert response.status == 200
+        return
+    assert response.status == 431
+    assert response.headers["content-type"] == "application/json"
+    status = response.json()
+    assert status["code"] == 3 and "over the edge's limit of 16 KB" in status["message"], status

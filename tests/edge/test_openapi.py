@@ -37,9 +37,9 @@ def test_every_binding_is_an_operation(served: dict[str, Any]) -> None:
     assert {
         ("/v1/echo/{id}", "get"),
         ("/v1/echo", "post"),  # additional bindings
-        ("/v1/shelves/{nested_name_shelves}/books/{nested_name_books}", "get"),  # no dots: URI-template safe
+        ("/v1/libraries/{libraryId}/books/{bookId}", "get"),  # one id per collection, no dots (URI templates)
         ("/v1/files/{path}", "get"),
-        ("/v1/items/{id}:ping", "post"),
+        ("/v1/items/{itemId}:ping", "post"),
         ("/v1/items", "post"),
         ("/v1/uploads/{name}", "post"),
     } <= operations
@@ -60,18 +60,44 @@ def test_query_parameters_render_as_the_transcoder_reads_them(served: dict[str, 
 
 
 def test_path_parameters_are_one_segment_unless_the_template_says_otherwise(served: dict[str, Any]) -> None:
-    book = _params(served["paths"]["/v1/shelves/{nested_name_shelves}/books/{nested_name_books}"]["get"])
-    assert book["nested_name_books"]["schema"]["pattern"] == "^[^/]+$"
-    assert book["nested_name_books"]["description"].startswith("`nested.name`")
+    book = _params(served["paths"]["/v1/libraries/{libraryId}/books/{bookId}"]["get"])
+    assert book["bookId"]["schema"]["pattern"] == "^[^/]+$"
+    assert book["bookId"]["description"] == (
+        "The book's id, not a resource name: the last segment of `libraries/{libraryId}/books/{bookId}` "
+        "(request field `nested.name`)."
+    )
+    assert book["libraryId"]["description"].startswith("The library's id, not a resource name: the `{libraryId}`")
     files = _params(served["paths"]["/v1/files/{path}"]["get"])
     assert "pattern" not in files["path"]["schema"]  # `**`
+    assert files["path"]["description"] == "`path` (`**`), may contain `/`"
+
+
+def test_path_parameters_of_the_real_protos_are_ids_named_after_their_collection() -> None:
+    document = openapi.document(descriptors.load(ROOT / "gen" / "devinsider.binpb"))
+    names = {
+        p["name"]
+        for item in document["paths"].values()
+        for operation in item.values()
+        for p in operation["parameters"]
+        if p["in"] == "path"
+    }
+    assert {"companyId", "memberId", "blacklistEntryId", "proVerificationId", "planId", "userId"} <= names
+    assert all(name.endswith("Id") and name.isalnum() for name in names), names
+    member = document["paths"]["/v1/companies/{companyId}/members/{memberId}"]["patch"]
+    described = {p["name"]: p["description"] for p in member["parameters"] if p["in"] == "path"}
+    assert described == {
+        "companyId": "The company's id, not a resource name: the `{companyId}` segment of "
+        "`companies/{companyId}/members/{memberId}` (request field `member.name`).",
+        "memberId": "The member's id, not a resource name: the last segment of "
+        "`companies/{companyId}/members/{memberId}` (request field `member.name`).",
+    }
 
 
 def test_bodies_and_raw_http_bodies(served: dict[str, Any]) -> None:
     item = served["paths"]["/v1/items"]["post"]
     assert item["requestBody"]["content"]["application/json"]["schema"]["$ref"].endswith("edgetest.v1.Item")
     assert "id" in _params(item) and "item.title" not in _params(item)
-    ping = served["paths"]["/v1/items/{id}:ping"]["post"]["requestBody"]["content"]["application/json"]["schema"]
+    ping = served["paths"]["/v1/items/{itemId}:ping"]["post"]["requestBody"]["content"]["application/json"]["schema"]
     assert "id" not in ping["properties"] and "tags" in ping["properties"]  # path fields stay out of body "*"
     upload = served["paths"]["/v1/uploads/{name}"]["post"]
     assert "*/*" in upload["requestBody"]["content"] and "*/*" in upload["responses"]["200"]["content"]
@@ -92,7 +118,7 @@ def test_every_error_status_is_listed_with_the_status_body(served: dict[str, Any
     secret = served["paths"]["/v1/secret"]["get"]["responses"]
     item = served["paths"]["/v1/items"]["post"]["responses"]
     assert "default" not in secret
-    errors = {"400", "401", "403", "404", "409", "429", "500", "503", "504"}
+    errors = {"400", "401", "403", "404", "409", "429", "431", "500", "503", "504"}
     assert set(secret) == {"200"} | errors
     assert set(item) == {"200", "413"} | errors  # only operations with a body can be too large
     for code in errors | {"413"}:

@@ -22,8 +22,8 @@ def test_simple_variable(edge: Edge) -> None:
 
 
 def test_nested_field_with_literal_segments(edge: Edge) -> None:
-    echoed = _echo(edge, "GET", "/v1/shelves/s1/books/b2")["request"]
-    assert echoed == {"nested": {"name": "shelves/s1/books/b2"}}
+    echoed = _echo(edge, "GET", "/v1/libraries/l1/books/b2")["request"]
+    assert echoed == {"nested": {"name": "libraries/l1/books/b2"}}
 
 
 def test_multi_segment_capture(edge: Edge) -> None:

@@ -19,6 +19,8 @@ from google.rpc import error_details_pb2, status_pb2
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_status import rpc_status
 
+from devinsider_common.grpc.server import MAX_METADATA_BYTES
+
 
 def _pool(descriptor_set: Path) -> descriptor_pool.DescriptorPool:
     pool = descriptor_pool.DescriptorPool()
@@ -32,7 +34,12 @@ class EchoBackend:
         pool = _pool(descriptor_set)
         self.backend_id = backend_id
         self.descriptor = pool.FindServiceByName(service)
-        self.server = grpc.server(futures.ThreadPoolExecutor(max_workers=16))
+        # The metadata limits of our services (a URL up to the edge's limit reaches the backend).
+        limits = [
+            ("grpc.max_metadata_size", MAX_METADATA_BYTES),
+            ("grpc.absolute_max_metadata_size", MAX_METADATA_BYTES),
+        ]
+        self.server = grpc.server(futures.ThreadPoolExecutor(max_workers=16), options=limits)
         handlers: dict[str, grpc.RpcMethodHandler[Any, Any]] = {}
         for method in self.descriptor.methods:
             request_class = message_factory.GetMessageClass(method.input_type)

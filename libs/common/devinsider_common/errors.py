@@ -91,9 +91,10 @@ class PermissionDenied(DomainError):
 
 @dataclass
 class ResourceExhausted(DomainError):
-    """A quota or rate limit was hit."""
+    """A quota or rate limit was hit; `retry_after_seconds`, when known, becomes a RetryInfo detail."""
 
     reason: str = "RESOURCE_EXHAUSTED"
+    retry_after_seconds: float | None = None
 
 
 @dataclass

@@ -1,19 +1,32 @@
-"""AIP-158 pagination: page sizes clamped to a server cap, opaque page tokens.
+"""AIP-158 pagination: page sizes clamped to a server cap, opaque and tamper-evident page tokens.
 
-A token encodes the keyset position (the last item's sort key and id) and a fingerprint of
-the query's filters, so a token reused with other filters is rejected instead of skipping rows.
+A token carries the keyset position (the last item's sort key and id), a fingerprint of the query's
+filters, a keyed tag of the caller and its issue time, signed with HMAC-SHA256 under
+PAGE_TOKEN_SECRET. So only positions this API produced reach a query (a crafted one could put values
+of another type or count into it), and a token is refused with other filters (it would skip rows),
+from another caller (tokens end up in URLs and logs) and once older than PAGE_TOKEN_MAX_AGE_SECONDS.
+The payload is signed, not encrypted: it holds only positions of items the caller was already given.
+
+The key is process-wide configuration, like the clock: `configure` is called once by the shared
+server start (`devinsider_common.grpc.server.start_server`), so the List use cases keep calling
+`page_request` / `finish_page` without carrying the key; until then the public dev key is used.
 """
 
 from __future__ import annotations
 
 import base64
 import hashlib
+import hmac
 import json
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from devinsider_common import errors
+from devinsider_common import context, errors
+from devinsider_common.settings import DEV_PAGE_TOKEN_SECRET
+
+DEFAULT_MAX_AGE_SECONDS = 86400.0
 
 
 @dataclass(frozen=True)
@@ -23,6 +36,75 @@ class PageRequest:
     size: int
     after: tuple[Any, ...] | None = None
     fingerprint: str = ""
+
+
+def _b64encode(raw: bytes) -> str:
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def _b64decode(text: str) -> bytes:
+    return base64.urlsafe_b64decode(text.encode() + b"=" * (-len(text) % 4))
+
+
+def _invalid(message: str) -> errors.InvalidArgument:
+    return errors.InvalidArgument.for_field("page_token", message)
+
+
+class PageTokenSigner:
+    """Seals keyset positions into page tokens (`<payload>.<mac>`, base64url) and opens them again."""
+
+    def __init__(
+        self, secret: str, max_age_seconds: float = DEFAULT_MAX_AGE_SECONDS, clock: Callable[[], float] = time.time
+    ) -> None:
+        self._key = secret.encode()
+        self._max_age = max_age_seconds
+        self._clock = clock
+
+    def _mac(self, data: bytes) -> bytes:
+        return hmac.new(self._key, data, hashlib.sha256).digest()
+
+    def _caller_tag(self, subject: str) -> str:
+        # Keyed, so that a token does not let its reader confirm a guessed subject.
+        return _b64encode(self._mac(b"caller\x00" + subject.encode())[:12])
+
+    def seal(self, position: tuple[Any, ...], fingerprint: str, subject: str) -> str:
+        payload = {"a": list(position), "f": fingerprint, "c": self._caller_tag(subject), "t": int(self._clock())}
+        body = _b64encode(json.dumps(payload, separators=(",", ":"), default=str).encode())
+        return f"{body}.{_b64encode(self._mac(body.encode()))}"
+
+    def open(self, token: str, fingerprint: str, subject: str) -> tuple[Any, ...]:
+        """The position sealed in `token`; INVALID_ARGUMENT (field `page_token`) unless it is intact,
+        fresh, and was issued to `subject` for the same filters."""
+        body, _, mac = token.partition(".")
+        try:
+            authentic = hmac.compare_digest(_b64decode(mac), self._mac(body.encode()))
+            payload = json.loads(_b64decode(body)) if authentic else None
+        except ValueError:  # not base64 or not JSON (binascii.Error is a ValueError)
+            authentic = False
+        if not authentic or not isinstance(payload, dict):
+            raise _invalid("is not a token this API issued")
+        if self._clock() - payload["t"] > self._max_age:
+            raise _invalid("has expired: request the first page again")
+        if payload["c"] != self._caller_tag(subject):
+            raise _invalid("was issued to another caller")
+        if payload["f"] != fingerprint:
+            raise _invalid("was issued for a request with other filters")
+        return tuple(payload["a"])
+
+
+_signer = PageTokenSigner(DEV_PAGE_TOKEN_SECRET)
+
+
+def configure(signer: PageTokenSigner) -> PageTokenSigner:
+    """Sign and check this process's page tokens with `signer`; returns the one it replaces."""
+    global _signer  # process-wide configuration, set once at start (see the module docstring)
+    previous, _signer = _signer, signer
+    return previous
+
+
+def _caller() -> str:
+    principal = context.current_principal()
+    return principal.subject if principal is not None else ""
 
 
 def _fingerprint(filters: dict[str, Any]) -> str:
@@ -40,22 +122,14 @@ def page_request(
     fingerprint = _fingerprint(filters or {})
     if not page_token:
         return PageRequest(size=size, fingerprint=fingerprint)
-    try:
-        decoded = json.loads(base64.urlsafe_b64decode(page_token.encode() + b"=" * (-len(page_token) % 4)))
-        after, token_fingerprint = tuple(decoded["a"]), decoded["f"]
-    except (ValueError, KeyError, TypeError) as error:
-        raise errors.InvalidArgument.for_field("page_token", "is not a token this API issued") from error
-    if token_fingerprint != fingerprint:
-        raise errors.InvalidArgument.for_field("page_token", "was issued for a request with other filters")
-    return PageRequest(size=size, after=after, fingerprint=fingerprint)
+    return PageRequest(size=size, after=_signer.open(page_token, fingerprint, _caller()), fingerprint=fingerprint)
 
 
 def next_page_token(page: PageRequest, last_position: tuple[Any, ...] | None, has_more: bool) -> str:
     """The token for the page after the one ending at `last_position`; empty on the last page."""
     if not has_more or last_position is None:
         return ""
-    payload = json.dumps({"a": list(last_position), "f": page.fingerprint}, default=str)
-    return base64.urlsafe_b64encode(payload.encode()).decode().rstrip("=")
+    return _signer.seal(last_position, page.fingerprint, _caller())
 
 
 T = TypeVar("T")

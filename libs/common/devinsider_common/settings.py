@@ -8,11 +8,29 @@ name the service's own database; each service keeps its tables in its own schema
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Annotated, Final, Self
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 VAR_DIR = Path("var")
+
+
+class _SecretMarker:
+    """Metadata of `Secret` settings (see `ServiceSettings._refuse_public_secrets`)."""
+
+
+# A setting whose default is public (it is in this repository): production refuses to start on it.
+# A service declares its secrets by annotating them `Secret`.
+Secret = Annotated[str, _SecretMarker()]
+DEV_PAGE_TOKEN_SECRET: Final = "dev-page-token-secret"  # noqa: S105 - public dev default, refused in production
+
+
+class PublicSecretError(RuntimeError):
+    """A secret setting keeps its public default (or is empty) while production mode is on.
+
+    Not a ValueError, so pydantic lets it through as it is: the message names the variables and the
+    input (which holds credentials) is not printed with it."""
 
 
 class AuthSettings(BaseSettings):
@@ -36,6 +54,11 @@ class AuthSettings(BaseSettings):
     client_id: str = ""
     client_secret: str = ""
 
+    @property
+    def production(self) -> bool:
+        """Production mode: tokens come from a real JWKS, so every secret must be a real one too."""
+        return bool(self.jwks_url)
+
 
 class BrokerSettings(BaseSettings):
     """RabbitMQ and the outbox relay. Without AMQP_URL events stay in the outbox table."""
@@ -49,6 +72,8 @@ class BrokerSettings(BaseSettings):
     relay_backoff_max_seconds: float = 60.0
     # Published outbox rows and inbox records older than this are deleted by the relay (0: kept).
     outbox_retention_hours: float = 168.0
+    # Without AMQP_URL: mail events are written here as .eml files (`make run`: var/mail); empty: kept.
+    mail_sink_dir: str = ""
 
 
 class ServiceSettings(BaseSettings):
@@ -78,6 +103,10 @@ class ServiceSettings(BaseSettings):
     metrics_port: int = 0
     max_page_size: int = 200
     default_page_size: int = 50
+    # HMAC key of page tokens: every replica of a service must have the same one.
+    page_token_secret: Secret = DEV_PAGE_TOKEN_SECRET
+    # A page token older than this is refused (the caller starts again from the first page).
+    page_token_max_age_seconds: float = 86400.0
     # Where the user service listens; when set, callers it refuses (blacklisted, deleted) are refused
     # here too, its answers cached `access_cache_ttl_seconds` at most.
     user_target: str = ""
@@ -89,6 +118,27 @@ class ServiceSettings(BaseSettings):
     @classmethod
     def _upper(cls, value: str) -> str:
         return value.upper()
+
+    @classmethod
+    def secret_fields(cls) -> list[str]:
+        """The fields this service declares `Secret` (its environment variables are their upper case)."""
+        return [
+            name for name, info in cls.model_fields.items() if any(isinstance(m, _SecretMarker) for m in info.metadata)
+        ]
+
+    @model_validator(mode="after")
+    def _refuse_public_secrets(self) -> Self:
+        """In production mode, refuse every `Secret` setting still empty or at its public default."""
+        if not self.auth.production:
+            return self
+        fields = type(self).model_fields
+        public = [name.upper() for name in self.secret_fields() if getattr(self, name) in ("", fields[name].default)]
+        if public:
+            raise PublicSecretError(
+                f"production mode (AUTH_JWKS_URL is set) refuses the public dev default of {', '.join(public)}: "
+                "set each from your secret store"
+            )
+        return self
 
     @property
     def schema_name(self) -> str:

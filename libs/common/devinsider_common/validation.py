@@ -3,13 +3,20 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
+from functools import cache
 from urllib.parse import urlparse
 
+import pycountry
+
 from devinsider_common.errors import Violations
+from devinsider_common.taxonomy import INDUSTRY_CODES
 
 _EMAIL = re.compile(r"^[^@\s]{1,64}@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$")
 _E164 = re.compile(r"^\+[1-9][0-9]{6,14}$")
 _COUNTRY = re.compile(r"^[A-Z]{2}$")
+# A validator of one value at a path (`country_code`, `industry_code`…), for callers taking one.
+CodeCheck = Callable[[Violations, str, str], None]
 _DOMAIN = re.compile(r"^(?=.{3,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
 
 
@@ -41,9 +48,27 @@ def https_url(violations: Violations, path: str, value: str, *, required: bool =
     )
 
 
+@cache
+def _assigned_countries() -> frozenset[str]:
+    """The officially assigned ISO 3166-1 alpha-2 codes; user-assigned ones (`ZZ`, `XK`…) name no country."""
+    return frozenset(country.alpha_2 for country in pycountry.countries)
+
+
 def country_code(violations: Violations, path: str, value: str) -> None:
-    if value:
-        violations.check(bool(_COUNTRY.match(value)), path, "must be an ISO 3166-1 alpha-2 code in upper case")
+    if not value:
+        return
+    if not _COUNTRY.match(value):
+        violations.add(path, "must be an ISO 3166-1 alpha-2 code in upper case, e.g. FR")
+    else:
+        violations.check(value in _assigned_countries(), path, f"`{value}` is not an ISO 3166-1 alpha-2 country code")
+
+
+def industry_code(violations: Violations, path: str, value: str) -> None:
+    violations.check(
+        value in INDUSTRY_CODES,
+        path,
+        f"`{value}` is not an industry of the taxonomy (GET /v1/taxonomy, dimension `industry`), e.g. `fintech`",
+    )
 
 
 def phone_number(violations: Violations, path: str, value: str) -> None:

@@ -15,7 +15,7 @@ from sqlalchemy import Engine
 
 from billing_service.adapters.local_provider.forwarder import WebhookForwarder
 from billing_service.adapters.local_provider.provider import LocalPaymentProvider
-from billing_service.adapters.neighbours import block_list, page_access
+from billing_service.adapters.neighbours import GrpcPageStates, block_list, page_access, page_stubs
 from billing_service.adapters.payment_provider import HttpPaymentProvider
 from billing_service.domain.pages import PageKind
 from billing_service.domain.unlocks import UnlockPrices
@@ -26,7 +26,7 @@ from billing_service.service_layer.common import Authorizer, Clock, PageLimits
 from billing_service.service_layer.jobs import BillingJobs
 from billing_service.service_layer.ledger import LedgerUseCases
 from billing_service.service_layer.payments import PaymentWebhook
-from billing_service.service_layer.ports import BlockList, PageAccess, PaymentProvider
+from billing_service.service_layer.ports import BlockList, PageAccess, PageStates, PaymentProvider
 from billing_service.service_layer.subscriptions import SubscriptionUseCases
 from billing_service.service_layer.unit_of_work import BillingUnitOfWork
 from billing_service.service_layer.unlocks import UnlockUseCases
@@ -77,6 +77,7 @@ def build_app(
     engine: Engine,
     access: PageAccess,
     blocks: BlockList,
+    states: PageStates,
     provider: PaymentProvider,
     clock: Clock = utc_now,
     users: UserDirectory | None = None,
@@ -104,7 +105,7 @@ def build_app(
         subscriptions=subscriptions,
         ledger=ledger,
         unlocks=UnlockUseCases(
-            uow, clock, authorizer, access, blocks, UnlockPrices.from_config(settings.unlock_costs), limits
+            uow, clock, authorizer, access, blocks, states, UnlockPrices.from_config(settings.unlock_costs), limits
         ),
         invoices=InvoiceUseCases(uow, authorizer, limits),
         payments=PaymentWebhook(
@@ -134,7 +135,8 @@ def start(
         PageKind.INVESTOR: settings.investor_target,
         PageKind.PROGRAM: settings.program_target,
     }
-    access = page_access(channels, targets, cache, settings.remote_cache_ttl_seconds)
+    stubs = page_stubs(channels, targets)
+    access = page_access(stubs, cache, settings.remote_cache_ttl_seconds)
     blocks = block_list(channels, settings.matching_target, cache, settings.remote_cache_ttl_seconds)
     local: LocalPaymentProvider | None = None
     provider_url = settings.payment_provider_url
@@ -152,7 +154,7 @@ def start(
     if guard is None:
         token = service_token_provider(settings.auth, settings.service_name)
         guard = platform_access_guard(settings, channels, token, cache)
-    app = build_app(settings, engine, access, blocks, provider, clock, user_directory(guard))
+    app = build_app(settings, engine, access, blocks, GrpcPageStates(stubs), provider, clock, user_directory(guard))
     if verifier is None:
         jwt_verifier = JwtVerifier(settings.auth)
         jwt_verifier.prewarm()

@@ -6,10 +6,11 @@ from billing_service.bootstrap import start
 from billing_service.settings import BillingSettings
 from devinsider_common.grpc.server import serve_until_signal
 from devinsider_common.logging import configure_logging
+from devinsider_common.startup import load_settings
 
 
 def main() -> None:
-    settings = BillingSettings()
+    settings = load_settings(BillingSettings, "devinsider-billing-service")
     configure_logging(settings.service_name, settings.log_level, settings.log_json)
     service = start(settings)
     serve_until_signal(service.server)

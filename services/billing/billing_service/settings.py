@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pydantic import Field
 
-from devinsider_common.settings import ServiceSettings
+from devinsider_common.settings import Secret, ServiceSettings
 
 
 class BillingSettings(ServiceSettings):
@@ -26,9 +26,9 @@ class BillingSettings(ServiceSettings):
     # `local`: start the local provider in process (dev runs); `http`: talk to PAYMENT_PROVIDER_URL.
     payment_provider: str = "local"
     payment_provider_url: str = ""
-    payment_provider_api_key: str = "dev-provider-key"
+    payment_provider_api_key: Secret = "dev-provider-key"
     # Shared secret of the provider's webhook signatures (`X-Payment-Signature`).
-    payment_webhook_secret: str = "dev-payment-webhook-secret"  # noqa: S105 - dev default
+    payment_webhook_secret: Secret = "dev-payment-webhook-secret"  # noqa: S105 - dev default, refused in production
     # Signed events whose timestamp is further than this from now are refused.
     payment_webhook_tolerance_seconds: int = 300
     # Where the local provider sends its callbacks; empty: a local HTTP->gRPC forwarder is started.

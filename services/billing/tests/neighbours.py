@@ -1,8 +1,9 @@
 """In-test doubles of billing's neighbours over real gRPC: the page services' CheckPageAccess and
-the matching service's CheckBlocked (only those RPCs), on one in-process server.
+BatchGet* and the matching service's CheckBlocked (only those RPCs), on one in-process server.
 
 They answer from tables the tests fill, and, like the real services' access policy, refuse any
-caller whose token is not a service token (so billing's service identity is exercised too).
+caller whose token is not a service token (so billing's service identity is exercised too). Every
+page exists and is active unless a test says otherwise (`missing`, `states`).
 """
 
 from __future__ import annotations
@@ -25,6 +26,30 @@ _PAGE_SERVICES: dict[str, Any] = {
     "devinsider.investor.v1.InvestorService": investor_pb2,
     "devinsider.program.v1.ProgramService": program_pb2,
 }
+# Per page service: its BatchGet RPC, request and response field, message class and active state.
+_BATCH_GETS: dict[str, tuple[str, Any, str, Any, int]] = {
+    "devinsider.company.v1.CompanyService": (
+        "BatchGetCompanies",
+        company_pb2.BatchGetCompaniesRequest,
+        "companies",
+        company_pb2.Company,
+        company_pb2.COMPANY_STATE_ACTIVE,
+    ),
+    "devinsider.investor.v1.InvestorService": (
+        "BatchGetInvestors",
+        investor_pb2.BatchGetInvestorsRequest,
+        "investors",
+        investor_pb2.Investor,
+        investor_pb2.INVESTOR_STATE_ACTIVE,
+    ),
+    "devinsider.program.v1.ProgramService": (
+        "BatchGetPrograms",
+        program_pb2.BatchGetProgramsRequest,
+        "programs",
+        program_pb2.Program,
+        program_pb2.PROGRAM_STATE_PUBLISHED,
+    ),
+}
 
 
 class Neighbours:
@@ -32,7 +57,9 @@ class Neighbours:
         self._verifier = verifier
         self.members: dict[tuple[str, str], PageRole] = {}  # (page name, subject) -> role
         self.blocked: set[frozenset[str]] = set()
-        self.calls: dict[str, int] = {"CheckPageAccess": 0, "CheckBlocked": 0}
+        self.missing: set[str] = set()  # page names BatchGet* leaves out (unknown or deleted)
+        self.states: dict[str, int] = {}  # page name -> proto state, when not the active one
+        self.calls: dict[str, int] = {"CheckPageAccess": 0, "CheckBlocked": 0, "BatchGet": 0}
         self.down = False
         self._lock = threading.Lock()
         self.server = grpc.server(futures.ThreadPoolExecutor(max_workers=32))
@@ -42,8 +69,14 @@ class Neighbours:
                 request_deserializer=module.CheckPageAccessRequest.FromString,
                 response_serializer=module.CheckPageAccessResponse.SerializeToString,
             )
+            method, request_class, field, message, active = _BATCH_GETS[service]
+            batch_get = grpc.unary_unary_rpc_method_handler(
+                self._batch_get_for(module, field, message, active),
+                request_deserializer=request_class.FromString,
+                response_serializer=getattr(module, f"{method}Response").SerializeToString,
+            )
             self.server.add_generic_rpc_handlers(
-                (grpc.method_handlers_generic_handler(service, {"CheckPageAccess": handler}),)
+                (grpc.method_handlers_generic_handler(service, {"CheckPageAccess": handler, method: batch_get}),)
             )
         blocked = grpc.unary_unary_rpc_method_handler(
             self._check_blocked,
@@ -88,6 +121,22 @@ class Neighbours:
             return module.CheckPageAccessResponse(allowed=allowed, role=int(role) if role else 0, cache_ttl_seconds=5)
 
         return check
+
+    def _batch_get_for(self, module: Any, field: str, message: Any, active: int) -> Any:
+        response_class = getattr(module, f"BatchGet{field.title()}Response")
+
+        def batch_get(request: Any, context: grpc.ServicerContext) -> Any:
+            self._service_caller(context)
+            with self._lock:
+                self.calls["BatchGet"] += 1
+            found = [
+                message(name=name, state=self.states.get(name, active))
+                for name in request.names
+                if name not in self.missing
+            ]
+            return response_class(**{field: found})
+
+        return batch_get
 
     def _check_blocked(self, request: Any, context: grpc.ServicerContext) -> Any:
         self._service_caller(context)

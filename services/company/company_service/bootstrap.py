@@ -14,16 +14,14 @@ from pathlib import Path
 from sqlalchemy import Engine
 
 from company_service.adapters.logo_storage import LocalDiskLogoStorage
-from company_service.adapters.unlocks import BillingUnlockChecker
 from company_service.entrypoints.grpc_servicer import CompanyServicer
 from company_service.service_layer.app import CompanyApp
 from company_service.service_layer.claims import ClaimUseCases
 from company_service.service_layer.companies import Clock, CompanyUseCases
 from company_service.service_layer.logos import LogoUseCases
-from company_service.service_layer.ports import LogoStorage, NoUnlocks, UnlockChecker
+from company_service.service_layer.ports import LogoStorage, UnlockChecker
 from company_service.service_layer.unit_of_work import CompanyUnitOfWork
 from company_service.settings import CompanySettings
-from devinsider.billing.v1 import billing_pb2_grpc
 from devinsider.company.v1 import company_pb2, company_pb2_grpc
 from devinsider_common.auth.jwt_verifier import JwtVerifier
 from devinsider_common.auth.service_identity import service_token_provider
@@ -38,9 +36,10 @@ from devinsider_common.grpc.server import RunningServer, ServiceRegistration, st
 from devinsider_common.jobs import Job, start_scheduler
 from devinsider_common.locks import create_lock_factory
 from devinsider_common.outbox.relay import start_relay_thread
-from devinsider_common.pages.invitations import PageInvitations
+from devinsider_common.pages.invitations import PageInvitations, invitation_rate
 from devinsider_common.pages.membership import PageLimits, PageMembers
 from devinsider_common.pages.ports import UserDirectory
+from devinsider_common.pages.unlocks import unlock_checker
 from devinsider_common.pages.user_directory import user_directory
 
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -94,7 +93,7 @@ def build_app(
         claims=ClaimUseCases(uow, clock, members),
         logos=LogoUseCases(uow, clock, storage, settings.logo_max_bytes),
         members=members,
-        invitations=PageInvitations(uow, clock, limits, members, ttl),
+        invitations=PageInvitations(uow, clock, limits, members, ttl, invitation_rate(settings)),
     )
 
 
@@ -114,16 +113,9 @@ def start(
     cache = create_cache(settings)
     service_token = service_token_provider(settings.auth, settings.service_name)
     if unlocks is None:
-        unlocks = NoUnlocks()
-        if settings.billing_target:
-            stub = channels.stub(settings.billing_target, billing_pb2_grpc.BillingServiceStub)
-            unlocks = BillingUnlockChecker(
-                stub,
-                service_token,
-                cache,
-                settings.unlock_cache_ttl_seconds,
-                negative_ttl_seconds=settings.unlock_negative_cache_ttl_seconds,
-            )
+        unlocks = unlock_checker(
+            channels, settings.billing_target, service_token, cache, settings.unlock_cache_ttl_seconds
+        )
     guard = platform_access_guard(settings, channels, service_token, cache)
     storage = storage or LocalDiskLogoStorage(settings.upload_dir)
     app = build_app(settings, engine, clock, unlocks, storage, user_directory(guard))

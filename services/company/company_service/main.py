@@ -6,10 +6,11 @@ from company_service.bootstrap import start
 from company_service.settings import CompanySettings
 from devinsider_common.grpc.server import serve_until_signal
 from devinsider_common.logging import configure_logging
+from devinsider_common.startup import load_settings
 
 
 def main() -> None:
-    settings = CompanySettings()
+    settings = load_settings(CompanySettings, "devinsider-company-service")
     configure_logging(settings.service_name, settings.log_level, settings.log_json)
     service = start(settings)
     serve_until_signal(service.server)

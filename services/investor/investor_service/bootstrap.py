@@ -26,13 +26,14 @@ from devinsider_common.grpc.server import RunningServer, ServiceRegistration, st
 from devinsider_common.jobs import Job, start_scheduler
 from devinsider_common.locks import create_lock_factory
 from devinsider_common.outbox.relay import start_relay_thread
-from devinsider_common.pages.invitations import PageInvitations
+from devinsider_common.pages.invitations import PageInvitations, invitation_rate
 from devinsider_common.pages.membership import PageLimits, PageMembers
 from devinsider_common.pages.ports import UserDirectory
+from devinsider_common.pages.unlocks import UnlockChecker, unlock_checker
 from devinsider_common.pages.user_directory import user_directory
 from investor_service.entrypoints.grpc_servicer import InvestorServicer
 from investor_service.service_layer.app import InvestorApp
-from investor_service.service_layer.investors import InvestorUseCases, NoUnlocks
+from investor_service.service_layer.investors import InvestorUseCases
 from investor_service.service_layer.unit_of_work import InvestorUnitOfWork
 from investor_service.settings import InvestorSettings
 
@@ -59,7 +60,7 @@ class InvestorService:
         self.engine.dispose()
 
 
-def build_app(settings: InvestorSettings, engine: Engine, users: UserDirectory) -> InvestorApp:
+def build_app(settings: InvestorSettings, engine: Engine, users: UserDirectory, unlocks: UnlockChecker) -> InvestorApp:
     def uow() -> InvestorUnitOfWork:
         return InvestorUnitOfWork(engine, settings.invitation_accept_url)
 
@@ -67,20 +68,29 @@ def build_app(settings: InvestorSettings, engine: Engine, users: UserDirectory) 
     members = PageMembers(uow, utc_now, limits, users)
     ttl = timedelta(hours=settings.invitation_ttl_hours)
     return InvestorApp(
-        investors=InvestorUseCases(uow, utc_now, limits, members, NoUnlocks()),
+        investors=InvestorUseCases(uow, utc_now, limits, members, unlocks),
         members=members,
-        invitations=PageInvitations(uow, utc_now, limits, members, ttl),
+        invitations=PageInvitations(uow, utc_now, limits, members, ttl, invitation_rate(settings)),
     )
 
 
-def start(settings: InvestorSettings, verifier: TokenVerifier | None = None, run_jobs: bool = True) -> InvestorService:
+def start(
+    settings: InvestorSettings,
+    verifier: TokenVerifier | None = None,
+    run_jobs: bool = True,
+    *,
+    unlocks: UnlockChecker | None = None,
+) -> InvestorService:
     """Migrate, then serve; the outbox relay runs when AMQP_URL is set, the expiry job on a schedule."""
     engine = create_service_engine(settings.effective_database_url, settings.schema_name)
     migrations.upgrade(engine, settings.schema_name, MIGRATIONS)
     channels = ChannelFactory()
     tokens = service_token_provider(settings.auth, settings.service_name)
-    guard = platform_access_guard(settings, channels, tokens, create_cache(settings))
-    app = build_app(settings, engine, user_directory(guard))
+    cache = create_cache(settings)
+    guard = platform_access_guard(settings, channels, tokens, cache)
+    if unlocks is None:
+        unlocks = unlock_checker(channels, settings.billing_target, tokens, cache, settings.unlock_cache_ttl_seconds)
+    app = build_app(settings, engine, user_directory(guard), unlocks)
     if verifier is None:
         jwt_verifier = JwtVerifier(settings.auth)
         jwt_verifier.prewarm()

@@ -27,7 +27,7 @@ from devinsider_common.grpc.server import RunningServer, ServiceRegistration, st
 from devinsider_common.jobs import Job, start_scheduler
 from devinsider_common.locks import create_lock_factory
 from devinsider_common.outbox.relay import start_relay_thread
-from devinsider_common.pages.invitations import PageInvitations
+from devinsider_common.pages.invitations import PageInvitations, invitation_rate
 from devinsider_common.pages.membership import PageLimits, PageMembers
 from devinsider_common.pages.ports import UserDirectory
 from devinsider_common.pages.user_directory import user_directory
@@ -77,7 +77,7 @@ def build_app(
         programs=ProgramUseCases(uow, utc_now, limits, members, companies),
         applications=ApplicationUseCases(uow, utc_now, limits, companies, users),
         members=members,
-        invitations=PageInvitations(uow, utc_now, limits, members, ttl),
+        invitations=PageInvitations(uow, utc_now, limits, members, ttl, invitation_rate(settings)),
     )
 
 

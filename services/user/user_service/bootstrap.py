@@ -21,6 +21,7 @@ from devinsider_common.db import migrations
 from devinsider_common.db.engine import create_service_engine, ping
 from devinsider_common.grpc.server import RunningServer, ServiceRegistration, start_server
 from devinsider_common.outbox.relay import start_relay_thread
+from devinsider_common.rate_limits import RateLimit
 from user_service.entrypoints.grpc_servicer import UserServicer
 from user_service.service_layer.app import UserApp
 from user_service.service_layer.blacklist import BlacklistUseCases, CachedAccessGuard
@@ -60,7 +61,13 @@ def build_app(settings: UserSettings, engine: Engine) -> UserApp:
     users = UserUseCases(uow, utc_now, limits)
     return UserApp(
         users=users,
-        requests=RequestUseCases(uow, utc_now, limits, users),
+        requests=RequestUseCases(
+            uow,
+            utc_now,
+            limits,
+            users,
+            RateLimit.per_seconds(settings.support_request_rate_limit, settings.support_request_rate_window_seconds),
+        ),
         blacklist=BlacklistUseCases(uow, utc_now, limits),
         keycloak=KeycloakWebhook(
             uow, utc_now, settings.keycloak_webhook_secret, timedelta(seconds=settings.keycloak_webhook_max_age_seconds)

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from devinsider_common.grpc.server import serve_until_signal
 from devinsider_common.logging import configure_logging
+from devinsider_common.startup import load_settings
 from user_service.bootstrap import start
 from user_service.settings import UserSettings
 
 
 def main() -> None:
-    settings = UserSettings()
+    settings = load_settings(UserSettings, "devinsider-user-service")
     configure_logging(settings.service_name, settings.log_level, settings.log_json)
     service = start(settings)
     serve_until_signal(service.server)

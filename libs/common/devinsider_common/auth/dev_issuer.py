@@ -6,6 +6,10 @@ Keycloak access tokens (typ Bearer, azp, realm_access.roles) so the same code pa
 
 `private.pem` is the single source of truth: the kid is its RFC 7638 thumbprint and `jwks.json`
 is derived from it, so two processes starting at once agree (the first hard link wins).
+
+The services (and `make run`) create the pair; the command only reads it. It looks for a relative
+key dir in the working directory and its parents, then in this checkout, and fails when there is
+none: a key pair of its own would sign tokens that the services and the edge refuse.
 """
 
 from __future__ import annotations
@@ -86,6 +90,37 @@ def ensure_dev_keys(key_dir: Path) -> DevKeys:
     return DevKeys(kid=kid, private_key=private_key, jwks=jwks)
 
 
+class NoDevKeysError(Exception):
+    """No dev key pair where the command looked: the services have not made one there."""
+
+
+def _checkout_root() -> Path | None:
+    """The repository this module runs from (an editable install), or None when installed elsewhere."""
+    root = Path(__file__).resolve().parents[4]
+    return root if (root / "libs" / "common" / "devinsider_common").is_dir() else None
+
+
+def locate_dev_keys(key_dir: Path, cwd: Path | None = None) -> Path:
+    """The existing key dir the services use: `key_dir` itself when absolute; when relative (the
+    default `var/dev-keys`, which the services resolve against their working directory), the first of
+    `cwd` and its parents, then this checkout, that holds the pair."""
+    if key_dir.is_absolute():
+        candidates, where = [key_dir], str(key_dir)
+    else:
+        here = (cwd or Path.cwd()).resolve()
+        checkout = _checkout_root()
+        bases = [here, *here.parents, *([checkout] if checkout else [])]
+        candidates = [base / key_dir for base in bases]
+        where = f"{key_dir} under {here} or its parents" + (f" or {checkout}" if checkout else "")
+    for candidate in candidates:
+        if (candidate / PRIVATE_KEY_FILE).is_file():
+            return candidate
+    raise NoDevKeysError(
+        f"no dev key pair ({PRIVATE_KEY_FILE}) in {where}: start the services first (`make run` creates "
+        "it), or pass --key-dir (or AUTH_DEV_KEY_DIR) naming the directory they use"
+    )
+
+
 def issue_token(
     key_dir: Path,
     issuer: str,
@@ -137,9 +172,13 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--audience", default=DEV_CLIENT_ID)
     parser.add_argument("--key-dir", type=Path, default=defaults.dev_key_dir)
     args = parser.parse_args(argv)
+    try:
+        key_dir = locate_dev_keys(args.key_dir)
+    except NoDevKeysError as error:
+        parser.error(str(error))
     given, _, family = args.name.partition(" ")
     token = issue_token(
-        args.key_dir,
+        key_dir,
         args.issuer,
         args.sub,
         roles=args.role,

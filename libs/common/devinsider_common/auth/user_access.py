@@ -13,6 +13,7 @@ from devinsider_common import errors
 from devinsider_common.auth.principal import Principal
 from devinsider_common.auth.verifier import AccessGuard, AllowAll
 from devinsider_common.cache import Cache
+from devinsider_common.context import token_var
 from devinsider_common.grpc.clients import ChannelFactory
 from devinsider_common.settings import ServiceSettings
 
@@ -50,9 +51,26 @@ class UserServiceAccessGuard:
         service account); the answer `check` just cached, so no second call in the same request."""
         return "" if principal.is_service else self._answer(principal)[2]
 
+    def ensure_user(self, principal: Principal) -> str:
+        """`user_of`, but a caller the user service has not seen yet gets its user now: the user
+        service's GetMe with the caller's own token creates it from the claims, as on a first visit.
+        So records name `users/{id}`, never the subject. Empty for service accounts, or outside a call."""
+        user = self.user_of(principal)
+        token = token_var.get()
+        if user or principal.is_service or not token:
+            return user
+        try:
+            me = self._stub.GetMe(user_pb2.GetMeRequest(), metadata=(("authorization", f"Bearer {token}"),), timeout=3)
+        except grpc.RpcError as error:
+            log.warning("access.provision_failed", code=error.code().name)
+            raise errors.Unavailable("the user service is unavailable; retry shortly") from error
+        allowed, reason, _ = self._answer(principal)
+        self._cache.set(CACHE_ENTITY, _key(principal), f"{int(allowed)}:{reason}:{me.name}", self._ttl)
+        return str(me.name)
+
     def _answer(self, principal: Principal) -> tuple[bool, str, str]:
         """(allowed, reason, user) from the cache, or from the user service (then cached)."""
-        key = f"{principal.subject}|{principal.email.lower()}"
+        key = _key(principal)
         cached = self._cache.get(CACHE_ENTITY, key)
         if cached is None:
             request = user_pb2.CheckUserAccessRequest(subject=principal.subject, email=principal.email)
@@ -68,6 +86,10 @@ class UserServiceAccessGuard:
         # `allowed:reason:user`; entries written before `user` existed have two parts.
         allowed, reason, user = ([*cached.decode().split(":", 2), ""])[:3]
         return allowed == "1", reason, user
+
+
+def _key(principal: Principal) -> str:
+    return f"{principal.subject}|{principal.email.lower()}"
 
 
 def platform_access_guard(

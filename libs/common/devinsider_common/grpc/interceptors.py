@@ -3,9 +3,11 @@
 For each call it: takes or makes the `x-request-id`; verifies the bearer token (when sent);
 enforces the RPC's declared access policy and the platform access guard; exposes principal,
 token, request id and deadline as context variables; refuses string fields holding a NUL character
-(INVALID_ARGUMENT: PostgreSQL text cannot store one); maps domain errors to rich statuses
-and anything unexpected to INTERNAL without a stack trace; logs one line per call and counts
-it, with its duration, in the process's Prometheus metrics (`devinsider_common.metrics`).
+(INVALID_ARGUMENT: PostgreSQL text cannot store one) and requests that are not valid protobuf, such
+as text that is not UTF-8 (INVALID_ARGUMENT, where grpcio itself would answer INTERNAL); maps
+domain errors to rich statuses and anything unexpected to INTERNAL without a stack trace; logs one
+line per call and counts it, with its duration, in the process's Prometheus metrics
+(`devinsider_common.metrics`).
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from devinsider_common.auth.policy import MethodPolicy
 from devinsider_common.auth.principal import Principal
 from devinsider_common.auth.verifier import AccessGuard, TokenVerifier
 from devinsider_common.grpc import status as status_mapping
+from devinsider_common.grpc.decoding import Undecodable, tolerant
 
 log = structlog.get_logger("devinsider.rpc")
 
@@ -96,7 +99,7 @@ class ServiceInterceptor(grpc.ServerInterceptor):
             return handler
         return grpc.unary_unary_rpc_method_handler(
             self._wrap(handler.unary_unary, policy),
-            request_deserializer=handler.request_deserializer,
+            request_deserializer=tolerant(handler.request_deserializer, details.method),
             response_serializer=handler.response_serializer,
         )
 
@@ -125,6 +128,8 @@ class ServiceInterceptor(grpc.ServerInterceptor):
                 principal, token = self._authenticate(policy, metadata)
                 tokens.append((ctx.principal_var, ctx.principal_var.set(principal)))
                 tokens.append((ctx.token_var, ctx.token_var.set(token)))
+                if isinstance(request, Undecodable):
+                    request.raise_error()
                 _reject_nul_characters(request)
                 return behavior(request, context)
             except errors.DomainError as error:

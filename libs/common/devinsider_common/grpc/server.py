@@ -17,6 +17,7 @@ from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 from sqlalchemy import Engine
 
+from devinsider_common import pagination
 from devinsider_common.auth.policy import policies_for_service
 from devinsider_common.auth.verifier import AccessGuard, TokenVerifier
 from devinsider_common.grpc.clients import MAX_MESSAGE_BYTES
@@ -26,6 +27,13 @@ from devinsider_common.metrics import OUTBOX, MetricsServer
 from devinsider_common.settings import ServiceSettings
 
 log = structlog.get_logger("devinsider.server")
+
+# Request metadata a service accepts, as grpcio's soft and hard limit both: its defaults (8 and 16 KB)
+# refuse requests between the two at random with RESOURCE_EXHAUSTED, naming internal headers. Through
+# the edge the metadata are the client's headers, capped by Envoy (`--max-request-headers-kb`, 16 KB,
+# the URL included), plus Envoy's copy of the URL (`x-envoy-original-path`) and a few headers of its
+# own: under twice the edge's cap, so this limit is never what refuses a request that passed the edge.
+MAX_METADATA_BYTES = 64 * 1024
 
 
 @dataclass(frozen=True)
@@ -85,7 +93,9 @@ def start_server(
     engine: Engine | None = None,
 ) -> RunningServer:
     """Serve `registrations`; with `engine`, its outbox is reported in the metrics; with
-    `settings.metrics_port`, `/metrics` and `/healthz` are served over HTTP too."""
+    `settings.metrics_port`, `/metrics` and `/healthz` are served over HTTP too. Page tokens of the
+    process are signed with `settings.page_token_secret` from here on."""
+    pagination.configure(pagination.PageTokenSigner(settings.page_token_secret, settings.page_token_max_age_seconds))
     policies = {}
     for registration in registrations:
         policies.update(policies_for_service(registration.full_name))
@@ -95,6 +105,8 @@ def start_server(
         options=[
             ("grpc.max_receive_message_length", MAX_MESSAGE_BYTES),
             ("grpc.max_send_message_length", MAX_MESSAGE_BYTES),
+            ("grpc.max_metadata_size", MAX_METADATA_BYTES),
+            ("grpc.absolute_max_metadata_size", MAX_METADATA_BYTES),
         ],
     )
     for registration in registrations:

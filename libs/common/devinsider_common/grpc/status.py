@@ -1,6 +1,8 @@
-"""Domain exceptions -> gRPC status with google.rpc.Status details (ErrorInfo, BadRequest)."""
+"""Domain exceptions -> gRPC status with google.rpc.Status details (ErrorInfo, BadRequest, RetryInfo)."""
 
 from __future__ import annotations
+
+from datetime import timedelta
 
 import grpc
 from google.protobuf import any_pb2
@@ -49,6 +51,10 @@ def to_status_proto(error: errors.DomainError, service: str) -> status_pb2.Statu
             ]
         )
         details.append(_pack(bad_request))
+    if isinstance(error, errors.ResourceExhausted) and error.retry_after_seconds is not None:
+        retry = error_details_pb2.RetryInfo()
+        retry.retry_delay.FromTimedelta(timedelta(seconds=max(0.0, error.retry_after_seconds)))
+        details.append(_pack(retry))
     return status_pb2.Status(code=status_code_for(error), message=error.message, details=details)
 
 

@@ -4,12 +4,14 @@ Rows are claimed by status with `FOR UPDATE SKIP LOCKED`, so several replicas re
 without publishing a row twice (a cursor over the serial id would skip rows that commit late).
 The claim, the publishes and the status updates share one transaction: a crash after a publish
 and before the commit republishes the row, which consumers absorb by deduplicating on message id.
+Without a broker, a relay restricted to the mail exchange feeds the local mail sink (mail_sink.py).
 """
 
 from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -18,9 +20,10 @@ import structlog
 from sqlalchemy import Connection, Engine, Row, func, select, update
 
 from devinsider_common.db.engine import is_sqlite
-from devinsider_common.outbox.amqp import AmqpPublisher, BrokerUnavailableError, Publisher
+from devinsider_common.outbox.amqp import BrokerUnavailableError, Publisher
 from devinsider_common.outbox.retention import prune
 from devinsider_common.outbox.tables import FAILED, PENDING, PUBLISHED, outbox_messages
+from devinsider_common.outbox.targets import relay_target
 from devinsider_common.settings import BrokerSettings
 
 log = structlog.get_logger("devinsider.outbox.relay")
@@ -42,6 +45,7 @@ class OutboxRelay:
         relay_interval_seconds: float = 0.5,
         retention: timedelta | None = None,
         prune_interval_seconds: float = PRUNE_INTERVAL_SECONDS,
+        exchanges: Collection[str] | None = None,
     ) -> None:
         self._engine = engine
         self._publisher = publisher
@@ -53,6 +57,7 @@ class OutboxRelay:
         self._retention = retention
         self._prune_interval = prune_interval_seconds
         self._next_prune = 0.0
+        self._exchanges = exchanges  # None: every row; else only rows of these exchanges are claimed
 
     def relay_once(self) -> int:
         """Publish one batch of due rows; returns how many were published."""
@@ -63,6 +68,8 @@ class OutboxRelay:
             .order_by(_t.id)
             .limit(self._batch_size)
         )
+        if self._exchanges is not None:
+            claim = claim.where(_t.exchange.in_(self._exchanges))
         if not is_sqlite(self._engine):  # SQLite has a single writer and no row locks
             claim = claim.with_for_update(skip_locked=True)
         with self._engine.connect() as connection, connection.begin():
@@ -152,18 +159,21 @@ class RelayThread:
 
 
 def start_relay_thread(engine: Engine, settings: BrokerSettings, name: str = "outbox-relay") -> RelayThread | None:
-    """Start a daemon relay thread, or return None without AMQP_URL (events then stay stored)."""
-    if not settings.amqp_url:
-        log.info("outbox_relay_disabled", reason="AMQP_URL is not set; events stay in the outbox")
+    """Start a daemon relay thread: to RabbitMQ with AMQP_URL; else, with MAIL_SINK_DIR, mail rows
+    only, to files; else none (events stay stored)."""
+    target = relay_target(settings)
+    if target is None:
         return None
+    publisher, exchanges = target
     relay = OutboxRelay(
         engine,
-        AmqpPublisher(settings.amqp_url),
+        publisher,
         batch_size=settings.relay_batch_size,
         max_attempts=settings.relay_max_attempts,
         backoff_max_seconds=settings.relay_backoff_max_seconds,
         relay_interval_seconds=settings.relay_interval_seconds,
         retention=timedelta(hours=settings.outbox_retention_hours) if settings.outbox_retention_hours > 0 else None,
+        exchanges=exchanges,
     )
     stop_event = threading.Event()
     thread = threading.Thread(target=relay.run, args=(stop_event,), name=name, daemon=True)

@@ -1,11 +1,15 @@
 """Use cases on page invitations, shared by the company, investor and program services.
 
 pending -> accepted | declined | revoked | expired; every other transition is FAILED_PRECONDITION.
+Each page sends at most `rate.limit` invitations per window (counted from its invitation rows), so
+a page cannot be used to mail strangers in bulk.
 """
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import timedelta
+from typing import Protocol
 
 from sqlalchemy.exc import IntegrityError
 
@@ -18,15 +22,36 @@ from devinsider_common.pages.model import Invitation, InvitationState, check_can
 from devinsider_common.pages.ports import MembershipUnitOfWork
 from devinsider_common.pages.roles import PagePermission, PageRole
 from devinsider_common.pagination import finish_page, page_request
+from devinsider_common.rate_limits import RateLimit
+
+
+class InvitationRateSettings(Protocol):
+    """The two settings every page service declares for its invitation rate limit."""
+
+    invitation_rate_limit: int
+    invitation_rate_window_seconds: float
+
+
+def invitation_rate(settings: InvitationRateSettings) -> RateLimit:
+    return RateLimit.per_seconds(settings.invitation_rate_limit, settings.invitation_rate_window_seconds)
 
 
 class PageInvitations:
-    def __init__(self, uow: UowFactory, clock: Clock, limits: PageLimits, members: PageMembers, ttl: timedelta) -> None:
+    def __init__(
+        self,
+        uow: UowFactory,
+        clock: Clock,
+        limits: PageLimits,
+        members: PageMembers,
+        ttl: timedelta,
+        rate: RateLimit | None = None,
+    ) -> None:
         self._uow = uow
         self._clock = clock
         self._limits = limits
         self._members = members
         self._ttl = ttl
+        self._rate = rate or RateLimit()  # off unless the service configures it
 
     def create(self, principal: Principal, page_id: str, email: str, role: PageRole, message: str) -> Invitation:
         email = email.strip().lower()
@@ -35,18 +60,25 @@ class PageInvitations:
         validation.text(checks, "invitation.message", message, max_len=1000)
         checks.raise_if_any("invalid invitation")
         token, token_hash = new_token()
+        inviter_name = self._members.reference(principal)  # before the transaction: it may ask the user service
         now = self._clock()
         try:
             with self._uow() as uow:
                 inviter = authorize(uow, page_id, principal, PagePermission.MANAGE_MEMBERS)
                 title = ensure_page(uow, page_id)
                 check_can_assign(inviter.role, role)
+                self._rate.check(
+                    now,
+                    lambda since, limit: uow.invitations.created_since(page_id, since, limit),
+                    what="invitations per page",
+                    reason="INVITATIONS_RATE_LIMITED",
+                )
                 if uow.invitations.pending_for(page_id, email) is not None:
                     raise errors.AlreadyExists(f"{email} already has a pending invitation", reason="INVITATION_PENDING")
                 if uow.members.find_by_email(page_id, email) is not None:
                     raise errors.AlreadyExists(f"{email} is already a member", reason="ALREADY_MEMBER")
                 invitation = Invitation(
-                    new_id(), page_id, email, role, principal.subject, token_hash, now, now + self._ttl, message.strip()
+                    new_id(), page_id, email, role, inviter_name, token_hash, now, now + self._ttl, message.strip()
                 )
                 uow.invitations.add(invitation)
                 uow.membership_events.invitation_sent(invitation, token, title, inviter)
@@ -85,14 +117,15 @@ class PageInvitations:
         return finish_page(page, found)
 
     def accept(self, principal: Principal, page_id: str, invitation_id: str, token: str) -> Invitation:
+        joining = self._members.new_member(principal, page_id, PageRole.VIEWER)  # may ask the user service
         try:
             with self._uow() as uow:
                 invitation = self._get(uow, page_id, invitation_id)
-                accepted = invitation.accept(token, principal.subject, principal.email, self._clock())
+                member = replace(joining, role=invitation.role)
+                accepted = invitation.accept(token, member, principal.email_verified, self._clock())
                 ensure_page(uow, page_id)
                 if uow.members.get(page_id, principal.subject) is not None:
                     raise errors.AlreadyExists("you are already a member of this page", reason="ALREADY_MEMBER")
-                member = self._members.new_member(principal, page_id, invitation.role)
                 uow.invitations.save_state(accepted)  # first: the loser of a race on this invitation fails here
                 uow.members.add(member)
                 uow.membership_events.member_added(member, accepted)

@@ -21,6 +21,7 @@ from devinsider_common.pages.model import (
 )
 from devinsider_common.pages.ports import MembershipUnitOfWork, UserDirectory
 from devinsider_common.pages.roles import PagePermission, PageRole, allows
+from devinsider_common.pages.user_directory import user_reference
 from devinsider_common.pagination import finish_page, page_request
 
 UowFactory = Callable[[], MembershipUnitOfWork]
@@ -63,6 +64,10 @@ class PageMembers:
         now = self._clock()
         return Member(page_id, principal.subject, role, who.user, who.display_name, who.email, now, now)
 
+    def reference(self, principal: Principal) -> str:
+        """How records name the caller (`inviter`, `decider`): `users/{id}` (see user_reference)."""
+        return user_reference(self._directory, principal)
+
     def check_access(self, page_id: str, subject: str, permission: PagePermission) -> tuple[bool, PageRole | None]:
         """The answer of the service-only CheckPageAccess RPC."""
         with self._uow() as uow:
@@ -86,11 +91,11 @@ class PageMembers:
             found = uow.members.list_page(page_id, page, role)
         return finish_page(page, found, lambda m: (m.subject,))
 
-    def change_role(self, principal: Principal, page_id: str, subject: str, role: PageRole) -> Member:
+    def change_role(self, principal: Principal, page_id: str, member_id: str, role: PageRole) -> Member:
         with self._uow() as uow:
             actor = authorize(uow, page_id, principal, PagePermission.MANAGE_MEMBERS)
             ensure_page(uow, page_id)
-            target = self._target(uow, page_id, subject)
+            target = self._target(uow, page_id, member_id)
             check_can_manage(actor.role, target)
             check_can_assign(actor.role, role)
             if target.role is role:
@@ -102,11 +107,11 @@ class PageMembers:
             uow.commit()
         return updated
 
-    def remove(self, principal: Principal, page_id: str, subject: str) -> None:
+    def remove(self, principal: Principal, page_id: str, member_id: str) -> None:
         with self._uow() as uow:
             actor = authorize(uow, page_id, principal, PagePermission.MANAGE_MEMBERS)
             ensure_page(uow, page_id)
-            target = self._target(uow, page_id, subject)
+            target = self._target(uow, page_id, member_id)
             check_can_manage(actor.role, target)
             self._delete(uow, target, left=False)
             uow.commit()
@@ -120,8 +125,8 @@ class PageMembers:
             uow.commit()
 
     @staticmethod
-    def _target(uow: MembershipUnitOfWork, page_id: str, subject: str) -> Member:
-        target = uow.members.get(page_id, subject, lock=True)
+    def _target(uow: MembershipUnitOfWork, page_id: str, member_id: str) -> Member:
+        target = uow.members.find(page_id, member_id, lock=True)
         if target is None:
             raise errors.NotFound("no such member on this page", reason="MEMBER_NOT_FOUND")
         return target

@@ -1,7 +1,8 @@
 """Members and invitations of a page, and the rules that govern them. No I/O.
 
-Members are keyed by the user's Keycloak subject. Invitation tokens are one-time secrets: only
-their SHA-256 is stored; the token itself travels once, in the invitation mail.
+Members are keyed by the user's Keycloak subject (what tokens and access checks carry) and named
+by their user's id (`{page}/members/{id}` for `users/{id}`). Invitation tokens are one-time secrets:
+only their SHA-256 is stored; the token itself travels once, in the invitation mail.
 """
 
 from __future__ import annotations
@@ -29,6 +30,12 @@ class Member:
     created_at: datetime | None = None
     updated_at: datetime | None = None
 
+    @property
+    def id(self) -> str:
+        """The id in the member's resource name: its user's id, or the subject of a member recorded
+        without a user service (USER_TARGET unset)."""
+        return self.user.removeprefix("users/") if self.user else self.subject
+
 
 class InvitationState(enum.IntEnum):
     """Values match devinsider.common.v1.InvitationState."""
@@ -46,35 +53,40 @@ class Invitation:
     page_id: str
     email: str
     role: PageRole
-    inviter: str  # subject of the member who invited
+    inviter: str  # `users/{id}` of who invited (their subject without a user service)
     token_hash: str
     created_at: datetime
     expires_at: datetime
     message: str = ""
     state: InvitationState = InvitationState.PENDING
     closed_at: datetime | None = None
-    member_subject: str = ""  # who joined, once accepted
+    member_id: str = ""  # the joined member's id (Member.id), once accepted
 
     def is_expired(self, now: datetime) -> bool:
         return as_utc(self.expires_at) <= now
 
-    def _close(self, state: InvitationState, now: datetime, member_subject: str = "") -> Invitation:
+    def _close(self, state: InvitationState, now: datetime, member_id: str = "") -> Invitation:
         if self.state is not InvitationState.PENDING:
             raise errors.FailedPrecondition(
                 f"the invitation is {self.state.name.lower()}, not pending", reason="INVITATION_NOT_PENDING"
             )
-        return replace(self, state=state, closed_at=now, member_subject=member_subject)
+        return replace(self, state=state, closed_at=now, member_id=member_id)
 
-    def accept(self, token: str, subject: str, email: str, now: datetime) -> Invitation:
-        """The invitee joins: the token must match and the caller's e-mail must be the invited one."""
+    def accept(self, token: str, member: Member, email_verified: bool, now: datetime) -> Invitation:
+        """`member` joins: the token must match, and the caller's e-mail must be the invited one and
+        verified (whoever reads the mailbox may join; a typed-in address proves nothing)."""
         self.check_token(token)
         if self.state is InvitationState.PENDING and self.is_expired(now):
             raise errors.FailedPrecondition("the invitation has expired", reason="INVITATION_EXPIRED")
-        if email.strip().lower() != self.email:
+        if member.email.strip().lower() != self.email:
             raise errors.PermissionDenied(
                 "this invitation was sent to another e-mail address", reason="INVITATION_EMAIL_MISMATCH"
             )
-        return self._close(InvitationState.ACCEPTED, now, subject)
+        if not email_verified:
+            raise errors.FailedPrecondition(
+                "verify your e-mail address before accepting an invitation", reason="EMAIL_NOT_VERIFIED"
+            )
+        return self._close(InvitationState.ACCEPTED, now, member.id)
 
     def decline(self, now: datetime) -> Invitation:
         return self._close(InvitationState.DECLINED, now)

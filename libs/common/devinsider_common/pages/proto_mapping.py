@@ -18,7 +18,7 @@ def _stamp(message: Any, field: str, value: Any) -> None:
 
 
 def member_name(collection: str, member: Member) -> str:
-    return f"{collection}/{member.page_id}/members/{member.subject}"
+    return f"{collection}/{member.page_id}/members/{member.id}"
 
 
 def invitation_name(collection: str, invitation: Invitation) -> str:
@@ -48,9 +48,7 @@ def invitation_to_proto(invitation: Invitation, message_class: type[M], collecti
         state=int(invitation.state),
         inviter=invitation.inviter,
         page_display_name=page_title,
-        member=f"{collection}/{invitation.page_id}/members/{invitation.member_subject}"
-        if invitation.member_subject
-        else "",
+        member=f"{collection}/{invitation.page_id}/members/{invitation.member_id}" if invitation.member_id else "",
     )
     _stamp(message, "create_time", invitation.created_at)
     _stamp(message, "expire_time", invitation.expires_at)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, RowMapping, delete, func, insert, select, update
+from sqlalchemy import Connection, RowMapping, and_, delete, func, insert, or_, select, update
 
 from devinsider_common.pages.model import Invitation, InvitationState, Member
 from devinsider_common.pages.roles import PageRole
@@ -29,6 +29,7 @@ def _member(row: RowMapping) -> Member:
 def _invitation(row: RowMapping) -> Invitation:
     values = dict(row)
     values["role"], values["state"] = PageRole(values["role"]), InvitationState(values["state"])
+    values["member_id"] = values.pop("member_subject")  # the column predates members named by user id
     return Invitation(**values)
 
 
@@ -40,6 +41,14 @@ class MemberRepository:
     def get(self, page_id: str, subject: str, lock: bool = False) -> Member | None:
         t = self._table
         query = select(t).where(t.c.page_id == page_id, t.c.subject == subject)
+        row = self._connection.execute(query.with_for_update() if lock else query).mappings().first()
+        return _member(row) if row else None
+
+    def find(self, page_id: str, member_id: str, lock: bool = False) -> Member | None:
+        """The member named `{page}/members/{member_id}` (see Member.id)."""
+        t = self._table
+        named = or_(t.c.user_name == f"users/{member_id}", and_(t.c.user_name == "", t.c.subject == member_id))
+        query = select(t).where(t.c.page_id == page_id, named).limit(1)
         row = self._connection.execute(query.with_for_update() if lock else query).mappings().first()
         return _member(row) if row else None
 
@@ -101,7 +110,8 @@ class InvitationRepository:
         self._table = tables.invitations
 
     def add(self, invitation: Invitation) -> None:
-        values = invitation.__dict__ | {"role": int(invitation.role), "state": int(invitation.state)}
+        values = dict(invitation.__dict__) | {"role": int(invitation.role), "state": int(invitation.state)}
+        values["member_subject"] = values.pop("member_id")
         self._connection.execute(insert(self._table).values(**values))
 
     def get(self, invitation_id: str, lock: bool = False) -> Invitation | None:
@@ -120,10 +130,19 @@ class InvitationRepository:
         self._connection.execute(
             update(t)
             .where(t.c.id == invitation.id)
-            .values(
-                state=int(invitation.state), closed_at=invitation.closed_at, member_subject=invitation.member_subject
-            )
+            .values(state=int(invitation.state), closed_at=invitation.closed_at, member_subject=invitation.member_id)
         )
+
+    def created_since(self, page_id: str, since: datetime, limit: int) -> list[datetime]:
+        """Creation times of the page's invitations after `since`, newest first (the rate limit)."""
+        t = self._table
+        query = (
+            select(t.c.created_at)
+            .where(t.c.page_id == page_id, t.c.created_at > since)
+            .order_by(t.c.created_at.desc())
+            .limit(limit)
+        )
+        return list(self._connection.execute(query).scalars())
 
     def list_page(
         self,

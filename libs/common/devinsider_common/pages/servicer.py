@@ -62,14 +62,15 @@ class MembershipRpcs:
         return self._pb.ListMembersResponse(members=[self._member(m) for m in members], next_page_token=token)
 
     def update_member(self, request: Any) -> Any:
-        page_id, subject = split_child_name(request.member.name, self._collection, "members", "member.name")
-        resolve_update_mask(request.update_mask, ("role",), "member")
+        page_id, member_id = split_child_name(request.member.name, self._collection, "members", "member.name")
+        # The role is required whatever the mask says: checked first so a bare body names `member.role`.
         role = required_enum(PageRole, request.member.role, "member.role")
-        return self._member(self._members.change_role(caller(), page_id, subject, role))
+        resolve_update_mask(request.update_mask, request.member, ("role",), "member")
+        return self._member(self._members.change_role(caller(), page_id, member_id, role))
 
     def delete_member(self, request: Any) -> empty_pb2.Empty:
-        page_id, subject = split_child_name(request.name, self._collection, "members")
-        self._members.remove(caller(), page_id, subject)
+        page_id, member_id = split_child_name(request.name, self._collection, "members")
+        self._members.remove(caller(), page_id, member_id)
         return empty_pb2.Empty()
 
     def leave(self, request: Any) -> empty_pb2.Empty:

@@ -3,6 +3,8 @@
 Names and e-mail come from the token's claims (what Keycloak knows now); the member's `user`
 (`users/{id}`) comes from the user service's CheckUserAccess answer, which the platform access
 guard has already fetched and cached for the same request, so describing a caller costs no call.
+A caller the user service has never seen is created there first (once), so that every record
+names a `users/{id}`; only without a user service (USER_TARGET unset) is a caller its subject.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ class UserServiceDirectory:
         self._claims = ClaimsDirectory()
 
     def describe(self, principal: Principal) -> UserSummary:
-        return replace(self._claims.describe(principal), user=self._guard.user_of(principal))
+        return replace(self._claims.describe(principal), user=self._guard.ensure_user(principal))
 
 
 def user_directory(guard: AccessGuard) -> UserDirectory:
@@ -31,8 +33,8 @@ def user_directory(guard: AccessGuard) -> UserDirectory:
 
 
 def user_reference(users: UserDirectory, principal: Principal) -> str:
-    """How a record names who made it (`creator`, `applicant`...): `users/{id}` when the user
-    service knows the caller, the Keycloak subject otherwise (and always for service accounts)."""
+    """How a record names who did something (`creator`, `inviter`, `decider`...): `users/{id}`, or
+    the Keycloak subject for service accounts and when no user service is configured."""
     if principal.is_service:
         return principal.subject
     return users.describe(principal).user or principal.subject

@@ -1,7 +1,9 @@
-"""Dev issuer: keys made once and reused (also under concurrent first use), tokens the dev-mode verifier accepts."""
+"""Dev issuer: keys made once and reused (also under concurrent first use), tokens the dev-mode verifier accepts;
+the command signs with the services' key pair, found from any working directory, and never makes one."""
 
 from __future__ import annotations
 
+import os
 import stat
 import subprocess
 import sys
@@ -75,6 +77,7 @@ def test_expired_dev_token_is_rejected(tmp_path: Path) -> None:
 
 
 def test_cli_prints_only_a_token_that_verifies(tmp_path: Path) -> None:
+    dev_issuer.ensure_dev_keys(tmp_path)  # as the services do at start
     result = subprocess.run(
         [
             sys.executable,
@@ -105,9 +108,60 @@ def test_cli_prints_only_a_token_that_verifies(tmp_path: Path) -> None:
     assert principal.roles == frozenset({"investor", "guest"})
     assert (principal.given_name, principal.family_name) == ("Bob", "Builder")
     assert principal.email == "bob@example.test"
+    assert principal.email_verified is True  # accepting an invitation needs it (the README's walk-through)
 
 
 def test_console_script_main_uses_the_same_code(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    dev_issuer.ensure_dev_keys(tmp_path)
     dev_issuer.main(["--sub", "carol", "--role", "admin", "--key-dir", str(tmp_path), "--issuer", DEV_ISSUER])
     token = capsys.readouterr().out.strip()
     assert _dev_verifier(tmp_path).verify(token).roles == frozenset({"admin"})
+
+
+def _run_command(cwd: Path, *args: str, key_dir: str | None = None) -> subprocess.CompletedProcess[str]:
+    """`devinsider-dev-token` run from `cwd`, with AUTH_DEV_KEY_DIR `key_dir` (unset: the default)."""
+    env = {k: v for k, v in os.environ.items() if k.upper() != "AUTH_DEV_KEY_DIR"}
+    if key_dir is not None:
+        env["AUTH_DEV_KEY_DIR"] = key_dir
+    command = [sys.executable, "-m", "devinsider_common.auth.dev_issuer", "--sub", "dana", "--issuer", DEV_ISSUER]
+    return subprocess.run([*command, *args], cwd=cwd, env=env, capture_output=True, text=True, check=False, timeout=60)
+
+
+def test_the_command_finds_the_services_keys_from_a_subdirectory_of_their_working_directory(tmp_path: Path) -> None:
+    services_keys = tmp_path / "checkout" / "var" / "dev-keys"
+    dev_issuer.ensure_dev_keys(services_keys)  # the services started from `checkout` made them
+    subdirectory = tmp_path / "checkout" / "services" / "user"
+    subdirectory.mkdir(parents=True)
+    result = _run_command(subdirectory)
+    assert result.returncode == 0, result.stderr
+    assert _dev_verifier(services_keys).verify(result.stdout.strip()).subject == "dana"
+    assert not (subdirectory / "var").exists()
+
+
+@pytest.mark.parametrize("where", ["relative", "absolute"])
+def test_the_command_refuses_to_make_keys_of_its_own(tmp_path: Path, where: str) -> None:
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    # A key dir nobody made (relative: looked up from `elsewhere` upwards, then in this checkout).
+    missing = "var/no-such-dev-keys" if where == "relative" else str(tmp_path / "no-such-dev-keys")
+    result = _run_command(elsewhere, key_dir=missing)
+    assert result.returncode == 2 and result.stdout == ""
+    assert "no dev key pair" in result.stderr and "start the services first" in result.stderr, result.stderr
+    assert "--key-dir" in result.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["elsewhere"] and not any(elsewhere.iterdir())
+
+
+def test_outside_any_checkout_the_keys_of_this_checkout_are_used(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    checkout = tmp_path / "checkout"
+    dev_issuer.ensure_dev_keys(checkout / "var" / "dev-keys")
+    monkeypatch.setattr(dev_issuer, "_checkout_root", lambda: checkout)
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    assert dev_issuer.locate_dev_keys(Path("var/dev-keys"), cwd=outside) == checkout / "var" / "dev-keys"
+
+
+def test_this_checkout_is_found_from_an_editable_install() -> None:
+    root = Path(__file__).resolve().parents[4]
+    assert dev_issuer._checkout_root() == root

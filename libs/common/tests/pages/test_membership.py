@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -20,10 +21,11 @@ from devinsider_common.db.uow import SqlUnitOfWork
 from devinsider_common.pages.invitations import PageInvitations
 from devinsider_common.pages.membership import PageLimits, PageMembers
 from devinsider_common.pages.model import Invitation, InvitationState, Member
-from devinsider_common.pages.ports import ClaimsDirectory, MembershipEvents
+from devinsider_common.pages.ports import ClaimsDirectory, MembershipEvents, UserDirectory, UserSummary
 from devinsider_common.pages.repositories import InvitationRepository, MemberRepository
 from devinsider_common.pages.roles import PagePermission, PageRole
 from devinsider_common.pages.tables import create_page_tables, define_page_tables
+from devinsider_common.rate_limits import RateLimit
 
 metadata = sa.MetaData()
 TABLES = define_page_tables(metadata)
@@ -88,8 +90,22 @@ class Clock:
         return self.now
 
 
+World = tuple[PageMembers, PageInvitations, RecordingEvents, Clock]
+
+
+class UserServiceLike:
+    """A directory whose users all exist in the user service: `users/u-<subject>`."""
+
+    def describe(self, principal: Principal) -> UserSummary:
+        return replace(ClaimsDirectory().describe(principal), user=f"users/u-{principal.subject}")
+
+
 @pytest.fixture
-def world(engine: Engine) -> tuple[PageMembers, PageInvitations, RecordingEvents, Clock]:
+def world(engine: Engine) -> World:
+    return make_world(engine)
+
+
+def make_world(engine: Engine, directory: UserDirectory | None = None, rate: RateLimit | None = None) -> World:
     events = RecordingEvents()
     clock = Clock()
 
@@ -98,8 +114,8 @@ def world(engine: Engine) -> tuple[PageMembers, PageInvitations, RecordingEvents
         unit.events = events
         return unit
 
-    members = PageMembers(uow, clock, PageLimits(), ClaimsDirectory())
-    invitations = PageInvitations(uow, clock, PageLimits(), members, timedelta(days=7))
+    members = PageMembers(uow, clock, PageLimits(), directory or ClaimsDirectory())
+    invitations = PageInvitations(uow, clock, PageLimits(), members, timedelta(days=7), rate)
     owner = members.new_member(ALICE, "p1", PageRole.OWNER)
     with uow() as unit:
         unit.members.add(owner)
@@ -107,9 +123,9 @@ def world(engine: Engine) -> tuple[PageMembers, PageInvitations, RecordingEvents
     return members, invitations, events, clock
 
 
-ALICE = Principal("kc-alice", frozenset({"isv"}), email="alice@acme.io", given_name="Alice")
-BOB = Principal("kc-bob", frozenset({"isv"}), email="bob@acme.io", given_name="Bob")
-EVE = Principal("kc-eve", frozenset({"isv"}), email="eve@evil.io")
+ALICE = Principal("kc-alice", frozenset({"isv"}), email="alice@acme.io", given_name="Alice", email_verified=True)
+BOB = Principal("kc-bob", frozenset({"isv"}), email="bob@acme.io", given_name="Bob", email_verified=True)
+EVE = Principal("kc-eve", frozenset({"isv"}), email="eve@evil.io", email_verified=True)
 STAFF = Principal("kc-staff", frozenset({"admin"}), email="staff@devinsider.io")
 
 
@@ -194,3 +210,42 @@ def test_decline_revoke_and_expiry(world: Any) -> None:
     mine, _ = invitations.list(Principal("kc-carol", email="carol@acme.io"), None, 0, "", None)
     assert [(i.id, i.state) for i in mine] == [(expiring.id, InvitationState.EXPIRED)]
     assert events.log.count(("changed", InvitationState.EXPIRED)) == 1
+
+
+def test_an_unverified_email_cannot_accept(world: World) -> None:
+    _, invitations, _, _ = world
+    invitation, token = _invite(world, ALICE, "bob@acme.io", PageRole.VIEWER)
+    with pytest.raises(errors.FailedPrecondition) as raised:
+        invitations.accept(replace(BOB, email_verified=False), "p1", invitation.id, token)
+    assert raised.value.reason == "EMAIL_NOT_VERIFIED"
+    assert invitations.accept(BOB, "p1", invitation.id, token).state is InvitationState.ACCEPTED
+
+
+def test_a_page_sends_a_limited_number_of_invitations_per_window(engine: Engine) -> None:
+    world = make_world(engine, rate=RateLimit(2, timedelta(hours=1)))
+    _, invitations, _, clock = world
+    first, _ = _invite(world, ALICE, "bob@acme.io", PageRole.VIEWER)
+    invitations.revoke(ALICE, "p1", first.id)  # revoked invitations were mailed all the same: they count
+    clock.now += timedelta(minutes=10)
+    _invite(world, ALICE, "carol@acme.io", PageRole.VIEWER)
+    with pytest.raises(errors.ResourceExhausted) as raised:
+        _invite(world, ALICE, "dan@acme.io", PageRole.VIEWER)
+    assert raised.value.reason == "INVITATIONS_RATE_LIMITED"
+    assert raised.value.retry_after_seconds == 50 * 60  # when the first one leaves the window
+    clock.now += timedelta(minutes=50)
+    _invite(world, ALICE, "dan@acme.io", PageRole.VIEWER)
+
+
+def test_records_name_users_and_members_by_their_user_id(engine: Engine) -> None:
+    world = make_world(engine, directory=UserServiceLike())
+    members, invitations, _, _ = world
+    invitation, token = _invite(world, ALICE, "bob@acme.io", PageRole.EDITOR)
+    assert invitation.inviter == "users/u-kc-alice"
+    accepted = invitations.accept(BOB, "p1", invitation.id, token)
+    assert accepted.member_id == "u-kc-bob"
+    listed, _ = members.list(ALICE, "p1", 0, "", None)
+    assert {(m.id, m.user) for m in listed} == {("u-kc-alice", "users/u-kc-alice"), ("u-kc-bob", "users/u-kc-bob")}
+    assert members.change_role(ALICE, "p1", "u-kc-bob", PageRole.VIEWER).role is PageRole.VIEWER
+    with pytest.raises(errors.NotFound):  # a member with a user is named by it, not by its subject
+        members.remove(ALICE, "p1", "kc-bob")
+    members.remove(ALICE, "p1", "u-kc-bob")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -64,6 +65,15 @@ def test_the_last_owner_stays() -> None:
     check_keeps_an_owner(Member("p", "v", PageRole.VIEWER), None, owner_count=1)
 
 
+BOB = Member("p", "kc-bob", PageRole.EDITOR, user="users/u-bob", email="bob@acme.io")
+EVE = Member("p", "kc-eve", PageRole.EDITOR, user="users/u-eve", email="eve@acme.io")
+
+
+def test_a_member_is_named_by_its_users_id_and_by_its_subject_without_one() -> None:
+    assert BOB.id == "u-bob"
+    assert Member("p", "kc-carol", PageRole.VIEWER).id == "kc-carol"
+
+
 def _invitation(expires_in: timedelta = timedelta(days=7)) -> tuple[Invitation, str]:
     token, token_hash = new_token()
     return Invitation("i", "p", "bob@acme.io", PageRole.EDITOR, "o", token_hash, NOW, NOW + expires_in), token
@@ -77,17 +87,26 @@ def test_tokens_are_stored_hashed() -> None:
 def test_accept_needs_the_token_and_the_invited_email() -> None:
     invitation, token = _invitation()
     with pytest.raises(errors.PermissionDenied):
-        invitation.accept("forged", "kc-bob", "bob@acme.io", NOW)
+        invitation.accept("forged", BOB, True, NOW)
     with pytest.raises(errors.PermissionDenied):
-        invitation.accept(token, "kc-eve", "eve@acme.io", NOW)
-    accepted = invitation.accept(token, "kc-bob", "Bob@Acme.io", NOW)
-    assert (accepted.state, accepted.member_subject, accepted.closed_at) == (InvitationState.ACCEPTED, "kc-bob", NOW)
+        invitation.accept(token, EVE, True, NOW)
+    accepted = invitation.accept(token, replace(BOB, email="Bob@Acme.io"), True, NOW)
+    assert (accepted.state, accepted.member_id, accepted.closed_at) == (InvitationState.ACCEPTED, "u-bob", NOW)
+
+
+def test_accept_needs_a_verified_email() -> None:
+    invitation, token = _invitation()
+    with pytest.raises(errors.FailedPrecondition) as raised:
+        invitation.accept(token, BOB, False, NOW)
+    assert raised.value.reason == "EMAIL_NOT_VERIFIED"
+    with pytest.raises(errors.PermissionDenied):  # the other address is the more telling refusal
+        invitation.accept(token, EVE, False, NOW)
 
 
 def test_an_expired_invitation_cannot_be_accepted() -> None:
     invitation, token = _invitation(expires_in=timedelta(seconds=-1))
     with pytest.raises(errors.FailedPrecondition):
-        invitation.accept(token, "kc-bob", "bob@acme.io", NOW)
+        invitation.accept(token, BOB, True, NOW)
     assert invitation.expire(NOW).state is InvitationState.EXPIRED
     with pytest.raises(errors.FailedPrecondition):
         _invitation()[0].expire(NOW)
@@ -101,7 +120,7 @@ def test_only_pending_invitations_move(first: str, second: str) -> None:
 
     def move(inv: Invitation, step: str) -> Invitation:
         if step == "accept":
-            return inv.accept(token, "kc-bob", "bob@acme.io", NOW - timedelta(seconds=1))
+            return inv.accept(token, BOB, True, NOW - timedelta(seconds=1))
         return getattr(inv, step)(later)  # type: ignore[no-any-return]
 
     closed = move(invitation, first)

@@ -1,4 +1,4 @@
-"""Shared request mechanics without I/O: pagination, update masks, webhook signatures, ids, policies."""
+"""Shared request mechanics without I/O: pagination, webhook signatures, ids, policies."""
 
 from __future__ import annotations
 
@@ -8,13 +8,11 @@ import uuid
 from dataclasses import dataclass
 
 import pytest
-from google.protobuf import field_mask_pb2
 
 from devinsider.user.v1 import user_pb2
 from devinsider_common import errors
 from devinsider_common.auth.policy import policies_for_service
 from devinsider_common.auth.principal import Principal
-from devinsider_common.field_mask import resolve_update_mask
 from devinsider_common.grpc.status import error_info, field_violations, to_status_proto
 from devinsider_common.ids import new_id
 from devinsider_common.pagination import finish_page, page_request
@@ -41,15 +39,6 @@ def test_page_tokens_round_trip_and_are_bound_to_their_filters() -> None:
     with pytest.raises(errors.InvalidArgument):
         page_request(2, token, default=50, maximum=200, filters={"state": "y"})
     assert finish_page(page, [Item("a")]) == ([Item("a")], "")
-
-
-def test_update_masks() -> None:
-    assert resolve_update_mask(None, ["a", "b"], "r") == {"a", "b"}
-    assert resolve_update_mask(field_mask_pb2.FieldMask(paths=["*"]), ["a", "b"], "r") == {"a", "b"}
-    assert resolve_update_mask(field_mask_pb2.FieldMask(paths=["a"]), ["a", "b"], "r") == {"a"}
-    with pytest.raises(errors.InvalidArgument) as raised:
-        resolve_update_mask(field_mask_pb2.FieldMask(paths=["a", "owner", "balance"]), ["a"], "r")
-    assert [v.field for v in raised.value.violations] == ["update_mask.paths[owner]", "update_mask.paths[balance]"]
 
 
 def test_webhook_signatures() -> None:

@@ -1,14 +1,17 @@
 """Clients of the other services: page permissions (company, investor and program services'
-CheckPageAccess) and blocked pairs (the matching service's CheckBlocked), both service-only
-RPCs called with billing's own service identity and cached briefly."""
+CheckPageAccess, cached briefly), page states (their BatchGet*, never cached) and blocked pairs
+(the matching service's CheckBlocked, cached briefly), all service-only RPCs called with billing's
+own service identity."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 
 import grpc
 
 from billing_service.domain.pages import Page, PageKind
+from billing_service.domain.unlocks import TargetState
 from devinsider.company.v1 import company_pb2, company_pb2_grpc
 from devinsider.investor.v1 import investor_pb2, investor_pb2_grpc
 from devinsider.matching.v1 import matching_pb2, matching_pb2_grpc
@@ -34,36 +37,90 @@ class GrpcPageAccess:
         return allowed
 
 
-def page_access(channels: ChannelFactory, targets: dict[PageKind, str], cache: Cache, ttl: float) -> GrpcPageAccess:
-    idempotent = {
-        PageKind.COMPANY: "/devinsider.company.v1.CompanyService/CheckPageAccess",
-        PageKind.INVESTOR: "/devinsider.investor.v1.InvestorService/CheckPageAccess",
-        PageKind.PROGRAM: "/devinsider.program.v1.ProgramService/CheckPageAccess",
-    }
-    company = channels.stub(
-        targets[PageKind.COMPANY],
-        company_pb2_grpc.CompanyServiceStub,
-        idempotent_methods=[idempotent[PageKind.COMPANY]],
+@dataclass(frozen=True)
+class PageStubs:
+    """The page services' stubs, over one channel each (their reads retried on UNAVAILABLE)."""
+
+    company: company_pb2_grpc.CompanyServiceStub
+    investor: investor_pb2_grpc.InvestorServiceStub
+    program: program_pb2_grpc.ProgramServiceStub
+
+
+def page_stubs(channels: ChannelFactory, targets: dict[PageKind, str]) -> PageStubs:
+    def reads(service: str, batch_get: str) -> list[str]:
+        return [f"/{service}/CheckPageAccess", f"/{service}/{batch_get}"]
+
+    return PageStubs(
+        company=channels.stub(
+            targets[PageKind.COMPANY],
+            company_pb2_grpc.CompanyServiceStub,
+            idempotent_methods=reads("devinsider.company.v1.CompanyService", "BatchGetCompanies"),
+        ),
+        investor=channels.stub(
+            targets[PageKind.INVESTOR],
+            investor_pb2_grpc.InvestorServiceStub,
+            idempotent_methods=reads("devinsider.investor.v1.InvestorService", "BatchGetInvestors"),
+        ),
+        program=channels.stub(
+            targets[PageKind.PROGRAM],
+            program_pb2_grpc.ProgramServiceStub,
+            idempotent_methods=reads("devinsider.program.v1.ProgramService", "BatchGetPrograms"),
+        ),
     )
-    investor = channels.stub(
-        targets[PageKind.INVESTOR],
-        investor_pb2_grpc.InvestorServiceStub,
-        idempotent_methods=[idempotent[PageKind.INVESTOR]],
-    )
-    program = channels.stub(
-        targets[PageKind.PROGRAM],
-        program_pb2_grpc.ProgramServiceStub,
-        idempotent_methods=[idempotent[PageKind.PROGRAM]],
-    )
+
+
+def page_access(stubs: PageStubs, cache: Cache, ttl: float) -> GrpcPageAccess:
     return GrpcPageAccess(
         {
-            PageKind.COMPANY: RemotePageAccess(company.CheckPageAccess, company_pb2.CheckPageAccessRequest, cache, ttl),
-            PageKind.INVESTOR: RemotePageAccess(
-                investor.CheckPageAccess, investor_pb2.CheckPageAccessRequest, cache, ttl
+            PageKind.COMPANY: RemotePageAccess(
+                stubs.company.CheckPageAccess, company_pb2.CheckPageAccessRequest, cache, ttl
             ),
-            PageKind.PROGRAM: RemotePageAccess(program.CheckPageAccess, program_pb2.CheckPageAccessRequest, cache, ttl),
+            PageKind.INVESTOR: RemotePageAccess(
+                stubs.investor.CheckPageAccess, investor_pb2.CheckPageAccessRequest, cache, ttl
+            ),
+            PageKind.PROGRAM: RemotePageAccess(
+                stubs.program.CheckPageAccess, program_pb2.CheckPageAccessRequest, cache, ttl
+            ),
         }
     )
+
+
+# Page states as unlocks see them; states left out (deleted, a program's draft seen by its members
+# only) read as "does not exist".
+COMPANY_STATES = {
+    company_pb2.COMPANY_STATE_ACTIVE: TargetState.ACTIVE,
+    company_pb2.COMPANY_STATE_PRE_LISTED: TargetState.ACTIVE,  # listed in the directory too
+    company_pb2.COMPANY_STATE_CLAIM_PENDING: TargetState.INACTIVE,
+}
+INVESTOR_STATES = {investor_pb2.INVESTOR_STATE_ACTIVE: TargetState.ACTIVE}
+PROGRAM_STATES = {
+    program_pb2.PROGRAM_STATE_PUBLISHED: TargetState.ACTIVE,
+    program_pb2.PROGRAM_STATE_ARCHIVED: TargetState.INACTIVE,
+}
+
+
+class GrpcPageStates:
+    """PageStates over the owning services' service-only BatchGet* (one name a call, never cached:
+    a page deleted a second ago must not be sold); fails closed (UNAVAILABLE) when one is down."""
+
+    def __init__(self, stubs: PageStubs) -> None:
+        self._stubs = stubs
+
+    def state(self, page: Page) -> TargetState | None:
+        names = [page.name]
+        try:
+            if page.kind is PageKind.COMPANY:
+                companies = self._stubs.company.BatchGetCompanies(company_pb2.BatchGetCompaniesRequest(names=names))
+                return next((COMPANY_STATES.get(c.state) for c in companies.companies), None)
+            if page.kind is PageKind.INVESTOR:
+                found = self._stubs.investor.BatchGetInvestors(investor_pb2.BatchGetInvestorsRequest(names=names))
+                return next((INVESTOR_STATES.get(i.state) for i in found.investors), None)
+            programs = self._stubs.program.BatchGetPrograms(program_pb2.BatchGetProgramsRequest(names=names))
+            return next((PROGRAM_STATES.get(p.state) for p in programs.programs), None)
+        except grpc.RpcError as error:
+            if error.code() == grpc.StatusCode.INVALID_ARGUMENT:
+                return None  # a name its owner cannot even parse names no page
+            raise errors.Unavailable(f"cannot check that {page.name} exists: {error.code().name}") from error
 
 
 class GrpcBlockList:

@@ -6,12 +6,15 @@ OPEN -> COMPLETED | EXPIRED | FAILED, each final. Only the provider's signed web
 from __future__ import annotations
 
 import enum
+from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import datetime
+from urllib.parse import urlparse
 
 from billing_service.domain.money import Money
 from billing_service.domain.pages import Page
 from devinsider_common import errors
+from devinsider_common.validation import https_url
 
 
 class CheckoutState(enum.IntEnum):
@@ -65,3 +68,31 @@ class Checkout:
     def expired(self, now: datetime) -> Checkout:
         self._require_open()
         return replace(self, state=CheckoutState.EXPIRED, close_time=now)
+
+
+@dataclass(frozen=True)
+class ReturnOrigins:
+    """The web origins (`scheme://host[:port]`) the provider may send buyers back to after paying:
+    ALLOWED_RETURN_ORIGINS. Anything else would make the provider's page an open redirect."""
+
+    allowed: tuple[str, ...]
+
+    @classmethod
+    def from_config(cls, origins: Iterable[str]) -> ReturnOrigins:
+        return cls(tuple(dict.fromkeys(o.strip().rstrip("/").lower() for o in origins if o.strip())))
+
+    def check(self, violations: errors.Violations, path: str, url: str, *, required: bool) -> None:
+        """An http(s) URL on an allowed origin; the violation names the allowed ones, so a web
+        developer sees at once which origin to use (or which to ask the operator to add)."""
+        before = len(violations.items)
+        https_url(violations, path, url, required=required)
+        if not url or len(violations.items) > before:
+            return
+        parsed = urlparse(url)
+        origin = f"{parsed.scheme}://{parsed.netloc}".lower()
+        allowed = ", ".join(self.allowed) or "none configured"
+        violations.check(
+            origin in self.allowed,
+            path,
+            f"{origin} is not an allowed return origin (ALLOWED_RETURN_ORIGINS: {allowed})",
+        )

@@ -1,11 +1,13 @@
 """Unlocks: a page spends credits to see another page's contact details, forever.
 
 Who may unlock whom and at what cost is configuration (`<spender kind>:<target kind>` -> credits);
-one's own page and pages of a pair in which either blocked the other cannot be unlocked.
+one's own page and pages of a pair in which either blocked the other cannot be unlocked, nor can a
+page that does not exist or is not open to the public (nobody pays for contacts nobody may see).
 """
 
 from __future__ import annotations
 
+import enum
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -51,3 +53,24 @@ class UnlockPrices:
                 f"a {spender.kind.label} page cannot unlock a {target.kind.label} page", reason="UNLOCK_NOT_OFFERED"
             )
         return cost
+
+
+class TargetState(enum.Enum):
+    """What the owning service says of a page about to be unlocked (None: unknown or deleted)."""
+
+    ACTIVE = "active"  # public (listed, or at least readable by anyone): may be unlocked
+    INACTIVE = "inactive"  # exists but closed to the public for now (claim pending, archived)
+
+
+def require_unlockable(target: Page, state: TargetState | None) -> None:
+    """NotFound for a page that does not exist, FailedPrecondition for one that is not active."""
+    if state is None:
+        raise errors.NotFound(
+            f"{target.name} does not exist", reason="UNLOCK_TARGET_NOT_FOUND", metadata={"target": target.name}
+        )
+    if state is TargetState.INACTIVE:
+        raise errors.FailedPrecondition(
+            f"{target.name} is not active: it cannot be unlocked now",
+            reason="UNLOCK_TARGET_INACTIVE",
+            metadata={"target": target.name},
+        )

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 from datetime import timedelta
-from urllib.parse import urlparse
 
 from sqlalchemy.exc import IntegrityError
 
-from billing_service.domain.checkouts import Checkout
+from billing_service.domain.checkouts import Checkout, ReturnOrigins
 from billing_service.domain.invoices import Invoice, InvoiceState
 from billing_service.domain.pages import Page, PageKind
 from billing_service.domain.plans import Interval, Plan, PlanKind
@@ -19,7 +18,6 @@ from devinsider_common.auth.principal import Principal
 from devinsider_common.ids import new_id
 from devinsider_common.pages.roles import PagePermission
 from devinsider_common.pagination import PageRequest, finish_page, page_request
-from devinsider_common.validation import https_url
 
 
 class CatalogueUseCases:
@@ -62,26 +60,17 @@ class CheckoutUseCases:
         self._clock = clock
         self._auth = authorizer
         self._provider = provider
-        self._origins = {o.rstrip("/") for o in allowed_origins}
+        self._origins = ReturnOrigins.from_config(allowed_origins)
         self._ttl = ttl
         self._tax = tax_rate_bps
-
-    def _check_url(self, violations: errors.Violations, path: str, url: str, required: bool) -> None:
-        before = len(violations.items)
-        https_url(violations, path, url, required=required)
-        if url and len(violations.items) == before:
-            parsed = urlparse(url)
-            violations.check(
-                f"{parsed.scheme}://{parsed.netloc}" in self._origins, path, "must be on an allowed web origin"
-            )
 
     def create(
         self, principal: Principal, page: Page, plan_id: str, success_url: str, cancel_url: str, request_id: str
     ) -> Checkout:
         self._auth.require(principal, page, PagePermission.MANAGE_BILLING, staff=False)
         violations = errors.Violations()
-        self._check_url(violations, "checkout.success_url", success_url, required=True)
-        self._check_url(violations, "checkout.cancel_url", cancel_url, required=False)
+        self._origins.check(violations, "checkout.success_url", success_url, required=True)
+        self._origins.check(violations, "checkout.cancel_url", cancel_url, required=False)
         violations.check(len(request_id) <= 128, "request_id", "must be at most 128 characters")
         violations.raise_if_any()
         with self._uow() as uow:

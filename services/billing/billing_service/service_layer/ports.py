@@ -1,7 +1,8 @@
 """What the use cases need from the outside world, as interfaces (adapters implement them).
 
-Page permissions are answered by the service owning the page (CheckPageAccess), blocked pairs by
-the matching service (CheckBlocked), payments by the provider; the use cases see none of that.
+Page permissions (CheckPageAccess) and states (BatchGet*) are answered by the service owning the
+page, blocked pairs by the matching service (CheckBlocked), payments by the provider; the use cases
+see none of that.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from typing import Protocol
 from billing_service.domain.money import Money
 from billing_service.domain.pages import Page
 from billing_service.domain.plans import Interval
+from billing_service.domain.unlocks import TargetState
 from devinsider_common.pages.roles import PagePermission
 
 
@@ -27,6 +29,13 @@ class PageAccess(Protocol):
 class BlockList(Protocol):
     def is_blocked(self, a: Page, b: Page) -> bool:
         """Whether either page blocked the other."""
+        ...
+
+
+class PageStates(Protocol):
+    def state(self, page: Page) -> TargetState | None:
+        """The page's state as its owning service sees it now (never cached); None when it does
+        not exist or is deleted. Unavailable when that service cannot be reached."""
         ...
 
 

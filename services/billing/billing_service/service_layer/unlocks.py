@@ -4,6 +4,11 @@ The checks that ask other services (permission, own page, blocked pair) run befo
 transaction; inside it, the page's balance row is held first, then the idempotency checks are
 repeated, so concurrent calls for the same page serialise on the balance and each sees what
 the previous one committed: 50 parallel calls with 10 credits spend exactly 10.
+
+Whether the target exists and is active is asked inside that transaction, right before the spend
+(docs/decisions.md): a refusal rolls back with nothing written (no refund to make), a replay of an
+unlock already bought still answers it even if the target is gone since, and the answer is as
+fresh as it can be when the credits go. The price: the page's own spends wait for that one call.
 """
 
 from __future__ import annotations
@@ -11,10 +16,10 @@ from __future__ import annotations
 from sqlalchemy.exc import IntegrityError
 
 from billing_service.domain.pages import Page, PageKind, parse_page
-from billing_service.domain.unlocks import Unlock, UnlockPrices
+from billing_service.domain.unlocks import Unlock, UnlockPrices, require_unlockable
 from billing_service.service_layer import credits
 from billing_service.service_layer.common import Authorizer, Clock, PageLimits, UowFactory
-from billing_service.service_layer.ports import BlockList, PageAccess
+from billing_service.service_layer.ports import BlockList, PageAccess, PageStates
 from devinsider_common import errors
 from devinsider_common.auth.principal import Principal
 from devinsider_common.ids import new_id
@@ -32,6 +37,7 @@ class UnlockUseCases:
         authorizer: Authorizer,
         access: PageAccess,
         blocks: BlockList,
+        states: PageStates,
         prices: UnlockPrices,
         limits: PageLimits,
     ) -> None:
@@ -40,6 +46,7 @@ class UnlockUseCases:
         self._auth = authorizer
         self._access = access
         self._blocks = blocks
+        self._states = states
         self._prices = prices
         self._limits = limits
 
@@ -81,6 +88,7 @@ class UnlockUseCases:
             again = self._replay(uow.unlocks.by_request(page, request_id), uow.unlocks.by_target(page, target), target)
             if again is not None:
                 return again
+            require_unlockable(target, self._states.state(target))  # a refusal rolls back: nothing spent
             unlock_id = new_id()
             name = f"{page.name}/unlocks/{unlock_id}"
             entry = credits.spend(

@@ -17,7 +17,7 @@ from devinsider_common.grpc.status import field_violations, from_rpc_error
 from devinsider_common.pages.roles import PageRole
 
 from ..conftest import ORIGIN, TokenFactory, bearer
-from ..helpers import balance, checkout, failure, http_json
+from ..helpers import balance, checkout, failure, http_json, pay, provider_api
 from ..neighbours import Neighbours
 
 ACME = "companies/acme"
@@ -123,3 +123,29 @@ def test_the_hosted_page_takes_a_form_post_and_redirects_the_buyer(
     with pytest.raises(urllib.error.HTTPError) as again:  # a session is paid once
         http_json(created.checkout_url, {"action": "pay"})
     assert again.value.code == 400
+
+
+def test_the_receipt_url_of_an_invoice_serves_its_receipt(
+    stub: billing_pb2_grpc.BillingServiceStub, service: BillingService, neighbours: Neighbours, token: TokenFactory
+) -> None:
+    neighbours.add_member(ACME, "kc-owner", PageRole.OWNER)
+    owner = token("kc-owner")
+    created = checkout(stub, owner, ACME, "plans/isv-credits-50")
+    pay(created.checkout_url)
+    done = stub.GetCheckout(billing_pb2.GetCheckoutRequest(name=created.name), metadata=bearer(owner))
+    invoice = stub.GetInvoice(billing_pb2.GetInvoiceRequest(name=done.invoice), metadata=bearer(owner))
+    assert invoice.receipt_url.startswith(f"{service.provider.url if service.provider else '?'}/receipts/")
+
+    def receipt() -> str:
+        with urllib.request.urlopen(invoice.receipt_url, timeout=5) as page:  # noqa: S310 - the local provider
+            assert page.status == 200 and page.headers["Content-Type"].startswith("text/html")
+            return str(page.read().decode())
+
+    shown = receipt()
+    assert invoice.provider_reference in shown and "50 credits" in shown and "200.00 EUR" in shown
+    assert "Refunded" not in shown
+    provider_api(service, f"/v1/payments/{invoice.provider_reference}/refund")
+    assert "Refunded" in receipt()
+    with pytest.raises(urllib.error.HTTPError) as unknown:
+        urllib.request.urlopen(f"{invoice.receipt_url}-nope", timeout=5)  # noqa: S310
+    assert unknown.value.code == 404

@@ -69,6 +69,7 @@ def test_trial_then_paid_then_unpaid_until_expired(
     assert [(i.state, i.total.amount_minor, i.subscription) for i in paid] == [
         (S.INVOICE_STATE_PAID, 4900, subscription.name)
     ]
+    assert paid[0].receipt_url.endswith(f"/receipts/{paid[0].provider_reference}")  # renewals have receipts too
 
     assert provider_api(service, f"/v1/subscriptions/{provider_id}/renew", {"outcome": "failed"})["delivered"] == 200
     assert get(stub, owner, subscription.name).state == S.SUBSCRIPTION_STATE_PAST_DUE

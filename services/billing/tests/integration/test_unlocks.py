@@ -8,6 +8,7 @@ import pytest
 from billing_service.bootstrap import BillingService
 from devinsider.billing.v1 import billing_pb2, billing_pb2_grpc
 from devinsider.common.v1 import page_pb2
+from devinsider.company.v1 import company_pb2
 from devinsider_common.grpc.status import field_violations, from_rpc_error
 from devinsider_common.pages.roles import PageRole
 
@@ -89,6 +90,41 @@ def test_own_pages_blocked_pairs_and_pairs_not_offered_are_refused(
         "UNLOCK_NOT_OFFERED",
     )
     assert balance(stub, spender, PROGRAM) == 5
+
+
+def test_pages_that_do_not_exist_or_are_not_active_are_refused_before_any_spend(
+    stub: billing_pb2_grpc.BillingServiceStub, spender: str, admin: str, neighbours: Neighbours
+) -> None:
+    grant(stub, admin, PROGRAM, 5)
+    neighbours.missing.update({"companies/ghost", "companies/deleted"})
+    neighbours.states["companies/pending"] = company_pb2.COMPANY_STATE_CLAIM_PENDING
+    for target in ("companies/ghost", "companies/deleted"):
+        refused = failure(lambda name=target: unlock(stub, spender, name, name))
+        assert refused == (grpc.StatusCode.NOT_FOUND, "UNLOCK_TARGET_NOT_FOUND")
+    assert failure(lambda: unlock(stub, spender, "companies/pending", "p")) == (
+        grpc.StatusCode.FAILED_PRECONDITION,
+        "UNLOCK_TARGET_INACTIVE",
+    )
+    # Nothing was spent nor recorded: no unlock, no ledger entry but the grant.
+    assert balance(stub, spender, PROGRAM) == 5
+    assert (
+        list(stub.ListUnlocks(billing_pb2.ListUnlocksRequest(parent=PROGRAM), metadata=bearer(spender)).unlocks) == []
+    )
+    entries = stub.ListLedgerEntries(billing_pb2.ListLedgerEntriesRequest(parent=PROGRAM), metadata=bearer(admin))
+    assert [e.kind for e in entries.ledger_entries] == [billing_pb2.LEDGER_ENTRY_KIND_GRANT]
+
+
+def test_an_unlock_bought_before_its_target_was_deleted_is_still_answered(
+    stub: billing_pb2_grpc.BillingServiceStub, spender: str, admin: str, neighbours: Neighbours
+) -> None:
+    grant(stub, admin, PROGRAM, 5)
+    first = unlock(stub, spender, ISV, "r1")
+    asked = neighbours.calls["BatchGet"]
+    neighbours.missing.add(ISV)
+    assert unlock(stub, spender, ISV, "r1").name == first.name  # a retry of the same call
+    assert unlock(stub, spender, ISV, "r2").name == first.name  # the same target again
+    assert neighbours.calls["BatchGet"] == asked  # replays never ask: they spend nothing
+    assert balance(stub, spender, PROGRAM) == 4
 
 
 def test_a_page_cannot_unlock_itself(

@@ -9,14 +9,14 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from billing_service.domain import payment_events
-from billing_service.domain.checkouts import Checkout, CheckoutState
+from billing_service.domain.checkouts import Checkout, CheckoutState, ReturnOrigins
 from billing_service.domain.invoices import InvoiceLine, InvoiceState, invoice_number, paid_invoice
 from billing_service.domain.ledger import InsufficientCredits, LedgerEntryKind, Lot, apply, consume, signed_credits
 from billing_service.domain.money import CurrencyMismatch, Money
 from billing_service.domain.pages import Page, PageKind, parse_child, parse_page, parse_singleton
 from billing_service.domain.plans import Interval, add_interval
 from billing_service.domain.subscriptions import Subscription, SubscriptionState
-from billing_service.domain.unlocks import UnlockPrices
+from billing_service.domain.unlocks import TargetState, UnlockPrices, require_unlockable
 from devinsider_common import errors
 
 NOW = datetime(2026, 1, 31, 12, tzinfo=UTC)
@@ -167,6 +167,26 @@ def test_a_checkout_closes_once() -> None:
             closed.expired(NOW)
 
 
+def test_return_urls_must_be_on_an_allowed_origin_and_the_error_names_them() -> None:
+    origins = ReturnOrigins.from_config(["http://localhost:3000/", "https://App.DevInsider.com", " "])
+    assert origins.allowed == ("http://localhost:3000", "https://app.devinsider.com")
+    fine = errors.Violations()
+    origins.check(fine, "checkout.success_url", "https://app.devinsider.com/billing/done", required=True)
+    origins.check(fine, "checkout.cancel_url", "", required=False)
+    assert fine.items == []
+    refused = errors.Violations()
+    origins.check(refused, "checkout.success_url", "https://evil.example/ok", required=True)
+    origins.check(refused, "checkout.cancel_url", "http://localhost:3001/back", required=False)
+    allowed = "(ALLOWED_RETURN_ORIGINS: http://localhost:3000, https://app.devinsider.com)"
+    assert [(v.field, v.description) for v in refused.items] == [
+        ("checkout.success_url", f"https://evil.example is not an allowed return origin {allowed}"),
+        ("checkout.cancel_url", f"http://localhost:3001 is not an allowed return origin {allowed}"),
+    ]
+    malformed = errors.Violations()
+    origins.check(malformed, "checkout.success_url", "ftp://app.devinsider.com/x", required=True)
+    assert [v.description for v in malformed.items] == ["must be an http(s) URL"]  # one violation, not two
+
+
 # --- ledger --------------------------------------------------------------------------------
 def test_entries_carry_signed_credits_and_refuse_bad_amounts() -> None:
     assert signed_credits(LedgerEntryKind.GRANT, 5) == 5
@@ -211,6 +231,16 @@ def test_unlock_prices_come_from_configuration() -> None:
     for bad in ({"company": 1}, {"company:investor": 0}, {"company:investor": -2}):
         with pytest.raises(ValueError, match="unlock cost"):
             UnlockPrices.from_config(bad)
+
+
+def test_only_pages_that_exist_and_are_active_may_be_unlocked() -> None:
+    require_unlockable(ACME, TargetState.ACTIVE)
+    with pytest.raises(errors.NotFound) as missing:
+        require_unlockable(ACME, None)
+    assert (missing.value.reason, missing.value.metadata) == ("UNLOCK_TARGET_NOT_FOUND", {"target": ACME.name})
+    with pytest.raises(errors.FailedPrecondition) as inactive:
+        require_unlockable(ACME, TargetState.INACTIVE)
+    assert inactive.value.reason == "UNLOCK_TARGET_INACTIVE"
 
 
 # --- webhook signatures --------------------------------------------------------------------

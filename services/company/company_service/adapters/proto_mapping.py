@@ -29,6 +29,7 @@ from devinsider.common.v1 import money_pb2
 from devinsider.company.v1 import company_pb2
 from devinsider_common.clock import as_utc
 from devinsider_common.errors import Violations
+from devinsider_common.field_mask import json_path
 from devinsider_common.pages.roles import PageRole
 
 COMPANY_STATES = {
@@ -87,8 +88,8 @@ def company_to_proto(
         completeness=company_pb2.CompanyCompleteness(
             program_matchmaking=done.program_ready,
             investor_matchmaking=done.investor_ready,
-            program_missing_fields=done.program_missing,
-            investor_missing_fields=done.investor_missing,
+            program_missing_fields=[json_path(p) for p in done.program_missing],
+            investor_missing_fields=[json_path(p) for p in done.investor_missing],
         ),
         viewer_role=int(viewer_role or 0),  # type: ignore[arg-type]
         viewer_has_full_access=full,

@@ -25,12 +25,15 @@ _CODE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
 _CURRENCY = re.compile(r"^[A-Z]{3}$")
 
 
-def _codes(checks: Violations, path: str, values: Sequence[str]) -> None:
-    """Taxonomy codes: lower-case slugs, no duplicates, at most MAX_LIST_ITEMS."""
+def _codes(checks: Violations, path: str, values: Sequence[str], known: validation.CodeCheck | None = None) -> None:
+    """Taxonomy codes: no duplicates, at most MAX_LIST_ITEMS, each one `known`, else a lower-case slug."""
     checks.check(len(values) <= MAX_LIST_ITEMS, path, f"must hold at most {MAX_LIST_ITEMS} items")
     checks.check(len(set(values)) == len(values), path, "must not repeat a value")
     for i, value in enumerate(values):
-        checks.check(bool(_CODE.match(value)), f"{path}[{i}]", "must be a taxonomy code like `fintech`")
+        if known is not None:
+            known(checks, f"{path}[{i}]", value)
+        else:
+            checks.check(bool(_CODE.match(value)), f"{path}[{i}]", "must be a taxonomy code like `fintech`")
 
 
 def _names(checks: Violations, path: str, values: Sequence[str]) -> None:
@@ -78,7 +81,9 @@ def validate(content: CompanyContent, leaves: frozenset[str], today: date, check
             p + "founding_year",
             f"must be between {MIN_FOUNDING_YEAR} and {today.year}",
         )
-    for name in ("industries", "solution_categories", "target_regions"):
+    if has("industries"):
+        _codes(checks, p + "industries", content.industries, validation.industry_code)
+    for name in ("solution_categories", "target_regions"):
         if has(name):
             _codes(checks, p + name, getattr(content, name))
     if has("target_country_codes"):

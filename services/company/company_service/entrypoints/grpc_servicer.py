@@ -68,7 +68,7 @@ class CompanyServicer(company_pb2_grpc.CompanyServiceServicer):
         self, request: company_pb2.UpdateCompanyRequest, context: grpc.ServicerContext
     ) -> company_pb2.Company:
         company_id = req.company_id(request.company.name, "company.name")
-        paths = resolve_update_mask(request.update_mask, UPDATABLE_FIELDS, "company")
+        paths = resolve_update_mask(request.update_mask, request.company, UPDATABLE_FIELDS, "company")
         content = mapping.content_from_proto(request.company)
         view = self._app.companies.update(caller(), company_id, content, expand_paths(paths))
         return self._view(view)

@@ -152,7 +152,7 @@ class CompanyUseCases:
                 revoked = invitation.revoke(now)
                 uow.invitations.save_state(revoked)
                 uow.events.invitation_changed(revoked)
-            uow.events.company_deleted(deleted, principal.subject)
+            uow.events.company_deleted(deleted, self._members.reference(principal))
             uow.commit()
 
     def search(

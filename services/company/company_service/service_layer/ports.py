@@ -4,20 +4,9 @@ from __future__ import annotations
 
 from typing import Protocol
 
-
-class UnlockChecker(Protocol):
-    """Whether an organisation the viewer belongs to unlocked a company's contact details."""
-
-    def has_unlocked(self, target: str, subject: str) -> bool:
-        """`target` is `companies/{id}`; `subject` the viewer's Keycloak subject."""
-        ...
-
-
-class NoUnlocks:
-    """The default while no billing service is configured: nobody unlocked anything."""
-
-    def has_unlocked(self, target: str, subject: str) -> bool:
-        return False
+# Billing's unlocks are asked the same way by every page service (devinsider_common.pages.unlocks).
+from devinsider_common.pages.unlocks import NoUnlocks as NoUnlocks
+from devinsider_common.pages.unlocks import UnlockChecker as UnlockChecker
 
 
 class LogoStorage(Protocol):

@@ -11,13 +11,11 @@ import jwt
 import pytest
 from google.api import httpbody_pb2
 
-from company_service.adapters.unlocks import BillingUnlockChecker
 from company_service.bootstrap import CompanyService, start
 from company_service.settings import CompanySettings
-from devinsider.billing.v1 import billing_pb2, billing_pb2_grpc
+from devinsider.billing.v1 import billing_pb2
 from devinsider.company.v1 import company_pb2, company_pb2_grpc
 from devinsider_common.auth.principal import ROLE_SERVICE
-from devinsider_common.cache import InMemoryCache
 from devinsider_common.grpc.status import error_info, field_violations, from_rpc_error
 
 from ..conftest import Caller, FakeClock
@@ -181,36 +179,6 @@ def billing() -> Iterator[tuple[FakeBilling, int]]:
     server.start()
     yield fake, port
     server.stop(0)
-
-
-def test_the_billing_adapter_asks_has_unlocked_with_a_service_token_and_caches(
-    billing: tuple[FakeBilling, int],
-) -> None:
-    fake, port = billing
-    fake.unlocked.add(("companies/c1", "kc-inv"))
-    with grpc.insecure_channel(f"127.0.0.1:{port}") as channel:
-        checker = BillingUnlockChecker(
-            billing_pb2_grpc.BillingServiceStub(channel),
-            lambda: "service-token",
-            InMemoryCache(),
-            ttl_seconds=30,
-            negative_ttl_seconds=0.0,
-        )
-        assert checker.has_unlocked("companies/c1", "kc-inv")
-        assert checker.has_unlocked("companies/c1", "kc-inv")  # cached
-        assert not checker.has_unlocked("companies/c1", "kc-other")
-        # A "no" is not kept: the moment kc-other's organisation unlocks, it sees the page.
-        fake.unlocked.add(("companies/c1", "kc-other"))
-        assert checker.has_unlocked("companies/c1", "kc-other")
-    assert fake.calls == [
-        ("companies/c1", "kc-inv", "Bearer service-token"),
-        ("companies/c1", "kc-other", "Bearer service-token"),
-        ("companies/c1", "kc-other", "Bearer service-token"),
-    ]
-    # Billing down: the public view (False), never an error or the full view.
-    with grpc.insecure_channel("127.0.0.1:1") as dead:
-        down = BillingUnlockChecker(billing_pb2_grpc.BillingServiceStub(dead), lambda: "t", InMemoryCache())
-        assert not down.has_unlocked("companies/c1", "kc-inv")
 
 
 def test_investors_whose_organisation_unlocked_see_contact_details(

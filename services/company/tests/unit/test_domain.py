@@ -6,6 +6,7 @@ from datetime import UTC, date, datetime
 
 import pytest
 
+from company_service.adapters.proto_mapping import company_to_proto
 from company_service.domain.claims import (
     approve_claim,
     email_matches_website,
@@ -66,6 +67,9 @@ def test_expand_paths_turns_a_nested_message_into_its_leaves() -> None:
         (CompanyContent(display_name="A", founding_year=1799), "company.founding_year"),
         (CompanyContent(display_name="A", founding_year=2027), "company.founding_year"),
         (CompanyContent(display_name="A", industries=("fintech", "fintech")), "company.industries"),
+        (CompanyContent(display_name="A", hq_country_code="ZZ"), "company.hq_country_code"),  # user-assigned
+        (CompanyContent(display_name="A", target_country_codes=("FR", "XK")), "company.target_country_codes[1]"),
+        (CompanyContent(display_name="A", industries=("fintech", "spacetech")), "company.industries[1]"),
         (CompanyContent(display_name="A", solution_categories=("BAD CODE",)), "company.solution_categories[0]"),
         (CompanyContent(display_name="A", licensing_models=(LicensingModel.SAAS,) * 2), "company.licensing_models"),
         (CompanyContent(display_name="A", technology_partners=("",)), "company.technology_partners[0]"),
@@ -83,6 +87,18 @@ def test_expand_paths_turns_a_nested_message_into_its_leaves() -> None:
 )
 def test_each_bad_field_is_named(content: CompanyContent, field: str) -> None:
     assert field in _violations(content)
+
+
+def test_country_and_industry_codes_must_exist_and_say_so() -> None:
+    content = CompanyContent(display_name="A", hq_country_code="ZZ", industries=("fintech", "spacetech"))
+    with pytest.raises(errors.InvalidArgument) as raised:
+        validate(content, ALL, NOW.date())
+    found = {v.field: v.description for v in raised.value.violations}
+    assert found.keys() == {"company.hq_country_code", "company.industries[1]"}
+    assert "ISO 3166-1" in found["company.hq_country_code"] and "`ZZ`" in found["company.hq_country_code"]
+    assert "`spacetech`" in found["company.industries[1]"] and "taxonomy" in found["company.industries[1]"]
+    real = CompanyContent(display_name="A", hq_country_code="DE", industries=("healthtech", "public_sector"))
+    validate(real, ALL, NOW.date())
 
 
 def test_only_the_masked_fields_are_validated_and_changed() -> None:
@@ -123,6 +139,16 @@ def test_completeness_for_program_and_investor_matchmaking() -> None:
     assert "target_regions" in empty.program_missing  # no region and no country
     no_funding = completeness(CompanyContent(**{**_complete().__dict__, "financials": Financials()}))
     assert {"financials.looking_for_funding", "financials.funding_target"} <= set(no_funding.investor_missing)
+
+
+def test_missing_fields_reach_clients_by_their_json_names() -> None:
+    page = Company("c1", CompanyContent(**{**_complete().__dict__, "hq_country_code": "", "financials": Financials()}))
+    shown = company_to_proto(page, full=True).completeness
+    assert list(shown.program_missing_fields) == ["hqCountryCode"]
+    assert {"financials.lookingForFunding", "financials.fundingTarget", "financials.revenueRange"} <= set(
+        shown.investor_missing_fields
+    )
+    assert not [f for f in shown.investor_missing_fields if "_" in f]
 
 
 @pytest.mark.parametrize(

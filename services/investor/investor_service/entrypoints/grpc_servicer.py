@@ -84,7 +84,7 @@ class InvestorServicer(investor_pb2_grpc.InvestorServiceServicer):
         self, request: investor_pb2.UpdateInvestorRequest, context: grpc.ServicerContext
     ) -> investor_pb2.Investor:
         page_id = _page_id(request.investor.name, "investor.name")
-        paths = resolve_update_mask(request.update_mask, UPDATABLE_PATHS, "investor")
+        paths = resolve_update_mask(request.update_mask, request.investor, UPDATABLE_PATHS, "investor")
         changes = mapping.profile_from_proto(request.investor)
         investor, view = self._app.investors.update(caller(), page_id, changes, paths)
         return mapping.investor_to_proto(investor, view)

@@ -9,7 +9,6 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 from datetime import datetime
-from typing import Protocol
 
 from sqlalchemy.exc import IntegrityError
 
@@ -18,6 +17,7 @@ from devinsider_common.auth.principal import Principal
 from devinsider_common.ids import new_id
 from devinsider_common.pages.membership import PageLimits, PageMembers, authorize, ensure_page
 from devinsider_common.pages.roles import PagePermission, PageRole
+from devinsider_common.pages.unlocks import UnlockChecker
 from devinsider_common.pagination import PageRequest, finish_page, page_request
 from investor_service.adapters.investor_repository import position
 from investor_service.adapters.proto_mapping import View
@@ -32,22 +32,9 @@ MAX_BATCH = 200
 MAX_REQUEST_ID = 128
 
 
-class UnlockDirectory(Protocol):
-    """Whether the caller's organisation unlocked an investor (asked of billing)."""
-
-    def has_unlocked(self, principal: Principal, investor_name: str) -> bool: ...
-
-
-class NoUnlocks:
-    """Until billing answers: nobody sees restricted fields by unlocking."""
-
-    def has_unlocked(self, principal: Principal, investor_name: str) -> bool:
-        return False
-
-
 class InvestorUseCases:
     def __init__(
-        self, uow: UowFactory, clock: Clock, limits: PageLimits, members: PageMembers, unlocks: UnlockDirectory
+        self, uow: UowFactory, clock: Clock, limits: PageLimits, members: PageMembers, unlocks: UnlockChecker
     ) -> None:
         self._uow = uow
         self._clock = clock
@@ -96,7 +83,7 @@ class InvestorUseCases:
         role = member.role if member else None
         full = role is not None or staff
         if not full and principal is not None:
-            full = self._unlocks.has_unlocked(principal, investor.name)
+            full = self._unlocks.has_unlocked(investor.name, principal.subject)  # billing: did its organisation pay?
         return investor, View(role, full_access=full)
 
     def search(
@@ -151,7 +138,7 @@ class InvestorUseCases:
                 raise errors.NotFound(f"investors/{investor_id} does not exist", reason="INVESTOR_NOT_FOUND")
             deleted = current.deleted(self._clock())
             uow.investors.save(deleted)
-            uow.events.investor_deleted(deleted, principal.subject)
+            uow.events.investor_deleted(deleted, self._members.reference(principal))
             uow.commit()
 
     def batch_get(self, investor_ids: Sequence[str]) -> list[Investor]:

@@ -152,6 +152,22 @@ def test_update_changes_only_masked_fields_and_says_what_changed(builder: Builde
     assert len(_events(service, "devinsider.investor.v1.InvestorUpdated")) == 1
 
 
+def test_without_a_mask_the_fields_sent_change_and_a_star_replaces_the_page(builder: Builder) -> None:
+    page = builder.page("p", roles=(), invite=False)
+    owner = builder.auth("p-owner")
+    contact = investor_pb2.InvestorContact(phone_number="+33700000000")  # not its e-mail
+    sent = investor_pb2.Investor(name=page.name, tagline="Seed to series A", contact=contact)
+    updated = builder.stub.UpdateInvestor(investor_pb2.UpdateInvestorRequest(investor=sent), metadata=owner)
+    assert updated.display_name.startswith("P Capital") and updated.tagline == "Seed to series A"
+    assert (updated.contact.phone_number, updated.contact.email) == ("+33700000000", "deals@p.example")
+    whole = new_investor("Whole Capital", name=page.name)
+    star = field_mask_pb2.FieldMask(paths=["*"])
+    replaced = builder.stub.UpdateInvestor(
+        investor_pb2.UpdateInvestorRequest(investor=whole, update_mask=star), metadata=owner
+    )
+    assert (replaced.display_name, replaced.tagline, replaced.contact.email) == ("Whole Capital", "", "")
+
+
 def test_update_validates_the_result_and_the_mask(builder: Builder) -> None:
     page = builder.page("p", roles=(), invite=False)
     owner = builder.auth("p-owner")

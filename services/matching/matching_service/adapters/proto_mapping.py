@@ -9,7 +9,7 @@ from devinsider.matching.v1 import matching_pb2 as pb
 from matching_service.domain.gates import Gate
 from matching_service.domain.pages import PageRef, PageStatus
 from matching_service.domain.profile import Criteria, CriteriaProfile, FundingNeed, Money, TicketRange
-from matching_service.domain.scoring import DimensionScore
+from matching_service.domain.scoring import DimensionScore, shown
 from matching_service.domain.social import Block, Favorite
 from matching_service.domain.taxonomy import DISPLAY_NAMES, Criterion, Dimension, Taxonomy
 
@@ -118,7 +118,7 @@ def dimension_score_to_proto(d: DimensionScore) -> pb.DimensionScore:
         dimension=int(d.fit.dimension),  # type: ignore[arg-type]
         weight=d.weight,
         fit=d.fit.fit,
-        contribution=d.contribution,
+        contribution=shown(d.contribution),
         matched=list(d.fit.matched),
         partial=list(d.fit.partial),
         missing=list(d.fit.missing),

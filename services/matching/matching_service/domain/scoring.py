@@ -23,8 +23,16 @@ from matching_service.domain.profile import CriteriaProfile
 from matching_service.domain.taxonomy import Dimension, Scale, Taxonomy
 
 PARTIAL_CREDIT = 0.5
+# Points (scores, contributions) reach clients to the hundredth: the float sums carry noise beyond it
+# (100 x (3/7 + 2/7 + 2/7) is 99.99999999999999). Sums and comparisons here keep full precision.
+SCORE_DECIMALS = 2
 
 Weights = Mapping[Dimension, float]
+
+
+def shown(points: float) -> float:
+    """Points as clients see them (and as match lists rank and filter them): to SCORE_DECIMALS."""
+    return round(points, SCORE_DECIMALS)
 
 
 @dataclass(frozen=True)

@@ -16,6 +16,7 @@ from devinsider_common.grpc.requests import caller
 from matching_service.adapters import proto_mapping as mapping
 from matching_service.domain.pages import TARGET_KINDS, PageKind, PageRef, parse_child, parse_page
 from matching_service.domain.profile import PROFILE_FIELDS, CriteriaProfile
+from matching_service.domain.scoring import shown
 from matching_service.domain.taxonomy import Dimension, dimension_by_key
 from matching_service.service_layer.app import MatchingApp
 from matching_service.service_layer.matches import MatchFilters, MatchItem
@@ -64,7 +65,7 @@ def _filters(
 def _match(item: MatchItem) -> pb.Match:
     return pb.Match(
         summary=mapping.summary_to_proto(item.page, item.status),
-        score=item.score,
+        score=shown(item.score),
         favorite=item.favorite,
         dimensions=[mapping.dimension_score_to_proto(d) for d in item.dimensions],
     )
@@ -107,7 +108,7 @@ class MatchingServicer(matching_pb2_grpc.MatchingServiceServicer):
     ) -> pb.CriteriaProfile:
         message = request.criteria_profile
         page = _profile_page(message.name, "criteria_profile.name")
-        fields = resolve_update_mask(request.update_mask, PROFILE_FIELDS, "criteria_profile")
+        fields = resolve_update_mask(request.update_mask, message, PROFILE_FIELDS, "criteria_profile")
         criteria, bad = mapping.criteria_from_proto(list(message.criteria))
         if bad:
             v = errors.Violations()
@@ -132,7 +133,7 @@ class MatchingServicer(matching_pb2_grpc.MatchingServiceServicer):
             target=mapping.page_ref(target),
             eligible=result.gate.value == 0,
             gate=mapping.gate_to_proto(result.gate),
-            score=result.score,
+            score=shown(result.score),
             dimensions=[mapping.dimension_score_to_proto(d) for d in result.dimensions],
             taxonomy_version=result.taxonomy_version,
         )

@@ -16,7 +16,7 @@ import numpy.typing as npt
 
 from matching_service.domain.pages import PageKind, PageStatus
 from matching_service.domain.profile import CriteriaProfile
-from matching_service.domain.scoring import Weights
+from matching_service.domain.scoring import SCORE_DECIMALS, Weights
 from matching_service.domain.taxonomy import CODED, Dimension, Scale, Taxonomy
 from matching_service.index.encoding import DIMENSIONS, CodeSpace, dim_pos
 from matching_service.index.sides import CompanySide, TargetSide
@@ -225,6 +225,8 @@ class MatchIndex:
     def _rank(
         self, side: CompanySide | TargetSide, scores: Floats, keep: Bools, fits: dict[Dimension, Floats], query: Query
     ) -> Ranked:
+        # Rank, filter and resume on the scores clients are shown, so `min_score=70` keeps a 69.999… shown as 70.
+        scores = np.round(scores, SCORE_DECIMALS)
         keep &= scores > 0
         if query.min_score > 0:
             keep &= scores >= query.min_score

@@ -14,6 +14,7 @@ from devinsider.matching.v1 import matching_pb2 as pb
 from devinsider.matching.v1 import matching_pb2_grpc
 from devinsider_common.grpc.status import field_violations, from_rpc_error
 from devinsider_common.pages.roles import PageRole
+from devinsider_common.taxonomy import INDUSTRY_CODES
 
 from ..conftest import PageWorld, TokenFactory, bearer
 
@@ -71,6 +72,9 @@ def test_taxonomy_is_public_versioned_and_searchable(stub: Stub) -> None:
     assert {c.code for c in europe.criteria}.isdisjoint({c.code for c in rest.criteria})
     found = stub.ListCriteria(pb.ListCriteriaRequest(parent="dimensions/industry", query="FINT"))
     assert [c.name for c in found.criteria] == ["dimensions/industry/criteria/fintech"]
+    # Page services refuse industries outside the shared list: it must be the latest taxonomy's.
+    industries = next(d for d in taxonomy.dimensions if d.dimension == IND)
+    assert {c.code for c in industries.criteria if not c.deprecated} == INDUSTRY_CODES
     with pytest.raises(grpc.RpcError) as call:
         stub.ListCriteria(pb.ListCriteriaRequest(parent="dimensions/nope"))
     assert code_of(call) == grpc.StatusCode.INVALID_ARGUMENT
@@ -111,6 +115,9 @@ def test_profiles_are_validated_against_the_taxonomy_and_masked(
         funding_need=pb.FundingNeed(looking_for_funding=True, amount=eur(500_000)),
     )
     assert saved.page.kind == page_pb2.PAGE_KIND_COMPANY and saved.funding_need.amount.amount_minor == 500_000
+    # Without a mask only what is sent changes: criteria alone keep the funding need.
+    kept = set_profile(stub, "companies/c1", alice, crit(IND, "fintech"), crit(STAGE, "seed"))
+    assert kept.funding_need.amount.amount_minor == 500_000
     only_need = pb.UpdateCriteriaProfileRequest(
         criteria_profile=pb.CriteriaProfile(name="companies/c1/criteriaProfile", funding_need=pb.FundingNeed()),
         update_mask=field_mask_pb2.FieldMask(paths=["funding_need"]),

@@ -100,7 +100,7 @@ class ProgramServicer(program_pb2_grpc.ProgramServiceServicer):
         self, request: program_pb2.UpdateProgramRequest, context: grpc.ServicerContext
     ) -> program_pb2.Program:
         program_id = _program_id(request.program.name, "program.name")
-        fields = resolve_update_mask(request.update_mask, PROGRAM_FIELDS, "program")
+        fields = resolve_update_mask(request.update_mask, request.program, PROGRAM_FIELDS, "program")
         content = mapping.content_from_proto(request.program)
         return _program(self._app.programs.update(caller(), program_id, content, fields))
 

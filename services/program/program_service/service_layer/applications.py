@@ -17,6 +17,7 @@ from devinsider_common.ids import new_id
 from devinsider_common.pages.membership import PageLimits, authorize, ensure_page
 from devinsider_common.pages.ports import UserDirectory
 from devinsider_common.pages.roles import PagePermission, PageRole, allows
+from devinsider_common.pages.user_directory import user_reference
 from devinsider_common.pagination import PageRequest, finish_page, page_request
 from program_service.adapters.company_client import CompanyDirectory
 from program_service.adapters.event_publisher import Recipient
@@ -164,13 +165,13 @@ class ApplicationUseCases:
     def _decide(
         self, principal: Principal, program_id: str, application_id: str, approve: bool, reason: str = ""
     ) -> tuple[Application, str]:
+        decider = user_reference(self._users, principal)
         with self._uow() as uow:
-            member = authorize(uow, program_id, principal, PagePermission.MANAGE_MEMBERS)
+            authorize(uow, program_id, principal, PagePermission.MANAGE_MEMBERS)
             program = existing(uow, program_id, lock=True)
             application = uow.applications.get(application_id, lock=True)
             if application is None or application.program_id != program_id:
                 raise _not_found(application_id)
-            decider = member.user or principal.subject
             now = self._clock()
             if approve:
                 decided = application.approve(decider, now)
@@ -190,12 +191,13 @@ class ApplicationUseCases:
             raise _not_found(application_id) if principal.is_admin else _denied()
         if not principal.is_admin:
             self._companies.require(application.company, principal.subject, PagePermission.EDIT)
+        decider = user_reference(self._users, principal)
         with self._uow() as uow:
             program = uow.programs.get(program_id, lock=True)
             current = uow.applications.get(application_id, lock=True)
             if program is None or current is None:
                 raise _not_found(application_id)
-            withdrawn = current.withdraw(principal.subject, self._clock())
+            withdrawn = current.withdraw(decider, self._clock())
             uow.applications.save_state(withdrawn)
             uow.events.application_updated(withdrawn, current.state, program, managers(uow, program_id))
             uow.commit()

@@ -161,17 +161,18 @@ class ProgramUseCases:
 
     def delete(self, principal: Principal, program_id: str) -> None:
         """Soft delete; pending applications are closed (rejected, with the reason and their events)."""
+        decider = self._members.reference(principal)
         with self._uow() as uow:
             authorize(uow, program_id, principal, PagePermission.DELETE)
             program = existing(uow, program_id, lock=True)
             now = self._clock()
             deleted = uow.programs.save(program.delete(now))
             for application in uow.applications.pending_of(program_id):
-                closed = application.close_for_deleted_program(principal.subject, now)
+                closed = application.close_for_deleted_program(decider, now)
                 uow.applications.save_state(closed)
                 recipients = [(application.applicant_email, application.applicant_name)]
                 uow.events.application_updated(closed, ApplicationState.PENDING, deleted, recipients)
-            uow.events.program_deleted(deleted, principal.subject)
+            uow.events.program_deleted(deleted, decider)
             uow.commit()
 
     def batch_get(self, program_ids: builtins.list[str]) -> builtins.list[Program]:

@@ -97,6 +97,17 @@ def test_update_with_mask_changes_only_named_fields_and_archived_programs_are_fr
     assert error_of(call)[:2] == (grpc.StatusCode.FAILED_PRECONDITION, "PROGRAM_ARCHIVED")
 
 
+def test_without_a_mask_only_the_fields_sent_change(stub: Stub, token: TokenFactory) -> None:
+    auth = bearer(token("kc-olga"))
+    program = _create(stub, auth, tagline="old", description="keep", benefits=["Co-selling"])
+    sent = P.Program(name=program.name, tagline="new")
+    updated = stub.UpdateProgram(P.UpdateProgramRequest(program=sent), metadata=auth)
+    assert (updated.tagline, updated.description, list(updated.benefits)) == ("new", "keep", ["Co-selling"])
+    with pytest.raises(grpc.RpcError) as call:  # nothing to update: refused, not a silent no-op
+        stub.UpdateProgram(P.UpdateProgramRequest(program=P.Program(name=program.name)), metadata=auth)
+    assert error_of(call)[0] == grpc.StatusCode.INVALID_ARGUMENT and error_of(call)[2] == ["update_mask"]
+
+
 def test_publish_and_archive_transitions(stub: Stub, token: TokenFactory) -> None:
     auth = bearer(token("kc-olga"))
     program = _create(stub, auth)

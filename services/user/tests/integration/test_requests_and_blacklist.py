@@ -8,8 +8,10 @@ from pathlib import Path
 import grpc
 import pytest
 import redis
+from google.rpc import error_details_pb2
 
 from devinsider.user.v1 import user_pb2, user_pb2_grpc
+from devinsider_common.grpc.status import error_info, from_rpc_error
 from user_service.bootstrap import start
 
 from ..conftest import TokenFactory, bearer, make_settings
@@ -194,3 +196,32 @@ def test_blacklist_is_enforced_within_the_cache_ttl_shared_in_redis(
             assert call.value.code() == grpc.StatusCode.PERMISSION_DENIED
     finally:
         service.stop(grace=0)
+
+
+def test_support_requests_are_limited_per_user_and_window(
+    tmp_path: Path, database: tuple[str, str], token: TokenFactory
+) -> None:
+    running = start(make_settings(tmp_path, *database, support_request_rate_limit=2))
+    try:
+        with grpc.insecure_channel(f"127.0.0.1:{running.port}") as channel:
+            stub = user_pb2_grpc.UserServiceStub(channel)
+
+            def send(who: str, request_id: str) -> user_pb2.SupportRequest:
+                message = user_pb2.SupportRequest(subject="Help", message="Still broken")
+                request = user_pb2.CreateSupportRequestRequest(support_request=message, request_id=request_id)
+                return stub.CreateSupportRequest(request, metadata=bearer(token(who)))
+
+            first = send("kc-ada", "r1")
+            send("kc-ada", "r2")
+            assert send("kc-ada", "r1").name == first.name  # a retry is not a new request: never refused
+            with pytest.raises(grpc.RpcError) as call:
+                send("kc-ada", "r3")
+            assert call.value.code() == grpc.StatusCode.RESOURCE_EXHAUSTED
+            status = from_rpc_error(call.value)
+            assert status is not None and error_info(status).reason == "SUPPORT_REQUESTS_RATE_LIMITED"  # type: ignore[union-attr]
+            retry = error_details_pb2.RetryInfo()
+            assert any(detail.Unpack(retry) for detail in status.details)
+            assert 3590 < retry.retry_delay.ToTimedelta().total_seconds() <= 3600
+            send("kc-bob", "r1")  # per user: the others still write
+    finally:
+        running.stop(grace=0)

@@ -13,6 +13,7 @@ from devinsider_common.auth.principal import Principal
 from devinsider_common.auth.service_identity import dev_service_tokens
 from devinsider_common.auth.user_access import UserServiceAccessGuard
 from devinsider_common.cache import InMemoryCache
+from devinsider_common.context import token_var
 from user_service.bootstrap import UserService
 
 from ..conftest import ISSUER, TokenFactory, bearer
@@ -69,3 +70,23 @@ def test_the_answer_names_the_subjects_user_once_it_has_one_and_the_guard_reuses
     old = Principal("kc-old", frozenset({"isv"}), email="old@example.com")
     guard.check(old)
     assert guard.user_of(old) == ""
+
+
+def test_a_caller_the_user_service_has_not_seen_gets_its_user_from_its_own_token(
+    service: UserService, stub: user_pb2_grpc.UserServiceStub, token: TokenFactory
+) -> None:
+    service_tokens = dev_service_tokens(service.settings.auth.dev_key_dir, ISSUER, "company")
+    guard = UserServiceAccessGuard(stub, service_tokens, InMemoryCache(), ttl=60)
+    newcomer = Principal("kc-first-time", frozenset({"isv"}), email="first-time@example.com")
+    guard.check(newcomer)
+    assert guard.user_of(newcomer) == ""  # unknown: this answer is now cached
+    assert guard.ensure_user(newcomer) == ""  # outside a call there is no token to create it with
+    reset = token_var.set(token("kc-first-time", email="first-time@example.com", given_name="Fay"))
+    try:
+        user = guard.ensure_user(newcomer)
+    finally:
+        token_var.reset(reset)
+    me = stub.GetMe(user_pb2.GetMeRequest(), metadata=bearer(token("kc-first-time")))
+    assert user == me.name and me.given_name == "Fay"  # created from the caller's claims
+    assert guard.user_of(newcomer) == user  # the cached answer names it from now on
+    assert guard.ensure_user(Principal("svc", frozenset({"service"}))) == ""

@@ -88,6 +88,12 @@ class SupportRequestRepository:
         row = self._connection.execute(query).mappings().first()
         return SupportRequest(**(dict(row) | {"idempotency_key": idempotency_key})) if row else None
 
+    def created_since(self, user_id: str, since: datetime, limit: int) -> list[datetime]:
+        """Creation times of the user's requests after `since`, newest first (the rate limit)."""
+        t = support_requests.c
+        query = select(t.created_at).where(t.user_id == user_id, t.created_at > since)
+        return list(self._connection.execute(query.order_by(t.created_at.desc()).limit(limit)).scalars())
+
     def list(self, page: PageRequest) -> list[SupportRequest]:
         rows = _page(self._connection, support_requests, page)
         return [SupportRequest(**(dict(row) | {"idempotency_key": row["idempotency_key"] or ""})) for row in rows]

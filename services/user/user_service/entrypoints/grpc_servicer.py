@@ -30,7 +30,7 @@ class UserServicer(user_pb2_grpc.UserServiceServicer):
         return mapping.user_to_proto(self._app.users.me(caller()), private=True)
 
     def UpdateMe(self, request: user_pb2.UpdateMeRequest, context: grpc.ServicerContext) -> user_pb2.User:
-        fields = resolve_update_mask(request.update_mask, PROFILE_FIELDS, "user")
+        fields = resolve_update_mask(request.update_mask, request.user, PROFILE_FIELDS, "user")
         if request.user.contact_category not in ContactCategory._value2member_map_:
             raise errors.InvalidArgument.for_field("user.contact_category", "unknown contact category")
         u = request.user

@@ -1,4 +1,8 @@
-"""Use cases on what users ask of DevInsider: verified-pro requests and support requests."""
+"""Use cases on what users ask of DevInsider: verified-pro requests and support requests.
+
+Support requests are throttled per user (their rows in the window are the count): each one mails
+staff and the Odoo helpdesk, so one account must not flood them.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +12,7 @@ from devinsider_common import errors
 from devinsider_common.auth.principal import Principal
 from devinsider_common.ids import new_id
 from devinsider_common.pagination import finish_page, page_request
+from devinsider_common.rate_limits import RateLimit
 from user_service.domain.model import User
 from user_service.domain.requests import ProVerification, ProVerificationState, SupportRequest
 from user_service.service_layer.unit_of_work import UserUnitOfWork
@@ -15,11 +20,14 @@ from user_service.service_layer.users import Clock, PageLimits, UowFactory, User
 
 
 class RequestUseCases:
-    def __init__(self, uow: UowFactory, clock: Clock, limits: PageLimits, users: UserUseCases) -> None:
+    def __init__(
+        self, uow: UowFactory, clock: Clock, limits: PageLimits, users: UserUseCases, support_rate: RateLimit
+    ) -> None:
         self._uow = uow
         self._clock = clock
         self._limits = limits
         self._users = users
+        self._support_rate = support_rate
 
     def create_pro_verification(self, principal: Principal, draft: ProVerification) -> ProVerification:
         """One pending request per user; the same idempotency key returns the first result."""
@@ -85,11 +93,18 @@ class RequestUseCases:
 
     def create_support_request(self, principal: Principal, draft: SupportRequest) -> SupportRequest:
         user = self._users.me(principal)
-        request = replace(draft, id=new_id(), user_id=user.id, created_at=self._clock())
+        now = self._clock()
+        request = replace(draft, id=new_id(), user_id=user.id, created_at=now)
         request.validate()
         with self._uow() as uow:
             if draft.idempotency_key and (same := uow.support_requests.find(user.id, draft.idempotency_key)):
-                return same
+                return same  # a retry, not a new request: never throttled
+            self._support_rate.check(
+                now,
+                lambda since, limit: uow.support_requests.created_since(user.id, since, limit),
+                what="support requests per user",
+                reason="SUPPORT_REQUESTS_RATE_LIMITED",
+            )
             uow.support_requests.add(request)
             uow.events.support_request_created(request, user)
             uow.commit()

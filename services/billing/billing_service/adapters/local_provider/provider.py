@@ -7,10 +7,11 @@ API (JSON, `Authorization: Bearer <api key>`):
   POST /v1/subscriptions/{id}/renew             simulate the next billing cycle: {outcome: paid|failed}
   POST /v1/payments/{id}/refund                 refund a payment
   POST /v1/events/{id}/resend                   deliver an already sent event again (same signature)
-Buyer's side (no API key, like the provider's hosted page):
+Buyer's side (no API key, like the provider's hosted pages):
   GET  /pay/{id}                                the payment page
   POST /pay/{id}                                action=pay|fail|expire (form or JSON); the provider
                                                 then sends its signed event to the webhook URL
+  GET  /receipts/{payment id}                   the receipt of a payment (the events' `receipt_url`)
 Every state change is confirmed to billing only through a signed webhook, as a real provider does.
 """
 
@@ -55,6 +56,7 @@ class LocalPaymentProvider:
     ) -> None:
         self.api_key = api_key
         self.state = ProviderState()
+        self._clock = clock
         self.sender = WebhookSender(webhook_secret, clock)
         provider = self
 
@@ -109,16 +111,15 @@ class LocalPaymentProvider:
     def _complete(self, session: dict[str, Any]) -> dict[str, Any]:
         trial = session["mode"] == "subscription" and int(session.get("trial_days") or 0) > 0
         amount = 0 if trial else int(session["amount"])
-        payment_id = _new("pay")
+        payment_id = self._record_payment(amount, session["currency"], str(session.get("description") or ""))
         session.update(state="paid", payment=payment_id)
-        self.state.payments[payment_id] = {"amount": amount, "currency": session["currency"], "refunded": False}
         data = {
             "checkout": session["id"],
             "reference": session["reference"],
             "payment": payment_id,
             "amount": amount,
             "currency": session["currency"],
-            "receipt_url": f"{self.url}/receipts/{payment_id}",
+            "receipt_url": self.receipt_url(payment_id),
         }
         if session["mode"] == "subscription":
             subscription_id = _new("sub")
@@ -141,15 +142,50 @@ class LocalPaymentProvider:
                 return self.sender.send(
                     "subscription.payment_failed", {"subscription": subscription_id, "reason": "card expired"}
                 )
-            payment_id = _new("pay")
             amount = int(payload.get("amount", subscription["amount"]))
             currency = str(payload.get("currency", subscription["currency"]))
-            self.state.payments[payment_id] = {"amount": amount, "currency": currency, "refunded": False}
-        data = {"subscription": subscription_id, "payment": payment_id, "amount": amount, "currency": currency}
+            payment_id = self._record_payment(amount, currency, f"renewal of {subscription_id}")
+        data = {
+            "subscription": subscription_id,
+            "payment": payment_id,
+            "amount": amount,
+            "currency": currency,
+            "receipt_url": self.receipt_url(payment_id),
+        }
         for key in ("period_start", "period_end"):
             if key in payload:
                 data[key] = int(payload[key])
         return self.sender.send("subscription.renewed", data)
+
+    def _record_payment(self, amount: int, currency: str, description: str) -> str:
+        """A new payment (the caller holds the state lock), kept for refunds and its receipt."""
+        payment_id = _new("pay")
+        self.state.payments[payment_id] = {
+            "amount": amount,
+            "currency": currency,
+            "description": description,
+            "paid_at": self._clock(),
+            "refunded": False,
+        }
+        return payment_id
+
+    def receipt_url(self, payment_id: str) -> str:
+        return f"{self.url}/receipts/{payment_id}"
+
+    def receipt(self, payment_id: str) -> str | None:
+        """The receipt page of a payment, None for an unknown one."""
+        with self.state.lock:
+            payment = dict(self.state.payments.get(payment_id) or {})
+        if not payment:
+            return None
+        paid = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime(payment["paid_at"]))
+        refunded = "<p class='refunded'>Refunded</p>" if payment["refunded"] else ""
+        return (
+            f"<html><body><h1>Receipt</h1><p class='payment'>{html.escape(payment_id)}</p>"
+            f"<p class='description'>{html.escape(payment['description'])}</p>"
+            f"<p class='amount'>{payment['amount'] / 100:.2f} {html.escape(payment['currency'])}</p>"
+            f"<p class='paid'>Paid {paid}</p>{refunded}</body></html>"
+        )
 
     def cancel(self, subscription_id: str, at_period_end: bool) -> dict[str, Any]:
         with self.state.lock:
@@ -211,6 +247,12 @@ class _Handler(BaseHTTPRequestHandler):
                 f"<button name='action' value='fail'>Decline</button></form></body></html>"
             )
             self._reply(HTTPStatus.OK, page.encode(), "text/html; charset=utf-8")
+        elif len(parts) == 2 and parts[0] == "receipts":
+            receipt = self.owner.receipt(parts[1])
+            if receipt is None:
+                self._reply(HTTPStatus.NOT_FOUND, {"error": "no such payment"})
+            else:
+                self._reply(HTTPStatus.OK, receipt.encode(), "text/html; charset=utf-8")
         elif len(parts) == 3 and parts[:2] == ["v1", "checkout_sessions"] and self._authorised():
             found = self.owner.state.sessions.get(parts[2])
             self._reply(HTTPStatus.OK if found else HTTPStatus.NOT_FOUND, found or {"error": "no such session"})
