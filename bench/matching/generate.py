@@ -13,9 +13,10 @@ from pathlib import Path
 
 from devinsider_common.db import migrations
 from devinsider_common.db.engine import create_service_engine
+from devinsider_common.pages.names import PageKind, PageName
 from matching_service.adapters.taxonomy_repository import TaxonomyRepository
 from matching_service.bootstrap import MIGRATIONS
-from matching_service.domain.pages import PageKind, PageRef, PageStatus
+from matching_service.domain.pages import PageStatus
 from matching_service.domain.profile import Criteria, CriteriaProfile, FundingNeed, Money, TicketRange
 from matching_service.domain.taxonomy import Dimension, Taxonomy
 
@@ -46,7 +47,7 @@ class Generator:
 
     def company(self, i: int) -> tuple[CriteriaProfile, PageStatus]:
         r = self.rnd
-        page = PageRef(PageKind.COMPANY, f"companies/c{i:07d}")
+        page = PageName(PageKind.COMPANY, f"c{i:07d}")
         criteria = {
             Dimension.INDUSTRY: Criteria(self._pick(Dimension.INDUSTRY, 1, 3)),
             Dimension.TECHNOLOGY: Criteria(self._pick(Dimension.TECHNOLOGY, 1, 4)),
@@ -81,7 +82,7 @@ class Generator:
         return criteria
 
     def program(self, i: int, company_count: int) -> tuple[CriteriaProfile, PageStatus]:
-        page = PageRef(PageKind.PROGRAM, f"programs/p{i:07d}")
+        page = PageName(PageKind.PROGRAM, f"p{i:07d}")
         dims = (
             Dimension.INDUSTRY,
             Dimension.TECHNOLOGY,
@@ -97,7 +98,7 @@ class Generator:
 
     def investor(self, i: int) -> tuple[CriteriaProfile, PageStatus]:
         r = self.rnd
-        page = PageRef(PageKind.INVESTOR, f"investors/i{i:07d}")
+        page = PageName(PageKind.INVESTOR, f"i{i:07d}")
         dims = (
             Dimension.INDUSTRY,
             Dimension.TECHNOLOGY,

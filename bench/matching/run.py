@@ -19,8 +19,9 @@ from collections.abc import Sequence
 import numpy as np
 
 from bench.matching.generate import Generator, seeded_taxonomy
+from devinsider_common.pages.names import PageKind
 from matching_service.domain.gates import Gate, first_gate
-from matching_service.domain.pages import PageKind, PageStatus
+from matching_service.domain.pages import PageStatus
 from matching_service.domain.profile import CriteriaProfile
 from matching_service.domain.scoring import Weights, score_pair
 from matching_service.domain.taxonomy import Taxonomy

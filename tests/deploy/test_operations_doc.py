@@ -2,7 +2,8 @@
 
 Each `### <service> service` table lists the variables the service's class declares itself (new fields
 and redefined defaults), the `### Shared by every service` table those of ServiceSettings with the
-authentication and broker settings; defaults are written as an operator would set them."""
+authentication and broker settings, the `### page services` table those PageServiceSettings adds for
+company, investor and program; defaults are written as an operator would set them."""
 
 from __future__ import annotations
 
@@ -10,11 +11,13 @@ import re
 
 import pytest
 
+from devinsider_common.pages.settings import PageServiceSettings
 from devinsider_common.settings import ServiceSettings
 
 from .suite import OPERATIONS_DOC, SERVICES, EnvField, env_fields, own_env_fields, render_default
 
 SHARED = "shared"
+PAGE = "page"
 
 
 def _cells(line: str) -> list[str]:
@@ -52,11 +55,15 @@ def _compare(table: dict[str, str], fields: dict[str, EnvField], what: str) -> N
 
 
 def test_there_is_a_table_for_the_shared_settings_and_one_per_service() -> None:
-    assert set(TABLES) == {SHARED, *SERVICES}
+    assert set(TABLES) == {SHARED, PAGE, *SERVICES}
 
 
 def test_the_shared_table_is_the_common_settings() -> None:
     _compare(TABLES[SHARED], env_fields(ServiceSettings), "shared")
+
+
+def test_the_page_table_is_what_the_page_services_base_adds() -> None:
+    _compare(TABLES[PAGE], own_env_fields(PageServiceSettings), "page services")
 
 
 @pytest.mark.parametrize("name", SERVICES)
@@ -67,4 +74,6 @@ def test_each_service_table_is_what_its_settings_class_adds_or_redefines(name: s
 @pytest.mark.parametrize("name", SERVICES)
 def test_the_doc_covers_every_variable_a_service_reads(name: str) -> None:
     documented = set(TABLES[SHARED]) | set(TABLES[name])
+    if issubclass(SERVICES[name], PageServiceSettings):
+        documented |= set(TABLES[PAGE])
     assert documented == set(env_fields(SERVICES[name]))

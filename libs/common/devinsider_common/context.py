@@ -17,6 +17,8 @@ request_id_var: ContextVar[str] = ContextVar("request_id", default="")
 principal_var: ContextVar[Principal | None] = ContextVar("principal", default=None)
 token_var: ContextVar[str] = ContextVar("token", default="")
 deadline_var: ContextVar[float | None] = ContextVar("deadline", default=None)
+# The gRPC path of the call being served (`/devinsider.company.v1.CompanyService/ListMembers`).
+method_var: ContextVar[str] = ContextVar("method", default="")
 
 
 @dataclass(frozen=True)
@@ -37,6 +39,10 @@ def current_principal() -> Principal | None:
 
 def current_request_id() -> str:
     return request_id_var.get()
+
+
+def current_method() -> str:
+    return method_var.get()
 
 
 def remaining_seconds() -> float | None:

@@ -1,7 +1,7 @@
 """AIP-158 pagination: page sizes clamped to a server cap, opaque and tamper-evident page tokens.
 
-A token carries the keyset position (the last item's sort key and id), a fingerprint of the query's
-filters, a keyed tag of the caller and its issue time, signed with HMAC-SHA256 under
+A token carries the keyset position (the last item's sort key and id), a fingerprint of the query (its
+method and filters), a keyed tag of the caller and its issue time, signed with HMAC-SHA256 under
 PAGE_TOKEN_SECRET. So only positions this API produced reach a query (a crafted one could put values
 of another type or count into it), and a token is refused with other filters (it would skip rows),
 from another caller (tokens end up in URLs and logs) and once older than PAGE_TOKEN_MAX_AGE_SECONDS.
@@ -108,7 +108,8 @@ def _caller() -> str:
 
 
 def _fingerprint(filters: dict[str, Any]) -> str:
-    canonical = json.dumps(filters, sort_keys=True, default=str)
+    # The method is part of the query: two Lists with the same filters never take each other's tokens.
+    canonical = json.dumps({"method": context.current_method(), "filters": filters}, sort_keys=True, default=str)
     return hashlib.sha256(canonical.encode()).hexdigest()[:16]
 
 

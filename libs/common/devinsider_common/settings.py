@@ -107,9 +107,10 @@ class ServiceSettings(BaseSettings):
     page_token_secret: Secret = DEV_PAGE_TOKEN_SECRET
     # A page token older than this is refused (the caller starts again from the first page).
     page_token_max_age_seconds: float = 86400.0
-    # Where the user service listens; when set, callers it refuses (blacklisted, deleted) are refused
-    # here too, its answers cached `access_cache_ttl_seconds` at most.
-    user_target: str = ""
+    # Where the user service listens: callers it refuses (blacklisted, deleted) are refused here too,
+    # its answers cached `access_cache_ttl_seconds` at most. On by default in every service (the user
+    # service itself needs none); empty: nobody is refused (one service run alone, tests).
+    user_target: str = "127.0.0.1:50051"
     access_cache_ttl_seconds: float = 5.0
     auth: AuthSettings = Field(default_factory=AuthSettings)
     broker: BrokerSettings = Field(default_factory=BrokerSettings)

@@ -78,14 +78,3 @@ def phone_number(violations: Violations, path: str, value: str) -> None:
 
 def domain_name(violations: Violations, path: str, value: str) -> None:
     violations.check(bool(_DOMAIN.match(value)), path, "must be a lower-case domain name, e.g. example.com")
-
-
-def resource_id(name: str, collection: str, path: str = "name") -> str:
-    """The id in `collection/{id}`; raises InvalidArgument when `name` has another shape."""
-    prefix = f"{collection}/"
-    identifier = name[len(prefix) :] if name.startswith(prefix) else ""
-    if not identifier or "/" in identifier or len(identifier) > 64:
-        violations = Violations()
-        violations.add(path, f"must look like `{collection}/{{id}}`")
-        violations.raise_if_any()
-    return identifier

@@ -17,7 +17,6 @@ from billing_service.adapters.local_provider.forwarder import WebhookForwarder
 from billing_service.adapters.local_provider.provider import LocalPaymentProvider
 from billing_service.adapters.neighbours import GrpcPageStates, block_list, page_access, page_stubs
 from billing_service.adapters.payment_provider import HttpPaymentProvider
-from billing_service.domain.pages import PageKind
 from billing_service.domain.unlocks import UnlockPrices
 from billing_service.entrypoints.grpc_servicer import BillingServicer
 from billing_service.service_layer.app import BillingApp
@@ -45,6 +44,7 @@ from devinsider_common.grpc.server import RunningServer, ServiceRegistration, st
 from devinsider_common.jobs import Job, start_scheduler
 from devinsider_common.locks import create_lock_factory
 from devinsider_common.outbox.relay import start_relay_thread
+from devinsider_common.pages.names import PageKind
 from devinsider_common.pages.ports import UserDirectory
 from devinsider_common.pages.user_directory import user_directory
 

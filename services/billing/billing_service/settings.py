@@ -15,8 +15,6 @@ class BillingSettings(ServiceSettings):
     investor_target: str = "127.0.0.1:50053"
     program_target: str = "127.0.0.1:50054"
     matching_target: str = "127.0.0.1:50055"
-    # Empty: no blacklist check of callers here (the user service's CheckUserAccess otherwise).
-    user_target: str = "127.0.0.1:50051"
     # How long answers of CheckPageAccess / CheckBlocked are reused.
     remote_cache_ttl_seconds: float = 10.0
     # Credits an unlock costs, per `<spender kind>:<target kind>`; a missing pair may not unlock.

@@ -83,7 +83,7 @@ def build_app(
     logo_url = logo_url_for(settings)
 
     def uow() -> CompanyUnitOfWork:
-        return CompanyUnitOfWork(engine, settings.web_base_url, logo_url)
+        return CompanyUnitOfWork(engine, settings.invitation_accept_url, logo_url)
 
     limits = PageLimits(settings.default_page_size, settings.max_page_size)
     members = PageMembers(uow, clock, limits, users)

@@ -26,10 +26,10 @@ from devinsider_common.grpc.server import RunningServer, ServiceRegistration, st
 from devinsider_common.jobs import Job, start_scheduler
 from devinsider_common.locks import create_lock_factory
 from devinsider_common.outbox.relay import start_relay_thread
+from devinsider_common.pages.names import PageKind
 from devinsider_common.pages.ports import ClaimsDirectory, UserDirectory
 from devinsider_common.pages.user_directory import user_directory
 from matching_service.adapters.page_directory import GrpcPageDirectory
-from matching_service.domain.pages import PageKind
 from matching_service.entrypoints.grpc_servicer import MatchingServicer
 from matching_service.service_layer.announcer import Announcer
 from matching_service.service_layer.app import MatchingApp

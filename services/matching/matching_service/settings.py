@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pydantic import Field, field_validator
 
+from devinsider_common.pages.names import PageKind
 from devinsider_common.settings import ServiceSettings
-from matching_service.domain.pages import PageKind
 from matching_service.domain.scoring import Weights
 from matching_service.domain.taxonomy import Dimension, dimension_by_key
 
@@ -37,7 +37,6 @@ INVESTOR_WEIGHTS = {
 class MatchingSettings(ServiceSettings):
     service_name: str = "matching"
     grpc_port: int = 50055
-    user_target: str = "127.0.0.1:50051"
     company_target: str = "127.0.0.1:50052"
     investor_target: str = "127.0.0.1:50053"
     program_target: str = "127.0.0.1:50054"

@@ -109,7 +109,9 @@ def start(
         jwt_verifier.prewarm()
         verifier = jwt_verifier
     registration = ServiceRegistration(
-        SERVICE_NAME, program_pb2_grpc.add_ProgramServiceServicer_to_server, ProgramServicer(app)
+        SERVICE_NAME,
+        program_pb2_grpc.add_ProgramServiceServicer_to_server,
+        ProgramServicer(app, settings.page_access_cache_ttl_seconds),
     )
     server = start_server(settings, [registration], verifier, guard, probe=lambda: ping(engine), engine=engine)
     relay = start_relay_thread(engine, settings.broker)

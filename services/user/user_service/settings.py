@@ -8,6 +8,8 @@ from devinsider_common.settings import Secret, ServiceSettings
 class UserSettings(ServiceSettings):
     service_name: str = "user"
     grpc_port: int = 50051
+    # The user service applies its own access rule: it asks no other service.
+    user_target: str = ""
     # Shared secret of the Keycloak events extension (HMAC-SHA256 of the raw body).
     keycloak_webhook_secret: Secret = "dev-keycloak-webhook-secret"  # noqa: S105 - dev default, refused in production
     # Events older (or further in the future) than this change nothing: Keycloak retries for minutes.

@@ -118,6 +118,7 @@ class ServiceInterceptor(grpc.ServerInterceptor):
             remaining = context.time_remaining()
             tokens = [
                 (ctx.request_id_var, ctx.request_id_var.set(request_id)),
+                (ctx.method_var, ctx.method_var.set(policy.method)),
                 (ctx.deadline_var, ctx.deadline_var.set(None if remaining is None else time.monotonic() + remaining)),
             ]
             context.set_trailing_metadata((("x-request-id", request_id),))

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Container
-from typing import TypeVar
+from typing import Final, TypeVar
 
 from devinsider_common import errors
 from devinsider_common.auth.principal import Principal
 from devinsider_common.context import current_principal
 
 E = TypeVar("E", bound=enum.IntEnum)
+
+# Longest idempotency key (`request_id`) a create accepts; the services store it in a String(128) column.
+MAX_REQUEST_ID: Final = 128
 
 
 def caller() -> Principal:
@@ -43,3 +46,13 @@ def required_enum(kind: type[E], value: int, path: str) -> E:
     if found is None:
         raise errors.InvalidArgument.for_field(path, "is required")
     return found
+
+
+def idempotency_key(value: str, path: str = "request_id") -> str:
+    """The idempotency key of a create, the same rule in every service: surrounding blanks stripped;
+    longer than MAX_REQUEST_ID characters is INVALID_ARGUMENT with a field violation (never cut, which
+    would make two different keys one). Empty: no key (a service that requires one says so itself)."""
+    key = value.strip()
+    if len(key) > MAX_REQUEST_ID:
+        raise errors.InvalidArgument.for_field(path, f"must be at most {MAX_REQUEST_ID} characters")
+    return key

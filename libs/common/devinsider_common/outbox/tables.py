@@ -1,7 +1,9 @@
-"""The outbox and inbox tables, shared by every service's metadata and first Alembic migration.
+"""The outbox and inbox tables, shared by every service's metadata. Both work on PostgreSQL and SQLite.
 
-Columns are built by functions so the SQLAlchemy `Table` (used by the writer and the relay) and
-the migration (`op.create_table`) cannot drift apart. Both work on PostgreSQL and SQLite.
+A service's Alembic revisions do not call this module: an applied revision must not change with the
+library, so each writes its operations out, and tests/contract/test_migrations_frozen.py checks that
+the migrated tables are still these (a change here needs a new revision in every service).
+`create_outbox_tables` creates them where no migration runs (the library's own tests).
 """
 
 from __future__ import annotations
@@ -75,14 +77,14 @@ def define_outbox_tables(metadata: MetaData) -> tuple[Table, Table]:
 
 
 def create_outbox_tables(op: Operations) -> None:
-    """Create both tables from a migration's `upgrade()` (pass Alembic's `op`)."""
+    """Create both tables with Alembic operations (the library's tests; never from a revision)."""
     op.create_table(OUTBOX, *_outbox_columns(), UniqueConstraint("message_id", name="uq_outbox_messages_message_id"))
     op.create_index(_STATUS_INDEX, OUTBOX, ["status", "available_at"])
     op.create_table(INBOX, *_inbox_columns(), PrimaryKeyConstraint("consumer", "message_id"))
 
 
 def drop_outbox_tables(op: Operations) -> None:
-    """Drop both tables from a migration's `downgrade()`."""
+    """Drop both tables (the library's tests)."""
     op.drop_table(INBOX)
     op.drop_index(_STATUS_INDEX, table_name=OUTBOX)
     op.drop_table(OUTBOX)

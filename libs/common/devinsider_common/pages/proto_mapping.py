@@ -7,7 +7,6 @@ from typing import Any, TypeVar, cast
 
 from devinsider_common.clock import as_utc
 from devinsider_common.pages.model import Invitation, Member
-from devinsider_common.validation import resource_id
 
 M = TypeVar("M")
 
@@ -54,13 +53,3 @@ def invitation_to_proto(invitation: Invitation, message_class: type[M], collecti
     _stamp(message, "expire_time", invitation.expires_at)
     _stamp(message, "close_time", invitation.closed_at)
     return message  # type: ignore[no-any-return]
-
-
-def split_child_name(name: str, collection: str, child: str, path: str = "name") -> tuple[str, str]:
-    """(`page id`, `child id`) of `{collection}/{page}/{child}/{id}`; INVALID_ARGUMENT otherwise."""
-    parts = name.split("/")
-    if len(parts) != 4 or parts[2] != child:
-        resource_id("", collection, path)  # raises with the expected shape
-    page_id = resource_id(f"{collection}/{parts[1]}", collection, path)
-    child_id = resource_id(f"{child}/{parts[3]}", child, path)
-    return page_id, child_id

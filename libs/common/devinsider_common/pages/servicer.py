@@ -19,9 +19,9 @@ from devinsider_common.grpc.requests import caller, optional_enum, required_enum
 from devinsider_common.pages.invitations import PageInvitations
 from devinsider_common.pages.membership import PageMembers
 from devinsider_common.pages.model import Invitation, InvitationState
-from devinsider_common.pages.proto_mapping import invitation_to_proto, member_to_proto, split_child_name
+from devinsider_common.pages.names import PageKind, parse_child, parse_page
+from devinsider_common.pages.proto_mapping import invitation_to_proto, member_to_proto
 from devinsider_common.pages.roles import PagePermission, PageRole
-from devinsider_common.validation import resource_id
 
 Titles = Callable[[list[str]], Mapping[str, str]]
 
@@ -37,6 +37,10 @@ class MembershipRpcs:
         access_ttl_seconds: int,
     ) -> None:
         self._pb = messages
+        kind = PageKind.from_collection(collection)
+        if kind is None:
+            raise ValueError(f"{collection} is not a page collection")
+        self._kinds = (kind,)
         self._collection = collection
         self._members = members
         self._invitations = invitations
@@ -44,7 +48,11 @@ class MembershipRpcs:
         self._access_ttl = access_ttl_seconds
 
     def _page_id(self, name: str, path: str = "name") -> str:
-        return resource_id(name, self._collection, path)
+        return parse_page(name, path, self._kinds).id
+
+    def _child(self, name: str, child: str, path: str = "name") -> tuple[str, str]:
+        page, child_id = parse_child(name, child, path, self._kinds)
+        return page.id, child_id
 
     def _invitation(self, invitation: Invitation, titles: Mapping[str, str] | None = None) -> Any:
         titles = titles if titles is not None else self._titles([invitation.page_id])
@@ -62,14 +70,14 @@ class MembershipRpcs:
         return self._pb.ListMembersResponse(members=[self._member(m) for m in members], next_page_token=token)
 
     def update_member(self, request: Any) -> Any:
-        page_id, member_id = split_child_name(request.member.name, self._collection, "members", "member.name")
+        page_id, member_id = self._child(request.member.name, "members", "member.name")
         # The role is required whatever the mask says: checked first so a bare body names `member.role`.
         role = required_enum(PageRole, request.member.role, "member.role")
         resolve_update_mask(request.update_mask, request.member, ("role",), "member")
         return self._member(self._members.change_role(caller(), page_id, member_id, role))
 
     def delete_member(self, request: Any) -> empty_pb2.Empty:
-        page_id, member_id = split_child_name(request.name, self._collection, "members")
+        page_id, member_id = self._child(request.name, "members")
         self._members.remove(caller(), page_id, member_id)
         return empty_pb2.Empty()
 
@@ -96,19 +104,19 @@ class MembershipRpcs:
         )
 
     def accept_invitation(self, request: Any) -> Any:
-        page_id, invitation_id = split_child_name(request.name, self._collection, "invitations")
+        page_id, invitation_id = self._child(request.name, "invitations")
         if not request.token:
             raise errors.InvalidArgument.for_field("token", "is required")
         return self._invitation(self._invitations.accept(caller(), page_id, invitation_id, request.token))
 
     def decline_invitation(self, request: Any) -> Any:
         """With the mailed token, or as the signed-in invitee (the RPC is public for the mail link)."""
-        page_id, invitation_id = split_child_name(request.name, self._collection, "invitations")
+        page_id, invitation_id = self._child(request.name, "invitations")
         declined = self._invitations.decline(current_principal(), page_id, invitation_id, request.token)
         return self._invitation(declined)
 
     def revoke_invitation(self, request: Any) -> Any:
-        page_id, invitation_id = split_child_name(request.name, self._collection, "invitations")
+        page_id, invitation_id = self._child(request.name, "invitations")
         return self._invitation(self._invitations.revoke(caller(), page_id, invitation_id))
 
     def check_page_access(self, request: Any) -> Any:

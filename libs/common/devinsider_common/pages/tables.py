@@ -1,7 +1,8 @@
 """Members and invitations tables, the same in every page service's own schema.
 
-`define_page_tables` adds them to a service's MetaData; `create_page_tables` is what the
-service's Alembic migration calls, so the shape is written once.
+`define_page_tables` adds them to a service's MetaData. A service's Alembic revisions write their
+operations out instead of calling `create_page_tables` (an applied revision must not change with the
+library); tests/contract/test_migrations_frozen.py checks the migrated tables are still these.
 """
 
 from __future__ import annotations
@@ -72,8 +73,8 @@ def define_page_tables(metadata: sa.MetaData) -> PageTables:
 
 
 def create_page_tables(op: Any) -> None:
-    """Create both tables from a service's Alembic migration (`op` is alembic.op); Alembic also
-    emits the CREATE INDEX of the Index objects given with the columns."""
+    """Create both tables with Alembic operations (the library's tests; never from a revision);
+    Alembic also emits the CREATE INDEX of the Index objects given with the columns."""
     op.create_table("page_members", *_member_columns())
     op.create_table("page_invitations", *_invitation_columns())
 

@@ -37,4 +37,5 @@ def base_settings(tmp_path: Path, database_url: str, schema: str) -> dict[str, o
         "shutdown_grace_seconds": 5.0,
         "auth": AuthSettings(issuer=TEST_ISSUER, dev_key_dir=tmp_path / "keys"),
         "broker": BrokerSettings(amqp_url=""),
+        "user_target": "",  # no user service: nobody refused (a test that wants one sets its address)
     }

@@ -132,6 +132,19 @@ def test_a_token_with_other_filters_is_refused(clock: Clock) -> None:
     assert refusal(first_token(), filters={"state": "y"}) == "was issued for a request with other filters"
 
 
+def test_a_token_of_another_list_method_with_the_same_filters_is_refused(clock: Clock) -> None:
+    reset = context.method_var.set("/devinsider.company.v1.CompanyService/ListMembers")
+    try:
+        token = first_token()
+    finally:
+        context.method_var.reset(reset)
+    reset = context.method_var.set("/devinsider.company.v1.CompanyService/ListInvitations")
+    try:
+        assert refusal(token) == "was issued for a request with other filters"
+    finally:
+        context.method_var.reset(reset)
+
+
 def test_a_token_older_than_the_max_age_is_refused(clock: Clock) -> None:
     token = first_token()
     clock.now += MAX_AGE

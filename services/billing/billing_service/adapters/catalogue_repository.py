@@ -11,9 +11,9 @@ from billing_service.adapters.sql import must_utc, utc
 from billing_service.adapters.tables import checkouts, plans, subscriptions
 from billing_service.domain.checkouts import Checkout, CheckoutState
 from billing_service.domain.money import Money
-from billing_service.domain.pages import Page, PageKind, parse_page
 from billing_service.domain.plans import Interval, Plan, PlanKind
 from billing_service.domain.subscriptions import LIVE_STATES, Subscription, SubscriptionState
+from devinsider_common.pages.names import PageKind, PageName, parse_page
 from devinsider_common.pagination import PageRequest
 
 
@@ -63,7 +63,7 @@ class PlanRepository:
 def _subscription(row: RowMapping) -> Subscription:
     return Subscription(
         id=row["id"],
-        page=parse_page(row["page"]),
+        page=parse_page(row["page"], "page"),
         plan_id=row["plan_id"],
         state=SubscriptionState(row["state"]),
         price=Money(row["currency"], int(row["price_minor"])),
@@ -114,7 +114,7 @@ class SubscriptionRepository:
         row = self._connection.execute(query).mappings().first()
         return _subscription(row) if row else None
 
-    def get(self, page: Page, subscription_id: str, lock: bool = False) -> Subscription | None:
+    def get(self, page: PageName, subscription_id: str, lock: bool = False) -> Subscription | None:
         return self._one(subscriptions.c.page == page.name, subscriptions.c.id == subscription_id, lock=lock)
 
     def by_provider_reference(self, reference: str, lock: bool = False) -> Subscription | None:
@@ -127,7 +127,7 @@ class SubscriptionRepository:
         values = _subscription_row(subscription)
         self._connection.execute(update(subscriptions).where(subscriptions.c.id == subscription.id).values(**values))
 
-    def find_page(self, page_ref: Page, page: PageRequest, states: list[SubscriptionState]) -> list[Subscription]:
+    def find_page(self, page_ref: PageName, page: PageRequest, states: list[SubscriptionState]) -> list[Subscription]:
         """Live first, then newest first; keyset on (not live, id desc)."""
         rank = case((subscriptions.c.state.in_([int(s) for s in LIVE_STATES]), 0), else_=1)
         query = select(subscriptions, rank.label("rank")).where(subscriptions.c.page == page_ref.name)
@@ -155,7 +155,7 @@ class SubscriptionRepository:
 def _checkout(row: RowMapping) -> Checkout:
     return Checkout(
         id=row["id"],
-        page=parse_page(row["page"]),
+        page=parse_page(row["page"], "page"),
         plan_id=row["plan_id"],
         success_url=row["success_url"],
         cancel_url=row["cancel_url"],
@@ -210,10 +210,10 @@ class CheckoutRepository:
         row = self._connection.execute(query).mappings().first()
         return _checkout(row) if row else None
 
-    def get(self, page: Page, checkout_id: str) -> Checkout | None:
+    def get(self, page: PageName, checkout_id: str) -> Checkout | None:
         return self._one(checkouts.c.page == page.name, checkouts.c.id == checkout_id)
 
-    def by_request(self, page: Page, request_id: str) -> Checkout | None:
+    def by_request(self, page: PageName, request_id: str) -> Checkout | None:
         return self._one(checkouts.c.page == page.name, checkouts.c.request_id == request_id)
 
     def by_provider_reference(self, reference: str, lock: bool = False) -> Checkout | None:

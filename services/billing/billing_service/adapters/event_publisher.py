@@ -19,13 +19,13 @@ from billing_service.adapters.proto_mapping import (
 )
 from billing_service.domain.invoices import Invoice
 from billing_service.domain.ledger import LedgerEntry
-from billing_service.domain.pages import Page
 from billing_service.domain.subscriptions import Subscription, SubscriptionState
 from billing_service.domain.unlocks import Unlock
 from devinsider.billing.v1 import events_pb2
 from devinsider.common.v1 import mail_pb2
 from devinsider_common.outbox import topology
 from devinsider_common.outbox.writer import OutboxWriter
+from devinsider_common.pages.names import PageName
 
 UNLOCK_ROUTING_KEY = "unlock.created"
 
@@ -48,7 +48,7 @@ class BillingEventPublisher:
         total = f"{invoice.total.amount_minor / 100:.2f} {invoice.total.currency}"
         self._mail(contact_email, "billing_receipt", {"number": invoice.number, "total": total})
 
-    def payment_failed(self, page: Page, checkout: str, subscription: str, reason: str, contact_email: str) -> None:
+    def payment_failed(self, page: PageName, checkout: str, subscription: str, reason: str, contact_email: str) -> None:
         event = events_pb2.PaymentFailed(
             page=page_ref(page), checkout=checkout, subscription=subscription, failure_reason=reason
         )

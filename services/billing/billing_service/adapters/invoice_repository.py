@@ -12,7 +12,7 @@ from billing_service.adapters.sql import insert_ignore, must_utc, utc
 from billing_service.adapters.tables import invoice_counters, invoices, payment_events
 from billing_service.domain.invoices import Invoice, InvoiceLine, InvoiceState
 from billing_service.domain.money import Money
-from billing_service.domain.pages import Page, parse_page
+from devinsider_common.pages.names import PageName, parse_page
 from devinsider_common.pagination import PageRequest
 
 
@@ -24,7 +24,7 @@ def _invoice(row: RowMapping) -> Invoice:
     )
     return Invoice(
         id=row["id"],
-        page=parse_page(row["page"]),
+        page=parse_page(row["page"], "page"),
         number=row["number"],
         state=InvoiceState(row["state"]),
         lines=lines,
@@ -90,7 +90,7 @@ class InvoiceRepository:
     def save(self, invoice: Invoice) -> None:
         self._connection.execute(update(invoices).where(invoices.c.id == invoice.id).values(**_row(invoice)))
 
-    def get(self, page: Page, invoice_id: str) -> Invoice | None:
+    def get(self, page: PageName, invoice_id: str) -> Invoice | None:
         query = select(invoices).where(invoices.c.page == page.name, invoices.c.id == invoice_id)
         row = self._connection.execute(query).mappings().first()
         return _invoice(row) if row else None
@@ -102,7 +102,7 @@ class InvoiceRepository:
         row = self._connection.execute(query).mappings().first()
         return _invoice(row) if row else None
 
-    def find_page(self, page_ref: Page, page: PageRequest, state: InvoiceState | None) -> list[Invoice]:
+    def find_page(self, page_ref: PageName, page: PageRequest, state: InvoiceState | None) -> list[Invoice]:
         query = select(invoices).where(invoices.c.page == page_ref.name)
         if state is not None:
             query = query.where(invoices.c.state == int(state))

@@ -17,15 +17,15 @@ from sqlalchemy import Connection, RowMapping, func, insert, select, update
 from billing_service.adapters.sql import insert_ignore, must_utc, utc
 from billing_service.adapters.tables import credit_balances, credit_lots, ledger_entries, unlocks
 from billing_service.domain.ledger import LedgerEntry, LedgerEntryKind, Lot
-from billing_service.domain.pages import Page, PageKind, parse_page
 from billing_service.domain.unlocks import Unlock
 from devinsider_common import errors
+from devinsider_common.pages.names import PageKind, PageName, parse_page
 from devinsider_common.pagination import PageRequest
 
 
 @dataclass(frozen=True)
 class Balance:
-    page: Page
+    page: PageName
     balance: int
     version: int
     last_entry_id: str
@@ -35,7 +35,7 @@ class Balance:
 def _entry(row: RowMapping) -> LedgerEntry:
     return LedgerEntry(
         id=row["id"],
-        page=parse_page(row["page"]),
+        page=parse_page(row["page"], "page"),
         kind=LedgerEntryKind(row["kind"]),
         credits=int(row["credits"]),
         balance_after=int(row["balance_after"]),
@@ -52,7 +52,7 @@ class LedgerRepository:
     def __init__(self, connection: Connection) -> None:
         self._connection = connection
 
-    def lock_balance(self, page: Page, now: datetime) -> Balance:
+    def lock_balance(self, page: PageName, now: datetime) -> Balance:
         """The page's balance, held until the end of the transaction (created at 0 on first use)."""
         insert_ignore(
             self._connection,
@@ -63,7 +63,7 @@ class LedgerRepository:
         row = self._connection.execute(query).mappings().one()
         return Balance(page, int(row["balance"]), int(row["version"]), row["last_entry_id"], utc(row["updated_at"]))
 
-    def balance(self, page: Page) -> Balance:
+    def balance(self, page: PageName) -> Balance:
         row = (
             self._connection.execute(select(credit_balances).where(credit_balances.c.page == page.name))
             .mappings()
@@ -105,19 +105,19 @@ class LedgerRepository:
         if moved != 1:
             raise errors.Conflict("the balance changed concurrently; retry", reason="BALANCE_CHANGED")
 
-    def get(self, page: Page, entry_id: str) -> LedgerEntry | None:
+    def get(self, page: PageName, entry_id: str) -> LedgerEntry | None:
         query = select(ledger_entries).where(ledger_entries.c.page == page.name, ledger_entries.c.id == entry_id)
         row = self._connection.execute(query).mappings().first()
         return _entry(row) if row else None
 
-    def by_request(self, page: Page, request_id: str) -> LedgerEntry | None:
+    def by_request(self, page: PageName, request_id: str) -> LedgerEntry | None:
         query = select(ledger_entries).where(
             ledger_entries.c.page == page.name, ledger_entries.c.request_id == request_id
         )
         row = self._connection.execute(query).mappings().first()
         return _entry(row) if row else None
 
-    def find_page(self, page_ref: Page, page: PageRequest, kind: LedgerEntryKind | None) -> list[LedgerEntry]:
+    def find_page(self, page_ref: PageName, page: PageRequest, kind: LedgerEntryKind | None) -> list[LedgerEntry]:
         query = select(ledger_entries).where(ledger_entries.c.page == page_ref.name)
         if kind is not None:
             query = query.where(ledger_entries.c.kind == int(kind))
@@ -127,14 +127,14 @@ class LedgerRepository:
         return [_entry(row) for row in self._connection.execute(query).mappings()]
 
     # Lots: what is left of each grant; changed only while the page's balance is held.
-    def add_lot(self, page: Page, lot: Lot) -> None:
+    def add_lot(self, page: PageName, lot: Lot) -> None:
         self._connection.execute(
             insert(credit_lots).values(
                 entry_id=lot.entry_id, page=page.name, remaining=lot.remaining, expire_time=lot.expire_time
             )
         )
 
-    def lots(self, page: Page) -> list[Lot]:
+    def lots(self, page: PageName) -> list[Lot]:
         query = select(credit_lots).where(credit_lots.c.page == page.name, credit_lots.c.remaining > 0)
         return [
             Lot(row["entry_id"], int(row["remaining"]), utc(row["expire_time"]))
@@ -160,7 +160,7 @@ class LedgerRepository:
         )
         return list(self._connection.execute(query).scalars())
 
-    def expiring_between(self, page: Page, start: datetime, end: datetime) -> int:
+    def expiring_between(self, page: PageName, start: datetime, end: datetime) -> int:
         query = select(func.coalesce(func.sum(credit_lots.c.remaining), 0)).where(
             credit_lots.c.page == page.name, credit_lots.c.expire_time > start, credit_lots.c.expire_time <= end
         )
@@ -170,8 +170,8 @@ class LedgerRepository:
 def _unlock(row: RowMapping) -> Unlock:
     return Unlock(
         id=row["id"],
-        page=parse_page(row["page"]),
-        target=parse_page(row["target"]),
+        page=parse_page(row["page"], "page"),
+        target=parse_page(row["target"], "page"),
         cost=int(row["cost"]),
         ledger_entry_id=row["ledger_entry_id"],
         creator=row["creator"],
@@ -188,13 +188,13 @@ class UnlockRepository:
         row = self._connection.execute(select(unlocks).where(*where)).mappings().first()
         return _unlock(row) if row else None
 
-    def get(self, page: Page, unlock_id: str) -> Unlock | None:
+    def get(self, page: PageName, unlock_id: str) -> Unlock | None:
         return self._one(unlocks.c.page == page.name, unlocks.c.id == unlock_id)
 
-    def by_request(self, page: Page, request_id: str) -> Unlock | None:
+    def by_request(self, page: PageName, request_id: str) -> Unlock | None:
         return self._one(unlocks.c.page == page.name, unlocks.c.request_id == request_id)
 
-    def by_target(self, page: Page, target: Page) -> Unlock | None:
+    def by_target(self, page: PageName, target: PageName) -> Unlock | None:
         return self._one(unlocks.c.page == page.name, unlocks.c.target == target.name)
 
     def add(self, unlock: Unlock) -> None:
@@ -212,7 +212,7 @@ class UnlockRepository:
             )
         )
 
-    def find_page(self, page_ref: Page, page: PageRequest, target_kind: PageKind | None) -> list[Unlock]:
+    def find_page(self, page_ref: PageName, page: PageRequest, target_kind: PageKind | None) -> list[Unlock]:
         query = select(unlocks).where(unlocks.c.page == page_ref.name)
         if target_kind is not None:
             query = query.where(unlocks.c.target_kind == int(target_kind))
@@ -221,6 +221,6 @@ class UnlockRepository:
         query = query.order_by(unlocks.c.id.desc()).limit(page.size + 1)
         return [_unlock(row) for row in self._connection.execute(query).mappings()]
 
-    def unlockers_of(self, target: Page, limit: int = 1000) -> list[str]:
+    def unlockers_of(self, target: PageName, limit: int = 1000) -> list[str]:
         query = select(unlocks.c.page).where(unlocks.c.target == target.name).order_by(unlocks.c.id).limit(limit)
         return list(self._connection.execute(query).scalars())

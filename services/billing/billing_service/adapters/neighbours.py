@@ -10,7 +10,6 @@ from dataclasses import dataclass
 
 import grpc
 
-from billing_service.domain.pages import Page, PageKind
 from billing_service.domain.unlocks import TargetState
 from devinsider.company.v1 import company_pb2, company_pb2_grpc
 from devinsider.investor.v1 import investor_pb2, investor_pb2_grpc
@@ -19,6 +18,7 @@ from devinsider.program.v1 import program_pb2, program_pb2_grpc
 from devinsider_common import errors
 from devinsider_common.cache import Cache
 from devinsider_common.grpc.clients import ChannelFactory
+from devinsider_common.pages.names import PageKind, PageName
 from devinsider_common.pages.remote import RemotePageAccess
 from devinsider_common.pages.roles import PagePermission
 
@@ -29,10 +29,10 @@ class GrpcPageAccess:
     def __init__(self, remotes: dict[PageKind, RemotePageAccess]) -> None:
         self._remotes = remotes
 
-    def require(self, page: Page, subject: str, permission: PagePermission) -> None:
+    def require(self, page: PageName, subject: str, permission: PagePermission) -> None:
         self._remotes[page.kind].require(page.name, subject, permission)
 
-    def allowed(self, page: Page, subject: str, permission: PagePermission) -> bool:
+    def allowed(self, page: PageName, subject: str, permission: PagePermission) -> bool:
         allowed, _ = self._remotes[page.kind].role(page.name, subject, permission)
         return allowed
 
@@ -106,7 +106,7 @@ class GrpcPageStates:
     def __init__(self, stubs: PageStubs) -> None:
         self._stubs = stubs
 
-    def state(self, page: Page) -> TargetState | None:
+    def state(self, page: PageName) -> TargetState | None:
         names = [page.name]
         try:
             if page.kind is PageKind.COMPANY:
@@ -131,7 +131,7 @@ class GrpcBlockList:
         self._cache = cache
         self._ttl = ttl
 
-    def is_blocked(self, a: Page, b: Page) -> bool:
+    def is_blocked(self, a: PageName, b: PageName) -> bool:
         key = "|".join(sorted((a.name, b.name)))
         cached = self._cache.get("blocked", key)
         if cached is not None:

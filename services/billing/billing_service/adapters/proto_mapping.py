@@ -10,13 +10,13 @@ from billing_service.domain.checkouts import Checkout
 from billing_service.domain.invoices import Invoice
 from billing_service.domain.ledger import LedgerEntry
 from billing_service.domain.money import Money
-from billing_service.domain.pages import Page
 from billing_service.domain.plans import Plan
 from billing_service.domain.subscriptions import Subscription
 from billing_service.domain.unlocks import Unlock
 from devinsider.billing.v1 import billing_pb2
 from devinsider.common.v1 import money_pb2, page_pb2
 from devinsider_common.clock import as_utc
+from devinsider_common.pages.names import PageName
 
 
 def timestamp(value: datetime | None) -> timestamp_pb2.Timestamp | None:
@@ -31,7 +31,7 @@ def money(value: Money) -> money_pb2.Money:
     return money_pb2.Money(currency_code=value.currency, amount_minor=value.amount_minor)
 
 
-def page_ref(page: Page) -> page_pb2.PageRef:
+def page_ref(page: PageName) -> page_pb2.PageRef:
     return page_pb2.PageRef(kind=int(page.kind), name=page.name)  # type: ignore[arg-type]
 
 

@@ -12,8 +12,8 @@ from datetime import datetime
 from urllib.parse import urlparse
 
 from billing_service.domain.money import Money
-from billing_service.domain.pages import Page
 from devinsider_common import errors
+from devinsider_common.pages.names import PageName
 from devinsider_common.validation import https_url
 
 
@@ -27,7 +27,7 @@ class CheckoutState(enum.IntEnum):
 @dataclass(frozen=True)
 class Checkout:
     id: str
-    page: Page
+    page: PageName
     plan_id: str
     success_url: str
     cancel_url: str

@@ -7,8 +7,8 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 
 from billing_service.domain.money import Money
-from billing_service.domain.pages import Page
 from devinsider_common import errors
+from devinsider_common.pages.names import PageName
 
 
 class InvoiceState(enum.IntEnum):
@@ -33,7 +33,7 @@ class InvoiceLine:
 @dataclass(frozen=True)
 class Invoice:
     id: str
-    page: Page
+    page: PageName
     number: str
     state: InvoiceState
     lines: tuple[InvoiceLine, ...]
@@ -63,7 +63,7 @@ class Invoice:
 def paid_invoice(
     *,
     id: str,
-    page: Page,
+    page: PageName,
     number: str,
     lines: tuple[InvoiceLine, ...],
     tax_rate_bps: int,

@@ -11,8 +11,8 @@ import enum
 from dataclasses import dataclass
 from datetime import datetime
 
-from billing_service.domain.pages import Page
 from devinsider_common import errors
+from devinsider_common.pages.names import PageName
 
 MAX_CREDITS_PER_ENTRY = 1_000_000
 
@@ -31,7 +31,7 @@ class LedgerEntryKind(enum.IntEnum):
 @dataclass(frozen=True)
 class LedgerEntry:
     id: str
-    page: Page
+    page: PageName
     kind: LedgerEntryKind
     credits: int  # signed: positive for GRANT/REFUND, negative for SPEND/EXPIRE
     balance_after: int

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from billing_service.domain.money import Money
-from billing_service.domain.pages import PageKind
+from devinsider_common.pages.names import PageKind
 
 
 class PlanKind(enum.IntEnum):

@@ -11,8 +11,8 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from billing_service.domain.money import Money
-from billing_service.domain.pages import Page
 from devinsider_common import errors
+from devinsider_common.pages.names import PageName
 
 
 class SubscriptionState(enum.IntEnum):
@@ -33,7 +33,7 @@ LIVE_STATES = frozenset({SubscriptionState.TRIALING, SubscriptionState.ACTIVE, S
 @dataclass(frozen=True)
 class Subscription:
     id: str
-    page: Page
+    page: PageName
     plan_id: str
     state: SubscriptionState
     price: Money

@@ -11,15 +11,15 @@ import enum
 from dataclasses import dataclass
 from datetime import datetime
 
-from billing_service.domain.pages import Page
 from devinsider_common import errors
+from devinsider_common.pages.names import PageName
 
 
 @dataclass(frozen=True)
 class Unlock:
     id: str
-    page: Page
-    target: Page
+    page: PageName
+    target: PageName
     cost: int
     ledger_entry_id: str
     creator: str
@@ -43,7 +43,7 @@ class UnlockPrices:
                 raise ValueError(f"unlock cost {pair!r}={cost!r}: expected `<kind>:<kind>` and a positive cost")
         return cls(dict(costs))
 
-    def cost(self, spender: Page, target: Page) -> int:
+    def cost(self, spender: PageName, target: PageName) -> int:
         """The price of `spender` unlocking `target`; FailedPrecondition for pairs that may not unlock."""
         if spender == target:
             raise errors.FailedPrecondition("a page cannot unlock itself", reason="OWN_PAGE")
@@ -62,7 +62,7 @@ class TargetState(enum.Enum):
     INACTIVE = "inactive"  # exists but closed to the public for now (claim pending, archived)
 
 
-def require_unlockable(target: Page, state: TargetState | None) -> None:
+def require_unlockable(target: PageName, state: TargetState | None) -> None:
     """NotFound for a page that does not exist, FailedPrecondition for one that is not active."""
     if state is None:
         raise errors.NotFound(

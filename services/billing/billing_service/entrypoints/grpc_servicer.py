@@ -10,15 +10,14 @@ from google.protobuf import empty_pb2
 from billing_service.adapters import proto_mapping as mapping
 from billing_service.domain.invoices import InvoiceState
 from billing_service.domain.ledger import LedgerEntryKind
-from billing_service.domain.pages import PageKind, parse_child, parse_page, parse_singleton
 from billing_service.domain.plans import PlanKind
 from billing_service.domain.subscriptions import SubscriptionState
 from billing_service.service_layer.app import BillingApp
 from billing_service.service_layer.unlocks import HAS_UNLOCKED_TTL_SECONDS
 from devinsider.billing.v1 import billing_pb2, billing_pb2_grpc
 from devinsider_common import errors
-from devinsider_common.grpc.requests import caller, check_enum
-from devinsider_common.validation import resource_id
+from devinsider_common.grpc.requests import caller, check_enum, idempotency_key
+from devinsider_common.pages.names import PageKind, parse_child, parse_id, parse_page, parse_singleton
 
 SIGNATURE_HEADER = "x-payment-signature"
 
@@ -44,12 +43,12 @@ class BillingServicer(billing_pb2_grpc.BillingServiceServicer):
         return billing_pb2.ListPlansResponse(plans=[mapping.plan_to_proto(p) for p in plans], next_page_token=token)
 
     def GetPlan(self, request: billing_pb2.GetPlanRequest, context: grpc.ServicerContext) -> billing_pb2.Plan:
-        return mapping.plan_to_proto(self._app.catalogue.get_plan(resource_id(request.name, "plans")))
+        return mapping.plan_to_proto(self._app.catalogue.get_plan(parse_id(request.name, "plans")))
 
     def ListSubscriptions(
         self, request: billing_pb2.ListSubscriptionsRequest, context: grpc.ServicerContext
     ) -> billing_pb2.ListSubscriptionsResponse:
-        page = parse_page(request.parent)
+        page = parse_page(request.parent, "parent")
         for index, state in enumerate(request.states):
             if state not in SubscriptionState._value2member_map_:
                 raise errors.InvalidArgument.for_field(f"states[{index}]", f"unknown value {state}")
@@ -75,10 +74,12 @@ class BillingServicer(billing_pb2_grpc.BillingServiceServicer):
     def CreateCheckout(
         self, request: billing_pb2.CreateCheckoutRequest, context: grpc.ServicerContext
     ) -> billing_pb2.Checkout:
-        page = parse_page(request.parent)
+        page = parse_page(request.parent, "parent")
         c = request.checkout
-        plan_id = resource_id(c.plan, "plans", "checkout.plan")
-        checkout = self._app.checkouts.create(caller(), page, plan_id, c.success_url, c.cancel_url, request.request_id)
+        plan_id = parse_id(c.plan, "plans", "checkout.plan")
+        checkout = self._app.checkouts.create(
+            caller(), page, plan_id, c.success_url, c.cancel_url, idempotency_key(request.request_id)
+        )
         return mapping.checkout_to_proto(checkout)
 
     def GetCheckout(
@@ -103,7 +104,7 @@ class BillingServicer(billing_pb2_grpc.BillingServiceServicer):
     def ListLedgerEntries(
         self, request: billing_pb2.ListLedgerEntriesRequest, context: grpc.ServicerContext
     ) -> billing_pb2.ListLedgerEntriesResponse:
-        page = parse_page(request.parent)
+        page = parse_page(request.parent, "parent")
         check_enum(request.kind, LedgerEntryKind._value2member_map_, "kind")
         kind = LedgerEntryKind(request.kind) if request.kind else None
         items, token = self._app.ledger.list_page(caller(), page, request.page_size, request.page_token, kind)
@@ -114,24 +115,32 @@ class BillingServicer(billing_pb2_grpc.BillingServiceServicer):
     def CreateLedgerEntry(
         self, request: billing_pb2.CreateLedgerEntryRequest, context: grpc.ServicerContext
     ) -> billing_pb2.LedgerEntry:
-        page = parse_page(request.parent)
+        page = parse_page(request.parent, "parent")
         e = request.ledger_entry
         if int(e.kind) not in (LedgerEntryKind.GRANT.value, LedgerEntryKind.REFUND.value):
             raise errors.InvalidArgument.for_field("ledger_entry.kind", "must be GRANT or REFUND")
         expire_time = e.expire_time.ToDatetime(tzinfo=UTC) if e.HasField("expire_time") else None
         entry = self._app.ledger.create(
-            caller(), page, LedgerEntryKind(e.kind), e.credits, e.description, expire_time, request.request_id
+            caller(),
+            page,
+            LedgerEntryKind(e.kind),
+            e.credits,
+            e.description,
+            expire_time,
+            idempotency_key(request.request_id),
         )
         return mapping.ledger_entry_to_proto(entry)
 
     def CreateUnlock(
         self, request: billing_pb2.CreateUnlockRequest, context: grpc.ServicerContext
     ) -> billing_pb2.Unlock:
-        page = parse_page(request.parent)
+        page = parse_page(request.parent, "parent")
         target = parse_page(request.unlock.target.name, "unlock.target.name")
         if request.unlock.target.kind and int(request.unlock.target.kind) != target.kind.value:
             raise errors.InvalidArgument.for_field("unlock.target.kind", "does not match the target's name")
-        return mapping.unlock_to_proto(self._app.unlocks.create(caller(), page, target, request.request_id))
+        return mapping.unlock_to_proto(
+            self._app.unlocks.create(caller(), page, target, idempotency_key(request.request_id))
+        )
 
     def GetUnlock(self, request: billing_pb2.GetUnlockRequest, context: grpc.ServicerContext) -> billing_pb2.Unlock:
         page, unlock_id = parse_child(request.name, "unlocks")
@@ -140,7 +149,7 @@ class BillingServicer(billing_pb2_grpc.BillingServiceServicer):
     def ListUnlocks(
         self, request: billing_pb2.ListUnlocksRequest, context: grpc.ServicerContext
     ) -> billing_pb2.ListUnlocksResponse:
-        page = parse_page(request.parent)
+        page = parse_page(request.parent, "parent")
         target_kind = _page_kind(request.target_kind, "target_kind")
         items, token = self._app.unlocks.list_page(caller(), page, request.page_size, request.page_token, target_kind)
         return billing_pb2.ListUnlocksResponse(
@@ -150,7 +159,7 @@ class BillingServicer(billing_pb2_grpc.BillingServiceServicer):
     def ListInvoices(
         self, request: billing_pb2.ListInvoicesRequest, context: grpc.ServicerContext
     ) -> billing_pb2.ListInvoicesResponse:
-        page = parse_page(request.parent)
+        page = parse_page(request.parent, "parent")
         check_enum(request.state, InvoiceState._value2member_map_, "state")
         state = InvoiceState(request.state) if request.state else None
         items, token = self._app.invoices.list_page(caller(), page, request.page_size, request.page_token, state)

@@ -8,7 +8,6 @@ from sqlalchemy.exc import IntegrityError
 
 from billing_service.domain.checkouts import Checkout, ReturnOrigins
 from billing_service.domain.invoices import Invoice, InvoiceState
-from billing_service.domain.pages import Page, PageKind
 from billing_service.domain.plans import Interval, Plan, PlanKind
 from billing_service.domain.subscriptions import LIVE_STATES
 from billing_service.service_layer.common import Authorizer, Clock, PageLimits, UowFactory
@@ -16,6 +15,7 @@ from billing_service.service_layer.ports import CheckoutRequest, PaymentProvider
 from devinsider_common import errors
 from devinsider_common.auth.principal import Principal
 from devinsider_common.ids import new_id
+from devinsider_common.pages.names import PageKind, PageName
 from devinsider_common.pages.roles import PagePermission
 from devinsider_common.pagination import PageRequest, finish_page, page_request
 
@@ -65,13 +65,12 @@ class CheckoutUseCases:
         self._tax = tax_rate_bps
 
     def create(
-        self, principal: Principal, page: Page, plan_id: str, success_url: str, cancel_url: str, request_id: str
+        self, principal: Principal, page: PageName, plan_id: str, success_url: str, cancel_url: str, request_id: str
     ) -> Checkout:
         self._auth.require(principal, page, PagePermission.MANAGE_BILLING, staff=False)
         violations = errors.Violations()
         self._origins.check(violations, "checkout.success_url", success_url, required=True)
         self._origins.check(violations, "checkout.cancel_url", cancel_url, required=False)
-        violations.check(len(request_id) <= 128, "request_id", "must be at most 128 characters")
         violations.raise_if_any()
         with self._uow() as uow:
             if request_id and (existing := uow.checkouts.by_request(page, request_id)) is not None:
@@ -131,7 +130,7 @@ class CheckoutUseCases:
             return existing
         return checkout
 
-    def get(self, principal: Principal, page: Page, checkout_id: str) -> Checkout:
+    def get(self, principal: Principal, page: PageName, checkout_id: str) -> Checkout:
         self._auth.require(principal, page, PagePermission.MANAGE_BILLING)
         with self._uow() as uow:
             checkout = uow.checkouts.get(page, checkout_id)
@@ -146,7 +145,7 @@ class InvoiceUseCases:
         self._auth = authorizer
         self._limits = limits
 
-    def get(self, principal: Principal, page: Page, invoice_id: str) -> Invoice:
+    def get(self, principal: Principal, page: PageName, invoice_id: str) -> Invoice:
         self._auth.require(principal, page, PagePermission.MANAGE_BILLING)
         with self._uow() as uow:
             invoice = uow.invoices.get(page, invoice_id)
@@ -155,7 +154,7 @@ class InvoiceUseCases:
         return invoice
 
     def list_page(
-        self, principal: Principal, page_ref: Page, page_size: int, page_token: str, state: InvoiceState | None
+        self, principal: Principal, page_ref: PageName, page_size: int, page_token: str, state: InvoiceState | None
     ) -> tuple[list[Invoice], str]:
         self._auth.require(principal, page_ref, PagePermission.MANAGE_BILLING)
         filters = {"parent": page_ref.name, "state": state}

@@ -6,10 +6,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
-from billing_service.domain.pages import Page
 from billing_service.service_layer.ports import PageAccess
 from billing_service.service_layer.unit_of_work import BillingUnitOfWork
 from devinsider_common.auth.principal import Principal
+from devinsider_common.pages.names import PageName
 from devinsider_common.pages.ports import ClaimsDirectory, UserDirectory
 from devinsider_common.pages.roles import PagePermission
 from devinsider_common.pages.user_directory import user_reference
@@ -35,11 +35,11 @@ class Authorizer:
         """The `creator` of what the caller makes: `users/{id}`, or its subject when unknown."""
         return user_reference(self._users, principal)
 
-    def require(self, principal: Principal, page: Page, permission: PagePermission, *, staff: bool = True) -> None:
+    def require(self, principal: Principal, page: PageName, permission: PagePermission, *, staff: bool = True) -> None:
         """Members holding `permission`; platform staff and services too when `staff`."""
         if staff and principal.is_staff_or_service:
             return
         self._access.require(page, principal.subject, permission)
 
-    def is_member(self, principal: Principal, page: Page) -> bool:
+    def is_member(self, principal: Principal, page: PageName) -> bool:
         return self._access.allowed(page, principal.subject, PagePermission.VIEW_PRIVATE)

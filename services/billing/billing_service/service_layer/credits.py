@@ -13,13 +13,13 @@ from datetime import datetime
 from billing_service.adapters.ledger_repository import Balance
 from billing_service.domain import ledger as rules
 from billing_service.domain.ledger import LedgerEntry, LedgerEntryKind, Lot
-from billing_service.domain.pages import Page
 from billing_service.service_layer.unit_of_work import BillingUnitOfWork
 from devinsider_common.ids import new_id
+from devinsider_common.pages.names import PageName
 
 
 def _entry(
-    page: Page, kind: LedgerEntryKind, change: int, held: Balance, now: datetime, **fields: object
+    page: PageName, kind: LedgerEntryKind, change: int, held: Balance, now: datetime, **fields: object
 ) -> LedgerEntry:
     return LedgerEntry(
         id=new_id(),
@@ -34,7 +34,7 @@ def _entry(
 
 def add_credits(
     uow: BillingUnitOfWork,
-    page: Page,
+    page: PageName,
     kind: LedgerEntryKind,
     amount: int,
     *,
@@ -68,7 +68,7 @@ def add_credits(
 
 def spend(
     uow: BillingUnitOfWork,
-    page: Page,
+    page: PageName,
     held: Balance,
     amount: int,
     *,
@@ -89,7 +89,7 @@ def spend(
 
 def withdraw_lot(
     uow: BillingUnitOfWork,
-    page: Page,
+    page: PageName,
     lot_entry_id: str,
     *,
     now: datetime,
@@ -113,7 +113,7 @@ def withdraw_lot(
     return entry
 
 
-def expire_due_lots(uow: BillingUnitOfWork, page: Page, now: datetime) -> int:
+def expire_due_lots(uow: BillingUnitOfWork, page: PageName, now: datetime) -> int:
     """Withdraw every expired lot of `page`; returns how many entries were written."""
     uow.ledger.lock_balance(page, now)
     written = 0

@@ -8,11 +8,11 @@ from datetime import datetime, timedelta
 from sqlalchemy.exc import IntegrityError
 
 from billing_service.domain.ledger import LedgerEntry, LedgerEntryKind
-from billing_service.domain.pages import Page, parse_page
 from billing_service.service_layer import credits
 from billing_service.service_layer.common import Authorizer, Clock, PageLimits, UowFactory
 from devinsider_common import errors
 from devinsider_common.auth.principal import Principal
+from devinsider_common.pages.names import PageName, parse_page
 from devinsider_common.pages.roles import PagePermission
 from devinsider_common.pagination import finish_page, page_request
 
@@ -22,7 +22,7 @@ MAX_DESCRIPTION = 500
 
 @dataclass(frozen=True)
 class CreditBalance:
-    page: Page
+    page: PageName
     balance: int
     expiring_soon: int
     last_entry_id: str
@@ -36,7 +36,7 @@ class LedgerUseCases:
         self._auth = authorizer
         self._limits = limits
 
-    def balance(self, principal: Principal, page: Page) -> CreditBalance:
+    def balance(self, principal: Principal, page: PageName) -> CreditBalance:
         self._auth.require(principal, page, PagePermission.VIEW_PRIVATE)
         now = self._clock()
         with self._uow() as uow:
@@ -45,7 +45,7 @@ class LedgerUseCases:
         return CreditBalance(page, held.balance, min(soon, held.balance), held.last_entry_id, held.updated_at)
 
     def list_page(
-        self, principal: Principal, page_ref: Page, page_size: int, page_token: str, kind: LedgerEntryKind | None
+        self, principal: Principal, page_ref: PageName, page_size: int, page_token: str, kind: LedgerEntryKind | None
     ) -> tuple[list[LedgerEntry], str]:
         self._auth.require(principal, page_ref, PagePermission.MANAGE_BILLING)
         filters = {"parent": page_ref.name, "kind": kind}
@@ -59,7 +59,7 @@ class LedgerUseCases:
     def create(
         self,
         principal: Principal,
-        page: Page,
+        page: PageName,
         kind: LedgerEntryKind,
         amount: int,
         description: str,
@@ -77,7 +77,7 @@ class LedgerUseCases:
         violations.check(
             len(description) <= MAX_DESCRIPTION, "ledger_entry.description", "must be at most 500 characters"
         )
-        violations.check(0 < len(request_id) <= 128, "request_id", "is required (at most 128 characters)")
+        violations.check(bool(request_id), "request_id", "is required")
         now = self._clock()
         if expire_time is not None:
             violations.check(kind is LedgerEntryKind.GRANT, "ledger_entry.expire_time", "only grants expire")
@@ -118,6 +118,6 @@ class LedgerUseCases:
         written = 0
         for name in pages:
             with self._uow() as uow:
-                written += credits.expire_due_lots(uow, parse_page(name), now)
+                written += credits.expire_due_lots(uow, parse_page(name, "page"), now)
                 uow.commit()
         return written

@@ -16,7 +16,6 @@ from billing_service.domain.checkouts import Checkout, CheckoutState
 from billing_service.domain.invoices import Invoice, InvoiceLine, InvoiceState, invoice_number, paid_invoice
 from billing_service.domain.ledger import LedgerEntryKind
 from billing_service.domain.money import CurrencyMismatch, Money
-from billing_service.domain.pages import Page
 from billing_service.domain.payment_events import EventType, PaymentEvent
 from billing_service.domain.plans import Plan, add_interval, trial_end
 from billing_service.domain.subscriptions import LIVE_STATES, Subscription, SubscriptionState
@@ -25,6 +24,7 @@ from billing_service.service_layer.common import Clock, UowFactory
 from billing_service.service_layer.unit_of_work import BillingUnitOfWork
 from devinsider_common import errors
 from devinsider_common.ids import new_id
+from devinsider_common.pages.names import PageName
 from devinsider_common.pagination import PageRequest
 
 log = structlog.get_logger("billing.payments")
@@ -148,7 +148,7 @@ class PaymentWebhook:
     def _invoice(
         self,
         uow: BillingUnitOfWork,
-        page: Page,
+        page: PageName,
         plan: Plan,
         now: datetime,
         entry_id: str,

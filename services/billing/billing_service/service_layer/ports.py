@@ -12,28 +12,28 @@ from datetime import datetime
 from typing import Protocol
 
 from billing_service.domain.money import Money
-from billing_service.domain.pages import Page
 from billing_service.domain.plans import Interval
 from billing_service.domain.unlocks import TargetState
+from devinsider_common.pages.names import PageName
 from devinsider_common.pages.roles import PagePermission
 
 
 class PageAccess(Protocol):
-    def require(self, page: Page, subject: str, permission: PagePermission) -> None:
+    def require(self, page: PageName, subject: str, permission: PagePermission) -> None:
         """PermissionDenied unless `subject` holds `permission` on `page` (unknown pages: denied)."""
         ...
 
-    def allowed(self, page: Page, subject: str, permission: PagePermission) -> bool: ...
+    def allowed(self, page: PageName, subject: str, permission: PagePermission) -> bool: ...
 
 
 class BlockList(Protocol):
-    def is_blocked(self, a: Page, b: Page) -> bool:
+    def is_blocked(self, a: PageName, b: PageName) -> bool:
         """Whether either page blocked the other."""
         ...
 
 
 class PageStates(Protocol):
-    def state(self, page: Page) -> TargetState | None:
+    def state(self, page: PageName) -> TargetState | None:
         """The page's state as its owning service sees it now (never cached); None when it does
         not exist or is deleted. Unavailable when that service cannot be reached."""
         ...

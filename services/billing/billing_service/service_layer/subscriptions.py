@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from billing_service.domain.pages import Page
 from billing_service.domain.subscriptions import Subscription, SubscriptionState
 from billing_service.service_layer.common import Authorizer, Clock, PageLimits, UowFactory
 from billing_service.service_layer.ports import PaymentProvider
 from devinsider_common import errors
 from devinsider_common.auth.principal import Principal
+from devinsider_common.pages.names import PageName
 from devinsider_common.pages.roles import PagePermission
 from devinsider_common.pagination import finish_page, page_request
 
@@ -33,7 +33,7 @@ class SubscriptionUseCases:
         self._limits = limits
         self._grace = grace
 
-    def get(self, principal: Principal, page: Page, subscription_id: str) -> Subscription:
+    def get(self, principal: Principal, page: PageName, subscription_id: str) -> Subscription:
         self._auth.require(principal, page, PagePermission.VIEW_PRIVATE)
         with self._uow() as uow:
             subscription = uow.subscriptions.get(page, subscription_id)
@@ -42,7 +42,7 @@ class SubscriptionUseCases:
         return subscription
 
     def list_page(
-        self, principal: Principal, page_ref: Page, page_size: int, page_token: str, states: list[SubscriptionState]
+        self, principal: Principal, page_ref: PageName, page_size: int, page_token: str, states: list[SubscriptionState]
     ) -> tuple[list[Subscription], str]:
         self._auth.require(principal, page_ref, PagePermission.VIEW_PRIVATE)
         filters = {"parent": page_ref.name, "states": sorted(int(s) for s in states)}
@@ -54,7 +54,7 @@ class SubscriptionUseCases:
         return finish_page(page, found, lambda s: (0 if s.state.live else 1, s.id))
 
     def cancel(
-        self, principal: Principal, page: Page, subscription_id: str, immediately: bool, reason: str
+        self, principal: Principal, page: PageName, subscription_id: str, immediately: bool, reason: str
     ) -> Subscription:
         self._auth.require(principal, page, PagePermission.MANAGE_BILLING)
         if len(reason) > MAX_REASON:

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 from sqlalchemy.exc import IntegrityError
 
-from billing_service.domain.pages import Page, PageKind, parse_page
 from billing_service.domain.unlocks import Unlock, UnlockPrices, require_unlockable
 from billing_service.service_layer import credits
 from billing_service.service_layer.common import Authorizer, Clock, PageLimits, UowFactory
@@ -23,6 +22,7 @@ from billing_service.service_layer.ports import BlockList, PageAccess, PageState
 from devinsider_common import errors
 from devinsider_common.auth.principal import Principal
 from devinsider_common.ids import new_id
+from devinsider_common.pages.names import PageKind, PageName, parse_page
 from devinsider_common.pages.roles import PagePermission
 from devinsider_common.pagination import finish_page, page_request
 
@@ -50,20 +50,20 @@ class UnlockUseCases:
         self._prices = prices
         self._limits = limits
 
-    def _existing(self, page: Page, target: Page, request_id: str) -> Unlock | None:
+    def _existing(self, page: PageName, target: PageName, request_id: str) -> Unlock | None:
         with self._uow() as uow:
             return self._replay(uow.unlocks.by_request(page, request_id), uow.unlocks.by_target(page, target), target)
 
     @staticmethod
-    def _replay(by_request: Unlock | None, by_target: Unlock | None, target: Page) -> Unlock | None:
+    def _replay(by_request: Unlock | None, by_target: Unlock | None, target: PageName) -> Unlock | None:
         if by_request is not None and by_request.target != target:
             raise errors.InvalidArgument.for_field("request_id", "was used for an unlock of another page")
         return by_request or by_target
 
-    def create(self, principal: Principal, page: Page, target: Page, request_id: str) -> Unlock:
+    def create(self, principal: Principal, page: PageName, target: PageName, request_id: str) -> Unlock:
         self._auth.require(principal, page, PagePermission.MANAGE_BILLING, staff=False)
-        if not 0 < len(request_id) <= 128:
-            raise errors.InvalidArgument.for_field("request_id", "is required (at most 128 characters)")
+        if not request_id:  # its length was checked with the request (grpc.requests.idempotency_key)
+            raise errors.InvalidArgument.for_field("request_id", "is required")
         cost = self._prices.cost(page, target)
         existing = self._existing(page, target, request_id)
         if existing is not None:
@@ -80,7 +80,7 @@ class UnlockUseCases:
                 raise
             return existing
 
-    def _spend(self, principal: Principal, page: Page, target: Page, cost: int, request_id: str) -> Unlock:
+    def _spend(self, principal: Principal, page: PageName, target: PageName, cost: int, request_id: str) -> Unlock:
         creator = self._auth.creator(principal)  # before the transaction: it may ask the user service
         now = self._clock()
         with self._uow() as uow:
@@ -107,7 +107,7 @@ class UnlockUseCases:
             uow.commit()
         return unlock
 
-    def get(self, principal: Principal, page: Page, unlock_id: str) -> Unlock:
+    def get(self, principal: Principal, page: PageName, unlock_id: str) -> Unlock:
         self._auth.require(principal, page, PagePermission.VIEW_PRIVATE)
         with self._uow() as uow:
             unlock = uow.unlocks.get(page, unlock_id)
@@ -116,7 +116,7 @@ class UnlockUseCases:
         return unlock
 
     def list_page(
-        self, principal: Principal, page_ref: Page, page_size: int, page_token: str, target_kind: PageKind | None
+        self, principal: Principal, page_ref: PageName, page_size: int, page_token: str, target_kind: PageKind | None
     ) -> tuple[list[Unlock], str]:
         self._auth.require(principal, page_ref, PagePermission.VIEW_PRIVATE)
         filters = {"parent": page_ref.name, "target_kind": target_kind}
@@ -127,12 +127,14 @@ class UnlockUseCases:
             found = uow.unlocks.find_page(page_ref, page, target_kind)
         return finish_page(page, found)
 
-    def has_unlocked(self, target: Page, subject: str = "", unlocker: Page | None = None) -> list[str]:
+    def has_unlocked(self, target: PageName, subject: str = "", unlocker: PageName | None = None) -> list[str]:
         """The pages (among the given one, or those `subject` is a member of) that unlocked `target`."""
         with self._uow() as uow:
             if unlocker is not None:
                 return [unlocker.name] if uow.unlocks.by_target(unlocker, target) else []
             candidates = uow.unlocks.unlockers_of(target)
         return [
-            name for name in candidates if self._access.allowed(parse_page(name), subject, PagePermission.VIEW_PRIVATE)
+            name
+            for name in candidates
+            if self._access.allowed(parse_page(name, "page"), subject, PagePermission.VIEW_PRIVATE)
         ]

@@ -60,6 +60,7 @@ def world(tmp_path: Path, database: tuple[str, str]) -> Iterator[World]:
         "shutdown_grace_seconds": 1.0,
         "auth": AuthSettings(issuer=ISSUER, dev_key_dir=tmp_path / "keys"),
         "broker": BrokerSettings(amqp_url=""),
+        "user_target": "",  # no user service here
     }
 
     def sqlite(name: str) -> dict[str, object]:
@@ -88,7 +89,7 @@ def world(tmp_path: Path, database: tuple[str, str]) -> Iterator[World]:
         "program_target": f"127.0.0.1:{program.port}",
     }
     matching = start_matching(
-        MatchingSettings(**sqlite("matching"), user_target="", **targets),  # type: ignore[arg-type]
+        MatchingSettings(**sqlite("matching"), **targets),  # type: ignore[arg-type]
         guard=AllowAll(),
     )
     billing = start_billing(

@@ -13,14 +13,14 @@ from billing_service.domain.checkouts import Checkout, CheckoutState, ReturnOrig
 from billing_service.domain.invoices import InvoiceLine, InvoiceState, invoice_number, paid_invoice
 from billing_service.domain.ledger import InsufficientCredits, LedgerEntryKind, Lot, apply, consume, signed_credits
 from billing_service.domain.money import CurrencyMismatch, Money
-from billing_service.domain.pages import Page, PageKind, parse_child, parse_page, parse_singleton
 from billing_service.domain.plans import Interval, add_interval
 from billing_service.domain.subscriptions import Subscription, SubscriptionState
 from billing_service.domain.unlocks import TargetState, UnlockPrices, require_unlockable
 from devinsider_common import errors
+from devinsider_common.pages.names import PageKind, PageName
 
 NOW = datetime(2026, 1, 31, 12, tzinfo=UTC)
-ACME = Page(PageKind.COMPANY, "acme")
+ACME = PageName(PageKind.COMPANY, "acme")
 
 
 # --- money ---------------------------------------------------------------------------------
@@ -55,19 +55,6 @@ def test_invoice_totals_come_from_lines() -> None:
     assert invoice.refunded().state is InvoiceState.REFUNDED
     with pytest.raises(errors.FailedPrecondition):
         invoice.refunded().refunded()
-
-
-# --- pages ---------------------------------------------------------------------------------
-def test_page_names_parse_and_bad_ones_name_the_field() -> None:
-    assert parse_page("investors/x-1") == Page(PageKind.INVESTOR, "x-1")
-    assert parse_child("programs/p/unlocks/u", "unlocks") == (Page(PageKind.PROGRAM, "p"), "u")
-    assert parse_singleton("companies/c/creditBalance", "creditBalance") == Page(PageKind.COMPANY, "c")
-    for bad in ("users/x", "companies/", "companies/a/b", "companies/a b"):
-        with pytest.raises(errors.InvalidArgument) as error:
-            parse_page(bad, "unlock.target.name")
-        assert error.value.violations[0].field == "unlock.target.name"
-    with pytest.raises(errors.InvalidArgument):
-        parse_child("companies/c/invoices/i", "unlocks")
 
 
 # --- plans ---------------------------------------------------------------------------------
@@ -221,9 +208,9 @@ def test_spending_uses_the_credits_expiring_first_and_skips_expired_ones() -> No
 # --- unlocks -------------------------------------------------------------------------------
 def test_unlock_prices_come_from_configuration() -> None:
     prices = UnlockPrices.from_config({"program:company": 3, "company:investor": 1})
-    assert prices.cost(Page(PageKind.PROGRAM, "p"), ACME) == 3
+    assert prices.cost(PageName(PageKind.PROGRAM, "p"), ACME) == 3
     with pytest.raises(errors.FailedPrecondition) as error:
-        prices.cost(ACME, Page(PageKind.PROGRAM, "p"))
+        prices.cost(ACME, PageName(PageKind.PROGRAM, "p"))
     assert error.value.reason == "UNLOCK_NOT_OFFERED"
     with pytest.raises(errors.FailedPrecondition) as error:
         prices.cost(ACME, ACME)

@@ -33,10 +33,10 @@ def _member(member: Member) -> company_pb2.Member:
 
 
 class CompanyEventPublisher:
-    def __init__(self, outbox: OutboxWriter, title: TitleLookup, web_base_url: str, logo_url: Callable[[str], str]):
+    def __init__(self, outbox: OutboxWriter, title: TitleLookup, accept_url: str, logo_url: Callable[[str], str]):
         self._outbox = outbox
         self._title = title
-        self._web = web_base_url.rstrip("/")
+        self._accept_url = accept_url
         self._logo_url = logo_url
 
     def _company(self, company: Company) -> company_pb2.Company:
@@ -92,7 +92,7 @@ class CompanyEventPublisher:
     def invitation_sent(self, invitation: Invitation, token: str, page_title: str, inviter: Member) -> None:
         message = invitation_to_proto(invitation, company_pb2.Invitation, COLLECTION, page_title)
         self._odoo(events_pb2.InvitationSent(invitation=message), message.name)
-        accept_url = f"{self._web}/invitations/accept?" + urlencode({"invitation": message.name, "token": token})
+        accept_url = f"{self._accept_url}?" + urlencode({"invitation": message.name, "token": token})
         variables = {
             "page_display_name": page_title,
             "inviter_name": inviter.display_name or inviter.email,

@@ -17,10 +17,12 @@ from devinsider.company.v1 import company_pb2, company_pb2_grpc
 from devinsider_common.auth.principal import Principal
 from devinsider_common.context import current_principal
 from devinsider_common.field_mask import resolve_update_mask
-from devinsider_common.grpc.requests import caller
+from devinsider_common.grpc.requests import caller, idempotency_key
+from devinsider_common.pages.names import PageKind, parse_page, parse_singleton
 from devinsider_common.pages.servicer import MembershipRpcs
 
-COLLECTION = req.COLLECTION
+COLLECTION = PageKind.COMPANY.collection
+_COMPANY = (PageKind.COMPANY,)
 
 
 class CompanyServicer(company_pb2_grpc.CompanyServiceServicer):
@@ -44,14 +46,16 @@ class CompanyServicer(company_pb2_grpc.CompanyServiceServicer):
     ) -> company_pb2.Company:
         principal = caller()
         content = mapping.content_from_proto(request.company)
-        company = self._app.companies.create(principal, content, request.pre_listed, request.request_id)
+        company = self._app.companies.create(
+            principal, content, request.pre_listed, idempotency_key(request.request_id)
+        )
         return self._app_view(principal, company.id)
 
     def _app_view(self, caller: Principal | None, company_id: str) -> company_pb2.Company:
         return self._view(self._app.companies.get(caller, company_id))
 
     def GetCompany(self, request: company_pb2.GetCompanyRequest, context: grpc.ServicerContext) -> company_pb2.Company:
-        return self._app_view(current_principal(), req.company_id(request.name))
+        return self._app_view(current_principal(), parse_page(request.name, kinds=_COMPANY).id)
 
     def ListCompanies(
         self, request: company_pb2.ListCompaniesRequest, context: grpc.ServicerContext
@@ -67,7 +71,7 @@ class CompanyServicer(company_pb2_grpc.CompanyServiceServicer):
     def UpdateCompany(
         self, request: company_pb2.UpdateCompanyRequest, context: grpc.ServicerContext
     ) -> company_pb2.Company:
-        company_id = req.company_id(request.company.name, "company.name")
+        company_id = parse_page(request.company.name, "company.name", _COMPANY).id
         paths = resolve_update_mask(request.update_mask, request.company, UPDATABLE_FIELDS, "company")
         content = mapping.content_from_proto(request.company)
         view = self._app.companies.update(caller(), company_id, content, expand_paths(paths))
@@ -76,13 +80,13 @@ class CompanyServicer(company_pb2_grpc.CompanyServiceServicer):
     def DeleteCompany(
         self, request: company_pb2.DeleteCompanyRequest, context: grpc.ServicerContext
     ) -> empty_pb2.Empty:
-        self._app.companies.delete(caller(), req.company_id(request.name))
+        self._app.companies.delete(caller(), parse_page(request.name, kinds=_COMPANY).id)
         return empty_pb2.Empty()
 
     def BatchGetCompanies(
         self, request: company_pb2.BatchGetCompaniesRequest, context: grpc.ServicerContext
     ) -> company_pb2.BatchGetCompaniesResponse:
-        ids = [req.company_id(name, f"names[{i}]") for i, name in enumerate(request.names)]
+        ids = [parse_page(name, f"names[{i}]", _COMPANY).id for i, name in enumerate(request.names)]
         found = self._app.companies.batch_get(ids)
         return company_pb2.BatchGetCompaniesResponse(companies=[self._view(CompanyView(c, True)) for c in found])
 
@@ -91,14 +95,14 @@ class CompanyServicer(company_pb2_grpc.CompanyServiceServicer):
         self, request: company_pb2.UploadCompanyLogoRequest, context: grpc.ServicerContext
     ) -> company_pb2.Company:
         principal = caller()
-        company_id = req.company_id(request.name)
+        company_id = parse_page(request.name, kinds=_COMPANY).id
         self._app.logos.upload(principal, company_id, request.body.content_type, request.body.data)
         return self._app_view(principal, company_id)
 
     def GetCompanyLogo(
         self, request: company_pb2.GetCompanyLogoRequest, context: grpc.ServicerContext
     ) -> company_pb2.GetCompanyLogoResponse:
-        content_type, data = self._app.logos.get(req.logo_company_id(request.name))
+        content_type, data = self._app.logos.get(parse_singleton(request.name, "logo", kinds=_COMPANY).id)
         return company_pb2.GetCompanyLogoResponse(body=httpbody_pb2.HttpBody(content_type=content_type, data=data))
 
     # Claims
@@ -106,20 +110,20 @@ class CompanyServicer(company_pb2_grpc.CompanyServiceServicer):
         self, request: company_pb2.ClaimCompanyRequest, context: grpc.ServicerContext
     ) -> company_pb2.Company:
         principal = caller()
-        company_id = req.company_id(request.name)
+        company_id = parse_page(request.name, kinds=_COMPANY).id
         self._app.claims.claim(principal, company_id, request.message, request.evidence_url.strip())
         return self._app_view(principal, company_id)
 
     def ApproveCompanyClaim(
         self, request: company_pb2.ApproveCompanyClaimRequest, context: grpc.ServicerContext
     ) -> company_pb2.Company:
-        company = self._app.claims.approve(req.company_id(request.name))
+        company = self._app.claims.approve(parse_page(request.name, kinds=_COMPANY).id)
         return self._full(CompanyView(company, True))
 
     def RejectCompanyClaim(
         self, request: company_pb2.RejectCompanyClaimRequest, context: grpc.ServicerContext
     ) -> company_pb2.Company:
-        company = self._app.claims.reject(req.company_id(request.name), request.reason)
+        company = self._app.claims.reject(parse_page(request.name, kinds=_COMPANY).id, request.reason)
         return self._full(CompanyView(company, True))
 
     # Members

@@ -10,25 +10,10 @@ from company_service.adapters.proto_mapping import COMPANY_STATES
 from company_service.domain.directory import DirectoryQuery
 from company_service.domain.model import CompanySize, CompanyState, LicensingModel
 from devinsider.company.v1 import company_pb2
-from devinsider_common import errors
 from devinsider_common.errors import Violations
-from devinsider_common.validation import resource_id
 
-COLLECTION = "companies"
 _STATES = {v: k for k, v in COMPANY_STATES.items()}
 E = TypeVar("E", bound=IntEnum)
-
-
-def company_id(name: str, path: str = "name") -> str:
-    return resource_id(name, COLLECTION, path)
-
-
-def logo_company_id(name: str) -> str:
-    """The company of `companies/{company}/logo`."""
-    head, slash, tail = name.rpartition("/")
-    if not slash or tail != "logo":
-        raise errors.InvalidArgument.for_field("name", "must look like `companies/{id}/logo`")
-    return company_id(head)
 
 
 def _enums(checks: Violations, kind: type[E], values: Iterable[int], path: str) -> tuple[E, ...]:

@@ -66,7 +66,7 @@ class CompanyUseCases:
             raise errors.InvalidArgument.for_field("pre_listed", "services create pre-listed pages only")
         now = self._clock()
         validate(content, frozenset(LEAF_FIELDS), now.date())
-        key = request_id.strip()[:128] or None
+        key = request_id or None
         try:
             return self._create(principal, content, pre_listed, key, now)
         except IntegrityError as error:  # a concurrent twin won: same request id, or a second page

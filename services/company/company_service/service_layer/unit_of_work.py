@@ -25,9 +25,9 @@ class CompanyUnitOfWork(SqlUnitOfWork):
     events: CompanyEventPublisher
     membership_events: MembershipEvents
 
-    def __init__(self, engine: Engine, web_base_url: str, logo_url: Callable[[str], str]) -> None:
+    def __init__(self, engine: Engine, accept_url: str, logo_url: Callable[[str], str]) -> None:
         super().__init__(engine)
-        self._web_base_url = web_base_url
+        self._accept_url = accept_url
         self._logo_url = logo_url
 
     def _open_repositories(self, connection: Connection) -> None:
@@ -35,7 +35,7 @@ class CompanyUnitOfWork(SqlUnitOfWork):
         self.members = MemberRepository(connection, page_tables)
         self.invitations = InvitationRepository(connection, page_tables)
         self.events = CompanyEventPublisher(
-            OutboxWriter(connection, SOURCE), self.companies.title, self._web_base_url, self._logo_url
+            OutboxWriter(connection, SOURCE), self.companies.title, self._accept_url, self._logo_url
         )
         self.membership_events = self.events
 

@@ -11,9 +11,9 @@ from devinsider.investor.v1 import investor_pb2, investor_pb2_grpc
 from devinsider_common import errors
 from devinsider_common.context import current_principal
 from devinsider_common.field_mask import resolve_update_mask
-from devinsider_common.grpc.requests import caller
+from devinsider_common.grpc.requests import caller, idempotency_key
+from devinsider_common.pages.names import PageKind, parse_page
 from devinsider_common.pages.servicer import MembershipRpcs
-from devinsider_common.validation import resource_id
 from investor_service.adapters import proto_mapping as mapping
 from investor_service.domain.model import UPDATABLE_PATHS
 from investor_service.domain.query import build_query
@@ -21,10 +21,7 @@ from investor_service.service_layer.app import InvestorApp
 
 COLLECTION = mapping.COLLECTION
 ALL_PAGES = f"{COLLECTION}/-"
-
-
-def _page_id(name: str, path: str = "name") -> str:
-    return resource_id(name, COLLECTION, path)
+_INVESTOR = (PageKind.INVESTOR,)
 
 
 def _enum(value: int, known: Container[int], path: str, required: bool = False) -> None:
@@ -47,13 +44,13 @@ class InvestorServicer(investor_pb2_grpc.InvestorServiceServicer):
         self, request: investor_pb2.CreateInvestorRequest, context: grpc.ServicerContext
     ) -> investor_pb2.Investor:
         draft = mapping.profile_from_proto(request.investor)
-        investor, view = self._app.investors.create(caller(), draft, request.request_id.strip())
+        investor, view = self._app.investors.create(caller(), draft, idempotency_key(request.request_id))
         return mapping.investor_to_proto(investor, view)
 
     def GetInvestor(
         self, request: investor_pb2.GetInvestorRequest, context: grpc.ServicerContext
     ) -> investor_pb2.Investor:
-        investor, view = self._app.investors.get(current_principal(), _page_id(request.name))
+        investor, view = self._app.investors.get(current_principal(), parse_page(request.name, kinds=_INVESTOR).id)
         return mapping.investor_to_proto(investor, view)
 
     def ListInvestors(
@@ -83,7 +80,7 @@ class InvestorServicer(investor_pb2_grpc.InvestorServiceServicer):
     def UpdateInvestor(
         self, request: investor_pb2.UpdateInvestorRequest, context: grpc.ServicerContext
     ) -> investor_pb2.Investor:
-        page_id = _page_id(request.investor.name, "investor.name")
+        page_id = parse_page(request.investor.name, "investor.name", _INVESTOR).id
         paths = resolve_update_mask(request.update_mask, request.investor, UPDATABLE_PATHS, "investor")
         changes = mapping.profile_from_proto(request.investor)
         investor, view = self._app.investors.update(caller(), page_id, changes, paths)
@@ -92,7 +89,7 @@ class InvestorServicer(investor_pb2_grpc.InvestorServiceServicer):
     def DeleteInvestor(
         self, request: investor_pb2.DeleteInvestorRequest, context: grpc.ServicerContext
     ) -> empty_pb2.Empty:
-        self._app.investors.delete(caller(), _page_id(request.name))
+        self._app.investors.delete(caller(), parse_page(request.name, kinds=_INVESTOR).id)
         return empty_pb2.Empty()
 
     def BatchGetInvestors(
@@ -101,7 +98,7 @@ class InvestorServicer(investor_pb2_grpc.InvestorServiceServicer):
         ids, checks = [], errors.Violations()
         for index, name in enumerate(request.names):
             try:
-                ids.append(_page_id(name, f"names[{index}]"))
+                ids.append(parse_page(name, f"names[{index}]", _INVESTOR).id)
             except errors.InvalidArgument as error:
                 checks.items.extend(error.violations)
         checks.raise_if_any("invalid names")

@@ -29,7 +29,6 @@ from investor_service.service_layer.unit_of_work import InvestorUnitOfWork
 UowFactory = Callable[[], InvestorUnitOfWork]
 Clock = Callable[[], datetime]
 MAX_BATCH = 200
-MAX_REQUEST_ID = 128
 
 
 class InvestorUseCases:
@@ -44,8 +43,6 @@ class InvestorUseCases:
 
     def create(self, principal: Principal, draft: Profile, request_id: str) -> tuple[Investor, View]:
         """A new page owned by the caller; the same `request_id` again returns the same page."""
-        if len(request_id) > MAX_REQUEST_ID:
-            raise errors.InvalidArgument.for_field("request_id", f"must be at most {MAX_REQUEST_ID} characters")
         profile = Investor.validate_new(draft)
         for _ in range(2):
             try:

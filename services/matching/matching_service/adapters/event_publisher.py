@@ -11,8 +11,9 @@ from google.protobuf.message import Message
 from devinsider.matching.v1 import events_pb2
 from devinsider_common.outbox import topology
 from devinsider_common.outbox.writer import OutboxWriter
+from devinsider_common.pages.names import PageName
 from matching_service.adapters.proto_mapping import block_to_proto, page_ref, profile_to_proto, summary_to_proto
-from matching_service.domain.pages import PageRef, PageStatus
+from matching_service.domain.pages import PageStatus
 from matching_service.domain.profile import CriteriaProfile
 from matching_service.domain.social import Block
 
@@ -33,8 +34,8 @@ class MatchingEventPublisher:
 
     def match_found(
         self,
-        company: PageRef,
-        target: PageRef,
+        company: PageName,
+        target: PageName,
         score: float,
         company_status: PageStatus | None,
         target_status: PageStatus | None,

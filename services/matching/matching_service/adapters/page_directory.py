@@ -14,16 +14,17 @@ from devinsider.program.v1 import program_pb2, program_pb2_grpc
 from devinsider_common import errors
 from devinsider_common.cache import Cache
 from devinsider_common.grpc.clients import ChannelFactory
+from devinsider_common.pages.names import PageKind, parse_page
 from devinsider_common.pages.remote import RemotePageAccess
 from devinsider_common.pages.roles import PagePermission, PageRole
-from matching_service.domain.pages import PageKind, PageRef, PageStatus
+from matching_service.domain.pages import PageStatus
 
 BATCH = 200
 
 
 def company_status(c: company_pb2.Company) -> PageStatus:
     return PageStatus(
-        page=PageRef(PageKind.COMPANY, c.name),
+        page=parse_page(c.name, "name", (PageKind.COMPANY,)),
         active=c.state == company_pb2.COMPANY_STATE_ACTIVE,
         program_complete=c.completeness.program_matchmaking,
         investor_complete=c.completeness.investor_matchmaking,
@@ -36,7 +37,7 @@ def company_status(c: company_pb2.Company) -> PageStatus:
 
 def investor_status(i: investor_pb2.Investor) -> PageStatus:
     return PageStatus(
-        page=PageRef(PageKind.INVESTOR, i.name),
+        page=parse_page(i.name, "name", (PageKind.INVESTOR,)),
         active=i.state == investor_pb2.INVESTOR_STATE_ACTIVE,
         display_name=i.display_name,
         logo_url=i.logo_url,
@@ -47,7 +48,7 @@ def investor_status(i: investor_pb2.Investor) -> PageStatus:
 
 def program_status(p: program_pb2.Program) -> PageStatus:
     return PageStatus(
-        page=PageRef(PageKind.PROGRAM, p.name),
+        page=parse_page(p.name, "name", (PageKind.PROGRAM,)),
         active=p.state == program_pb2.PROGRAM_STATE_PUBLISHED,
         vendor_company=p.vendor_company,
         display_name=p.display_name,
@@ -91,10 +92,9 @@ class GrpcPageDirectory:
         }
 
     def _remote(self, page: str) -> RemotePageAccess:
-        collection = page.partition("/")[0]
-        for kind, access in self._access.items():
-            if kind.collection == collection:
-                return access
+        kind = PageKind.of(page)
+        if kind in self._access:
+            return self._access[kind]
         raise errors.InvalidArgument(f"{page} is not a page")
 
     def require(self, page: str, subject: str, permission: PagePermission) -> PageRole:
@@ -107,8 +107,7 @@ class GrpcPageDirectory:
     def statuses(self, names: Iterable[str]) -> dict[str, PageStatus]:
         grouped: dict[PageKind, list[str]] = {}
         for name in dict.fromkeys(names):
-            collection = name.partition("/")[0]
-            kind = next((k for k in PageKind if k.collection == collection), None)
+            kind = PageKind.of(name)
             if kind is not None:
                 grouped.setdefault(kind, []).append(name)
         found: dict[str, PageStatus] = {}

@@ -11,8 +11,9 @@ from typing import Any
 
 from sqlalchemy import Connection, RowMapping, delete, func, insert, select, text, update
 
+from devinsider_common.pages.names import PageKind, parse_page
 from matching_service.adapters.tables import change_log, page_statuses, profiles
-from matching_service.domain.pages import PageKind, PageRef, PageStatus
+from matching_service.domain.pages import PageStatus
 from matching_service.domain.profile import Criteria, CriteriaProfile, FundingNeed, Money, TicketRange
 from matching_service.domain.taxonomy import Dimension, dimension_by_key
 
@@ -60,14 +61,16 @@ def decode_profile(row: RowMapping) -> CriteriaProfile:
         low, high = _money(ticket_json["min"]), _money(ticket_json["max"])
         if low is not None and high is not None:
             ticket = TicketRange(low, high, bool(ticket_json["required"]))
-    return CriteriaProfile(PageRef(kind, row["page"]), crit, need, ticket, row["taxonomy_version"], row["updated_at"])
+    return CriteriaProfile(
+        parse_page(row["page"], "page", (kind,)), crit, need, ticket, row["taxonomy_version"], row["updated_at"]
+    )
 
 
 def _status(row: RowMapping) -> PageStatus:
     values = dict(row)
     values.pop("fetched_at")
     kind = PageKind(values.pop("kind"))
-    return PageStatus(page=PageRef(kind, values.pop("page")), **values)
+    return PageStatus(page=parse_page(values.pop("page"), "page", (kind,)), **values)
 
 
 class ProfileRepository:

@@ -6,8 +6,9 @@ from datetime import datetime
 
 from devinsider.common.v1 import money_pb2, page_pb2
 from devinsider.matching.v1 import matching_pb2 as pb
+from devinsider_common.pages.names import PageName
 from matching_service.domain.gates import Gate
-from matching_service.domain.pages import PageRef, PageStatus
+from matching_service.domain.pages import PageStatus
 from matching_service.domain.profile import Criteria, CriteriaProfile, FundingNeed, Money, TicketRange
 from matching_service.domain.scoring import DimensionScore, shown
 from matching_service.domain.social import Block, Favorite
@@ -19,7 +20,7 @@ def _stamp(message: object, field: str, value: datetime | None) -> None:
         getattr(message, field).FromDatetime(value)
 
 
-def page_ref(page: PageRef) -> page_pb2.PageRef:
+def page_ref(page: PageName) -> page_pb2.PageRef:
     return page_pb2.PageRef(kind=int(page.kind), name=page.name)  # type: ignore[arg-type]
 
 
@@ -130,7 +131,7 @@ def gate_to_proto(gate: Gate) -> pb.MatchGate.ValueType:
     return pb.MatchGate.Value(f"MATCH_GATE_{gate.name}") if gate is not Gate.NONE else pb.MATCH_GATE_UNSPECIFIED
 
 
-def summary_to_proto(page: PageRef, status: PageStatus | None) -> pb.PageSummary:
+def summary_to_proto(page: PageName, status: PageStatus | None) -> pb.PageSummary:
     message = pb.PageSummary(page=page_ref(page))
     if status is not None:
         message.display_name = status.display_name

@@ -8,16 +8,14 @@ from datetime import datetime
 from sqlalchemy import Connection, RowMapping, delete, insert, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 
+from devinsider_common.pages.names import PageKind, PageName, parse_page
 from devinsider_common.pagination import PageRequest
 from matching_service.adapters.tables import blocks, favorites, notified_matches, pending_announcements
-from matching_service.domain.pages import PageKind, PageRef
 from matching_service.domain.social import Block, Favorite
 
 
-def _ref(name: str) -> PageRef:
-    collection = name.partition("/")[0]
-    kind = {k.collection: k for k in PageKind}[collection]
-    return PageRef(kind, name)
+def _ref(name: str) -> PageName:
+    return parse_page(name, "page")
 
 
 def _favorite(row: RowMapping) -> Favorite:

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import enum
 
-from matching_service.domain.pages import PageKind, PageStatus
+from devinsider_common.pages.names import PageKind
+from matching_service.domain.pages import PageStatus
 from matching_service.domain.profile import CriteriaProfile
 
 

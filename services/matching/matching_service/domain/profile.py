@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from devinsider_common.errors import Violations
-from matching_service.domain.pages import PageKind, PageRef
+from devinsider_common.pages.names import PageKind, PageName
 from matching_service.domain.taxonomy import CODED, Dimension, Scale, Taxonomy
 
 MAX_CODES = 100
@@ -45,7 +45,7 @@ class TicketRange:
 
 @dataclass(frozen=True)
 class CriteriaProfile:
-    page: PageRef
+    page: PageName
     criteria: dict[Dimension, Criteria] = field(default_factory=dict)
     funding_need: FundingNeed | None = None
     ticket_range: TicketRange | None = None

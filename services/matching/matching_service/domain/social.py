@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from devinsider_common.errors import Violations
-from matching_service.domain.pages import PageRef
+from devinsider_common.pages.names import PageName
 
 MAX_REASON = 500
 
@@ -14,8 +14,8 @@ MAX_REASON = 500
 @dataclass(frozen=True)
 class Favorite:
     id: str
-    owner: PageRef
-    page: PageRef
+    owner: PageName
+    page: PageName
     creator: str
     created_at: datetime
 
@@ -27,8 +27,8 @@ class Favorite:
 @dataclass(frozen=True)
 class Block:
     id: str
-    blocker: PageRef
-    page: PageRef
+    blocker: PageName
+    page: PageName
     reason: str
     creator: str
     created_at: datetime
@@ -38,7 +38,7 @@ class Block:
         return f"{self.blocker.name}/blocks/{self.id}"
 
 
-def check_other_page(owner: PageRef, other: PageRef, path: str) -> None:
+def check_other_page(owner: PageName, other: PageName, path: str) -> None:
     v = Violations()
     v.check(owner.name != other.name, path, "must be another page")
     v.raise_if_any()

@@ -13,26 +13,21 @@ from devinsider.matching.v1 import matching_pb2_grpc
 from devinsider_common import errors
 from devinsider_common.field_mask import resolve_update_mask
 from devinsider_common.grpc.requests import caller
+from devinsider_common.pages.names import PageKind, PageName, parse_child, parse_page, parse_singleton
 from matching_service.adapters import proto_mapping as mapping
-from matching_service.domain.pages import TARGET_KINDS, PageKind, PageRef, parse_child, parse_page
+from matching_service.domain.pages import TARGET_KINDS
 from matching_service.domain.profile import PROFILE_FIELDS, CriteriaProfile
 from matching_service.domain.scoring import shown
 from matching_service.domain.taxonomy import Dimension, dimension_by_key
 from matching_service.service_layer.app import MatchingApp
 from matching_service.service_layer.matches import MatchFilters, MatchItem
 
-PROFILE_SUFFIX = "/criteriaProfile"
+
+def _profile_page(name: str, path: str) -> PageName:
+    return parse_singleton(name, "criteriaProfile", path)
 
 
-def _profile_page(name: str, path: str) -> PageRef:
-    if not name.endswith(PROFILE_SUFFIX):
-        raise errors.InvalidArgument.for_field(
-            path, "must look like `{companies|investors|programs}/{id}/criteriaProfile`"
-        )
-    return parse_page(name[: -len(PROFILE_SUFFIX)], path)
-
-
-def _ref(message: page_pb2.PageRef, path: str) -> PageRef:
+def _ref(message: page_pb2.PageRef, path: str) -> PageName:
     page = parse_page(message.name, f"{path}.name")
     if message.kind and message.kind != int(page.kind):
         raise errors.InvalidArgument.for_field(f"{path}.kind", "does not match the name")

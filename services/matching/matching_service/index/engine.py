@@ -14,7 +14,8 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from matching_service.domain.pages import PageKind, PageStatus
+from devinsider_common.pages.names import PageKind
+from matching_service.domain.pages import PageStatus
 from matching_service.domain.profile import CriteriaProfile
 from matching_service.domain.scoring import SCORE_DECIMALS, Weights
 from matching_service.domain.taxonomy import CODED, Dimension, Scale, Taxonomy

@@ -11,8 +11,9 @@ import bisect
 import numpy as np
 import numpy.typing as npt
 
+from devinsider_common.pages.names import PageKind
 from matching_service.domain.gates import looking_for_funding
-from matching_service.domain.pages import PageKind, PageStatus
+from matching_service.domain.pages import PageStatus
 from matching_service.domain.profile import CriteriaProfile
 from matching_service.domain.scoring import Weights, normalised_weights, stated_dimensions
 from matching_service.domain.taxonomy import CODED, Dimension

@@ -13,7 +13,8 @@ from __future__ import annotations
 
 import structlog
 
-from matching_service.domain.pages import TARGET_KINDS, PageKind, PageRef, parse_page
+from devinsider_common.pages.names import PageKind, PageName, parse_page
+from matching_service.domain.pages import TARGET_KINDS
 from matching_service.index.engine import Query
 from matching_service.service_layer.common import Clock, MatchingConfig, UowFactory
 from matching_service.service_layer.index_sync import IndexSync
@@ -32,7 +33,7 @@ class Announcer:
         self._sync = sync
         self._config = config
 
-    def after_change(self, page: PageRef) -> int:
+    def after_change(self, page: PageName) -> int:
         """Drain the rows of `page` right after its change committed. A failure here is logged and
         left to the job (the pending row stays): the change itself succeeded."""
         try:
@@ -41,7 +42,7 @@ class Announcer:
             log.exception("matches.announce_failed", page=page.name)
             return 0
 
-    def drain(self, page: PageRef | None = None) -> int:
+    def drain(self, page: PageName | None = None) -> int:
         """Announce the new significant pairs of every pending page (of `page` only when given);
         returns how many MatchFound events were written."""
         announced = 0
@@ -59,18 +60,23 @@ class Announcer:
             if len(claimed) < BATCH:
                 return announced
 
-    def _announce(self, uow: MatchingUnitOfWork, page: PageRef) -> int:
+    def _announce(self, uow: MatchingUnitOfWork, page: PageName) -> int:
         index = self._sync.index()
         excluded = uow.blocks.counterparts(page.name)
         query = Query(excluded=excluded, min_score=self._config.significant_score, limit=self._config.max_announcements)
-        pairs: list[tuple[PageRef, PageRef, float]] = []
+        pairs: list[tuple[PageName, PageName, float]] = []
         if page.kind is PageKind.COMPANY:
             for kind in TARGET_KINDS:
                 ranked = index.rank_targets(page.name, kind, query)
-                pairs += [(page, PageRef(kind, n), s) for n, s in zip(ranked.names, ranked.scores, strict=True)]
+                pairs += [
+                    (page, parse_page(n, "page", (kind,)), s) for n, s in zip(ranked.names, ranked.scores, strict=True)
+                ]
         else:
             ranked = index.rank_companies(page.name, page.kind, query)
-            pairs += [(PageRef(PageKind.COMPANY, n), page, s) for n, s in zip(ranked.names, ranked.scores, strict=True)]
+            pairs += [
+                (parse_page(n, "page", (PageKind.COMPANY,)), page, s)
+                for n, s in zip(ranked.names, ranked.scores, strict=True)
+            ]
         if not pairs:
             return 0
         now = self._clock()

@@ -8,8 +8,8 @@ from datetime import datetime
 
 from devinsider_common import errors
 from devinsider_common.auth.principal import Principal
+from devinsider_common.pages.names import PageKind
 from devinsider_common.pages.roles import PagePermission
-from matching_service.domain.pages import PageKind
 from matching_service.domain.scoring import Weights
 from matching_service.service_layer.ports import PageDirectory
 from matching_service.service_layer.unit_of_work import MatchingUnitOfWork

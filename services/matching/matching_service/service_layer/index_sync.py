@@ -13,18 +13,13 @@ from collections.abc import Callable
 
 import structlog
 
-from matching_service.domain.pages import PageKind
+from devinsider_common.pages.names import PageKind
 from matching_service.domain.scoring import Weights
 from matching_service.domain.taxonomy import Taxonomy
 from matching_service.index.engine import MatchIndex
 from matching_service.service_layer.common import UowFactory
 
 log = structlog.get_logger("matching.index")
-
-
-def _kind(name: str) -> PageKind | None:
-    collection = name.partition("/")[0]
-    return next((k for k in PageKind if k.collection == collection), None)
 
 
 class IndexSync:
@@ -81,7 +76,7 @@ class IndexSync:
                 profiles = uow.profiles.get_many(pages)
                 statuses = uow.statuses.get_many(pages)
             for page in pages:
-                kind = _kind(page)
+                kind = PageKind.of(page)
                 if kind is not None:
                     self._index.upsert(kind, page, profiles.get(page), statuses.get(page))
             self._seq = rows[-1][0]

@@ -7,10 +7,11 @@ from dataclasses import dataclass
 
 from devinsider_common import errors
 from devinsider_common.auth.principal import Principal
+from devinsider_common.pages.names import PageKind, PageName, parse_page
 from devinsider_common.pages.roles import PagePermission
 from devinsider_common.pagination import next_page_token, page_request
 from matching_service.domain.gates import Gate, first_gate
-from matching_service.domain.pages import PageKind, PageRef, PageStatus
+from matching_service.domain.pages import PageStatus
 from matching_service.domain.profile import CriteriaProfile
 from matching_service.domain.scoring import DimensionScore, score_pair
 from matching_service.domain.taxonomy import Dimension
@@ -22,8 +23,8 @@ from matching_service.service_layer.ports import PageDirectory
 
 @dataclass(frozen=True)
 class ScoreResult:
-    company: PageRef
-    target: PageRef
+    company: PageName
+    target: PageName
     gate: Gate
     score: float
     dimensions: tuple[DimensionScore, ...]
@@ -41,7 +42,7 @@ class MatchFilters:
 
 @dataclass(frozen=True)
 class MatchItem:
-    page: PageRef
+    page: PageName
     score: float
     favorite: bool
     status: PageStatus | None
@@ -65,7 +66,7 @@ class MatchUseCases:
         self._config = config
         self._limits = limits
 
-    def score(self, principal: Principal, company: PageRef, target: PageRef) -> ScoreResult:
+    def score(self, principal: Principal, company: PageName, target: PageName) -> ScoreResult:
         if not principal.is_staff_or_service and not (
             self._directory.allowed(company.name, principal.subject, PagePermission.VIEW_PRIVATE)
             or self._directory.allowed(target.name, principal.subject, PagePermission.VIEW_PRIVATE)
@@ -106,7 +107,7 @@ class MatchUseCases:
     def list(
         self,
         principal: Principal,
-        anchor: PageRef,
+        anchor: PageName,
         other_kind: PageKind,
         page_size: int,
         page_token: str,
@@ -154,7 +155,7 @@ class MatchUseCases:
             dims = explained.get(name)
             items.append(
                 MatchItem(
-                    PageRef(other_kind, name),
+                    parse_page(name, "page", (other_kind,)),
                     dims[0] if dims else score,
                     name in favorites,
                     statuses.get(name),
@@ -176,7 +177,7 @@ class MatchUseCases:
         return fresh
 
     def _explain(
-        self, anchor: PageRef, other_kind: PageKind, names: builtins.list[str]
+        self, anchor: PageName, other_kind: PageKind, names: builtins.list[str]
     ) -> dict[str, tuple[float, tuple[DimensionScore, ...]]]:
         taxonomy = self._sync.taxonomy()
         with self._uow() as uow:
@@ -184,7 +185,7 @@ class MatchUseCases:
         mine = profiles.get(anchor.name) or CriteriaProfile(anchor)
         out = {}
         for name in names:
-            other = profiles.get(name) or CriteriaProfile(PageRef(other_kind, name))
+            other = profiles.get(name) or CriteriaProfile(parse_page(name, "page", (other_kind,)))
             company, target = (mine, other) if anchor.kind is PageKind.COMPANY else (other, mine)
             scored = score_pair(taxonomy, company, target, self._config.weights[target.page.kind])
             out[name] = (scored.score, scored.dimensions)

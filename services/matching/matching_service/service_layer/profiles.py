@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import replace
 
 from devinsider_common.auth.principal import Principal
+from devinsider_common.pages.names import PageName
 from devinsider_common.pages.roles import PagePermission
-from matching_service.domain.pages import PageRef
 from matching_service.domain.profile import CriteriaProfile, validate_profile
 from matching_service.service_layer.announcer import Announcer
 from matching_service.service_layer.common import Clock, UowFactory, authorize
@@ -24,7 +24,7 @@ class ProfileUseCases:
         self._sync = sync
         self._announcer = announcer
 
-    def get(self, principal: Principal, page: PageRef) -> CriteriaProfile:
+    def get(self, principal: Principal, page: PageName) -> CriteriaProfile:
         authorize(self._directory, principal, page.name, PagePermission.VIEW_PRIVATE)
         with self._uow() as uow:
             found = uow.profiles.get(page.name)

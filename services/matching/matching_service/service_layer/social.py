@@ -5,11 +5,12 @@ from __future__ import annotations
 from devinsider_common import errors
 from devinsider_common.auth.principal import Principal
 from devinsider_common.ids import new_id
+from devinsider_common.pages.names import PageKind, PageName
 from devinsider_common.pages.ports import UserDirectory
 from devinsider_common.pages.roles import PagePermission
 from devinsider_common.pages.user_directory import user_reference
 from devinsider_common.pagination import finish_page, page_request
-from matching_service.domain.pages import PageKind, PageRef, PageStatus
+from matching_service.domain.pages import PageStatus
 from matching_service.domain.social import Block, Favorite, check_other_page, check_reason
 from matching_service.service_layer.common import Clock, PageLimits, UowFactory, authorize, not_found
 from matching_service.service_layer.ports import PageDirectory
@@ -25,14 +26,14 @@ class SocialUseCases:
         self._limits = limits
         self._users = users
 
-    def _existing(self, page: PageRef, path: str) -> PageStatus:
+    def _existing(self, page: PageName, path: str) -> PageStatus:
         status = self._directory.statuses([page.name]).get(page.name)
         if status is None:
             raise errors.NotFound(f"{page.name} does not exist", reason="PAGE_NOT_FOUND", metadata={"field": path})
         return status
 
     # -- favorites ---------------------------------------------------------------------------------
-    def add_favorite(self, principal: Principal, owner: PageRef, page: PageRef) -> tuple[Favorite, PageStatus | None]:
+    def add_favorite(self, principal: Principal, owner: PageName, page: PageName) -> tuple[Favorite, PageStatus | None]:
         authorize(self._directory, principal, owner.name, PagePermission.EDIT)
         check_other_page(owner, page, "favorite.page")
         status = self._existing(page, "favorite.page")
@@ -46,7 +47,7 @@ class SocialUseCases:
             uow.commit()
         return favorite, status
 
-    def remove_favorite(self, principal: Principal, owner: PageRef, favorite_id: str) -> None:
+    def remove_favorite(self, principal: Principal, owner: PageName, favorite_id: str) -> None:
         authorize(self._directory, principal, owner.name, PagePermission.EDIT)
         with self._uow() as uow:
             if uow.favorites.get(owner.name, favorite_id) is None:
@@ -55,7 +56,7 @@ class SocialUseCases:
             uow.commit()
 
     def list_favorites(
-        self, principal: Principal, owner: PageRef, page_size: int, page_token: str, kind: PageKind | None
+        self, principal: Principal, owner: PageName, page_size: int, page_token: str, kind: PageKind | None
     ) -> tuple[list[Favorite], str, dict[str, PageStatus]]:
         authorize(self._directory, principal, owner.name, PagePermission.VIEW_PRIVATE)
         page = page_request(
@@ -71,7 +72,7 @@ class SocialUseCases:
         return items, token, self._summaries([f.page.name for f in items])
 
     # -- blocks ------------------------------------------------------------------------------------
-    def block(self, principal: Principal, blocker: PageRef, page: PageRef, reason: str) -> tuple[Block, PageStatus]:
+    def block(self, principal: Principal, blocker: PageName, page: PageName, reason: str) -> tuple[Block, PageStatus]:
         authorize(self._directory, principal, blocker.name, PagePermission.EDIT)
         check_other_page(blocker, page, "block.page")
         check_reason(reason)
@@ -87,7 +88,7 @@ class SocialUseCases:
             uow.commit()
         return block, status
 
-    def unblock(self, principal: Principal, blocker: PageRef, block_id: str) -> None:
+    def unblock(self, principal: Principal, blocker: PageName, block_id: str) -> None:
         authorize(self._directory, principal, blocker.name, PagePermission.EDIT)
         with self._uow() as uow:
             block = uow.blocks.get(blocker.name, block_id)
@@ -98,7 +99,7 @@ class SocialUseCases:
             uow.commit()
 
     def list_blocks(
-        self, principal: Principal, blocker: PageRef, page_size: int, page_token: str
+        self, principal: Principal, blocker: PageName, page_size: int, page_token: str
     ) -> tuple[list[Block], str, dict[str, PageStatus]]:
         authorize(self._directory, principal, blocker.name, PagePermission.VIEW_PRIVATE)
         page = page_request(page_size, page_token, default=self._limits.default, maximum=self._limits.maximum)
@@ -107,7 +108,7 @@ class SocialUseCases:
         items, token = finish_page(page, found)
         return items, token, self._summaries([b.page.name for b in items])
 
-    def blocked(self, a: PageRef, b: PageRef) -> bool:
+    def blocked(self, a: PageName, b: PageName) -> bool:
         with self._uow() as uow:
             return uow.blocks.either_way(a.name, b.name)
 

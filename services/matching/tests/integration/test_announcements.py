@@ -21,11 +21,11 @@ from devinsider_common.auth.principal import Principal
 from devinsider_common.cache import InMemoryCache
 from devinsider_common.grpc.clients import ChannelFactory
 from devinsider_common.outbox.tables import outbox_messages
+from devinsider_common.pages.names import PageKind, PageName
 from devinsider_common.testing.polling import wait_for
 from matching_service.adapters.page_directory import GrpcPageDirectory
 from matching_service.adapters.tables import notified_matches, profiles
 from matching_service.bootstrap import MatchingService, build_app
-from matching_service.domain.pages import PageKind, PageRef
 from matching_service.domain.profile import Criteria, CriteriaProfile
 from matching_service.domain.taxonomy import Dimension
 from matching_service.service_layer.unit_of_work import MatchingUnitOfWork
@@ -87,7 +87,7 @@ def failing_app(service: MatchingService, settings: MatchingSettings) -> Iterato
     targets = {k: settings.company_target for k in PageKind}
     directory = GrpcPageDirectory(channels, targets, InMemoryCache(), 0.0)
     app = build_app(settings, service.engine, directory, uow=lambda: WritesTheProfileTwice(service.engine))
-    change = CriteriaProfile(PageRef(PageKind.PROGRAM, "programs/p"), {Dimension.INDUSTRY: Criteria(("fintech",))})
+    change = CriteriaProfile(PageName(PageKind.PROGRAM, "p"), {Dimension.INDUSTRY: Criteria(("fintech",))})
     pat = Principal("pat", frozenset({"program"}))
     yield lambda: app.profiles.update(pat, change, {"criteria"})
     channels.close()

@@ -60,6 +60,7 @@ def platform(tmp_path: Path, pg_schema: tuple[str, str]) -> Iterator[Platform]:
         "page_access_cache_ttl_seconds": 0,
         "auth": AuthSettings(issuer=ISSUER, dev_key_dir=tmp_path / "keys"),
         "broker": BrokerSettings(amqp_url=""),
+        "user_target": "",  # no user service here
     }
 
     def sqlite(name: str) -> dict[str, object]:

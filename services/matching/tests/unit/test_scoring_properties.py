@@ -8,8 +8,9 @@ import numpy as np
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from devinsider_common.pages.names import PageKind, PageName, parse_page
 from matching_service.domain.gates import Gate, first_gate
-from matching_service.domain.pages import PageKind, PageRef, PageStatus
+from matching_service.domain.pages import PageStatus
 from matching_service.domain.profile import Criteria, CriteriaProfile, FundingNeed, Money, TicketRange
 from matching_service.domain.scoring import score_pair, shown
 from matching_service.domain.taxonomy import CODED, Dimension, Scale
@@ -20,9 +21,9 @@ from ..conftest import seed_taxonomy
 
 TAX = seed_taxonomy()
 WEIGHTS = MatchingSettings(database_url="sqlite://").weights()
-COMPANY = PageRef(PageKind.COMPANY, "companies/c1")
-PROGRAM = PageRef(PageKind.PROGRAM, "programs/p1")
-INVESTOR = PageRef(PageKind.INVESTOR, "investors/i1")
+COMPANY = PageName(PageKind.COMPANY, "c1")
+PROGRAM = PageName(PageKind.PROGRAM, "p1")
+INVESTOR = PageName(PageKind.INVESTOR, "i1")
 FAST = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
@@ -45,7 +46,7 @@ def company_profiles(draw: st.DrawFn, name: str = "companies/c1") -> CriteriaPro
             criteria[d] = Criteria(codes)
     amount = draw(st.one_of(st.none(), st.integers(0, 5_000_000).map(lambda a: Money("EUR", a))))
     need = FundingNeed(draw(st.booleans()), amount)
-    return CriteriaProfile(PageRef(PageKind.COMPANY, name), criteria, need)
+    return CriteriaProfile(parse_page(name, kinds=(PageKind.COMPANY,)), criteria, need)
 
 
 @st.composite
@@ -61,7 +62,7 @@ def target_profiles(draw: st.DrawFn, kind: PageKind = PageKind.INVESTOR, name: s
         high = draw(st.integers(low, 4_000_000))
         currency = draw(st.sampled_from(["EUR", "EUR", "USD"]))
         ticket = TicketRange(Money(currency, low), Money(currency, max(high, 1)), draw(st.booleans()))
-    return CriteriaProfile(PageRef(kind, name), criteria, None, ticket)
+    return CriteriaProfile(parse_page(name, kinds=(kind,)), criteria, None, ticket)
 
 
 def score(company: CriteriaProfile, target: CriteriaProfile) -> float:
@@ -200,11 +201,11 @@ def test_the_index_agrees_with_the_scalar_reference(
 ) -> None:
     index = MatchIndex(TAX, WEIGHTS)
     companies = [
-        CriteriaProfile(PageRef(PageKind.COMPANY, f"companies/c{i}"), c.criteria, c.funding_need)
+        CriteriaProfile(PageName(PageKind.COMPANY, f"c{i}"), c.criteria, c.funding_need)
         for i, c in enumerate(companies)
     ]
     targets = [
-        CriteriaProfile(PageRef(PageKind.INVESTOR, f"investors/i{i}"), t.criteria, None, t.ticket_range)
+        CriteriaProfile(PageName(PageKind.INVESTOR, f"i{i}"), t.criteria, None, t.ticket_range)
         for i, t in enumerate(targets)
     ]
     for c in companies:

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from devinsider_common.pages.names import PageKind, PageName
 from matching_service.adapters.proto_mapping import dimension_score_to_proto
-from matching_service.domain.pages import PageKind, PageRef, PageStatus
+from matching_service.domain.pages import PageStatus
 from matching_service.domain.profile import Criteria, CriteriaProfile
 from matching_service.domain.scoring import score_pair, shown
 from matching_service.domain.taxonomy import Dimension
@@ -20,8 +21,8 @@ WANTED = {
     Dimension.COUNTRY: Criteria(("FR",)),
     Dimension.PARTNER_TYPE: Criteria(("reseller",)),
 }
-COMPANY = CriteriaProfile(PageRef(PageKind.COMPANY, "companies/c1"), WANTED)
-PROGRAM = CriteriaProfile(PageRef(PageKind.PROGRAM, "programs/p1"), WANTED)
+COMPANY = CriteriaProfile(PageName(PageKind.COMPANY, "c1"), WANTED)
+PROGRAM = CriteriaProfile(PageName(PageKind.PROGRAM, "p1"), WANTED)
 
 
 def test_the_case_is_noisy_in_floats_and_shown_as_a_round_score() -> None:

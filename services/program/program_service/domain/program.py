@@ -13,6 +13,7 @@ from datetime import datetime
 
 from devinsider_common import errors, validation
 from devinsider_common.errors import Violations
+from devinsider_common.pages.names import PageKind, parse_page
 
 
 class ProgramType(enum.IntEnum):
@@ -82,7 +83,7 @@ class ProgramContent:
         if "vendor_name" in fields:
             validation.text(checks, f"{p}.vendor_name", self.vendor_name, max_len=120, required=True)
         if "vendor_company" in fields and self.vendor_company:
-            _resource(checks, f"{p}.vendor_company", self.vendor_company, "companies")
+            _company(checks, f"{p}.vendor_company", self.vendor_company)
         if "program_type" in fields:
             checks.check(self.program_type is not None, f"{p}.program_type", "is required")
         if "tagline" in fields:
@@ -109,9 +110,9 @@ class ProgramContent:
         checks.raise_if_any("invalid program")
 
 
-def _resource(checks: Violations, path: str, value: str, collection: str) -> None:
+def _company(checks: Violations, path: str, value: str) -> None:
     try:
-        validation.resource_id(value, collection, path)
+        parse_page(value, path, (PageKind.COMPANY,))
     except errors.InvalidArgument as error:
         checks.items.extend(error.violations)
 

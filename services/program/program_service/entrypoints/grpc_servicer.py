@@ -9,10 +9,9 @@ from devinsider.program.v1 import program_pb2, program_pb2_grpc
 from devinsider_common import errors
 from devinsider_common.context import current_principal
 from devinsider_common.field_mask import resolve_update_mask
-from devinsider_common.grpc.requests import caller, check_enum
-from devinsider_common.pages.proto_mapping import split_child_name
+from devinsider_common.grpc.requests import caller, check_enum, idempotency_key
+from devinsider_common.pages.names import PageKind, parse_child, parse_page
 from devinsider_common.pages.servicer import MembershipRpcs
-from devinsider_common.validation import resource_id
 from program_service.adapters import proto_mapping as mapping
 from program_service.adapters.program_repository import ProgramQuery
 from program_service.domain.application import Application
@@ -20,19 +19,16 @@ from program_service.domain.program import PROGRAM_FIELDS, ProgramState, Program
 from program_service.service_layer.app import ProgramApp
 from program_service.service_layer.programs import Viewed
 
-COLLECTION = "programs"
-ACCESS_CACHE_TTL_SECONDS = 10
+COLLECTION = PageKind.PROGRAM.collection
+_PROGRAM = (PageKind.PROGRAM,)
+_COMPANY = (PageKind.COMPANY,)
 _PROGRAM_STATES = {v: k for k, v in mapping.PROGRAM_STATES.items()}
 _APPLICATION_STATES = {v: k for k, v in mapping.APPLICATION_STATES.items()}
 
 
-def _program_id(name: str, path: str = "name") -> str:
-    return resource_id(name, COLLECTION, path)
-
-
 def _parent(parent: str) -> str | None:
     """The program id of a `parent`, or None for `programs/-` (across programs)."""
-    program_id = _program_id(parent, "parent")
+    program_id = parse_page(parent, "parent", _PROGRAM).id
     return None if program_id == "-" else program_id
 
 
@@ -45,10 +41,10 @@ def _application(found: tuple[Application, str]) -> program_pb2.Application:
 
 
 class ProgramServicer(program_pb2_grpc.ProgramServiceServicer):
-    def __init__(self, app: ProgramApp) -> None:
+    def __init__(self, app: ProgramApp, access_ttl_seconds: int) -> None:
         self._app = app
         self._membership = MembershipRpcs(
-            program_pb2, COLLECTION, app.members, app.invitations, app.programs.titles, ACCESS_CACHE_TTL_SECONDS
+            program_pb2, COLLECTION, app.members, app.invitations, app.programs.titles, access_ttl_seconds
         )
 
     # Programs.
@@ -56,10 +52,10 @@ class ProgramServicer(program_pb2_grpc.ProgramServiceServicer):
         self, request: program_pb2.CreateProgramRequest, context: grpc.ServicerContext
     ) -> program_pb2.Program:
         content = mapping.content_from_proto(request.program)
-        return _program(self._app.programs.create(caller(), content, request.request_id[:128]))
+        return _program(self._app.programs.create(caller(), content, idempotency_key(request.request_id)))
 
     def GetProgram(self, request: program_pb2.GetProgramRequest, context: grpc.ServicerContext) -> program_pb2.Program:
-        return _program(self._app.programs.get(current_principal(), _program_id(request.name)))
+        return _program(self._app.programs.get(current_principal(), parse_page(request.name, kinds=_PROGRAM).id))
 
     def ListPrograms(
         self, request: program_pb2.ListProgramsRequest, context: grpc.ServicerContext
@@ -76,7 +72,7 @@ class ProgramServicer(program_pb2_grpc.ProgramServiceServicer):
         checks.check(len(request.query) <= 200, "query", "must be at most 200 characters")
         if request.vendor_company:
             try:
-                resource_id(request.vendor_company, "companies", "vendor_company")
+                parse_page(request.vendor_company, "vendor_company", _COMPANY)
             except errors.InvalidArgument as error:
                 checks.items.extend(error.violations)
         checks.raise_if_any("invalid filters")
@@ -99,7 +95,7 @@ class ProgramServicer(program_pb2_grpc.ProgramServiceServicer):
     def UpdateProgram(
         self, request: program_pb2.UpdateProgramRequest, context: grpc.ServicerContext
     ) -> program_pb2.Program:
-        program_id = _program_id(request.program.name, "program.name")
+        program_id = parse_page(request.program.name, "program.name", _PROGRAM).id
         fields = resolve_update_mask(request.update_mask, request.program, PROGRAM_FIELDS, "program")
         content = mapping.content_from_proto(request.program)
         return _program(self._app.programs.update(caller(), program_id, content, fields))
@@ -107,25 +103,25 @@ class ProgramServicer(program_pb2_grpc.ProgramServiceServicer):
     def DeleteProgram(
         self, request: program_pb2.DeleteProgramRequest, context: grpc.ServicerContext
     ) -> empty_pb2.Empty:
-        self._app.programs.delete(caller(), _program_id(request.name))
+        self._app.programs.delete(caller(), parse_page(request.name, kinds=_PROGRAM).id)
         return empty_pb2.Empty()
 
     def BatchGetPrograms(
         self, request: program_pb2.BatchGetProgramsRequest, context: grpc.ServicerContext
     ) -> program_pb2.BatchGetProgramsResponse:
-        ids = [_program_id(name, f"names[{i}]") for i, name in enumerate(request.names)]
+        ids = [parse_page(name, f"names[{i}]", _PROGRAM).id for i, name in enumerate(request.names)]
         found = self._app.programs.batch_get(ids)
         return program_pb2.BatchGetProgramsResponse(programs=[mapping.program_to_proto(p) for p in found])
 
     def PublishProgram(
         self, request: program_pb2.PublishProgramRequest, context: grpc.ServicerContext
     ) -> program_pb2.Program:
-        return _program(self._app.programs.publish(caller(), _program_id(request.name)))
+        return _program(self._app.programs.publish(caller(), parse_page(request.name, kinds=_PROGRAM).id))
 
     def ArchiveProgram(
         self, request: program_pb2.ArchiveProgramRequest, context: grpc.ServicerContext
     ) -> program_pb2.Program:
-        return _program(self._app.programs.archive(caller(), _program_id(request.name)))
+        return _program(self._app.programs.archive(caller(), parse_page(request.name, kinds=_PROGRAM).id))
 
     # Members.
     # Invitations.
@@ -133,17 +129,22 @@ class ProgramServicer(program_pb2_grpc.ProgramServiceServicer):
     def CreateApplication(
         self, request: program_pb2.CreateApplicationRequest, context: grpc.ServicerContext
     ) -> program_pb2.Application:
-        program_id = _program_id(request.parent, "parent")
-        company_id = resource_id(request.application.company, "companies", "application.company")
+        program_id = parse_page(request.parent, "parent", _PROGRAM).id
+        company_id = parse_page(request.application.company, "application.company", _COMPANY).id
         created = self._app.applications.create(
-            caller(), program_id, company_id, request.application.message, request.request_id[:128]
+            caller(), program_id, company_id, request.application.message, idempotency_key(request.request_id)
         )
         return _application(created)
+
+    @staticmethod
+    def _application_name(name: str) -> tuple[str, str]:
+        program, application_id = parse_child(name, "applications", kinds=_PROGRAM)
+        return program.id, application_id
 
     def GetApplication(
         self, request: program_pb2.GetApplicationRequest, context: grpc.ServicerContext
     ) -> program_pb2.Application:
-        program_id, application_id = split_child_name(request.name, COLLECTION, "applications")
+        program_id, application_id = self._application_name(request.name)
         return _application(self._app.applications.get(caller(), program_id, application_id))
 
     def ListApplications(
@@ -152,7 +153,7 @@ class ProgramServicer(program_pb2_grpc.ProgramServiceServicer):
         program_id = _parent(request.parent)
         company_id = ""
         if request.company or program_id is None:
-            company_id = resource_id(request.company, "companies", "company")
+            company_id = parse_page(request.company, "company", _COMPANY).id
         check_enum(request.state, _APPLICATION_STATES, "state")
         state = _APPLICATION_STATES.get(request.state)
         found, token = self._app.applications.list(
@@ -165,19 +166,19 @@ class ProgramServicer(program_pb2_grpc.ProgramServiceServicer):
     def ApproveApplication(
         self, request: program_pb2.ApproveApplicationRequest, context: grpc.ServicerContext
     ) -> program_pb2.Application:
-        program_id, application_id = split_child_name(request.name, COLLECTION, "applications")
+        program_id, application_id = self._application_name(request.name)
         return _application(self._app.applications.approve(caller(), program_id, application_id))
 
     def RejectApplication(
         self, request: program_pb2.RejectApplicationRequest, context: grpc.ServicerContext
     ) -> program_pb2.Application:
-        program_id, application_id = split_child_name(request.name, COLLECTION, "applications")
+        program_id, application_id = self._application_name(request.name)
         return _application(self._app.applications.reject(caller(), program_id, application_id, request.reason))
 
     def WithdrawApplication(
         self, request: program_pb2.WithdrawApplicationRequest, context: grpc.ServicerContext
     ) -> program_pb2.Application:
-        program_id, application_id = split_child_name(request.name, COLLECTION, "applications")
+        program_id, application_id = self._application_name(request.name)
         return _application(self._app.applications.withdraw(caller(), program_id, application_id))
 
     # Members, invitations and the access check: the shared page model's RPCs.

@@ -42,6 +42,17 @@ def test_create_returns_a_draft_owned_by_the_caller_and_retries_are_idempotent(s
     )
 
 
+def test_a_request_id_is_stripped_and_one_over_128_characters_is_refused(stub: Stub, token: TokenFactory) -> None:
+    auth = bearer(token("kc-olga"))
+    key = "k" * 128
+    first = stub.CreateProgram(P.CreateProgramRequest(program=new_program(), request_id=key), metadata=auth)
+    again = stub.CreateProgram(P.CreateProgramRequest(program=new_program(), request_id=f"  {key} "), metadata=auth)
+    assert again.name == first.name
+    with pytest.raises(grpc.RpcError) as call:  # never cut to 128, which would replay the page above
+        stub.CreateProgram(P.CreateProgramRequest(program=new_program(), request_id=key + "x"), metadata=auth)
+    assert error_of(call) == (grpc.StatusCode.INVALID_ARGUMENT, "INVALID_ARGUMENT", ["request_id"])
+
+
 def test_bad_input_names_every_bad_field(stub: Stub, token: TokenFactory) -> None:
     auth = bearer(token("kc-olga"))
     bad = P.Program(display_name="", vendor_name="V", program_type=9, website_url="nope", country_codes=["france"])  # type: ignore[arg-type]
@@ -231,3 +242,22 @@ def test_batch_get_keeps_request_order_and_skips_unknown_names(stub: Stub, token
     with pytest.raises(grpc.RpcError) as call:
         stub.BatchGetPrograms(P.BatchGetProgramsRequest(names=[a.name] * 201), metadata=service)
     assert error_of(call)[2] == ["names"]
+
+
+def test_check_page_access_answers_carry_the_configured_cache_time(
+    tmp_path: Path, database: tuple[str, str], company: CompanyDouble, token: TokenFactory
+) -> None:
+    settings = make_settings(tmp_path, *database, company.target, page_access_cache_ttl_seconds=3)
+    service = start(settings, run_jobs=False)
+    try:
+        with grpc.insecure_channel(f"127.0.0.1:{service.port}") as channel:
+            stub = program_pb2_grpc.ProgramServiceStub(channel)
+            auth = bearer(token("kc-olga"))
+            program = _create(stub, auth)
+            request = P.CheckPageAccessRequest(
+                page=program.name, subject="kc-olga", permission=page_pb2.PAGE_PERMISSION_EDIT
+            )
+            answer = stub.CheckPageAccess(request, metadata=bearer(token("service-x", roles=("service",))))
+            assert answer.allowed and answer.cache_ttl_seconds == 3
+    finally:
+        service.stop(grace=0)

@@ -30,6 +30,7 @@ def company_service(tmp_path: Path) -> Iterator[CompanyService]:
         upload_dir=tmp_path / "uploads",
         auth=AuthSettings(issuer=ISSUER, dev_key_dir=tmp_path / "keys"),
         broker=BrokerSettings(amqp_url=""),
+        user_target="",
     )
     running = start_company(settings, run_jobs=False)
     yield running

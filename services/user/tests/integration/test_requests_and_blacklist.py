@@ -11,7 +11,7 @@ import redis
 from google.rpc import error_details_pb2
 
 from devinsider.user.v1 import user_pb2, user_pb2_grpc
-from devinsider_common.grpc.status import error_info, from_rpc_error
+from devinsider_common.grpc.status import error_info, field_violations, from_rpc_error
 from user_service.bootstrap import start
 
 from ..conftest import TokenFactory, bearer, make_settings
@@ -41,6 +41,36 @@ def test_pro_verification_is_idempotent_by_request_id(stub: user_pb2_grpc.UserSe
     first = stub.CreateProVerification(request, metadata=ada)
     again = stub.CreateProVerification(request, metadata=ada)
     assert first.name == again.name
+
+
+def test_a_request_id_over_128_characters_is_refused_not_cut(
+    stub: user_pb2_grpc.UserServiceStub, token: TokenFactory
+) -> None:
+    ada = bearer(token("kc-ada"))
+    key = "k" * 128
+    first = stub.CreateProVerification(
+        user_pb2.CreateProVerificationRequest(pro_verification=VALID, request_id=f" {key}  "), metadata=ada
+    )
+    assert (
+        stub.CreateProVerification(
+            user_pb2.CreateProVerificationRequest(pro_verification=VALID, request_id=key), metadata=ada
+        ).name
+        == first.name
+    )
+    too_long = key + "x"
+    support = user_pb2.SupportRequest(subject="Help", message="My page is gone")
+    with pytest.raises(grpc.RpcError) as pro:
+        stub.CreateProVerification(
+            user_pb2.CreateProVerificationRequest(pro_verification=VALID, request_id=too_long), metadata=ada
+        )
+    with pytest.raises(grpc.RpcError) as help_request:
+        stub.CreateSupportRequest(
+            user_pb2.CreateSupportRequestRequest(support_request=support, request_id=too_long), metadata=ada
+        )
+    for call in (pro, help_request):
+        status = from_rpc_error(call.value)
+        assert call.value.code() == grpc.StatusCode.INVALID_ARGUMENT and status is not None
+        assert [v.field for v in field_violations(status)] == ["request_id"]
 
 
 def test_pro_verifications_are_private_to_their_requester(

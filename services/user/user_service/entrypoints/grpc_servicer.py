@@ -8,8 +8,8 @@ from google.protobuf import empty_pb2
 from devinsider.user.v1 import user_pb2, user_pb2_grpc
 from devinsider_common import errors
 from devinsider_common.field_mask import resolve_update_mask
-from devinsider_common.grpc.requests import caller, check_enum
-from devinsider_common.validation import resource_id
+from devinsider_common.grpc.requests import caller, check_enum, idempotency_key
+from devinsider_common.pages.names import parse_id
 from user_service.adapters import proto_mapping as mapping
 from user_service.domain.blacklist import BlacklistKind
 from user_service.domain.model import PROFILE_FIELDS, ContactCategory, Profile, UserState
@@ -49,7 +49,7 @@ class UserServicer(user_pb2_grpc.UserServiceServicer):
 
     def GetUser(self, request: user_pb2.GetUserRequest, context: grpc.ServicerContext) -> user_pb2.User:
         principal = caller()
-        user = self._app.users.get(resource_id(request.name, "users"))
+        user = self._app.users.get(parse_id(request.name, "users"))
         return mapping.user_to_proto(user, private=principal.is_staff_or_service or principal.subject == user.subject)
 
     def ListUsers(
@@ -90,14 +90,14 @@ class UserServicer(user_pb2_grpc.UserServiceServicer):
             company_name=p.company_name.strip(),
             evidence_url=p.evidence_url.strip(),
             message=p.message,
-            idempotency_key=request.request_id[:128],
+            idempotency_key=idempotency_key(request.request_id),
         )
         return mapping.pro_verification_to_proto(self._app.requests.create_pro_verification(caller(), draft))
 
     def GetProVerification(
         self, request: user_pb2.GetProVerificationRequest, context: grpc.ServicerContext
     ) -> user_pb2.ProVerification:
-        request_id = resource_id(request.name, "proVerifications")
+        request_id = parse_id(request.name, "proVerifications")
         return mapping.pro_verification_to_proto(self._app.requests.get_pro_verification(caller(), request_id))
 
     def ListProVerifications(
@@ -113,14 +113,14 @@ class UserServicer(user_pb2_grpc.UserServiceServicer):
     def ApproveProVerification(
         self, request: user_pb2.ApproveProVerificationRequest, context: grpc.ServicerContext
     ) -> user_pb2.ProVerification:
-        request_id = resource_id(request.name, "proVerifications")
+        request_id = parse_id(request.name, "proVerifications")
         decided = self._app.requests.decide_pro_verification(caller(), request_id, approve=True)
         return mapping.pro_verification_to_proto(decided)
 
     def RejectProVerification(
         self, request: user_pb2.RejectProVerificationRequest, context: grpc.ServicerContext
     ) -> user_pb2.ProVerification:
-        request_id = resource_id(request.name, "proVerifications")
+        request_id = parse_id(request.name, "proVerifications")
         decided = self._app.requests.decide_pro_verification(caller(), request_id, approve=False, reason=request.reason)
         return mapping.pro_verification_to_proto(decided)
 
@@ -129,7 +129,11 @@ class UserServicer(user_pb2_grpc.UserServiceServicer):
     ) -> user_pb2.SupportRequest:
         s = request.support_request
         draft = SupportRequest(
-            id="", user_id="", subject=s.subject.strip(), message=s.message, idempotency_key=request.request_id[:128]
+            id="",
+            user_id="",
+            subject=s.subject.strip(),
+            message=s.message,
+            idempotency_key=idempotency_key(request.request_id),
         )
         return mapping.support_request_to_proto(self._app.requests.create_support_request(caller(), draft))
 
@@ -164,5 +168,5 @@ class UserServicer(user_pb2_grpc.UserServiceServicer):
     def DeleteBlacklistEntry(
         self, request: user_pb2.DeleteBlacklistEntryRequest, context: grpc.ServicerContext
     ) -> empty_pb2.Empty:
-        self._app.blacklist.delete(resource_id(request.name, "blacklistEntries"))
+        self._app.blacklist.delete(parse_id(request.name, "blacklistEntries"))
         return empty_pb2.Empty()

@@ -8,8 +8,6 @@ Create Date: 2026-11-25
 import sqlalchemy as sa
 from alembic import op
 
-from devinsider_common.outbox.tables import create_outbox_tables, drop_outbox_tables
-
 revision = "0001"
 down_revision = None
 branch_labels = None
@@ -91,10 +89,37 @@ def upgrade() -> None:
         sa.Column("type", sa.String(64), nullable=False),
         sa.Column("received_at", TZ, nullable=False),
     )
-    create_outbox_tables(op)
+    # The outbox and inbox as devinsider_common.outbox.tables defined them when this revision was
+    # applied, written out: an applied revision never changes with the library.
+    op.create_table(
+        "outbox_messages",
+        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), primary_key=True, autoincrement=True),
+        sa.Column("message_id", sa.String(64), nullable=False),
+        sa.Column("exchange", sa.String(255), nullable=False),
+        sa.Column("routing_key", sa.String(255), nullable=False),
+        sa.Column("event_type", sa.String(255), nullable=False),
+        sa.Column("body", sa.Text(), nullable=False),
+        sa.Column("status", sa.String(16), nullable=False, server_default="pending"),
+        sa.Column("attempts", sa.Integer(), nullable=False, server_default="0"),
+        sa.Column("available_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("published_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("last_error", sa.Text(), nullable=True),
+        sa.UniqueConstraint("message_id", name="uq_outbox_messages_message_id"),
+    )
+    op.create_index("ix_outbox_messages_status_available_at", "outbox_messages", ["status", "available_at"])
+    op.create_table(
+        "inbox_messages",
+        sa.Column("consumer", sa.String(128), nullable=False),
+        sa.Column("message_id", sa.String(64), nullable=False),
+        sa.Column("received_at", sa.DateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("consumer", "message_id"),
+    )
 
 
 def downgrade() -> None:
-    drop_outbox_tables(op)
+    op.drop_table("inbox_messages")
+    op.drop_index("ix_outbox_messages_status_available_at", table_name="outbox_messages")
+    op.drop_table("outbox_messages")
     for table in ("keycloak_events", "blacklist_entries", "support_requests", "pro_verifications", "users"):
         op.drop_table(table)
