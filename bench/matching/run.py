@@ -19,6 +19,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from bench.matching.generate import Generator, seeded_taxonomy
+from bench.matching.pairs import all_pairs
 from devinsider_common.pages.names import PageKind
 from matching_service.domain.gates import Gate, first_gate
 from matching_service.domain.pages import PageStatus
@@ -63,15 +64,15 @@ def one_against_many(index: MatchIndex, kind: PageKind, companies: list[str], re
     return times
 
 
-def all_pairs(index: MatchIndex, kind: PageKind) -> tuple[float, float, int, int]:
+def every_pair(index: MatchIndex, kind: PageKind) -> tuple[float, float, int, int]:
     """(seconds scoring every pair, seconds scoring + reducing each block, pairs, eligible pairs)."""
     start = time.perf_counter()
-    for _ in index.all_pairs(kind):
+    for _ in all_pairs(index, kind):
         pass
     scoring = time.perf_counter() - start
     start = time.perf_counter()
     pairs = eligible = 0
-    for _, scores in index.all_pairs(kind):
+    for _, scores in all_pairs(index, kind):
         by_target = scores.T  # the contiguous layout
         pairs += by_target.size
         eligible += int(np.count_nonzero(by_target > 0))
@@ -134,8 +135,8 @@ def main() -> None:
         sub = MatchIndex(taxonomy, weights)
         build(sub, PageKind.COMPANY, companies)
         build(sub, kind, targets[: args.pairs_targets])
-        next(iter(sub.all_pairs(kind)))  # warm-up
-        seconds, reduced, pairs, eligible = all_pairs(sub, kind)
+        next(iter(all_pairs(sub, kind)))  # warm-up
+        seconds, reduced, pairs, eligible = every_pair(sub, kind)
         loop = python_loop_seconds_per_pair(
             taxonomy, weights[kind], companies, targets[: args.pairs_targets], args.loop_samples, rnd
         )

@@ -95,7 +95,7 @@ def build_app(
         config=config,
         taxonomy=TaxonomyUseCases(uow, limits),
         profiles=ProfileUseCases(uow, utc_now, directory, sync, announcer),
-        matches=MatchUseCases(uow, utc_now, directory, sync, config, limits),
+        matches=MatchUseCases(uow, directory, sync, config, limits),
         social=SocialUseCases(uow, utc_now, directory, limits, users or ClaimsDirectory()),
         sync=sync,
         announcer=announcer,

@@ -123,14 +123,16 @@ class MembershipRpcs:
         """The service-only answer other services cache: may `subject` do `permission` on the page?"""
         checks = errors.Violations()
         checks.check(bool(request.subject), "subject", "is required")
-        checks.check(request.permission in PagePermission._value2member_map_, "permission", "unknown permission")
+        checks.check(bool(request.permission), "permission", "is required")
+        permission = optional_enum(PagePermission, request.permission, "permission", checks)
         page_id = ""
         try:
             page_id = self._page_id(request.page, "page")
         except errors.InvalidArgument as error:
             checks.items.extend(error.violations)
         checks.raise_if_any("invalid access check")
-        allowed, role = self._members.check_access(page_id, request.subject, PagePermission(request.permission))
+        assert permission is not None  # refused above when unspecified
+        allowed, role = self._members.check_access(page_id, request.subject, permission)
         return self._pb.CheckPageAccessResponse(
             allowed=allowed, role=int(role or 0), cache_ttl_seconds=self._access_ttl
         )

@@ -16,15 +16,10 @@ from billing_service.service_layer.app import BillingApp
 from billing_service.service_layer.unlocks import HAS_UNLOCKED_TTL_SECONDS
 from devinsider.billing.v1 import billing_pb2, billing_pb2_grpc
 from devinsider_common import errors
-from devinsider_common.grpc.requests import caller, check_enum, idempotency_key
+from devinsider_common.grpc.requests import caller, idempotency_key, optional_enum, repeated_enum, required_enum
 from devinsider_common.pages.names import PageKind, parse_child, parse_id, parse_page, parse_singleton
 
 SIGNATURE_HEADER = "x-payment-signature"
-
-
-def _page_kind(value: int, path: str) -> PageKind | None:
-    check_enum(value, PageKind._value2member_map_, path)
-    return PageKind(value) if value else None
 
 
 class BillingServicer(billing_pb2_grpc.BillingServiceServicer):
@@ -34,9 +29,8 @@ class BillingServicer(billing_pb2_grpc.BillingServiceServicer):
     def ListPlans(
         self, request: billing_pb2.ListPlansRequest, context: grpc.ServicerContext
     ) -> billing_pb2.ListPlansResponse:
-        page_kind = _page_kind(request.page_kind, "page_kind")
-        check_enum(request.kind, PlanKind._value2member_map_, "kind")
-        kind = PlanKind(request.kind) if request.kind else None
+        page_kind = optional_enum(PageKind, request.page_kind, "page_kind")
+        kind = optional_enum(PlanKind, request.kind, "kind")
         plans, token = self._app.catalogue.list_plans(
             request.page_size, request.page_token, page_kind, kind, request.show_inactive
         )
@@ -49,10 +43,7 @@ class BillingServicer(billing_pb2_grpc.BillingServiceServicer):
         self, request: billing_pb2.ListSubscriptionsRequest, context: grpc.ServicerContext
     ) -> billing_pb2.ListSubscriptionsResponse:
         page = parse_page(request.parent, "parent")
-        for index, state in enumerate(request.states):
-            if state not in SubscriptionState._value2member_map_:
-                raise errors.InvalidArgument.for_field(f"states[{index}]", f"unknown value {state}")
-        states = [SubscriptionState(s) for s in request.states]
+        states = list(repeated_enum(SubscriptionState, request.states, "states"))
         items, token = self._app.subscriptions.list_page(caller(), page, request.page_size, request.page_token, states)
         return billing_pb2.ListSubscriptionsResponse(
             subscriptions=[mapping.subscription_to_proto(s) for s in items], next_page_token=token
@@ -105,8 +96,7 @@ class BillingServicer(billing_pb2_grpc.BillingServiceServicer):
         self, request: billing_pb2.ListLedgerEntriesRequest, context: grpc.ServicerContext
     ) -> billing_pb2.ListLedgerEntriesResponse:
         page = parse_page(request.parent, "parent")
-        check_enum(request.kind, LedgerEntryKind._value2member_map_, "kind")
-        kind = LedgerEntryKind(request.kind) if request.kind else None
+        kind = optional_enum(LedgerEntryKind, request.kind, "kind")
         items, token = self._app.ledger.list_page(caller(), page, request.page_size, request.page_token, kind)
         return billing_pb2.ListLedgerEntriesResponse(
             ledger_entries=[mapping.ledger_entry_to_proto(e) for e in items], next_page_token=token
@@ -117,13 +107,12 @@ class BillingServicer(billing_pb2_grpc.BillingServiceServicer):
     ) -> billing_pb2.LedgerEntry:
         page = parse_page(request.parent, "parent")
         e = request.ledger_entry
-        if int(e.kind) not in (LedgerEntryKind.GRANT.value, LedgerEntryKind.REFUND.value):
-            raise errors.InvalidArgument.for_field("ledger_entry.kind", "must be GRANT or REFUND")
+        kind = required_enum(LedgerEntryKind, e.kind, "ledger_entry.kind")
         expire_time = e.expire_time.ToDatetime(tzinfo=UTC) if e.HasField("expire_time") else None
         entry = self._app.ledger.create(
             caller(),
             page,
-            LedgerEntryKind(e.kind),
+            kind,
             e.credits,
             e.description,
             expire_time,
@@ -150,7 +139,7 @@ class BillingServicer(billing_pb2_grpc.BillingServiceServicer):
         self, request: billing_pb2.ListUnlocksRequest, context: grpc.ServicerContext
     ) -> billing_pb2.ListUnlocksResponse:
         page = parse_page(request.parent, "parent")
-        target_kind = _page_kind(request.target_kind, "target_kind")
+        target_kind = optional_enum(PageKind, request.target_kind, "target_kind")
         items, token = self._app.unlocks.list_page(caller(), page, request.page_size, request.page_token, target_kind)
         return billing_pb2.ListUnlocksResponse(
             unlocks=[mapping.unlock_to_proto(u) for u in items], next_page_token=token
@@ -160,8 +149,7 @@ class BillingServicer(billing_pb2_grpc.BillingServiceServicer):
         self, request: billing_pb2.ListInvoicesRequest, context: grpc.ServicerContext
     ) -> billing_pb2.ListInvoicesResponse:
         page = parse_page(request.parent, "parent")
-        check_enum(request.state, InvoiceState._value2member_map_, "state")
-        state = InvoiceState(request.state) if request.state else None
+        state = optional_enum(InvoiceState, request.state, "state")
         items, token = self._app.invoices.list_page(caller(), page, request.page_size, request.page_token, state)
         return billing_pb2.ListInvoicesResponse(
             invoices=[mapping.invoice_to_proto(i) for i in items], next_page_token=token

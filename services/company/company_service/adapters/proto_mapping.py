@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from datetime import date, datetime
-from enum import IntEnum
-from typing import TypeVar
 
 from google.protobuf import timestamp_pb2
 from google.type import date_pb2
@@ -30,6 +27,7 @@ from devinsider.company.v1 import company_pb2
 from devinsider_common.clock import as_utc
 from devinsider_common.errors import Violations
 from devinsider_common.field_mask import json_path
+from devinsider_common.grpc.requests import optional_enum, repeated_enum
 from devinsider_common.pages.roles import PageRole
 
 COMPANY_STATES = {
@@ -38,7 +36,6 @@ COMPANY_STATES = {
     CompanyState.ACTIVE: company_pb2.COMPANY_STATE_ACTIVE,
     CompanyState.DELETED: company_pb2.COMPANY_STATE_DELETED,
 }
-E = TypeVar("E", bound=IntEnum)
 
 
 def timestamp(value: datetime | None) -> timestamp_pb2.Timestamp | None:
@@ -120,30 +117,14 @@ def company_to_proto(
     return message
 
 
-class _Reader:
-    """Reads request messages into domain values, collecting every bad enum value and date."""
-
-    def __init__(self) -> None:
-        self.checks = Violations()
-
-    def enum(self, kind: type[E], value: int, path: str) -> E:
-        try:
-            return kind(value)
-        except ValueError:
-            self.checks.add(path, f"unknown value {value}")
-            return kind(0)
-
-    def enums(self, kind: type[E], values: Iterable[int], path: str) -> tuple[E, ...]:
-        return tuple(self.enum(kind, v, f"{path}[{i}]") for i, v in enumerate(values))
-
-    def date(self, message: date_pb2.Date, present: bool, path: str) -> date | None:
-        if not present or (message.year, message.month, message.day) == (0, 0, 0):
-            return None
-        try:
-            return date(message.year, message.month, message.day)
-        except ValueError:
-            self.checks.add(path, "must be a full calendar date")
-            return None
+def _date_in(checks: Violations, message: date_pb2.Date, present: bool, path: str) -> date | None:
+    if not present or (message.year, message.month, message.day) == (0, 0, 0):
+        return None
+    try:
+        return date(message.year, message.month, message.day)
+    except ValueError:
+        checks.add(path, "must be a full calendar date")
+        return None
 
 
 def _money_in(message: money_pb2.Money) -> Money:
@@ -151,16 +132,16 @@ def _money_in(message: money_pb2.Money) -> Money:
 
 
 def content_from_proto(message: company_pb2.Company) -> CompanyContent:
-    """The editable content of a request's Company; unknown enum values are INVALID_ARGUMENT."""
-    read = _Reader()
+    """The editable content of a request's Company; unknown enum values and bad dates are INVALID_ARGUMENT."""
+    checks = Violations()
     p = "company."
     fin = message.financials
     rounds = tuple(
         FundingRound(
             stage=r.stage.strip(),
             amount=_money_in(r.amount),
-            close_date=read.date(
-                r.close_date, r.HasField("close_date"), f"{p}financials.funding_rounds[{i}].close_date"
+            close_date=_date_in(
+                checks, r.close_date, r.HasField("close_date"), f"{p}financials.funding_rounds[{i}].close_date"
             ),
         )
         for i, r in enumerate(fin.funding_rounds)
@@ -173,14 +154,15 @@ def content_from_proto(message: company_pb2.Company) -> CompanyContent:
         website_url=message.website_url.strip(),
         hq_country_code=message.hq_country_code.strip(),
         founding_year=message.founding_year,
-        company_size=read.enum(CompanySize, message.company_size, p + "company_size"),
+        company_size=optional_enum(CompanySize, message.company_size, p + "company_size", checks)
+        or CompanySize.UNSPECIFIED,
         industries=tuple(v.strip() for v in message.industries),
         solution_categories=tuple(v.strip() for v in message.solution_categories),
         target_regions=tuple(v.strip() for v in message.target_regions),
         target_country_codes=tuple(v.strip() for v in message.target_country_codes),
-        licensing_models=read.enums(LicensingModel, message.licensing_models, p + "licensing_models"),
-        distribution_channels=read.enums(
-            DistributionChannel, message.distribution_channels, p + "distribution_channels"
+        licensing_models=repeated_enum(LicensingModel, message.licensing_models, p + "licensing_models", checks),
+        distribution_channels=repeated_enum(
+            DistributionChannel, message.distribution_channels, p + "distribution_channels", checks
         ),
         technology_partners=tuple(v.strip() for v in message.technology_partners),
         wanted_technology_partners=tuple(v.strip() for v in message.wanted_technology_partners),
@@ -192,12 +174,13 @@ def content_from_proto(message: company_pb2.Company) -> CompanyContent:
             linkedin_url=message.contact.linkedin_url.strip(),
         ),
         financials=Financials(
-            revenue_range=read.enum(RevenueRange, fin.revenue_range, p + "financials.revenue_range"),
+            revenue_range=optional_enum(RevenueRange, fin.revenue_range, p + "financials.revenue_range", checks)
+            or RevenueRange.UNSPECIFIED,
             looking_for_funding=fin.looking_for_funding,
             funding_target=_money_in(fin.funding_target),
             funding_rounds=rounds,
-            last_funding_date=read.date(
-                fin.last_funding_date, fin.HasField("last_funding_date"), p + "financials.last_funding_date"
+            last_funding_date=_date_in(
+                checks, fin.last_funding_date, fin.HasField("last_funding_date"), p + "financials.last_funding_date"
             ),
             total_raised=_money_in(fin.total_raised),
         ),
@@ -208,5 +191,5 @@ def content_from_proto(message: company_pb2.Company) -> CompanyContent:
             published=message.pitch.published,
         ),
     )
-    read.checks.raise_if_any("invalid company")
+    checks.raise_if_any("invalid company")
     return content

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import enum
 import re
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 
 from devinsider_common import validation
@@ -51,25 +52,21 @@ class InvestorQuery:
 def build_query(
     *,
     text: str,
-    categories: list[int],
-    investor_types: list[int],
+    categories: Iterable[InvestorCategory],
+    investor_types: Iterable[InvestorType],
     funding_stages: list[str],
     industries: list[str],
     country_codes: list[str],
     ticket_amount_minor: int,
     currency_code: str,
-    states: list[int],
+    states: Iterable[InvestorState],
     order_by: str,
+    checks: Violations | None = None,
 ) -> InvestorQuery:
-    """Validate a ListInvestors request's filters; every bad field is reported at once."""
-    checks = Violations()
+    """Validate a ListInvestors request's filters; every bad field is reported at once, with those already
+    in `checks` (the request's enum values, parsed by the servicer)."""
+    checks = checks or Violations()
     validation.text(checks, "query", text, max_len=200)
-    for index, value in enumerate(categories):
-        checks.check(value in InvestorCategory._value2member_map_, f"categories[{index}]", "unknown category")
-    for index, value in enumerate(investor_types):
-        checks.check(value in InvestorType._value2member_map_, f"investor_types[{index}]", "unknown investor type")
-    for index, value in enumerate(states):
-        checks.check(value in InvestorState._value2member_map_, f"states[{index}]", "unknown state")
     stages = tuple(dict.fromkeys(s.strip().lower() for s in funding_stages))
     sectors = tuple(dict.fromkeys(s.strip().lower() for s in industries))
     for path, codes in (("funding_stages", stages), ("industries", sectors)):
@@ -93,13 +90,13 @@ def build_query(
     checks.raise_if_any("invalid filters")
     return InvestorQuery(
         text=" ".join(text.split()).lower(),
-        categories=tuple(sorted({InvestorCategory(v) for v in categories})),
-        investor_types=tuple(sorted({InvestorType(v) for v in investor_types})),
+        categories=tuple(sorted(set(categories))),
+        investor_types=tuple(sorted(set(investor_types))),
         funding_stages=stages,
         industries=sectors,
         country_codes=countries,
         ticket_amount_minor=ticket_amount_minor,
         currency_code=currency,
-        states=tuple(sorted({InvestorState(v) for v in states})) or (InvestorState.ACTIVE,),
+        states=tuple(sorted(set(states))) or (InvestorState.ACTIVE,),
         order=order or Order.DISPLAY_NAME,
     )

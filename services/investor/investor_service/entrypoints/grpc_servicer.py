@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Container
-
 import grpc
 from google.protobuf import empty_pb2
 
@@ -11,10 +9,11 @@ from devinsider.investor.v1 import investor_pb2, investor_pb2_grpc
 from devinsider_common import errors
 from devinsider_common.context import current_principal
 from devinsider_common.field_mask import resolve_update_mask
-from devinsider_common.grpc.requests import caller, idempotency_key
+from devinsider_common.grpc.requests import caller, idempotency_key, repeated_enum
 from devinsider_common.pages.names import PageKind, parse_page
 from devinsider_common.pages.servicer import MembershipRpcs
 from investor_service.adapters import proto_mapping as mapping
+from investor_service.domain.enums import InvestorCategory, InvestorState, InvestorType
 from investor_service.domain.model import UPDATABLE_PATHS
 from investor_service.domain.query import build_query
 from investor_service.service_layer.app import InvestorApp
@@ -22,13 +21,6 @@ from investor_service.service_layer.app import InvestorApp
 COLLECTION = mapping.COLLECTION
 ALL_PAGES = f"{COLLECTION}/-"
 _INVESTOR = (PageKind.INVESTOR,)
-
-
-def _enum(value: int, known: Container[int], path: str, required: bool = False) -> None:
-    if required and not value:
-        raise errors.InvalidArgument.for_field(path, "is required")
-    if value and value not in known:
-        raise errors.InvalidArgument.for_field(path, f"unknown value {value}")
 
 
 class InvestorServicer(investor_pb2_grpc.InvestorServiceServicer):
@@ -56,17 +48,19 @@ class InvestorServicer(investor_pb2_grpc.InvestorServiceServicer):
     def ListInvestors(
         self, request: investor_pb2.ListInvestorsRequest, context: grpc.ServicerContext
     ) -> investor_pb2.ListInvestorsResponse:
+        checks = errors.Violations()
         query = build_query(
             text=request.query,
-            categories=list(request.categories),
-            investor_types=list(request.investor_types),
+            categories=repeated_enum(InvestorCategory, request.categories, "categories", checks),
+            investor_types=repeated_enum(InvestorType, request.investor_types, "investor_types", checks),
             funding_stages=list(request.funding_stages),
             industries=list(request.industries),
             country_codes=list(request.country_codes),
             ticket_amount_minor=request.ticket_amount_minor,
             currency_code=request.currency_code,
-            states=list(request.states),
+            states=repeated_enum(InvestorState, request.states, "states", checks),
             order_by=request.order_by,
+            checks=checks,
         )
         found, token, total = self._app.investors.search(
             current_principal(), query, request.caller_is_member, request.page_size, request.page_token

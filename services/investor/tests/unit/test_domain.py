@@ -139,7 +139,12 @@ def _query(**overrides: object) -> Any:
 
 def test_queries_are_normalized_and_default_to_active_pages() -> None:
     query = build_query(
-        **_query(text="  Seed   FUNDS ", categories=[2, 1, 2], country_codes=["fr"], currency_code="eur")
+        **_query(
+            text="  Seed   FUNDS ",
+            categories=[InvestorCategory(2), InvestorCategory(1), InvestorCategory(2)],
+            country_codes=["fr"],
+            currency_code="eur",
+        )
     )
     assert query.text == "seed funds" and query.categories == (
         InvestorCategory.INSTITUTIONAL,
@@ -147,7 +152,7 @@ def test_queries_are_normalized_and_default_to_active_pages() -> None:
     )
     assert query.country_codes == ("FR",) and query.currency_code == "EUR"
     assert query.states == (InvestorState.ACTIVE,) and query.order is Order.DISPLAY_NAME
-    assert build_query(**_query(investor_types=[8])).investor_types == (InvestorType.CROWDFUNDING,)
+    assert build_query(**_query(investor_types=[InvestorType(8)])).investor_types == (InvestorType.CROWDFUNDING,)
 
 
 def test_order_by_accepts_the_documented_orders_only() -> None:

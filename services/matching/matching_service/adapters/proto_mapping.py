@@ -6,6 +6,8 @@ from datetime import datetime
 
 from devinsider.common.v1 import money_pb2, page_pb2
 from devinsider.matching.v1 import matching_pb2 as pb
+from devinsider_common.errors import Violations
+from devinsider_common.grpc.requests import optional_enum
 from devinsider_common.pages.names import PageName
 from matching_service.domain.gates import Gate
 from matching_service.domain.pages import PageStatus
@@ -82,22 +84,23 @@ def profile_to_proto(profile: CriteriaProfile) -> pb.CriteriaProfile:
     return message
 
 
-def criteria_from_proto(items: list[pb.ProfileCriterion]) -> tuple[dict[Dimension, Criteria], list[tuple[str, str]]]:
-    """The criteria by dimension, and field violations (unknown or repeated dimensions)."""
+def criteria_from_proto(items: list[pb.ProfileCriterion]) -> dict[Dimension, Criteria]:
+    """The criteria by dimension; INVALID_ARGUMENT naming every missing, unknown or repeated dimension."""
     found: dict[Dimension, Criteria] = {}
-    bad: list[tuple[str, str]] = []
+    checks = Violations()
     for i, item in enumerate(items):
         path = f"criteria_profile.criteria[{i}].dimension"
-        if item.dimension not in Dimension._value2member_map_:
-            bad.append((path, "unknown dimension"))
+        checks.check(bool(item.dimension), path, "is required")
+        dimension = optional_enum(Dimension, item.dimension, path, checks)
+        if dimension is None:
             continue
-        dimension = Dimension(item.dimension)
         if dimension in found:
-            bad.append((path, f"{dimension.key} is given twice"))
+            checks.add(path, f"{dimension.key} is given twice")
             continue
         codes = tuple(dict.fromkeys(c.strip() for c in item.codes if c.strip()))
         found[dimension] = Criteria(codes, item.required)
-    return found, bad
+    checks.raise_if_any()
+    return found
 
 
 def funding_need_from_proto(message: pb.CriteriaProfile) -> FundingNeed | None:

@@ -12,7 +12,7 @@ from devinsider.matching.v1 import matching_pb2 as pb
 from devinsider.matching.v1 import matching_pb2_grpc
 from devinsider_common import errors
 from devinsider_common.field_mask import resolve_update_mask
-from devinsider_common.grpc.requests import caller
+from devinsider_common.grpc.requests import caller, optional_enum, repeated_enum
 from devinsider_common.pages.names import PageKind, PageName, parse_child, parse_page, parse_singleton
 from matching_service.adapters import proto_mapping as mapping
 from matching_service.domain.pages import TARGET_KINDS
@@ -39,12 +39,7 @@ def _filters(
 ) -> MatchFilters:
     v = errors.Violations()
     v.check(math.isfinite(min_score) and 0 <= min_score <= 100, "min_score", "must be between 0 and 100")
-    dims = []
-    for i, value in enumerate(dimensions):
-        if value in Dimension._value2member_map_:
-            dims.append(Dimension(value))
-        else:
-            v.add(f"matched_dimensions[{i}]", "unknown dimension")
+    dims = list(repeated_enum(Dimension, dimensions, "matched_dimensions", v))
     wanted = []
     for i, name in enumerate(criteria):
         parts = name.split("/")
@@ -104,12 +99,7 @@ class MatchingServicer(matching_pb2_grpc.MatchingServiceServicer):
         message = request.criteria_profile
         page = _profile_page(message.name, "criteria_profile.name")
         fields = resolve_update_mask(request.update_mask, message, PROFILE_FIELDS, "criteria_profile")
-        criteria, bad = mapping.criteria_from_proto(list(message.criteria))
-        if bad:
-            v = errors.Violations()
-            for path, description in bad:
-                v.add(path, description)
-            v.raise_if_any()
+        criteria = mapping.criteria_from_proto(list(message.criteria))
         changes = CriteriaProfile(
             page,
             criteria,
@@ -194,9 +184,7 @@ class MatchingServicer(matching_pb2_grpc.MatchingServiceServicer):
         self, request: pb.ListFavoritesRequest, context: grpc.ServicerContext
     ) -> pb.ListFavoritesResponse:
         owner = parse_page(request.parent, "parent")
-        if request.kind and request.kind not in PageKind._value2member_map_:
-            raise errors.InvalidArgument.for_field("kind", "unknown page kind")
-        kind = PageKind(request.kind) if request.kind else None
+        kind = optional_enum(PageKind, request.kind, "kind")
         items, token, statuses = self._app.social.list_favorites(
             caller(), owner, request.page_size, request.page_token, kind
         )

@@ -16,7 +16,7 @@ from matching_service.domain.profile import CriteriaProfile
 from matching_service.domain.scoring import DimensionScore, score_pair
 from matching_service.domain.taxonomy import Dimension
 from matching_service.index.engine import Query, Ranked
-from matching_service.service_layer.common import Clock, MatchingConfig, PageLimits, UowFactory, authorize
+from matching_service.service_layer.common import MatchingConfig, PageLimits, UowFactory, authorize
 from matching_service.service_layer.index_sync import IndexSync
 from matching_service.service_layer.ports import PageDirectory
 
@@ -53,14 +53,12 @@ class MatchUseCases:
     def __init__(
         self,
         uow: UowFactory,
-        clock: Clock,
         directory: PageDirectory,
         sync: IndexSync,
         config: MatchingConfig,
         limits: PageLimits,
     ) -> None:
         self._uow = uow
-        self._clock = clock
         self._directory = directory
         self._sync = sync
         self._config = config
@@ -76,20 +74,11 @@ class MatchUseCases:
             )
         taxonomy = self._sync.taxonomy()
         fresh = self._directory.statuses([company.name, target.name])
-        with self._uow() as uow:
+        with self._uow() as uow:  # read only: storing fresh statuses is the status refresh job's
             profiles = uow.profiles.get_many([company.name, target.name])
             stored = uow.statuses.get_many([company.name, target.name])
             blocked = uow.blocks.either_way(company.name, target.name)
-            now, changed = self._clock(), []
-            for name, status in fresh.items():
-                if uow.statuses.save(status, now) and name in profiles:
-                    changed.append(name)
-                    uow.announcements.request(name, now)  # drained by the job (see status_refresh)
-            uow.changes.record(changed, now)
-            uow.commit()
-        if changed:
-            self._sync.catch_up()
-        statuses = stored | fresh
+        statuses = stored | fresh  # the owning services' word first, the stored one if they gave none
         company_profile = profiles.get(company.name) or CriteriaProfile(company)
         target_profile = profiles.get(target.name) or CriteriaProfile(target)
         scored = score_pair(taxonomy, company_profile, target_profile, self._config.weights[target.kind])

@@ -234,6 +234,8 @@ def test_matching_against_the_real_page_services(platform: Platform, token: Toke
     p.programs.PublishProgram(program_pb2.PublishProgramRequest(name=draft), metadata=pat)
     scored = p.matching.ScoreMatch(pb.ScoreMatchRequest(company=acme, target=draft), metadata=alice)  # re-reads status
     assert scored.eligible and scored.score == pytest.approx(100.0)
+    # A score only reads; the lists follow once the status refresh job has stored the new status.
+    assert p.matching_service.app.refresher.run() >= 1
     assert {m.summary.page.name for m in p.matching.ListCompanyMatches(programs, metadata=alice).matches} == {
         azure,
         draft,

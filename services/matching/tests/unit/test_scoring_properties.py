@@ -241,18 +241,3 @@ def test_the_index_agrees_with_the_scalar_reference(
         for c in companies:
             slot = index.companies.slots[c.page.name]
             assert math.isclose(result[0][slot], score(c, t), abs_tol=1e-9)
-    all_pairs = {}
-    for slots, block in index.all_pairs(PageKind.INVESTOR):
-        for i, s in enumerate(slots):
-            for t in targets:
-                all_pairs[(index.companies.names[s], t.page.name)] = block[
-                    i, index.targets[PageKind.INVESTOR].slots[t.page.name]
-                ]
-    for (cname, tname), value in all_pairs.items():
-        c = next(x for x in companies if x.page.name == cname)
-        t = next(x for x in targets if x.page.name == tname)
-        reference = score_pair(TAX, c, t, WEIGHTS[PageKind.INVESTOR])
-        if reference.required_unmet:
-            assert value == -np.inf
-        else:
-            assert math.isclose(value, reference.score, abs_tol=1e-3)  # float32 products

@@ -66,7 +66,9 @@ def program_to_proto(program: Program, viewer_role: PageRole | None = None) -> p
 
 
 def content_from_proto(message: program_pb2.Program) -> ProgramContent:
-    """The writable fields as sent (trimmed); validation happens in the domain."""
+    """The writable fields as sent (trimmed); validation happens in the domain, which reports every bad
+    field at once: an unknown program type reads as none, so it is `program.program_type` "is required"
+    beside the others (and ignored, like any field, when the update mask leaves it out)."""
     known = ProgramType._value2member_map_
     return ProgramContent(
         display_name=message.display_name.strip(),

@@ -9,12 +9,12 @@ from devinsider.program.v1 import program_pb2, program_pb2_grpc
 from devinsider_common import errors
 from devinsider_common.context import current_principal
 from devinsider_common.field_mask import resolve_update_mask
-from devinsider_common.grpc.requests import caller, check_enum, idempotency_key
+from devinsider_common.grpc.requests import caller, idempotency_key, optional_enum, repeated_enum
 from devinsider_common.pages.names import PageKind, parse_child, parse_page
 from devinsider_common.pages.servicer import MembershipRpcs
 from program_service.adapters import proto_mapping as mapping
 from program_service.adapters.program_repository import ProgramQuery
-from program_service.domain.application import Application
+from program_service.domain.application import Application, ApplicationState
 from program_service.domain.program import PROGRAM_FIELDS, ProgramState, ProgramType
 from program_service.service_layer.app import ProgramApp
 from program_service.service_layer.programs import Viewed
@@ -22,8 +22,8 @@ from program_service.service_layer.programs import Viewed
 COLLECTION = PageKind.PROGRAM.collection
 _PROGRAM = (PageKind.PROGRAM,)
 _COMPANY = (PageKind.COMPANY,)
-_PROGRAM_STATES = {v: k for k, v in mapping.PROGRAM_STATES.items()}
-_APPLICATION_STATES = {v: k for k, v in mapping.APPLICATION_STATES.items()}
+_PROGRAM_STATES: dict[int, ProgramState] = {v: k for k, v in mapping.PROGRAM_STATES.items()}
+_APPLICATION_STATES: dict[int, ApplicationState] = {v: k for k, v in mapping.APPLICATION_STATES.items()}
 
 
 def _parent(parent: str) -> str | None:
@@ -61,10 +61,8 @@ class ProgramServicer(program_pb2_grpc.ProgramServiceServicer):
         self, request: program_pb2.ListProgramsRequest, context: grpc.ServicerContext
     ) -> program_pb2.ListProgramsResponse:
         checks = errors.Violations()
-        for i, value in enumerate(request.program_types):
-            checks.check(value in ProgramType._value2member_map_, f"program_types[{i}]", "unknown program type")
-        for i, state in enumerate(request.states):
-            checks.check(state in _PROGRAM_STATES, f"states[{i}]", "unknown program state")
+        types = repeated_enum(ProgramType, request.program_types, "program_types", checks)
+        states = repeated_enum(_PROGRAM_STATES, request.states, "states", checks)
         for i, code in enumerate(request.country_codes):
             checks.check(
                 len(code) == 2 and code.isalpha() and code.isupper(), f"country_codes[{i}]", "ISO 3166-1 alpha-2"
@@ -76,14 +74,13 @@ class ProgramServicer(program_pb2_grpc.ProgramServiceServicer):
             except errors.InvalidArgument as error:
                 checks.items.extend(error.violations)
         checks.raise_if_any("invalid filters")
-        states = tuple(dict.fromkeys(_PROGRAM_STATES[s] for s in request.states)) or (ProgramState.PUBLISHED,)
         query = ProgramQuery(
             text=request.query.strip(),
-            types=tuple(ProgramType(t) for t in dict.fromkeys(request.program_types)),
+            types=tuple(dict.fromkeys(types)),
             country_codes=tuple(request.country_codes),
             industries=tuple(request.industries),
             vendor_company=request.vendor_company,
-            states=states,
+            states=tuple(dict.fromkeys(states)) or (ProgramState.PUBLISHED,),
             order_by=request.order_by.strip() or "display_name",
             only_member_of=request.caller_is_member,
         )
@@ -154,8 +151,7 @@ class ProgramServicer(program_pb2_grpc.ProgramServiceServicer):
         company_id = ""
         if request.company or program_id is None:
             company_id = parse_page(request.company, "company", _COMPANY).id
-        check_enum(request.state, _APPLICATION_STATES, "state")
-        state = _APPLICATION_STATES.get(request.state)
+        state = optional_enum(_APPLICATION_STATES, request.state, "state")
         found, token = self._app.applications.list(
             caller(), program_id, company_id, state, request.page_size, request.page_token
         )

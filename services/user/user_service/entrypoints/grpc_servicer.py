@@ -8,7 +8,7 @@ from google.protobuf import empty_pb2
 from devinsider.user.v1 import user_pb2, user_pb2_grpc
 from devinsider_common import errors
 from devinsider_common.field_mask import resolve_update_mask
-from devinsider_common.grpc.requests import caller, check_enum, idempotency_key
+from devinsider_common.grpc.requests import caller, idempotency_key, optional_enum, required_enum
 from devinsider_common.pages.names import parse_id
 from user_service.adapters import proto_mapping as mapping
 from user_service.domain.blacklist import BlacklistKind
@@ -17,9 +17,9 @@ from user_service.domain.requests import ProVerification, ProVerificationState, 
 from user_service.service_layer.app import UserApp
 
 SIGNATURE_HEADER = "x-keycloak-signature"
-_USER_STATES = {v: k for k, v in mapping.USER_STATES.items()}
-_PRO_STATES = {v: k for k, v in mapping.PRO_STATES.items()}
-_BLACKLIST_KINDS = {v: k for k, v in mapping.BLACKLIST_KINDS.items()}
+_USER_STATES: dict[int, UserState] = {v: k for k, v in mapping.USER_STATES.items()}
+_PRO_STATES: dict[int, ProVerificationState] = {v: k for k, v in mapping.PRO_STATES.items()}
+_BLACKLIST_KINDS: dict[int, BlacklistKind] = {v: k for k, v in mapping.BLACKLIST_KINDS.items()}
 
 
 class UserServicer(user_pb2_grpc.UserServiceServicer):
@@ -31,9 +31,8 @@ class UserServicer(user_pb2_grpc.UserServiceServicer):
 
     def UpdateMe(self, request: user_pb2.UpdateMeRequest, context: grpc.ServicerContext) -> user_pb2.User:
         fields = resolve_update_mask(request.update_mask, request.user, PROFILE_FIELDS, "user")
-        if request.user.contact_category not in ContactCategory._value2member_map_:
-            raise errors.InvalidArgument.for_field("user.contact_category", "unknown contact category")
         u = request.user
+        category = optional_enum(ContactCategory, u.contact_category, "user.contact_category")
         changes = Profile(
             given_name=u.given_name,
             family_name=u.family_name,
@@ -42,7 +41,7 @@ class UserServicer(user_pb2_grpc.UserServiceServicer):
             phone_number=u.phone_number,
             linkedin_url=u.linkedin_url,
             biography=u.biography,
-            contact_category=ContactCategory(u.contact_category),
+            contact_category=category or ContactCategory.UNSPECIFIED,
         )
         user = self._app.users.update_me(caller(), changes, fields)
         return mapping.user_to_proto(user, private=True)
@@ -55,8 +54,7 @@ class UserServicer(user_pb2_grpc.UserServiceServicer):
     def ListUsers(
         self, request: user_pb2.ListUsersRequest, context: grpc.ServicerContext
     ) -> user_pb2.ListUsersResponse:
-        check_enum(request.state, _USER_STATES, "state")
-        state: UserState | None = _USER_STATES.get(request.state)
+        state: UserState | None = optional_enum(_USER_STATES, request.state, "state")
         users, token = self._app.users.list(request.page_size, request.page_token, request.email_suffix, state)
         return user_pb2.ListUsersResponse(
             users=[mapping.user_to_proto(u, private=True) for u in users], next_page_token=token
@@ -103,8 +101,7 @@ class UserServicer(user_pb2_grpc.UserServiceServicer):
     def ListProVerifications(
         self, request: user_pb2.ListProVerificationsRequest, context: grpc.ServicerContext
     ) -> user_pb2.ListProVerificationsResponse:
-        check_enum(request.state, _PRO_STATES, "state")
-        state: ProVerificationState | None = _PRO_STATES.get(request.state)
+        state: ProVerificationState | None = optional_enum(_PRO_STATES, request.state, "state")
         items, token = self._app.requests.list_pro_verifications(caller(), request.page_size, request.page_token, state)
         return user_pb2.ListProVerificationsResponse(
             pro_verifications=[mapping.pro_verification_to_proto(i) for i in items], next_page_token=token
@@ -149,17 +146,14 @@ class UserServicer(user_pb2_grpc.UserServiceServicer):
         self, request: user_pb2.CreateBlacklistEntryRequest, context: grpc.ServicerContext
     ) -> user_pb2.BlacklistEntry:
         e = request.blacklist_entry
-        kind: BlacklistKind | None = _BLACKLIST_KINDS.get(e.kind)
-        if kind is None:
-            raise errors.InvalidArgument.for_field("blacklist_entry.kind", "must be USER or EMAIL_DOMAIN")
+        kind: BlacklistKind = required_enum(_BLACKLIST_KINDS, e.kind, "blacklist_entry.kind")
         entry = self._app.blacklist.create(caller(), kind, e.value, e.reason)
         return mapping.blacklist_entry_to_proto(entry)
 
     def ListBlacklistEntries(
         self, request: user_pb2.ListBlacklistEntriesRequest, context: grpc.ServicerContext
     ) -> user_pb2.ListBlacklistEntriesResponse:
-        check_enum(request.kind, _BLACKLIST_KINDS, "kind")
-        kind: BlacklistKind | None = _BLACKLIST_KINDS.get(request.kind)
+        kind: BlacklistKind | None = optional_enum(_BLACKLIST_KINDS, request.kind, "kind")
         items, token = self._app.blacklist.list(request.page_size, request.page_token, kind)
         return user_pb2.ListBlacklistEntriesResponse(
             blacklist_entries=[mapping.blacklist_entry_to_proto(i) for i in items], next_page_token=token
