@@ -9,7 +9,7 @@ The payload is signed, not encrypted: it holds only positions of items the calle
 
 The key is process-wide configuration, like the clock: `configure` is called once by the shared
 server start (`devinsider_common.grpc.server.start_server`), so the List use cases keep calling
-`page_request` / `finish_page` without carrying the key; until then the public dev key is used.
+`list_window` / `finish_window` without carrying the key; until then the public dev key is used.
 """
 
 from __future__ import annotations
@@ -30,8 +30,18 @@ DEFAULT_MAX_AGE_SECONDS = 86400.0
 
 
 @dataclass(frozen=True)
-class PageRequest:
-    """A validated page request: how many items, and after which position."""
+class ListLimits:
+    """A List method's page sizes: the default when the request names none, and the server cap."""
+
+    default: int = 50
+    maximum: int = 200
+
+
+@dataclass(frozen=True)
+class ListWindow:
+    """A validated List request: how many items, and after which keyset position.
+
+    (AIP-158 calls the window a "page"; here "page" only ever means an organisation page.)"""
 
     size: int
     after: tuple[Any, ...] | None = None
@@ -113,37 +123,37 @@ def _fingerprint(filters: dict[str, Any]) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()[:16]
 
 
-def page_request(
-    page_size: int, page_token: str, *, default: int, maximum: int, filters: dict[str, Any] | None = None
-) -> PageRequest:
+def list_window(
+    page_size: int, page_token: str, limits: ListLimits, *, filters: dict[str, Any] | None = None
+) -> ListWindow:
     """Validate `page_size`/`page_token` of a List request (negative sizes and foreign tokens are errors)."""
     if page_size < 0:
         raise errors.InvalidArgument.for_field("page_size", "must not be negative")
-    size = min(page_size or default, maximum)
+    size = min(page_size or limits.default, limits.maximum)
     fingerprint = _fingerprint(filters or {})
     if not page_token:
-        return PageRequest(size=size, fingerprint=fingerprint)
-    return PageRequest(size=size, after=_signer.open(page_token, fingerprint, _caller()), fingerprint=fingerprint)
+        return ListWindow(size=size, fingerprint=fingerprint)
+    return ListWindow(size=size, after=_signer.open(page_token, fingerprint, _caller()), fingerprint=fingerprint)
 
 
-def next_page_token(page: PageRequest, last_position: tuple[Any, ...] | None, has_more: bool) -> str:
-    """The token for the page after the one ending at `last_position`; empty on the last page."""
+def next_page_token(window: ListWindow, last_position: tuple[Any, ...] | None, has_more: bool) -> str:
+    """The token for the window after the one ending at `last_position`; empty on the last one."""
     if not has_more or last_position is None:
         return ""
-    return _signer.seal(last_position, page.fingerprint, _caller())
+    return _signer.seal(last_position, window.fingerprint, _caller())
 
 
 T = TypeVar("T")
 
 
-def finish_page(
-    page: PageRequest, found: Sequence[T], position: Callable[[T], tuple[Any, ...]] | None = None
+def finish_window(
+    window: ListWindow, found: Sequence[T], position: Callable[[T], tuple[Any, ...]] | None = None
 ) -> tuple[list[T], str]:
-    """Cut a repository's `page.size + 1` rows to the page and its next token.
+    """Cut a repository's `window.size + 1` rows to the window and its next page token.
 
     `position` gives an item's keyset position (default: its `id`, for tables ordered by id).
     """
-    items = list(found[: page.size])
+    items = list(found[: window.size])
     key = position or (lambda item: (getattr(item, "id"),))  # noqa: B009 - any item with an id
     last = key(items[-1]) if items else None
-    return items, next_page_token(page, last, has_more=len(found) > page.size)
+    return items, next_page_token(window, last, has_more=len(found) > window.size)

@@ -21,7 +21,7 @@ from billing_service.domain.unlocks import UnlockPrices
 from billing_service.entrypoints.grpc_servicer import BillingServicer
 from billing_service.service_layer.app import BillingApp
 from billing_service.service_layer.checkouts import CatalogueUseCases, CheckoutUseCases, InvoiceUseCases
-from billing_service.service_layer.common import Authorizer, Clock, PageLimits
+from billing_service.service_layer.common import Authorizer, Clock
 from billing_service.service_layer.jobs import BillingJobs
 from billing_service.service_layer.ledger import LedgerUseCases
 from billing_service.service_layer.payments import PaymentWebhook
@@ -47,6 +47,7 @@ from devinsider_common.outbox.relay import start_relay_thread
 from devinsider_common.pages.names import PageKind
 from devinsider_common.pages.ports import UserDirectory
 from devinsider_common.pages.user_directory import user_directory
+from devinsider_common.pagination import ListLimits
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 SERVICE_NAME = billing_pb2.DESCRIPTOR.services_by_name["BillingService"].full_name
@@ -85,7 +86,7 @@ def build_app(
     def uow() -> BillingUnitOfWork:
         return BillingUnitOfWork(engine)
 
-    limits = PageLimits(settings.default_page_size, settings.max_page_size)
+    limits = ListLimits(settings.default_page_size, settings.max_page_size)
     authorizer = Authorizer(access, users)
     subscriptions = SubscriptionUseCases(
         uow, clock, authorizer, provider, limits, timedelta(days=settings.past_due_grace_days)

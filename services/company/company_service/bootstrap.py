@@ -37,10 +37,11 @@ from devinsider_common.jobs import Job, start_scheduler
 from devinsider_common.locks import create_lock_factory
 from devinsider_common.outbox.relay import start_relay_thread
 from devinsider_common.pages.invitations import PageInvitations, invitation_rate
-from devinsider_common.pages.membership import PageLimits, PageMembers
+from devinsider_common.pages.membership import PageMembers
 from devinsider_common.pages.ports import UserDirectory
 from devinsider_common.pages.unlocks import unlock_checker
 from devinsider_common.pages.user_directory import user_directory
+from devinsider_common.pagination import ListLimits
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 SERVICE_NAME = company_pb2.DESCRIPTOR.services_by_name["CompanyService"].full_name
@@ -85,7 +86,7 @@ def build_app(
     def uow() -> CompanyUnitOfWork:
         return CompanyUnitOfWork(engine, settings.invitation_accept_url, logo_url)
 
-    limits = PageLimits(settings.default_page_size, settings.max_page_size)
+    limits = ListLimits(settings.default_page_size, settings.max_page_size)
     members = PageMembers(uow, clock, limits, users)
     ttl = timedelta(hours=settings.invitation_ttl_hours)
     return CompanyApp(

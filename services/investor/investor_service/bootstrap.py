@@ -27,10 +27,11 @@ from devinsider_common.jobs import Job, start_scheduler
 from devinsider_common.locks import create_lock_factory
 from devinsider_common.outbox.relay import start_relay_thread
 from devinsider_common.pages.invitations import PageInvitations, invitation_rate
-from devinsider_common.pages.membership import PageLimits, PageMembers
+from devinsider_common.pages.membership import PageMembers
 from devinsider_common.pages.ports import UserDirectory
 from devinsider_common.pages.unlocks import UnlockChecker, unlock_checker
 from devinsider_common.pages.user_directory import user_directory
+from devinsider_common.pagination import ListLimits
 from investor_service.entrypoints.grpc_servicer import InvestorServicer
 from investor_service.service_layer.app import InvestorApp
 from investor_service.service_layer.investors import InvestorUseCases
@@ -64,7 +65,7 @@ def build_app(settings: InvestorSettings, engine: Engine, users: UserDirectory, 
     def uow() -> InvestorUnitOfWork:
         return InvestorUnitOfWork(engine, settings.invitation_accept_url)
 
-    limits = PageLimits(settings.default_page_size, settings.max_page_size)
+    limits = ListLimits(settings.default_page_size, settings.max_page_size)
     members = PageMembers(uow, utc_now, limits, users)
     ttl = timedelta(hours=settings.invitation_ttl_hours)
     return InvestorApp(

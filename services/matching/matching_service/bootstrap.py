@@ -29,11 +29,12 @@ from devinsider_common.outbox.relay import start_relay_thread
 from devinsider_common.pages.names import PageKind
 from devinsider_common.pages.ports import ClaimsDirectory, UserDirectory
 from devinsider_common.pages.user_directory import user_directory
+from devinsider_common.pagination import ListLimits
 from matching_service.adapters.page_directory import GrpcPageDirectory
 from matching_service.entrypoints.grpc_servicer import MatchingServicer
 from matching_service.service_layer.announcer import Announcer
 from matching_service.service_layer.app import MatchingApp
-from matching_service.service_layer.common import MatchingConfig, PageLimits, UowFactory
+from matching_service.service_layer.common import MatchingConfig, UowFactory
 from matching_service.service_layer.index_sync import IndexSync
 from matching_service.service_layer.matches import MatchUseCases
 from matching_service.service_layer.ports import PageDirectory
@@ -82,7 +83,7 @@ def build_app(
 
     uow = uow or default_uow
 
-    limits = PageLimits(settings.default_page_size, settings.max_page_size)
+    limits = ListLimits(settings.default_page_size, settings.max_page_size)
     config = MatchingConfig(
         weights=settings.weights(),
         significant_score=settings.significant_match_score,

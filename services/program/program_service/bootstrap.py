@@ -28,9 +28,10 @@ from devinsider_common.jobs import Job, start_scheduler
 from devinsider_common.locks import create_lock_factory
 from devinsider_common.outbox.relay import start_relay_thread
 from devinsider_common.pages.invitations import PageInvitations, invitation_rate
-from devinsider_common.pages.membership import PageLimits, PageMembers
+from devinsider_common.pages.membership import PageMembers
 from devinsider_common.pages.ports import UserDirectory
 from devinsider_common.pages.user_directory import user_directory
+from devinsider_common.pagination import ListLimits
 from program_service.adapters.company_client import CompanyDirectory, GrpcCompanyDirectory
 from program_service.entrypoints.grpc_servicer import ProgramServicer
 from program_service.service_layer.app import ProgramApp
@@ -70,7 +71,7 @@ def build_app(
     def uow() -> ProgramUnitOfWork:
         return ProgramUnitOfWork(engine, settings.invitation_accept_url)
 
-    limits = PageLimits(settings.default_page_size, settings.max_page_size)
+    limits = ListLimits(settings.default_page_size, settings.max_page_size)
     members = PageMembers(uow, utc_now, limits, users)
     ttl = timedelta(hours=settings.invitation_ttl_hours)
     return ProgramApp(

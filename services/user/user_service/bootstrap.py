@@ -21,6 +21,7 @@ from devinsider_common.db import migrations
 from devinsider_common.db.engine import create_service_engine, ping
 from devinsider_common.grpc.server import RunningServer, ServiceRegistration, start_server
 from devinsider_common.outbox.relay import start_relay_thread
+from devinsider_common.pagination import ListLimits
 from devinsider_common.rate_limits import RateLimit
 from user_service.entrypoints.grpc_servicer import UserServicer
 from user_service.service_layer.app import UserApp
@@ -28,7 +29,7 @@ from user_service.service_layer.blacklist import BlacklistUseCases, CachedAccess
 from user_service.service_layer.keycloak_events import KeycloakWebhook
 from user_service.service_layer.requests import RequestUseCases
 from user_service.service_layer.unit_of_work import UserUnitOfWork
-from user_service.service_layer.users import PageLimits, UserUseCases
+from user_service.service_layer.users import UserUseCases
 from user_service.settings import UserSettings
 
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -57,7 +58,7 @@ def build_app(settings: UserSettings, engine: Engine) -> UserApp:
     def uow() -> UserUnitOfWork:
         return UserUnitOfWork(engine)
 
-    limits = PageLimits(settings.default_page_size, settings.max_page_size)
+    limits = ListLimits(settings.default_page_size, settings.max_page_size)
     users = UserUseCases(uow, utc_now, limits)
     return UserApp(
         users=users,

@@ -3,6 +3,9 @@
 A service subclasses it to attach its repositories in `_open_repositories`. Everything done
 through the unit of work, outbox rows included, commits or rolls back together.
 
+A unique constraint met by a statement or by the commit is `DuplicateRecord`
+(`devinsider_common.unit_of_work`), so use cases never see SQLAlchemy's `IntegrityError`.
+
 Losing the database (a restart, a network cut) is `errors.Unavailable` (gRPC UNAVAILABLE: retry)
 wherever it happens: opening the unit of work, in the middle of its statements, or at the commit;
 never an unexpected error that the interceptor would turn into INTERNAL.
@@ -14,15 +17,23 @@ from types import TracebackType
 from typing import Self
 
 from sqlalchemy import Connection, Engine
-from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 
 from devinsider_common import errors
+from devinsider_common.unit_of_work import ConstraintViolation, DuplicateRecord
 
 
 def _database_lost(error: BaseException | None) -> bool:
     """True for an error that says the connection or the server went away (or another transient
     operational failure), as opposed to a bad statement or a violated constraint."""
     return isinstance(error, DBAPIError) and (error.connection_invalidated or isinstance(error, OperationalError))
+
+
+def _violation(error: IntegrityError) -> ConstraintViolation:
+    """The store-neutral error for a constraint the database enforced (PostgreSQL's SQLSTATE 23505
+    and SQLite's message both say "unique")."""
+    unique = getattr(error.orig, "sqlstate", None) == "23505" or "UNIQUE constraint failed" in str(error.orig)
+    return (DuplicateRecord if unique else ConstraintViolation)(str(error.orig))
 
 
 class SqlUnitOfWork:
@@ -51,6 +62,8 @@ class SqlUnitOfWork:
     def commit(self) -> None:
         try:
             self.connection.commit()
+        except IntegrityError as error:  # a deferred constraint, checked at the commit
+            raise _violation(error) from error
         except DBAPIError as error:
             if _database_lost(error):
                 raise errors.Unavailable("the database went away during the commit; retry") from error
@@ -76,3 +89,5 @@ class SqlUnitOfWork:
             connection.close()
         if _database_lost(exc):
             raise errors.Unavailable("the database connection was lost; retry shortly") from exc
+        if isinstance(exc, IntegrityError):
+            raise _violation(exc) from exc

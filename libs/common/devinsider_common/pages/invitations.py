@@ -11,18 +11,17 @@ from dataclasses import replace
 from datetime import timedelta
 from typing import Protocol
 
-from sqlalchemy.exc import IntegrityError
-
 from devinsider_common import errors, validation
 from devinsider_common.auth.principal import Principal
 from devinsider_common.errors import Violations
 from devinsider_common.ids import new_id
-from devinsider_common.pages.membership import Clock, PageLimits, PageMembers, UowFactory, authorize, ensure_page
+from devinsider_common.pages.membership import Clock, PageMembers, UowFactory, authorize, ensure_page
 from devinsider_common.pages.model import Invitation, InvitationState, check_can_assign, new_token
 from devinsider_common.pages.ports import MembershipUnitOfWork
 from devinsider_common.pages.roles import PagePermission, PageRole
-from devinsider_common.pagination import finish_page, page_request
+from devinsider_common.pagination import ListLimits, finish_window, list_window
 from devinsider_common.rate_limits import RateLimit
+from devinsider_common.unit_of_work import DuplicateRecord
 
 
 class InvitationRateSettings(Protocol):
@@ -41,7 +40,7 @@ class PageInvitations:
         self,
         uow: UowFactory,
         clock: Clock,
-        limits: PageLimits,
+        limits: ListLimits,
         members: PageMembers,
         ttl: timedelta,
         rate: RateLimit | None = None,
@@ -83,7 +82,7 @@ class PageInvitations:
                 uow.invitations.add(invitation)
                 uow.membership_events.invitation_sent(invitation, token, title, inviter)
                 uow.commit()
-        except IntegrityError as error:  # a concurrent identical invitation won the unique index
+        except DuplicateRecord as error:  # a concurrent identical invitation won the unique index
             raise errors.AlreadyExists(
                 f"{email} already has a pending invitation", reason="INVITATION_PENDING"
             ) from error
@@ -98,23 +97,18 @@ class PageInvitations:
         state: InvitationState | None,
     ) -> tuple[list[Invitation], str]:
         """A page's invitations (managers), or with `page_id` None the caller's own, by e-mail."""
-        page = page_request(
-            page_size,
-            page_token,
-            default=self._limits.default,
-            maximum=self._limits.maximum,
-            filters={"page": page_id or "-", "state": int(state or 0)},
-        )
+        filters = {"page": page_id or "-", "state": int(state or 0)}
+        window = list_window(page_size, page_token, self._limits, filters=filters)
         with self._uow() as uow:
             if page_id is None:
                 if not principal.email:
                     return [], ""
-                found = uow.invitations.list_page(page, email=principal.email, state=state)
+                found = uow.invitations.list_after(window, email=principal.email, state=state)
             else:
                 authorize(uow, page_id, principal, PagePermission.MANAGE_MEMBERS)
                 ensure_page(uow, page_id)
-                found = uow.invitations.list_page(page, page_id=page_id, state=state)
-        return finish_page(page, found)
+                found = uow.invitations.list_after(window, page_id=page_id, state=state)
+        return finish_window(window, found)
 
     def accept(self, principal: Principal, page_id: str, invitation_id: str, token: str) -> Invitation:
         joining = self._members.new_member(principal, page_id, PageRole.VIEWER)  # may ask the user service
@@ -131,7 +125,7 @@ class PageInvitations:
                 uow.membership_events.member_added(member, accepted)
                 uow.membership_events.invitation_changed(accepted)
                 uow.commit()
-        except IntegrityError as error:  # joined concurrently through another invitation
+        except DuplicateRecord as error:  # joined concurrently through another invitation
             raise errors.AlreadyExists("you are already a member of this page", reason="ALREADY_MEMBER") from error
         return accepted
 

@@ -7,7 +7,7 @@ whether or not the page exists, so ids of other organisations reveal nothing.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import datetime
 
 from devinsider_common import errors
@@ -22,16 +22,10 @@ from devinsider_common.pages.model import (
 from devinsider_common.pages.ports import MembershipUnitOfWork, UserDirectory
 from devinsider_common.pages.roles import PagePermission, PageRole, allows
 from devinsider_common.pages.user_directory import user_reference
-from devinsider_common.pagination import finish_page, page_request
+from devinsider_common.pagination import ListLimits, finish_window, list_window
 
 UowFactory = Callable[[], MembershipUnitOfWork]
 Clock = Callable[[], datetime]
-
-
-@dataclass(frozen=True)
-class PageLimits:
-    default: int = 50
-    maximum: int = 200
 
 
 def authorize(uow: MembershipUnitOfWork, page_id: str, principal: Principal, permission: PagePermission) -> Member:
@@ -52,7 +46,7 @@ def ensure_page(uow: MembershipUnitOfWork, page_id: str) -> str:
 
 
 class PageMembers:
-    def __init__(self, uow: UowFactory, clock: Clock, limits: PageLimits, directory: UserDirectory) -> None:
+    def __init__(self, uow: UowFactory, clock: Clock, limits: ListLimits, directory: UserDirectory) -> None:
         self._uow = uow
         self._clock = clock
         self._limits = limits
@@ -78,18 +72,12 @@ class PageMembers:
     def list(
         self, principal: Principal, page_id: str, page_size: int, page_token: str, role: PageRole | None
     ) -> tuple[list[Member], str]:
-        page = page_request(
-            page_size,
-            page_token,
-            default=self._limits.default,
-            maximum=self._limits.maximum,
-            filters={"page": page_id, "role": int(role or 0)},
-        )
+        window = list_window(page_size, page_token, self._limits, filters={"page": page_id, "role": int(role or 0)})
         with self._uow() as uow:
             authorize(uow, page_id, principal, PagePermission.VIEW_PRIVATE)
             ensure_page(uow, page_id)
-            found = uow.members.list_page(page_id, page, role)
-        return finish_page(page, found, lambda m: (m.subject,))
+            found = uow.members.list_after(page_id, window, role)
+        return finish_window(window, found, lambda m: (m.subject,))
 
     def change_role(self, principal: Principal, page_id: str, member_id: str, role: PageRole) -> Member:
         with self._uow() as uow:

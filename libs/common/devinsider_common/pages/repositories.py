@@ -10,7 +10,7 @@ from sqlalchemy import Connection, RowMapping, and_, delete, func, insert, or_, 
 from devinsider_common.pages.model import Invitation, InvitationState, Member
 from devinsider_common.pages.roles import PageRole
 from devinsider_common.pages.tables import PageTables
-from devinsider_common.pagination import PageRequest
+from devinsider_common.pagination import ListWindow
 
 
 def _member(row: RowMapping) -> Member:
@@ -77,13 +77,13 @@ class MemberRepository:
         query = select(t.c.subject).where(t.c.page_id == page_id, t.c.role == int(PageRole.OWNER))
         return len(self._connection.execute(query.with_for_update() if lock else query).all())
 
-    def list_page(self, page_id: str, page: PageRequest, role: PageRole | None = None) -> list[Member]:
+    def list_after(self, page_id: str, window: ListWindow, role: PageRole | None = None) -> list[Member]:
         t = self._table
-        query = select(t).where(t.c.page_id == page_id).order_by(t.c.subject).limit(page.size + 1)
+        query = select(t).where(t.c.page_id == page_id).order_by(t.c.subject).limit(window.size + 1)
         if role is not None:
             query = query.where(t.c.role == int(role))
-        if page.after:
-            query = query.where(t.c.subject > str(page.after[0]))
+        if window.after:
+            query = query.where(t.c.subject > str(window.after[0]))
         return [_member(row) for row in self._connection.execute(query).mappings()]
 
     def pages_of(self, subject: str) -> list[Member]:
@@ -144,24 +144,24 @@ class InvitationRepository:
         )
         return list(self._connection.execute(query).scalars())
 
-    def list_page(
+    def list_after(
         self,
-        page: PageRequest,
+        window: ListWindow,
         *,
         page_id: str | None = None,
         email: str | None = None,
         state: InvitationState | None = None,
     ) -> list[Invitation]:
         t = self._table
-        query = select(t).order_by(t.c.id.desc()).limit(page.size + 1)  # newest first (UUIDv7 ids)
+        query = select(t).order_by(t.c.id.desc()).limit(window.size + 1)  # newest first (UUIDv7 ids)
         if page_id is not None:
             query = query.where(t.c.page_id == page_id)
         if email is not None:
             query = query.where(func.lower(t.c.email) == email.lower())
         if state is not None:
             query = query.where(t.c.state == int(state))
-        if page.after:
-            query = query.where(t.c.id < str(page.after[0]))
+        if window.after:
+            query = query.where(t.c.id < str(window.after[0]))
         return [_invitation(row) for row in self._connection.execute(query).mappings()]
 
     def due_for_expiry(self, now: datetime, limit: int) -> list[str]:

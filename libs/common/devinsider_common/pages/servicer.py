@@ -10,6 +10,7 @@ from collections.abc import Callable, Mapping
 from types import ModuleType
 from typing import Any
 
+import grpc
 from google.protobuf import empty_pb2
 
 from devinsider_common import errors
@@ -136,3 +137,39 @@ class MembershipRpcs:
         return self._pb.CheckPageAccessResponse(
             allowed=allowed, role=int(role or 0), cache_ttl_seconds=self._access_ttl
         )
+
+
+class MembershipServicer:
+    """Mixin of a page service's servicer: the nine member, invitation and access-check RPCs its
+    proto shares with the other page services, delegated to `self._membership`. Listed first in the
+    servicer's bases, so these override the generated servicer's UNIMPLEMENTED defaults; the
+    `Leave<Page>` RPC, named after the page, stays in the service's servicer."""
+
+    _membership: MembershipRpcs
+
+    def ListMembers(self, request: Any, context: grpc.ServicerContext) -> Any:
+        return self._membership.list_members(request)
+
+    def UpdateMember(self, request: Any, context: grpc.ServicerContext) -> Any:
+        return self._membership.update_member(request)
+
+    def DeleteMember(self, request: Any, context: grpc.ServicerContext) -> empty_pb2.Empty:
+        return self._membership.delete_member(request)
+
+    def CreateInvitation(self, request: Any, context: grpc.ServicerContext) -> Any:
+        return self._membership.create_invitation(request)
+
+    def ListInvitations(self, request: Any, context: grpc.ServicerContext) -> Any:
+        return self._membership.list_invitations(request)
+
+    def AcceptInvitation(self, request: Any, context: grpc.ServicerContext) -> Any:
+        return self._membership.accept_invitation(request)
+
+    def DeclineInvitation(self, request: Any, context: grpc.ServicerContext) -> Any:
+        return self._membership.decline_invitation(request)
+
+    def RevokeInvitation(self, request: Any, context: grpc.ServicerContext) -> Any:
+        return self._membership.revoke_invitation(request)
+
+    def CheckPageAccess(self, request: Any, context: grpc.ServicerContext) -> Any:
+        return self._membership.check_page_access(request)

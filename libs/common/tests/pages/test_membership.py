@@ -19,12 +19,13 @@ from devinsider_common.auth.principal import Principal
 from devinsider_common.db.engine import create_service_engine
 from devinsider_common.db.uow import SqlUnitOfWork
 from devinsider_common.pages.invitations import PageInvitations
-from devinsider_common.pages.membership import PageLimits, PageMembers
+from devinsider_common.pages.membership import PageMembers
 from devinsider_common.pages.model import Invitation, InvitationState, Member
 from devinsider_common.pages.ports import ClaimsDirectory, MembershipEvents, UserDirectory, UserSummary
 from devinsider_common.pages.repositories import InvitationRepository, MemberRepository
 from devinsider_common.pages.roles import PagePermission, PageRole
 from devinsider_common.pages.tables import create_page_tables, define_page_tables
+from devinsider_common.pagination import ListLimits
 from devinsider_common.rate_limits import RateLimit
 
 metadata = sa.MetaData()
@@ -114,8 +115,8 @@ def make_world(engine: Engine, directory: UserDirectory | None = None, rate: Rat
         unit.events = events
         return unit
 
-    members = PageMembers(uow, clock, PageLimits(), directory or ClaimsDirectory())
-    invitations = PageInvitations(uow, clock, PageLimits(), members, timedelta(days=7), rate)
+    members = PageMembers(uow, clock, ListLimits(), directory or ClaimsDirectory())
+    invitations = PageInvitations(uow, clock, ListLimits(), members, timedelta(days=7), rate)
     owner = members.new_member(ALICE, "p1", PageRole.OWNER)
     with uow() as unit:
         unit.members.add(owner)

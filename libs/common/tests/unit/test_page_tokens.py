@@ -12,7 +12,7 @@ import pytest
 
 from devinsider_common import context, errors, pagination
 from devinsider_common.auth.principal import Principal
-from devinsider_common.pagination import PageTokenSigner, finish_page, page_request
+from devinsider_common.pagination import ListLimits, PageTokenSigner, finish_window, list_window
 
 FILTERS = {"state": "x"}
 MAX_AGE = 3600.0
@@ -50,8 +50,8 @@ def calling_as(subject: str | None) -> Iterator[None]:
 
 def first_token(subject: str | None = "alice", filters: dict[str, str] = FILTERS) -> str:
     with calling_as(subject):
-        page = page_request(2, "", default=50, maximum=200, filters=filters)
-        _, token = finish_page(page, [Item("a"), Item("b"), Item("c")])
+        page = list_window(2, "", ListLimits(), filters=filters)
+        _, token = finish_window(page, [Item("a"), Item("b"), Item("c")])
     assert token
     return token
 
@@ -59,7 +59,7 @@ def first_token(subject: str | None = "alice", filters: dict[str, str] = FILTERS
 def refusal(token: str, subject: str | None = "alice", filters: dict[str, str] = FILTERS) -> str:
     """The page_token violation's description when `subject` sends `token` with `filters`."""
     with calling_as(subject), pytest.raises(errors.InvalidArgument) as raised:
-        page_request(2, token, default=50, maximum=200, filters=filters)
+        list_window(2, token, ListLimits(), filters=filters)
     ((field, description),) = [(v.field, v.description) for v in raised.value.violations]
     assert field == "page_token"
     return description
@@ -78,10 +78,10 @@ def _payload(token: str) -> dict[str, object]:
 def test_a_token_round_trips_for_the_same_caller_and_filters(clock: Clock) -> None:
     token = first_token("alice")
     with calling_as("alice"):
-        assert page_request(2, token, default=50, maximum=200, filters=FILTERS).after == ("b",)
+        assert list_window(2, token, ListLimits(), filters=FILTERS).after == ("b",)
     anonymous = first_token(None)
     with calling_as(None):
-        assert page_request(2, anonymous, default=50, maximum=200, filters=FILTERS).after == ("b",)
+        assert list_window(2, anonymous, ListLimits(), filters=FILTERS).after == ("b",)
 
 
 def test_the_payload_names_neither_the_caller_nor_the_filters(clock: Clock) -> None:
@@ -149,7 +149,7 @@ def test_a_token_older_than_the_max_age_is_refused(clock: Clock) -> None:
     token = first_token()
     clock.now += MAX_AGE
     with calling_as("alice"):
-        assert page_request(2, token, default=50, maximum=200, filters=FILTERS).after == ("b",)
+        assert list_window(2, token, ListLimits(), filters=FILTERS).after == ("b",)
     clock.now += 1
     assert refusal(token) == "has expired: request the first page again"
 
@@ -162,4 +162,4 @@ def test_configure_swaps_the_process_signer(clock: Clock) -> None:
     finally:
         pagination.configure(previous)
     with calling_as("alice"):
-        assert page_request(2, token, default=50, maximum=200, filters=FILTERS).after == ("b",)
+        assert list_window(2, token, ListLimits(), filters=FILTERS).after == ("b",)

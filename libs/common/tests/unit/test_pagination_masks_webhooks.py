@@ -15,7 +15,7 @@ from devinsider_common.auth.policy import policies_for_service
 from devinsider_common.auth.principal import Principal
 from devinsider_common.grpc.status import error_info, field_violations, to_status_proto
 from devinsider_common.ids import new_id
-from devinsider_common.pagination import finish_page, page_request
+from devinsider_common.pagination import ListLimits, finish_window, list_window
 from devinsider_common.webhooks import verify_signature
 
 
@@ -25,20 +25,20 @@ class Item:
 
 
 def test_page_size_defaults_and_is_capped() -> None:
-    assert page_request(0, "", default=50, maximum=200).size == 50
-    assert page_request(10_000, "", default=50, maximum=200).size == 200
+    assert list_window(0, "", ListLimits()).size == 50
+    assert list_window(10_000, "", ListLimits()).size == 200
     with pytest.raises(errors.InvalidArgument):
-        page_request(-1, "", default=50, maximum=200)
+        list_window(-1, "", ListLimits())
 
 
 def test_page_tokens_round_trip_and_are_bound_to_their_filters() -> None:
-    page = page_request(2, "", default=50, maximum=200, filters={"state": "x"})
-    items, token = finish_page(page, [Item("a"), Item("b"), Item("c")])
+    page = list_window(2, "", ListLimits(), filters={"state": "x"})
+    items, token = finish_window(page, [Item("a"), Item("b"), Item("c")])
     assert [i.id for i in items] == ["a", "b"] and token
-    assert page_request(2, token, default=50, maximum=200, filters={"state": "x"}).after == ("b",)
+    assert list_window(2, token, ListLimits(), filters={"state": "x"}).after == ("b",)
     with pytest.raises(errors.InvalidArgument):
-        page_request(2, token, default=50, maximum=200, filters={"state": "y"})
-    assert finish_page(page, [Item("a")]) == ([Item("a")], "")
+        list_window(2, token, ListLimits(), filters={"state": "y"})
+    assert finish_window(page, [Item("a")]) == ([Item("a")], "")
 
 
 def test_webhook_signatures() -> None:

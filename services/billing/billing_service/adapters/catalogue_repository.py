@@ -14,7 +14,7 @@ from billing_service.domain.money import Money
 from billing_service.domain.plans import Interval, Plan, PlanKind
 from billing_service.domain.subscriptions import LIVE_STATES, Subscription, SubscriptionState
 from devinsider_common.pages.names import PageKind, PageName, parse_page
-from devinsider_common.pagination import PageRequest
+from devinsider_common.pagination import ListWindow
 
 
 def _plan(row: RowMapping) -> Plan:
@@ -41,8 +41,8 @@ class PlanRepository:
         row = self._connection.execute(select(plans).where(plans.c.id == plan_id)).mappings().first()
         return _plan(row) if row else None
 
-    def find_page(
-        self, page: PageRequest, page_kind: PageKind | None, kind: PlanKind | None, show_inactive: bool
+    def list_after(
+        self, page: ListWindow, page_kind: PageKind | None, kind: PlanKind | None, show_inactive: bool
     ) -> list[Plan]:
         query = select(plans)
         if page_kind is not None:
@@ -127,7 +127,7 @@ class SubscriptionRepository:
         values = _subscription_row(subscription)
         self._connection.execute(update(subscriptions).where(subscriptions.c.id == subscription.id).values(**values))
 
-    def find_page(self, page_ref: PageName, page: PageRequest, states: list[SubscriptionState]) -> list[Subscription]:
+    def list_after(self, page_ref: PageName, page: ListWindow, states: list[SubscriptionState]) -> list[Subscription]:
         """Live first, then newest first; keyset on (not live, id desc)."""
         rank = case((subscriptions.c.state.in_([int(s) for s in LIVE_STATES]), 0), else_=1)
         query = select(subscriptions, rank.label("rank")).where(subscriptions.c.page == page_ref.name)

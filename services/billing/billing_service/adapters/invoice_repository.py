@@ -13,7 +13,7 @@ from billing_service.adapters.tables import invoice_counters, invoices, payment_
 from billing_service.domain.invoices import Invoice, InvoiceLine, InvoiceState
 from billing_service.domain.money import Money
 from devinsider_common.pages.names import PageName, parse_page
-from devinsider_common.pagination import PageRequest
+from devinsider_common.pagination import ListWindow
 
 
 def _invoice(row: RowMapping) -> Invoice:
@@ -102,7 +102,7 @@ class InvoiceRepository:
         row = self._connection.execute(query).mappings().first()
         return _invoice(row) if row else None
 
-    def find_page(self, page_ref: PageName, page: PageRequest, state: InvoiceState | None) -> list[Invoice]:
+    def list_after(self, page_ref: PageName, page: ListWindow, state: InvoiceState | None) -> list[Invoice]:
         query = select(invoices).where(invoices.c.page == page_ref.name)
         if state is not None:
             query = query.where(invoices.c.state == int(state))

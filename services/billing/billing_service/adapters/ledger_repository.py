@@ -20,7 +20,7 @@ from billing_service.domain.ledger import LedgerEntry, LedgerEntryKind, Lot
 from billing_service.domain.unlocks import Unlock
 from devinsider_common import errors
 from devinsider_common.pages.names import PageKind, PageName, parse_page
-from devinsider_common.pagination import PageRequest
+from devinsider_common.pagination import ListWindow
 
 
 @dataclass(frozen=True)
@@ -117,7 +117,7 @@ class LedgerRepository:
         row = self._connection.execute(query).mappings().first()
         return _entry(row) if row else None
 
-    def find_page(self, page_ref: PageName, page: PageRequest, kind: LedgerEntryKind | None) -> list[LedgerEntry]:
+    def list_after(self, page_ref: PageName, page: ListWindow, kind: LedgerEntryKind | None) -> list[LedgerEntry]:
         query = select(ledger_entries).where(ledger_entries.c.page == page_ref.name)
         if kind is not None:
             query = query.where(ledger_entries.c.kind == int(kind))
@@ -212,7 +212,7 @@ class UnlockRepository:
             )
         )
 
-    def find_page(self, page_ref: PageName, page: PageRequest, target_kind: PageKind | None) -> list[Unlock]:
+    def list_after(self, page_ref: PageName, page: ListWindow, target_kind: PageKind | None) -> list[Unlock]:
         query = select(unlocks).where(unlocks.c.page == page_ref.name)
         if target_kind is not None:
             query = query.where(unlocks.c.target_kind == int(target_kind))

@@ -10,18 +10,18 @@ from billing_service.domain.checkouts import Checkout, ReturnOrigins
 from billing_service.domain.invoices import Invoice, InvoiceState
 from billing_service.domain.plans import Interval, Plan, PlanKind
 from billing_service.domain.subscriptions import LIVE_STATES
-from billing_service.service_layer.common import Authorizer, Clock, PageLimits, UowFactory
+from billing_service.service_layer.common import Authorizer, Clock, UowFactory
 from billing_service.service_layer.ports import CheckoutRequest, PaymentProvider
 from devinsider_common import errors
 from devinsider_common.auth.principal import Principal
 from devinsider_common.ids import new_id
 from devinsider_common.pages.names import PageKind, PageName
 from devinsider_common.pages.roles import PagePermission
-from devinsider_common.pagination import PageRequest, finish_page, page_request
+from devinsider_common.pagination import ListLimits, ListWindow, finish_window, list_window
 
 
 class CatalogueUseCases:
-    def __init__(self, uow: UowFactory, limits: PageLimits) -> None:
+    def __init__(self, uow: UowFactory, limits: ListLimits) -> None:
         self._uow = uow
         self._limits = limits
 
@@ -36,12 +36,10 @@ class CatalogueUseCases:
         self, page_size: int, page_token: str, page_kind: PageKind | None, kind: PlanKind | None, show_inactive: bool
     ) -> tuple[list[Plan], str]:
         filters = {"page_kind": page_kind, "kind": kind, "show_inactive": show_inactive}
-        page = page_request(
-            page_size, page_token, default=self._limits.default, maximum=self._limits.maximum, filters=filters
-        )
+        page = list_window(page_size, page_token, self._limits, filters=filters)
         with self._uow() as uow:
-            found = uow.plans.find_page(page, page_kind, kind, show_inactive)
-        return finish_page(page, found, lambda p: (p.price.amount_minor, p.id))
+            found = uow.plans.list_after(page, page_kind, kind, show_inactive)
+        return finish_window(page, found, lambda p: (p.price.amount_minor, p.id))
 
 
 class CheckoutUseCases:
@@ -83,7 +81,7 @@ class CheckoutUseCases:
                     "checkout.plan", f"plans/{plan_id} is not sold to {page.kind.label} pages"
                 )
             if plan.is_subscription:
-                live = uow.subscriptions.find_page(page, PageRequest(size=1), list(LIVE_STATES))
+                live = uow.subscriptions.list_after(page, ListWindow(size=1), list(LIVE_STATES))
                 if live:
                     raise errors.FailedPrecondition(
                         "the page already has a live subscription", reason="ALREADY_SUBSCRIBED"
@@ -140,7 +138,7 @@ class CheckoutUseCases:
 
 
 class InvoiceUseCases:
-    def __init__(self, uow: UowFactory, authorizer: Authorizer, limits: PageLimits) -> None:
+    def __init__(self, uow: UowFactory, authorizer: Authorizer, limits: ListLimits) -> None:
         self._uow = uow
         self._auth = authorizer
         self._limits = limits
@@ -158,9 +156,7 @@ class InvoiceUseCases:
     ) -> tuple[list[Invoice], str]:
         self._auth.require(principal, page_ref, PagePermission.MANAGE_BILLING)
         filters = {"parent": page_ref.name, "state": state}
-        page = page_request(
-            page_size, page_token, default=self._limits.default, maximum=self._limits.maximum, filters=filters
-        )
+        page = list_window(page_size, page_token, self._limits, filters=filters)
         with self._uow() as uow:
-            found = uow.invoices.find_page(page_ref, page, state)
-        return finish_page(page, found)
+            found = uow.invoices.list_after(page_ref, page, state)
+        return finish_window(page, found)

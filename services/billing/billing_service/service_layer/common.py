@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import datetime
 
 from billing_service.service_layer.ports import PageAccess
@@ -16,12 +15,6 @@ from devinsider_common.pages.user_directory import user_reference
 
 UowFactory = Callable[[], BillingUnitOfWork]
 Clock = Callable[[], datetime]
-
-
-@dataclass(frozen=True)
-class PageLimits:
-    default: int = 50
-    maximum: int = 200
 
 
 class Authorizer:

@@ -9,12 +9,12 @@ from sqlalchemy.exc import IntegrityError
 
 from billing_service.domain.ledger import LedgerEntry, LedgerEntryKind
 from billing_service.service_layer import credits
-from billing_service.service_layer.common import Authorizer, Clock, PageLimits, UowFactory
+from billing_service.service_layer.common import Authorizer, Clock, UowFactory
 from devinsider_common import errors
 from devinsider_common.auth.principal import Principal
 from devinsider_common.pages.names import PageName, parse_page
 from devinsider_common.pages.roles import PagePermission
-from devinsider_common.pagination import finish_page, page_request
+from devinsider_common.pagination import ListLimits, finish_window, list_window
 
 EXPIRING_SOON = timedelta(days=30)
 MAX_DESCRIPTION = 500
@@ -30,7 +30,7 @@ class CreditBalance:
 
 
 class LedgerUseCases:
-    def __init__(self, uow: UowFactory, clock: Clock, authorizer: Authorizer, limits: PageLimits) -> None:
+    def __init__(self, uow: UowFactory, clock: Clock, authorizer: Authorizer, limits: ListLimits) -> None:
         self._uow = uow
         self._clock = clock
         self._auth = authorizer
@@ -49,12 +49,10 @@ class LedgerUseCases:
     ) -> tuple[list[LedgerEntry], str]:
         self._auth.require(principal, page_ref, PagePermission.MANAGE_BILLING)
         filters = {"parent": page_ref.name, "kind": kind}
-        page = page_request(
-            page_size, page_token, default=self._limits.default, maximum=self._limits.maximum, filters=filters
-        )
+        page = list_window(page_size, page_token, self._limits, filters=filters)
         with self._uow() as uow:
-            found = uow.ledger.find_page(page_ref, page, kind)
-        return finish_page(page, found)
+            found = uow.ledger.list_after(page_ref, page, kind)
+        return finish_window(page, found)
 
     def create(
         self,

@@ -25,7 +25,7 @@ from billing_service.service_layer.unit_of_work import BillingUnitOfWork
 from devinsider_common import errors
 from devinsider_common.ids import new_id
 from devinsider_common.pages.names import PageName
-from devinsider_common.pagination import PageRequest
+from devinsider_common.pagination import ListWindow
 
 log = structlog.get_logger("billing.payments")
 PROVIDER = "payment-provider"
@@ -89,7 +89,7 @@ class PaymentWebhook:
             return
         subscription_id = ""
         reference = checkout.name
-        if plan.is_subscription and uow.subscriptions.find_page(checkout.page, PageRequest(size=1), list(LIVE_STATES)):
+        if plan.is_subscription and uow.subscriptions.list_after(checkout.page, ListWindow(size=1), list(LIVE_STATES)):
             # Two subscription checkouts were open and both got paid: the second starts nothing
             # (the provider's payment is left for a refund, visible as a failed checkout).
             self._fail_checkout(uow, checkout, "the page already has a live subscription", now)

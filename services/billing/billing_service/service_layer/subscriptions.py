@@ -5,13 +5,13 @@ from __future__ import annotations
 from datetime import timedelta
 
 from billing_service.domain.subscriptions import Subscription, SubscriptionState
-from billing_service.service_layer.common import Authorizer, Clock, PageLimits, UowFactory
+from billing_service.service_layer.common import Authorizer, Clock, UowFactory
 from billing_service.service_layer.ports import PaymentProvider
 from devinsider_common import errors
 from devinsider_common.auth.principal import Principal
 from devinsider_common.pages.names import PageName
 from devinsider_common.pages.roles import PagePermission
-from devinsider_common.pagination import finish_page, page_request
+from devinsider_common.pagination import ListLimits, finish_window, list_window
 
 MAX_REASON = 1000
 
@@ -23,7 +23,7 @@ class SubscriptionUseCases:
         clock: Clock,
         authorizer: Authorizer,
         provider: PaymentProvider,
-        limits: PageLimits,
+        limits: ListLimits,
         grace: timedelta,
     ) -> None:
         self._uow = uow
@@ -46,12 +46,10 @@ class SubscriptionUseCases:
     ) -> tuple[list[Subscription], str]:
         self._auth.require(principal, page_ref, PagePermission.VIEW_PRIVATE)
         filters = {"parent": page_ref.name, "states": sorted(int(s) for s in states)}
-        page = page_request(
-            page_size, page_token, default=self._limits.default, maximum=self._limits.maximum, filters=filters
-        )
+        page = list_window(page_size, page_token, self._limits, filters=filters)
         with self._uow() as uow:
-            found = uow.subscriptions.find_page(page_ref, page, states)
-        return finish_page(page, found, lambda s: (0 if s.state.live else 1, s.id))
+            found = uow.subscriptions.list_after(page_ref, page, states)
+        return finish_window(page, found, lambda s: (0 if s.state.live else 1, s.id))
 
     def cancel(
         self, principal: Principal, page: PageName, subscription_id: str, immediately: bool, reason: str

@@ -17,14 +17,14 @@ from sqlalchemy.exc import IntegrityError
 
 from billing_service.domain.unlocks import Unlock, UnlockPrices, require_unlockable
 from billing_service.service_layer import credits
-from billing_service.service_layer.common import Authorizer, Clock, PageLimits, UowFactory
+from billing_service.service_layer.common import Authorizer, Clock, UowFactory
 from billing_service.service_layer.ports import BlockList, PageAccess, PageStates
 from devinsider_common import errors
 from devinsider_common.auth.principal import Principal
 from devinsider_common.ids import new_id
 from devinsider_common.pages.names import PageKind, PageName, parse_page
 from devinsider_common.pages.roles import PagePermission
-from devinsider_common.pagination import finish_page, page_request
+from devinsider_common.pagination import ListLimits, finish_window, list_window
 
 HAS_UNLOCKED_TTL_SECONDS = 30
 
@@ -39,7 +39,7 @@ class UnlockUseCases:
         blocks: BlockList,
         states: PageStates,
         prices: UnlockPrices,
-        limits: PageLimits,
+        limits: ListLimits,
     ) -> None:
         self._uow = uow
         self._clock = clock
@@ -120,12 +120,10 @@ class UnlockUseCases:
     ) -> tuple[list[Unlock], str]:
         self._auth.require(principal, page_ref, PagePermission.VIEW_PRIVATE)
         filters = {"parent": page_ref.name, "target_kind": target_kind}
-        page = page_request(
-            page_size, page_token, default=self._limits.default, maximum=self._limits.maximum, filters=filters
-        )
+        page = list_window(page_size, page_token, self._limits, filters=filters)
         with self._uow() as uow:
-            found = uow.unlocks.find_page(page_ref, page, target_kind)
-        return finish_page(page, found)
+            found = uow.unlocks.list_after(page_ref, page, target_kind)
+        return finish_window(page, found)
 
     def has_unlocked(self, target: PageName, subject: str = "", unlocker: PageName | None = None) -> list[str]:
         """The pages (among the given one, or those `subject` is a member of) that unlocked `target`."""

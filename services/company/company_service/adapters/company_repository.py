@@ -29,7 +29,7 @@ from company_service.domain.model import (
     RevenueRange,
 )
 from devinsider_common import errors
-from devinsider_common.pagination import PageRequest
+from devinsider_common.pagination import ListWindow
 
 TAG_KINDS = {
     "industry": "industries",
@@ -239,7 +239,7 @@ class CompanyRepository:
             query = query.where(exists().where(m.c.page_id == companies.c.id, m.c.subject == q.member_subject))
         return query
 
-    def search(self, q: DirectoryQuery, page: PageRequest) -> list[Company]:
+    def search(self, q: DirectoryQuery, page: ListWindow) -> list[Company]:
         """A page of the directory in `q.order_by` order, `page.size + 1` rows at most (keyset on (key, id))."""
         column_name, descending = ORDERS[q.order_by]
         key = companies.c[column_name]

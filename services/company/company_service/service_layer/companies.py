@@ -17,10 +17,10 @@ from company_service.service_layer.unit_of_work import CompanyUnitOfWork
 from devinsider_common import errors
 from devinsider_common.auth.principal import ROLE_INVESTOR, ROLE_PROGRAM, Principal
 from devinsider_common.ids import new_id
-from devinsider_common.pages.membership import PageLimits, PageMembers, authorize
+from devinsider_common.pages.membership import PageMembers, authorize
 from devinsider_common.pages.model import InvitationState
 from devinsider_common.pages.roles import PagePermission, PageRole
-from devinsider_common.pagination import PageRequest, finish_page, page_request
+from devinsider_common.pagination import ListLimits, ListWindow, finish_window, list_window
 
 UowFactory = Callable[[], CompanyUnitOfWork]
 Clock = Callable[[], datetime]
@@ -50,7 +50,7 @@ def live(company: Company | None, company_id: str) -> Company:
 
 class CompanyUseCases:
     def __init__(
-        self, uow: UowFactory, clock: Clock, limits: PageLimits, members: PageMembers, unlocks: UnlockChecker
+        self, uow: UowFactory, clock: Clock, limits: ListLimits, members: PageMembers, unlocks: UnlockChecker
     ) -> None:
         self._uow = uow
         self._clock = clock
@@ -143,11 +143,11 @@ class CompanyUseCases:
             company = live(uow.companies.get(company_id, lock=True), company_id)
             now = self._clock()
             deleted = uow.companies.save(company.deleted(now))
-            for member in uow.members.list_page(company_id, PageRequest(size=10_000)):
+            for member in uow.members.list_after(company_id, ListWindow(size=10_000)):
                 uow.members.remove(company_id, member.subject)
                 uow.events.member_removed_with_page(member)
-            for invitation in uow.invitations.list_page(
-                PageRequest(size=10_000), page_id=company_id, state=InvitationState.PENDING
+            for invitation in uow.invitations.list_after(
+                ListWindow(size=10_000), page_id=company_id, state=InvitationState.PENDING
             ):
                 revoked = invitation.revoke(now)
                 uow.invitations.save_state(revoked)
@@ -168,14 +168,12 @@ class CompanyUseCases:
             order_by=normalise_order(query.order_by),
             member_subject=principal.subject if caller_is_member and principal else None,
         )
-        page = page_request(
-            page_size, token, default=self._limits.default, maximum=self._limits.maximum, filters=query.fingerprint()
-        )
+        page = list_window(page_size, token, self._limits, filters=query.fingerprint())
         with self._uow() as uow:
             found = uow.companies.search(query, page)
             total = uow.companies.count(query)
             roles = {m.page_id: m.role for m in uow.members.pages_of(principal.subject)} if principal else {}
-        items, next_token = finish_page(page, found, lambda c: sort_key(c, query.order_by))
+        items, next_token = finish_window(page, found, lambda c: sort_key(c, query.order_by))
         return [CompanyView(c, staff, roles.get(c.id)) for c in items], next_token, total
 
     def batch_get(self, ids: list[str]) -> list[Company]:

@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import Connection, RowMapping, and_, delete, exists, func, insert, or_, select, update
 from sqlalchemy.sql.elements import ColumnElement
 
-from devinsider_common.pagination import PageRequest
+from devinsider_common.pagination import ListWindow
 from investor_service.adapters.tables import PAGE_TABLES, TAG_KINDS, investor_tags, investors
 from investor_service.domain.enums import InvestorState
 from investor_service.domain.model import Contact, Investor, Money, Profile
@@ -205,7 +205,7 @@ class InvestorRepository:
         if rows:
             self._connection.execute(insert(investor_tags), rows)
 
-    def search(self, query: InvestorQuery, page: PageRequest) -> list[Investor]:
+    def search(self, query: InvestorQuery, page: ListWindow) -> list[Investor]:
         """`page.size + 1` investors at most, in the query's order, after the page's position."""
         statement = select(investors).where(*_filters(query)).order_by(*_ORDERS[query.order]).limit(page.size + 1)
         if page.after:

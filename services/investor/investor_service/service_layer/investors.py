@@ -15,10 +15,10 @@ from sqlalchemy.exc import IntegrityError
 from devinsider_common import errors
 from devinsider_common.auth.principal import Principal
 from devinsider_common.ids import new_id
-from devinsider_common.pages.membership import PageLimits, PageMembers, authorize, ensure_page
+from devinsider_common.pages.membership import PageMembers, authorize, ensure_page
 from devinsider_common.pages.roles import PagePermission, PageRole
 from devinsider_common.pages.unlocks import UnlockChecker
-from devinsider_common.pagination import PageRequest, finish_page, page_request
+from devinsider_common.pagination import ListLimits, ListWindow, finish_window, list_window
 from investor_service.adapters.investor_repository import position
 from investor_service.adapters.proto_mapping import View
 from investor_service.domain.enums import InvestorState
@@ -33,7 +33,7 @@ MAX_BATCH = 200
 
 class InvestorUseCases:
     def __init__(
-        self, uow: UowFactory, clock: Clock, limits: PageLimits, members: PageMembers, unlocks: UnlockChecker
+        self, uow: UowFactory, clock: Clock, limits: ListLimits, members: PageMembers, unlocks: UnlockChecker
     ) -> None:
         self._uow = uow
         self._clock = clock
@@ -94,11 +94,10 @@ class InvestorUseCases:
             if principal is None:
                 raise errors.Unauthenticated("caller_is_member needs a bearer token", reason="TOKEN_MISSING")
             query = replace(query, member_subject=principal.subject)
-        page = page_request(
+        page = list_window(
             page_size,
             page_token,
-            default=self._limits.default,
-            maximum=self._limits.maximum,
+            self._limits,
             filters=query.fingerprint(),
         )
         _check_position(page, query.order)
@@ -106,7 +105,7 @@ class InvestorUseCases:
             found = uow.investors.search(query, page)
             total = uow.investors.count(query)
             roles = {m.page_id: m.role for m in uow.members.pages_of(principal.subject)} if principal else {}
-        items, token = finish_page(page, found, lambda i: position(i, query.order))
+        items, token = finish_window(page, found, lambda i: position(i, query.order))
         return [(i, View(roles.get(i.id))) for i in items], token, total
 
     def update(
@@ -152,7 +151,7 @@ class InvestorUseCases:
             return uow.investors.titles(investor_ids)
 
 
-def _check_position(page: PageRequest, order: Order) -> None:
+def _check_position(page: ListWindow, order: Order) -> None:
     """A token's position must have the shape of its order (tokens are opaque, not trusted)."""
     if page.after is None:
         return

@@ -9,7 +9,7 @@ from sqlalchemy import Connection, RowMapping, delete, insert, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from devinsider_common.pages.names import PageKind, PageName, parse_page
-from devinsider_common.pagination import PageRequest
+from devinsider_common.pagination import ListWindow
 from matching_service.adapters.tables import blocks, favorites, notified_matches, pending_announcements
 from matching_service.domain.social import Block, Favorite
 
@@ -55,7 +55,7 @@ class FavoriteRepository:
     def remove(self, favorite_id: str) -> None:
         self._connection.execute(delete(favorites).where(favorites.c.id == favorite_id))
 
-    def list(self, owner: str, page: PageRequest, kind: PageKind | None) -> list[Favorite]:
+    def list(self, owner: str, page: ListWindow, kind: PageKind | None) -> list[Favorite]:
         """Newest first (UUIDv7 ids sort by creation time)."""
         query = select(favorites).where(favorites.c.owner == owner)
         if kind is not None:
@@ -105,7 +105,7 @@ class BlockRepository:
     def remove(self, block_id: str) -> None:
         self._connection.execute(delete(blocks).where(blocks.c.id == block_id))
 
-    def list(self, blocker: str, page: PageRequest) -> list[Block]:
+    def list(self, blocker: str, page: ListWindow) -> list[Block]:
         query = select(blocks).where(blocks.c.blocker == blocker)
         if page.after:
             query = query.where(blocks.c.id < str(page.after[0]))

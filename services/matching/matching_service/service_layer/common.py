@@ -19,12 +19,6 @@ Clock = Callable[[], datetime]
 
 
 @dataclass(frozen=True)
-class PageLimits:
-    default: int
-    maximum: int
-
-
-@dataclass(frozen=True)
 class MatchingConfig:
     weights: dict[PageKind, Weights]
     # A pair first scoring at least this publishes MatchFound (for mail digests).

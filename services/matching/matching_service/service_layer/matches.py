@@ -9,14 +9,14 @@ from devinsider_common import errors
 from devinsider_common.auth.principal import Principal
 from devinsider_common.pages.names import PageKind, PageName, parse_page
 from devinsider_common.pages.roles import PagePermission
-from devinsider_common.pagination import next_page_token, page_request
+from devinsider_common.pagination import ListLimits, list_window, next_page_token
 from matching_service.domain.gates import Gate, first_gate
 from matching_service.domain.pages import PageStatus
 from matching_service.domain.profile import CriteriaProfile
 from matching_service.domain.scoring import DimensionScore, score_pair
 from matching_service.domain.taxonomy import Dimension
 from matching_service.index.engine import Query, Ranked
-from matching_service.service_layer.common import MatchingConfig, PageLimits, UowFactory, authorize
+from matching_service.service_layer.common import MatchingConfig, UowFactory, authorize
 from matching_service.service_layer.index_sync import IndexSync
 from matching_service.service_layer.ports import PageDirectory
 
@@ -56,7 +56,7 @@ class MatchUseCases:
         directory: PageDirectory,
         sync: IndexSync,
         config: MatchingConfig,
-        limits: PageLimits,
+        limits: ListLimits,
     ) -> None:
         self._uow = uow
         self._directory = directory
@@ -110,9 +110,7 @@ class MatchUseCases:
             "c": [f"{int(d)}:{c}" for d, c in filters.criteria],
             "f": filters.favorites_only,
         }
-        page = page_request(
-            page_size, page_token, default=self._limits.default, maximum=self._limits.maximum, filters=fingerprint
-        )
+        page = list_window(page_size, page_token, self._limits, filters=fingerprint)
         after: tuple[float, str] | None = None
         if page.after:
             try:

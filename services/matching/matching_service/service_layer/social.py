@@ -9,16 +9,16 @@ from devinsider_common.pages.names import PageKind, PageName
 from devinsider_common.pages.ports import UserDirectory
 from devinsider_common.pages.roles import PagePermission
 from devinsider_common.pages.user_directory import user_reference
-from devinsider_common.pagination import finish_page, page_request
+from devinsider_common.pagination import ListLimits, finish_window, list_window
 from matching_service.domain.pages import PageStatus
 from matching_service.domain.social import Block, Favorite, check_other_page, check_reason
-from matching_service.service_layer.common import Clock, PageLimits, UowFactory, authorize, not_found
+from matching_service.service_layer.common import Clock, UowFactory, authorize, not_found
 from matching_service.service_layer.ports import PageDirectory
 
 
 class SocialUseCases:
     def __init__(
-        self, uow: UowFactory, clock: Clock, directory: PageDirectory, limits: PageLimits, users: UserDirectory
+        self, uow: UowFactory, clock: Clock, directory: PageDirectory, limits: ListLimits, users: UserDirectory
     ) -> None:
         self._uow = uow
         self._clock = clock
@@ -59,16 +59,15 @@ class SocialUseCases:
         self, principal: Principal, owner: PageName, page_size: int, page_token: str, kind: PageKind | None
     ) -> tuple[list[Favorite], str, dict[str, PageStatus]]:
         authorize(self._directory, principal, owner.name, PagePermission.VIEW_PRIVATE)
-        page = page_request(
+        page = list_window(
             page_size,
             page_token,
-            default=self._limits.default,
-            maximum=self._limits.maximum,
+            self._limits,
             filters={"kind": int(kind) if kind else 0},
         )
         with self._uow() as uow:
             found = uow.favorites.list(owner.name, page, kind)
-        items, token = finish_page(page, found)
+        items, token = finish_window(page, found)
         return items, token, self._summaries([f.page.name for f in items])
 
     # -- blocks ------------------------------------------------------------------------------------
@@ -102,10 +101,10 @@ class SocialUseCases:
         self, principal: Principal, blocker: PageName, page_size: int, page_token: str
     ) -> tuple[list[Block], str, dict[str, PageStatus]]:
         authorize(self._directory, principal, blocker.name, PagePermission.VIEW_PRIVATE)
-        page = page_request(page_size, page_token, default=self._limits.default, maximum=self._limits.maximum)
+        page = list_window(page_size, page_token, self._limits)
         with self._uow() as uow:
             found = uow.blocks.list(blocker.name, page)
-        items, token = finish_page(page, found)
+        items, token = finish_window(page, found)
         return items, token, self._summaries([b.page.name for b in items])
 
     def blocked(self, a: PageName, b: PageName) -> bool:

@@ -5,13 +5,13 @@ from __future__ import annotations
 import threading
 
 from devinsider_common import errors
-from devinsider_common.pagination import finish_page, page_request
+from devinsider_common.pagination import ListLimits, finish_window, list_window
 from matching_service.domain.taxonomy import Criterion, Dimension, Taxonomy
-from matching_service.service_layer.common import PageLimits, UowFactory, not_found
+from matching_service.service_layer.common import UowFactory, not_found
 
 
 class TaxonomyUseCases:
-    def __init__(self, uow: UowFactory, limits: PageLimits) -> None:
+    def __init__(self, uow: UowFactory, limits: ListLimits) -> None:
         self._uow = uow
         self._limits = limits
         self._cache: dict[int, Taxonomy] = {}
@@ -38,9 +38,7 @@ class TaxonomyUseCases:
     ) -> tuple[list[Criterion], str, int]:
         taxonomy = self.get()
         filters = {"d": int(dimension), "q": query, "p": parent_code, "x": deprecated}
-        page = page_request(
-            page_size, page_token, default=self._limits.default, maximum=self._limits.maximum, filters=filters
-        )
+        page = list_window(page_size, page_token, self._limits, filters=filters)
         needle = query.strip().lower()
         items = [
             c
@@ -52,5 +50,5 @@ class TaxonomyUseCases:
         offset = int(page.after[0]) if page.after else 0
         window = items[offset : offset + page.size + 1]
         positions = {id(c): (offset + i + 1,) for i, c in enumerate(window)}
-        found, token = finish_page(page, window, lambda c: positions[id(c)])
+        found, token = finish_window(page, window, lambda c: positions[id(c)])
         return found, token, taxonomy.version

@@ -7,7 +7,7 @@ from typing import Any
 
 from sqlalchemy import Connection, RowMapping, insert, select, update
 
-from devinsider_common.pagination import PageRequest
+from devinsider_common.pagination import ListWindow
 from program_service.adapters.tables import applications as t
 from program_service.domain.application import OPEN_STATES, Application, ApplicationState
 
@@ -63,7 +63,7 @@ class ApplicationRepository:
 
     def list(
         self,
-        page: PageRequest,
+        page: ListWindow,
         program_id: str | None = None,
         company_id: str | None = None,
         state: ApplicationState | None = None,

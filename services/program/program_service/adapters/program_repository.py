@@ -13,7 +13,7 @@ from sqlalchemy import ColumnElement, Connection, RowMapping, and_, false, func,
 
 from devinsider_common import errors
 from devinsider_common.clock import as_utc
-from devinsider_common.pagination import PageRequest
+from devinsider_common.pagination import ListWindow
 from program_service.adapters.tables import programs as t
 from program_service.domain.program import LIST_FIELDS, Program, ProgramContent, ProgramState, ProgramType
 
@@ -146,7 +146,7 @@ class ProgramRepository:
         query = select(t).where(t.c.id.in_(sorted(set(program_ids))), t.c.deleted_at.is_(None))
         return {row["id"]: _to_program(row) for row in self._connection.execute(query).mappings()}
 
-    def list(self, page: PageRequest, query: ProgramQuery) -> list[Program]:
+    def list(self, page: ListWindow, query: ProgramQuery) -> list[Program]:
         """`page.size + 1` programs at most, in the query's order (the extra one tells there is a next page)."""
         key, descending = _sort_key(query.order_by)
         statement = select(t).where(*self._where(query)).limit(page.size + 1)

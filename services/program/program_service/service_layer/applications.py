@@ -14,11 +14,11 @@ from devinsider_common import errors, validation
 from devinsider_common.auth.principal import Principal
 from devinsider_common.errors import Violations
 from devinsider_common.ids import new_id
-from devinsider_common.pages.membership import PageLimits, authorize, ensure_page
+from devinsider_common.pages.membership import authorize, ensure_page
 from devinsider_common.pages.ports import UserDirectory
 from devinsider_common.pages.roles import PagePermission, PageRole, allows
 from devinsider_common.pages.user_directory import user_reference
-from devinsider_common.pagination import PageRequest, finish_page, page_request
+from devinsider_common.pagination import ListLimits, ListWindow, finish_window, list_window
 from program_service.adapters.company_client import CompanyDirectory
 from program_service.adapters.event_publisher import Recipient
 from program_service.domain.application import Application, ApplicationState
@@ -41,13 +41,13 @@ def managers(uow: ProgramUnitOfWork, program_id: str) -> list[Recipient]:
     """Owners and admins of the program: who hears of new and withdrawn applications."""
     found = []
     for role in MANAGER_ROLES:
-        found += uow.members.list_page(program_id, PageRequest(size=500), role)
+        found += uow.members.list_after(program_id, ListWindow(size=500), role)
     return [(m.email, m.display_name) for m in found]
 
 
 class ApplicationUseCases:
     def __init__(
-        self, uow: UowFactory, clock: Clock, limits: PageLimits, companies: CompanyDirectory, users: UserDirectory
+        self, uow: UowFactory, clock: Clock, limits: ListLimits, companies: CompanyDirectory, users: UserDirectory
     ) -> None:
         self._uow = uow
         self._clock = clock
@@ -136,9 +136,7 @@ class ApplicationUseCases:
     ) -> tuple[list[tuple[Application, str]], str]:
         """A program's applications (its members), or with `program_id` None a company's (its members)."""
         filters = {"program": program_id or "-", "company": company_id, "state": state.value if state else ""}
-        page = page_request(
-            page_size, page_token, default=self._limits.default, maximum=self._limits.maximum, filters=filters
-        )
+        page = list_window(page_size, page_token, self._limits, filters=filters)
         if program_id is None and not principal.is_staff_or_service:
             self._companies.require(f"companies/{company_id}", principal.subject, PagePermission.VIEW_PRIVATE)
         with self._uow() as uow:
@@ -147,7 +145,7 @@ class ApplicationUseCases:
                 ensure_page(uow, program_id)
             found = uow.applications.list(page, program_id, company_id or None, state)
             programs = uow.programs.get_many({a.program_id for a in found})
-        items, token = finish_page(page, found)
+        items, token = finish_window(page, found)
         titles = {i: p.content.display_name for i, p in programs.items()}
         return [(a, titles.get(a.program_id, "")) for a in items], token
 

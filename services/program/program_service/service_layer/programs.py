@@ -17,9 +17,9 @@ from sqlalchemy.exc import IntegrityError
 from devinsider_common import errors
 from devinsider_common.auth.principal import Principal
 from devinsider_common.ids import new_id
-from devinsider_common.pages.membership import PageLimits, PageMembers, authorize
+from devinsider_common.pages.membership import PageMembers, authorize
 from devinsider_common.pages.roles import PagePermission, PageRole
-from devinsider_common.pagination import finish_page, page_request
+from devinsider_common.pagination import ListLimits, finish_window, list_window
 from program_service.adapters.company_client import CompanyDirectory
 from program_service.adapters.program_repository import ORDERS, ProgramQuery, position
 from program_service.domain.application import ApplicationState
@@ -48,7 +48,7 @@ def existing(uow: ProgramUnitOfWork, program_id: str, lock: bool = False) -> Pro
 
 class ProgramUseCases:
     def __init__(
-        self, uow: UowFactory, clock: Clock, limits: PageLimits, members: PageMembers, companies: CompanyDirectory
+        self, uow: UowFactory, clock: Clock, limits: ListLimits, members: PageMembers, companies: CompanyDirectory
     ) -> None:
         self._uow = uow
         self._clock = clock
@@ -115,9 +115,7 @@ class ProgramUseCases:
             "order": query.order_by,
             "member": query.only_member_of,
         }
-        page = page_request(
-            page_size, page_token, default=self._limits.default, maximum=self._limits.maximum, filters=filters
-        )
+        page = list_window(page_size, page_token, self._limits, filters=filters)
         with self._uow() as uow:
             roles = {m.page_id: m.role for m in uow.members.pages_of(principal.subject)} if principal else {}
             staff = principal is not None and principal.is_staff_or_service
@@ -126,7 +124,7 @@ class ProgramUseCases:
             )
             found = uow.programs.list(page, scoped)
             total = uow.programs.count(scoped)
-        items, token = finish_page(page, found, lambda p: position(p, query.order_by))
+        items, token = finish_window(page, found, lambda p: position(p, query.order_by))
         return [Viewed(p, roles.get(p.id)) for p in items], token, total
 
     def update(self, principal: Principal, program_id: str, changes: ProgramContent, fields: frozenset[str]) -> Viewed:

@@ -9,13 +9,13 @@ from typing import Any
 from sqlalchemy import Connection, RowMapping, Table, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
-from devinsider_common.pagination import PageRequest
+from devinsider_common.pagination import ListWindow
 from user_service.adapters.tables import blacklist_entries, keycloak_events, pro_verifications, support_requests
 from user_service.domain.blacklist import BlacklistEntry, BlacklistKind
 from user_service.domain.requests import ProVerification, ProVerificationState, SupportRequest
 
 
-def _page(connection: Connection, table: Table, page: PageRequest, *where: Any) -> list[RowMapping]:
+def _page(connection: Connection, table: Table, page: ListWindow, *where: Any) -> list[RowMapping]:
     """Rows oldest first (UUIDv7 ids), `page.size + 1` at most to tell whether a next page exists."""
     query = select(table).where(*where).order_by(table.c.id).limit(page.size + 1)
     if page.after:
@@ -64,7 +64,7 @@ class ProVerificationRepository:
             )
         )
 
-    def list(self, page: PageRequest, user_id: str | None, state: ProVerificationState | None) -> list[ProVerification]:
+    def list(self, page: ListWindow, user_id: str | None, state: ProVerificationState | None) -> list[ProVerification]:
         where = []
         if user_id is not None:
             where.append(pro_verifications.c.user_id == user_id)
@@ -94,7 +94,7 @@ class SupportRequestRepository:
         query = select(t.created_at).where(t.user_id == user_id, t.created_at > since)
         return list(self._connection.execute(query.order_by(t.created_at.desc()).limit(limit)).scalars())
 
-    def list(self, page: PageRequest) -> list[SupportRequest]:
+    def list(self, page: ListWindow) -> list[SupportRequest]:
         rows = _page(self._connection, support_requests, page)
         return [SupportRequest(**(dict(row) | {"idempotency_key": row["idempotency_key"] or ""})) for row in rows]
 
@@ -124,7 +124,7 @@ class BlacklistRepository:
     def remove(self, entry_id: str) -> None:
         self._connection.execute(delete(blacklist_entries).where(blacklist_entries.c.id == entry_id))
 
-    def list(self, page: PageRequest, kind: BlacklistKind | None) -> list[BlacklistEntry]:
+    def list(self, page: ListWindow, kind: BlacklistKind | None) -> list[BlacklistEntry]:
         where = [] if kind is None else [blacklist_entries.c.kind == kind.value]
         rows = _page(self._connection, blacklist_entries, page, *where)
         return [BlacklistEntry(**(dict(row) | {"kind": BlacklistKind(row["kind"])})) for row in rows]

@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import Connection, RowMapping, func, insert, select, update
 
 from devinsider_common import errors
-from devinsider_common.pagination import PageRequest
+from devinsider_common.pagination import ListWindow
 from user_service.adapters.tables import users
 from user_service.domain.model import ContactCategory, Profile, User, UserState
 
@@ -92,7 +92,7 @@ class UserRepository:
             raise errors.Conflict(f"{user.name} changed concurrently; retry", reason="CONCURRENT_UPDATE")
         return saved
 
-    def list(self, page: PageRequest, email_suffix: str, state: UserState | None) -> list[User]:
+    def list(self, page: ListWindow, email_suffix: str, state: UserState | None) -> list[User]:
         """Users oldest first (ids are UUIDv7), `page.size + 1` at most (the extra one tells there is a next page)."""
         query = select(users).order_by(users.c.id).limit(page.size + 1)
         if email_suffix:

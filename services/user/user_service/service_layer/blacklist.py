@@ -8,7 +8,7 @@ from devinsider_common import errors
 from devinsider_common.auth.principal import Principal
 from devinsider_common.cache import Cache
 from devinsider_common.ids import new_id
-from devinsider_common.pagination import finish_page, page_request
+from devinsider_common.pagination import ListLimits, finish_window, list_window
 from user_service.domain.blacklist import (
     AccessDecision,
     BlacklistEntry,
@@ -17,11 +17,11 @@ from user_service.domain.blacklist import (
     parent_domains,
 )
 from user_service.domain.model import UserState
-from user_service.service_layer.users import Clock, PageLimits, UowFactory
+from user_service.service_layer.users import Clock, UowFactory
 
 
 class BlacklistUseCases:
-    def __init__(self, uow: UowFactory, clock: Clock, limits: PageLimits) -> None:
+    def __init__(self, uow: UowFactory, clock: Clock, limits: ListLimits) -> None:
         self._uow = uow
         self._clock = clock
         self._limits = limits
@@ -48,16 +48,15 @@ class BlacklistUseCases:
             uow.commit()
 
     def list(self, page_size: int, page_token: str, kind: BlacklistKind | None) -> tuple[list[BlacklistEntry], str]:
-        page = page_request(
+        page = list_window(
             page_size,
             page_token,
-            default=self._limits.default,
-            maximum=self._limits.maximum,
+            self._limits,
             filters={"kind": kind.value if kind else ""},
         )
         with self._uow() as uow:
             found = uow.blacklist.list(page, kind)
-        return finish_page(page, found)
+        return finish_window(page, found)
 
     def check_access(self, subject: str, email: str) -> AccessDecision:
         """The platform access rule, read fresh from the database."""

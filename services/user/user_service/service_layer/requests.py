@@ -11,17 +11,17 @@ from dataclasses import replace
 from devinsider_common import errors
 from devinsider_common.auth.principal import Principal
 from devinsider_common.ids import new_id
-from devinsider_common.pagination import finish_page, page_request
+from devinsider_common.pagination import ListLimits, finish_window, list_window
 from devinsider_common.rate_limits import RateLimit
 from user_service.domain.model import User
 from user_service.domain.requests import ProVerification, ProVerificationState, SupportRequest
 from user_service.service_layer.unit_of_work import UserUnitOfWork
-from user_service.service_layer.users import Clock, PageLimits, UowFactory, UserUseCases
+from user_service.service_layer.users import Clock, UowFactory, UserUseCases
 
 
 class RequestUseCases:
     def __init__(
-        self, uow: UowFactory, clock: Clock, limits: PageLimits, users: UserUseCases, support_rate: RateLimit
+        self, uow: UowFactory, clock: Clock, limits: ListLimits, users: UserUseCases, support_rate: RateLimit
     ) -> None:
         self._uow = uow
         self._clock = clock
@@ -63,12 +63,10 @@ class RequestUseCases:
     ) -> tuple[list[ProVerification], str]:
         user_id = None if principal.is_staff_or_service else self._users.me(principal).id
         filters = {"user": user_id or "", "state": state.value if state else ""}
-        page = page_request(
-            page_size, page_token, default=self._limits.default, maximum=self._limits.maximum, filters=filters
-        )
+        page = list_window(page_size, page_token, self._limits, filters=filters)
         with self._uow() as uow:
             found = uow.pro_verifications.list(page, user_id, state)
-        return finish_page(page, found)
+        return finish_window(page, found)
 
     def decide_pro_verification(
         self, principal: Principal, request_id: str, approve: bool, reason: str = ""
@@ -111,10 +109,10 @@ class RequestUseCases:
         return request
 
     def list_support_requests(self, page_size: int, page_token: str) -> tuple[list[SupportRequest], str]:
-        page = page_request(page_size, page_token, default=self._limits.default, maximum=self._limits.maximum)
+        page = list_window(page_size, page_token, self._limits)
         with self._uow() as uow:
             found = uow.support_requests.list(page)
-        return finish_page(page, found)
+        return finish_window(page, found)
 
 
 def _reviewer(uow: UserUnitOfWork, principal: Principal) -> str:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import datetime
 
 from sqlalchemy.exc import IntegrityError
@@ -11,7 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from devinsider_common import errors
 from devinsider_common.auth.principal import Principal
 from devinsider_common.ids import new_id
-from devinsider_common.pagination import finish_page, page_request
+from devinsider_common.pagination import ListLimits, finish_window, list_window
 from user_service.domain.model import Profile, User, UserState
 from user_service.service_layer.unit_of_work import UserUnitOfWork
 
@@ -19,14 +19,8 @@ UowFactory = Callable[[], UserUnitOfWork]
 Clock = Callable[[], datetime]
 
 
-@dataclass(frozen=True)
-class PageLimits:
-    default: int = 50
-    maximum: int = 200
-
-
 class UserUseCases:
-    def __init__(self, uow: UowFactory, clock: Clock, limits: PageLimits) -> None:
+    def __init__(self, uow: UowFactory, clock: Clock, limits: ListLimits) -> None:
         self._uow = uow
         self._clock = clock
         self._limits = limits
@@ -88,9 +82,7 @@ class UserUseCases:
         self, page_size: int, page_token: str, email_suffix: str, state: UserState | None
     ) -> tuple[list[User], str]:
         filters = {"email_suffix": email_suffix, "state": state.value if state else ""}
-        page = page_request(
-            page_size, page_token, default=self._limits.default, maximum=self._limits.maximum, filters=filters
-        )
+        page = list_window(page_size, page_token, self._limits, filters=filters)
         with self._uow() as uow:
             found = uow.users.list(page, email_suffix, state)
-        return finish_page(page, found)
+        return finish_window(page, found)

@@ -1,0 +1,208 @@
+"""In-memory units of work for use-case tests (cosmicpython's fakes): no database, same contract.
+
+A `MemoryStore` holds the committed tables (dicts of frozen domain objects). A unit of work copies
+them when it opens, its repositories read and write the copy, `commit` publishes the copy and
+leaving the block without a commit drops it: what the SQL unit of work does with a transaction.
+Unique keys raise `DuplicateRecord`, as the database's constraints do through the SQL unit of work.
+The adapter tests of each service prove the same contract on PostgreSQL and SQLite.
+
+Shared here: the store, the unit-of-work base, and the member and invitation repositories every
+page service has (`devinsider_common.pages`).
+"""
+
+from __future__ import annotations
+
+import copy
+import threading
+from collections.abc import Callable, Iterable
+from dataclasses import replace
+from datetime import datetime
+from types import TracebackType
+from typing import Any, Self, TypeVar
+
+from devinsider_common.pages.model import Invitation, InvitationState, Member
+from devinsider_common.pages.roles import PageRole
+from devinsider_common.pagination import ListWindow
+from devinsider_common.unit_of_work import DuplicateRecord
+
+T = TypeVar("T")
+Tables = dict[str, dict[Any, Any]]
+
+
+class MemoryStore:
+    """The committed state of a fake database: table name -> {key: row object}."""
+
+    def __init__(self) -> None:
+        self.tables: Tables = {}
+        self.commits = 0
+        self._lock = threading.Lock()
+
+    def snapshot(self) -> Tables:
+        with self._lock:
+            return copy.deepcopy(self.tables)
+
+    def publish(self, tables: Tables) -> None:
+        with self._lock:
+            self.tables = copy.deepcopy(tables)
+            self.commits += 1
+
+
+class MemoryUnitOfWork:
+    """Base of a service's in-memory unit of work: subclasses build their repositories on `tables`
+    in `_open_repositories` (the mirror of `SqlUnitOfWork._open_repositories`)."""
+
+    def __init__(self, store: MemoryStore) -> None:
+        self.store = store
+        self._tables: Tables | None = None
+
+    @property
+    def tables(self) -> Tables:
+        if self._tables is None:
+            raise RuntimeError("the unit of work is not open: use it in a `with` block")
+        return self._tables
+
+    def table(self, name: str) -> dict[Any, Any]:
+        return self.tables.setdefault(name, {})
+
+    def __enter__(self) -> Self:
+        self._tables = self.store.snapshot()
+        self._open_repositories()
+        return self
+
+    def _open_repositories(self) -> None:
+        """Hook: build the service's repositories on `self.tables`."""
+
+    def commit(self) -> None:
+        self.store.publish(self.tables)
+
+    def rollback(self) -> None:
+        self._tables = self.store.snapshot()
+        self._open_repositories()
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self._tables = None  # an uncommitted copy is dropped, as a rolled-back transaction
+
+
+def insert_unique(table: dict[Any, T], key: Any, row: T, what: str = "row") -> None:
+    """Add `row` under `key`, or raise DuplicateRecord as a primary or unique key would."""
+    if key in table:
+        raise DuplicateRecord(f"{what} {key!r} exists")
+    table[key] = row
+
+
+def window_of(
+    rows: Iterable[T], window: ListWindow, key: Callable[[T], tuple[Any, ...]], descending: bool = False
+) -> list[T]:
+    """The rows after `window.after` in `key` order, `window.size + 1` at most (as a keyset query)."""
+    ordered = sorted(rows, key=key, reverse=descending)
+    if window.after:
+        after = tuple(window.after)
+        ordered = [r for r in ordered if (key(r) < after if descending else key(r) > after)]
+    return ordered[: window.size + 1]
+
+
+class MemoryMembers:
+    """`devinsider_common.pages.repositories.MemberRepository` on a dict keyed (page id, subject)."""
+
+    def __init__(self, table: dict[tuple[str, str], Member]) -> None:
+        self._rows = table
+
+    def get(self, page_id: str, subject: str, lock: bool = False) -> Member | None:
+        return self._rows.get((page_id, subject))
+
+    def find(self, page_id: str, member_id: str, lock: bool = False) -> Member | None:
+        for member in self._of(page_id):
+            if member.user == f"users/{member_id}" or (not member.user and member.subject == member_id):
+                return member
+        return None
+
+    def find_by_email(self, page_id: str, email: str) -> Member | None:
+        return next((m for m in self._of(page_id) if m.email.lower() == email.lower()), None)
+
+    def add(self, member: Member) -> None:
+        insert_unique(self._rows, (member.page_id, member.subject), member, "member")
+
+    def save(self, member: Member) -> None:
+        if (member.page_id, member.subject) in self._rows:
+            self._rows[(member.page_id, member.subject)] = member
+
+    def remove(self, page_id: str, subject: str) -> None:
+        self._rows.pop((page_id, subject), None)
+
+    def owner_count(self, page_id: str, lock: bool = False) -> int:
+        return sum(1 for m in self._of(page_id) if m.role is PageRole.OWNER)
+
+    def list_after(self, page_id: str, window: ListWindow, role: PageRole | None = None) -> list[Member]:
+        rows = [m for m in self._of(page_id) if role is None or m.role is role]
+        return window_of(rows, window, lambda m: (m.subject,))
+
+    def pages_of(self, subject: str) -> list[Member]:
+        return [m for m in self._rows.values() if m.subject == subject]
+
+    def _of(self, page_id: str) -> list[Member]:
+        return [m for m in self._rows.values() if m.page_id == page_id]
+
+
+class MemoryInvitations:
+    """`devinsider_common.pages.repositories.InvitationRepository` on a dict keyed by id; one
+    pending invitation per page and e-mail, and unique token hashes, as the table's indexes."""
+
+    def __init__(self, table: dict[str, Invitation]) -> None:
+        self._rows = table
+
+    def add(self, invitation: Invitation) -> None:
+        for other in self._rows.values():
+            if other.token_hash == invitation.token_hash or (
+                invitation.state is InvitationState.PENDING
+                and other.state is InvitationState.PENDING
+                and (other.page_id, other.email) == (invitation.page_id, invitation.email)
+            ):
+                raise DuplicateRecord(f"invitation of {invitation.email} exists")
+        insert_unique(self._rows, invitation.id, invitation, "invitation")
+
+    def get(self, invitation_id: str, lock: bool = False) -> Invitation | None:
+        return self._rows.get(invitation_id)
+
+    def pending_for(self, page_id: str, email: str) -> Invitation | None:
+        return next(
+            (
+                i
+                for i in self._rows.values()
+                if (i.page_id, i.email, i.state) == (page_id, email, InvitationState.PENDING)
+            ),
+            None,
+        )
+
+    def save_state(self, invitation: Invitation) -> None:
+        stored = self._rows.get(invitation.id)
+        if stored is not None:
+            self._rows[invitation.id] = replace(
+                stored, state=invitation.state, closed_at=invitation.closed_at, member_id=invitation.member_id
+            )
+
+    def created_since(self, page_id: str, since: datetime, limit: int) -> list[datetime]:
+        times = sorted(i.created_at for i in self._rows.values() if i.page_id == page_id and i.created_at > since)
+        return list(reversed(times))[:limit]
+
+    def list_after(
+        self,
+        window: ListWindow,
+        *,
+        page_id: str | None = None,
+        email: str | None = None,
+        state: InvitationState | None = None,
+    ) -> list[Invitation]:
+        rows = [
+            i
+            for i in self._rows.values()
+            if (page_id is None or i.page_id == page_id)
+            and (email is None or i.email.lower() == email.lower())
+            and (state is None or i.state is state)
+        ]
+        return window_of(rows, window, lambda i: (i.id,), descending=True)
+
+    def due_for_expiry(self, now: datetime, limit: int) -> list[str]:
+        due = [i for i in self._rows.values() if i.state is InvitationState.PENDING and i.expires_at <= now]
+        return [i.id for i in sorted(due, key=lambda i: i.expires_at)][:limit]
