@@ -61,10 +61,18 @@ def amqp_url() -> Iterator[str]:
         infra.rabbitmqctl("delete_vhost", vhost)
 
 
+@pytest.fixture
+def database(pg_schema: tuple[str, str]) -> tuple[str, str]:
+    """(URL, schema) of a fresh PostgreSQL schema: where service tests run their transport and
+    use-case wiring (the rules themselves are tested without I/O, on the in-memory unit of work)."""
+    url, schema = pg_schema
+    return str(url), str(schema)
+
+
 @pytest.fixture(params=["postgres", "sqlite"])
-def database(request: pytest.FixtureRequest, tmp_path: Path) -> tuple[str, str]:
-    """(URL, schema): a fresh PostgreSQL schema, or a SQLite file (the embedded default); service
-    tests that take it run once on each."""
+def each_database(request: pytest.FixtureRequest, tmp_path: Path) -> tuple[str, str]:
+    """(URL, schema): a fresh PostgreSQL schema, or a SQLite file (the embedded default). For what
+    only the databases can show (adapters, constraints, races, migrations): runs once on each."""
     if request.param == "sqlite":
         return f"sqlite+pysqlite:///{tmp_path / 'service.sqlite3'}", "service"
     url, schema = request.getfixturevalue("pg_schema")
