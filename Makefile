@@ -28,8 +28,11 @@ protos: $(STAMP)
 run: install
 	$(BIN)/python scripts/run_local.py
 
+# One pytest worker per core (pytest-xdist); a test file stays on one worker, so a module's suite
+# stack is started once. PYTEST_WORKERS=0 runs everything in this process.
+PYTEST_WORKERS ?= auto
 test: install
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
 
 lint: install
 	$(BIN)/ruff check .

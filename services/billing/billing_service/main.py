@@ -4,17 +4,11 @@ from __future__ import annotations
 
 from billing_service.bootstrap import start
 from billing_service.settings import BillingSettings
-from devinsider_common.grpc.server import serve_until_signal
-from devinsider_common.logging import configure_logging
-from devinsider_common.startup import load_settings
+from devinsider_common.runtime import run_service
 
 
 def main() -> None:
-    settings = load_settings(BillingSettings, "devinsider-billing-service")
-    configure_logging(settings.service_name, settings.log_level, settings.log_json)
-    service = start(settings)
-    serve_until_signal(service.server)
-    service.engine.dispose()
+    run_service(BillingSettings, "devinsider-billing-service", start)
 
 
 if __name__ == "__main__":

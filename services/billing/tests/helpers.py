@@ -1,4 +1,5 @@
-"""Test helpers: act as the buyer on the local provider's pages and call its control API."""
+"""Service-test helpers: act as the buyer on the local provider's pages, call its control API,
+and the few RPCs most tests need."""
 
 from __future__ import annotations
 
@@ -7,15 +8,12 @@ import urllib.request
 import uuid
 from typing import Any
 
-import grpc
-import pytest
-
 from billing_service.bootstrap import BillingService
 from devinsider.billing.v1 import billing_pb2, billing_pb2_grpc
 from devinsider.common.v1 import page_pb2
-from devinsider_common.grpc.status import error_info, from_rpc_error
+from devinsider_common.testing.services import bearer
 
-from .conftest import ORIGIN, bearer
+from .conftest import ORIGIN
 
 PROGRAM = "programs/p1"
 
@@ -34,11 +32,6 @@ def http_json(url: str, payload: dict[str, Any], api_key: str = "") -> dict[str,
 def provider_api(service: BillingService, path: str, payload: dict[str, Any] | None = None) -> dict[str, Any]:
     assert service.provider is not None
     return http_json(f"{service.provider.url}{path}", payload or {}, service.settings.payment_provider_api_key)
-
-
-def session(service: BillingService, reference: str) -> dict[str, Any]:
-    assert service.provider is not None
-    return dict(service.provider.state.sessions[reference])
 
 
 def checkout(
@@ -80,11 +73,3 @@ def unlock(
         parent=parent, unlock=billing_pb2.Unlock(target=page_pb2.PageRef(kind=kind, name=target)), request_id=request_id
     )
     return stub.CreateUnlock(request, metadata=bearer(auth))
-
-
-def failure(call: object) -> tuple[grpc.StatusCode, str]:
-    with pytest.raises(grpc.RpcError) as error:
-        call()  # type: ignore[operator]
-    status = from_rpc_error(error.value)
-    info = error_info(status) if status else None
-    return error.value.code(), info.reason if info else ""

@@ -58,6 +58,7 @@ class Neighbours:
         self.members: dict[tuple[str, str], PageRole] = {}  # (page name, subject) -> role
         self.blocked: set[frozenset[str]] = set()
         self.missing: set[str] = set()  # page names BatchGet* leaves out (unknown or deleted)
+        self.unparsable: set[str] = set()  # page names BatchGet* refuses (INVALID_ARGUMENT)
         self.states: dict[str, int] = {}  # page name -> proto state, when not the active one
         self.calls: dict[str, int] = {"CheckPageAccess": 0, "CheckBlocked": 0, "BatchGet": 0}
         self.down = False
@@ -129,6 +130,8 @@ class Neighbours:
             self._service_caller(context)
             with self._lock:
                 self.calls["BatchGet"] += 1
+            if self.unparsable.intersection(request.names):
+                context.abort(grpc.StatusCode.INVALID_ARGUMENT, "not a page name")
             found = [
                 message(name=name, state=self.states.get(name, active))
                 for name in request.names

@@ -1,10 +1,10 @@
-"""Fixtures of the company service tests: a real server on PostgreSQL or SQLite, dev tokens, typed stubs."""
+"""Fixtures of the company service tests that run a real server (tests/integration): settings on a
+PostgreSQL schema, the service, a typed stub, signed-in callers. Use-case tests need none of these
+(tests/fakes.py builds the app on the in-memory unit of work)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from collections.abc import Iterator
 from pathlib import Path
 
 import grpc
@@ -13,26 +13,9 @@ import pytest
 from company_service.bootstrap import CompanyService, start
 from company_service.settings import CompanySettings
 from devinsider.company.v1 import company_pb2, company_pb2_grpc
-from devinsider_common.auth.dev_issuer import issue_token
-from devinsider_common.testing.services import TEST_ISSUER, base_settings
-from devinsider_common.testing.services import bearer as bearer  # re-exported for the test modules
-
-ISSUER = TEST_ISSUER
-
-TokenFactory = Callable[..., str]
-
-
-class FakeClock:
-    """The service's clock in tests: moves only when told (no timed assertions)."""
-
-    def __init__(self) -> None:
-        self.now = datetime.now(UTC).replace(microsecond=0)
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, **delta: float) -> None:
-        self.now += timedelta(**delta)
+from devinsider_common.testing.clock import FakeClock
+from devinsider_common.testing.services import base_settings
+from devinsider_common.testing.tokens import CallerFactory, TokenFactory
 
 
 def make_settings(tmp_path: Path, database_url: str, schema: str, **overrides: object) -> CompanySettings:
@@ -63,52 +46,21 @@ def service(settings: CompanySettings, clock: FakeClock) -> Iterator[CompanyServ
 
 
 @pytest.fixture
-def channel(service: CompanyService) -> Iterator[grpc.Channel]:
-    with grpc.insecure_channel(f"127.0.0.1:{service.port}") as chan:
-        yield chan
+def stub(service: CompanyService) -> Iterator[company_pb2_grpc.CompanyServiceStub]:
+    with grpc.insecure_channel(f"127.0.0.1:{service.port}") as channel:
+        yield company_pb2_grpc.CompanyServiceStub(channel)
 
 
 @pytest.fixture
-def stub(channel: grpc.Channel) -> company_pb2_grpc.CompanyServiceStub:
-    return company_pb2_grpc.CompanyServiceStub(channel)
+def tokens(tmp_path: Path) -> TokenFactory:
+    """Dev tokens the service under test accepts (the keys `base_settings` points it at)."""
+    return TokenFactory(tmp_path / "keys")
 
 
 @pytest.fixture
-def token(tmp_path: Path) -> TokenFactory:
-    """`token(sub, roles=..., email=...)`: a dev token the service under test accepts."""
-
-    def make(subject: str, roles: tuple[str, ...] = ("isv",), email: str = "", **claims: object) -> str:
-        return issue_token(
-            tmp_path / "keys",
-            ISSUER,
-            subject,
-            roles=roles,
-            email=email or f"{subject}@example.com",
-            given_name=str(claims.pop("given_name", "Ada")),
-            family_name=str(claims.pop("family_name", "Lovelace")),
-            ttl_seconds=int(claims.pop("ttl_seconds", 600)),  # type: ignore[call-overload]
-            extra_claims=dict(claims) or None,
-        )
-
-    return make
-
-
-@dataclass
-class Caller:
-    """A signed-in user of the tests: subject, e-mail and the metadata carrying their token."""
-
-    subject: str
-    email: str
-    metadata: tuple[tuple[str, str], ...]
-
-
-@pytest.fixture
-def caller(token: TokenFactory) -> Callable[..., Caller]:
-    def make(subject: str, roles: tuple[str, ...] = ("isv",), email: str = "", **claims: object) -> Caller:
-        email = email or f"{subject}@example.com"
-        return Caller(subject, email, bearer(token(subject, roles, email, **claims)))
-
-    return make
+def callers(tokens: TokenFactory) -> CallerFactory:
+    """`callers("kc-alice", roles=..., email=...)`: a signed-in user and the metadata of their token."""
+    return CallerFactory(tokens)
 
 
 def minimal_company(display_name: str = "Acme Analytics", **fields: object) -> company_pb2.Company:

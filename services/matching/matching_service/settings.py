@@ -67,6 +67,14 @@ class MatchingSettings(ServiceSettings):
                 raise ValueError(f"the weight of {key} must not be negative")
         return value
 
+    def page_targets(self) -> dict[PageKind, str]:
+        """The address of the service owning each kind of page."""
+        return {
+            PageKind.COMPANY: self.company_target,
+            PageKind.INVESTOR: self.investor_target,
+            PageKind.PROGRAM: self.program_target,
+        }
+
     def weights(self) -> dict[PageKind, Weights]:
         def convert(raw: dict[str, float]) -> dict[Dimension, float]:
             return {d: float(raw.get(d.key, 0.0)) for d in Dimension}

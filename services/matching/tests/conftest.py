@@ -1,15 +1,14 @@
-"""Fixtures of the matching service tests: the seeded taxonomy, in-test page services (gRPC doubles
-answering CheckPageAccess and BatchGet*), a real matching server on PostgreSQL or SQLite, tokens."""
+"""Fixtures of the matching service's transport tests: in-test page services (gRPC doubles answering
+CheckPageAccess and BatchGet*), a real matching server on PostgreSQL, callers with dev tokens.
+
+The use cases are tested without I/O on `tests/fakes.py`; see `tests/unit`."""
 
 from __future__ import annotations
 
-import importlib.util
 import threading
 from collections.abc import Callable, Iterator
 from concurrent import futures
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
-from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -20,34 +19,12 @@ from devinsider.company.v1 import company_pb2
 from devinsider.investor.v1 import investor_pb2
 from devinsider.matching.v1 import matching_pb2_grpc
 from devinsider.program.v1 import program_pb2
-from devinsider_common.auth.dev_issuer import issue_token
 from devinsider_common.auth.verifier import AllowAll
 from devinsider_common.pages.roles import PagePermission, PageRole, allows
-from devinsider_common.testing.services import TEST_ISSUER, base_settings
-from devinsider_common.testing.services import bearer as bearer  # re-exported for the test modules
-from matching_service.bootstrap import MIGRATIONS, MatchingService, start
-from matching_service.domain.taxonomy import Criterion, Dimension, Taxonomy
+from devinsider_common.testing.services import base_settings
+from devinsider_common.testing.tokens import CallerFactory, TokenFactory
+from matching_service.bootstrap import MatchingService, start
 from matching_service.settings import MatchingSettings
-
-ISSUER = TEST_ISSUER
-TokenFactory = Callable[..., str]
-
-
-@lru_cache(maxsize=1)
-def seed_taxonomy() -> Taxonomy:
-    """The taxonomy migration 0001 seeds, read from the migration's own data (no database)."""
-    path = MIGRATIONS / "versions" / "0001_initial.py"
-    spec = importlib.util.spec_from_file_location("matching_0001", path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    rows = module._rows()
-    items = tuple(
-        Criterion(Dimension(r["dimension"]), r["code"], r["display_name"], r["parent"], r["rank"], r["deprecated"])
-        for r in sorted(rows, key=lambda r: (r["dimension"], r["position"]))
-    )
-    return Taxonomy(1, datetime(2026, 11, 26, tzinfo=UTC), items)
-
 
 # -- page services doubles -------------------------------------------------------------------------
 
@@ -236,10 +213,6 @@ def stub(service: MatchingService) -> Iterator[matching_pb2_grpc.MatchingService
 
 
 @pytest.fixture
-def token(tmp_path: Path) -> TokenFactory:
-    def make(subject: str, roles: tuple[str, ...] = ("isv",), **claims: object) -> str:
-        return issue_token(
-            tmp_path / "keys", ISSUER, subject, roles=roles, email=f"{subject}@example.com", ttl_seconds=600
-        )
-
-    return make
+def callers(tmp_path: Path) -> CallerFactory:
+    """`callers("alice", roles=("isv",))`: a Caller whose dev token the services under test accept."""
+    return CallerFactory(TokenFactory(tmp_path / "keys"))

@@ -2,20 +2,13 @@
 
 from __future__ import annotations
 
-from devinsider_common.grpc.server import serve_until_signal
-from devinsider_common.logging import configure_logging
-from devinsider_common.startup import load_settings
+from devinsider_common.runtime import run_service
 from program_service.bootstrap import start
 from program_service.settings import ProgramSettings
 
 
 def main() -> None:
-    settings = load_settings(ProgramSettings, "devinsider-program-service")
-    configure_logging(settings.service_name, settings.log_level, settings.log_json)
-    service = start(settings)
-    serve_until_signal(service.server)
-    service.channels.close()
-    service.engine.dispose()
+    run_service(ProgramSettings, "devinsider-program-service", start)
 
 
 if __name__ == "__main__":

@@ -1,28 +1,27 @@
-"""Fixtures of the program service tests: a real server on PostgreSQL or SQLite, a company-service
-double, dev tokens, typed stubs, and helpers to build a world of programs and members."""
+"""Fixtures of the program service's integration tests: a real server on PostgreSQL, a
+company-service double, dev tokens (the shared TokenFactory/CallerFactory) and a typed stub.
+Use-case tests need none of these: they build the app on `tests/fakes.py` (see `tests/world.py`)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
+from urllib.parse import parse_qs, urlparse
 
 import grpc
 import pytest
+from sqlalchemy import select
 
+from devinsider.common.v1 import mail_pb2
 from devinsider.program.v1 import program_pb2, program_pb2_grpc
-from devinsider_common.auth.dev_issuer import issue_token
-from devinsider_common.grpc.status import error_info, field_violations, from_rpc_error
-from devinsider_common.testing.services import TEST_ISSUER, base_settings
-from devinsider_common.testing.services import bearer as bearer  # re-exported for the test modules
+from devinsider_common.outbox.envelope import from_json, unpack_payload
+from devinsider_common.outbox.tables import outbox_messages
+from devinsider_common.testing.services import base_settings
+from devinsider_common.testing.tokens import CallerFactory, TokenFactory
 from program_service.bootstrap import ProgramService, start
 from program_service.settings import ProgramSettings
 
 from .company_double import CompanyDouble
-
-ISSUER = TEST_ISSUER
-
-TokenFactory = Callable[..., str]
-Metadata = tuple[tuple[str, str], ...]
 
 
 def make_settings(
@@ -45,7 +44,8 @@ def company() -> Iterator[CompanyDouble]:
 
 @pytest.fixture
 def settings(tmp_path: Path, database: tuple[str, str], company: CompanyDouble) -> ProgramSettings:
-    return make_settings(tmp_path, *database, company.target)
+    # Not the default CheckPageAccess cache time (10): the answers must carry the configured one.
+    return make_settings(tmp_path, *database, company.target, page_access_cache_ttl_seconds=3)
 
 
 @pytest.fixture
@@ -62,31 +62,14 @@ def stub(service: ProgramService) -> Iterator[program_pb2_grpc.ProgramServiceStu
 
 
 @pytest.fixture
-def token(tmp_path: Path) -> TokenFactory:
-    """`token(sub, roles=..., email=...)`: a dev token the service under test accepts."""
-
-    def make(subject: str, roles: tuple[str, ...] = ("program",), email: str = "", **claims: object) -> str:
-        return issue_token(
-            tmp_path / "keys",
-            ISSUER,
-            subject,
-            roles=roles,
-            email=email or f"{subject}@example.com",
-            given_name=str(claims.pop("given_name", subject.title())),
-            family_name="Tester",
-            ttl_seconds=600,
-            extra_claims=dict(claims) or None,
-        )
-
-    return make
+def tokens(tmp_path: Path) -> TokenFactory:
+    """Dev tokens the service under test accepts (its keys are under tmp_path/keys)."""
+    return TokenFactory(tmp_path / "keys")
 
 
-def error_of(call: pytest.ExceptionInfo[grpc.RpcError]) -> tuple[grpc.StatusCode, str, list[str]]:
-    """(code, ErrorInfo reason, violated fields) of a failed call."""
-    status = from_rpc_error(call.value)
-    assert status is not None, "the server must attach a google.rpc.Status"
-    info = error_info(status)
-    return call.value.code(), info.reason if info else "", [v.field for v in field_violations(status)]
+@pytest.fixture
+def callers(tokens: TokenFactory) -> CallerFactory:
+    return CallerFactory(tokens)
 
 
 def new_program(**fields: object) -> program_pb2.Program:
@@ -97,3 +80,19 @@ def new_program(**fields: object) -> program_pb2.Program:
     }
     values.update(fields)
     return program_pb2.Program(**values)  # type: ignore[arg-type]
+
+
+def mailed_token(service: ProgramService, invitation_name: str) -> str:
+    """The token the invitation mail carries (what the invitee clicks), read from the outbox."""
+    with service.engine.connect() as connection:
+        rows = connection.execute(
+            select(outbox_messages.c.body).where(outbox_messages.c.event_type == "devinsider.common.v1.MailRequested")
+        ).scalars()
+        for body in rows:
+            mail = unpack_payload(from_json(body), mail_pb2.MailRequested)
+            if mail.template != "program_invitation":
+                continue
+            query = parse_qs(urlparse(mail.variables["accept_url"]).query)
+            if query["invitation"] == [invitation_name]:
+                return query["token"][0]
+    raise AssertionError(f"no invitation mail for {invitation_name}")

@@ -1,25 +1,27 @@
-"""A small world of programs, members, companies and applications built through the public API,
-and the callers of the permission matrix."""
+"""A small world of programs, members, companies and applications, built through the use cases on
+the in-memory unit of work (no I/O), and the callers of the permission matrix."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from urllib.parse import parse_qs, urlparse
+from typing import Any
 
-from sqlalchemy import select
-
-from devinsider.common.v1 import mail_pb2
-from devinsider.program.v1 import program_pb2, program_pb2_grpc
-from devinsider_common.outbox.envelope import from_json, unpack_payload
-from devinsider_common.outbox.tables import outbox_messages
+from devinsider_common.auth.principal import Principal
 from devinsider_common.pages.roles import PageRole
-from program_service.bootstrap import ProgramService
+from devinsider_common.testing.clock import FakeClock
+from devinsider_common.testing.memory import MemoryStore
+from devinsider_common.testing.tokens import principal
+from program_service.bootstrap import build_app
+from program_service.domain.application import ApplicationView
+from program_service.domain.program import ProgramContent, ProgramType, ProgramView
+from program_service.service_layer.app import ProgramApp
+from program_service.service_layer.ports import UowFactory
+from program_service.settings import ProgramSettings
 
-from .company_double import CompanyDouble
-from .conftest import Metadata, TokenFactory, bearer, new_program
+from .fakes import FakeCompanies, FakeProgramUnitOfWork, FakeUsers, published
 
-COMPANY = "companies/c-acme"
-OTHER_COMPANY = "companies/c-globex"
+COMPANY_ID, OTHER_COMPANY_ID = "c-acme", "c-globex"
+COMPANY, OTHER_COMPANY = f"companies/{COMPANY_ID}", f"companies/{OTHER_COMPANY_ID}"
 CALLERS = (
     "anonymous",
     "isv",
@@ -43,91 +45,104 @@ ROLES = {
     "invitee": ("isv",),
 }
 MEMBER_ROLES = {"admin": PageRole.ADMIN, "editor": PageRole.EDITOR, "viewer": PageRole.VIEWER}
+GOOD = ProgramContent(display_name="Azure Partners", vendor_name="Microsoft", program_type=ProgramType.TECHNOLOGY)
+
+
+def content(**fields: Any) -> ProgramContent:
+    values = {
+        "display_name": GOOD.display_name,
+        "vendor_name": GOOD.vendor_name,
+        "program_type": GOOD.program_type,
+    } | fields
+    return ProgramContent(**values)
+
+
+def subject(name: str) -> str:
+    return "service-matching" if name == "service" else f"kc-{name}"
+
+
+def settings(**overrides: Any) -> ProgramSettings:
+    return ProgramSettings(**overrides)
 
 
 @dataclass
-class World:
-    stub: program_pb2_grpc.ProgramServiceStub
-    service: ProgramService
-    company: CompanyDouble
-    token: TokenFactory
-    auth: dict[str, Metadata] = field(default_factory=dict)
-    published: str = ""  # programs/{id}, owned by `owner`, with admin/editor/viewer members
-    draft: str = ""
-    other: str = ""  # owned by `other_owner`
-    application: str = ""  # a pending application of COMPANY to `published`
+class Stage:
+    """The program app on a fresh in-memory store, with its fakes."""
+
+    store: MemoryStore = field(default_factory=MemoryStore)
+    clock: FakeClock = field(default_factory=FakeClock)
+    companies: FakeCompanies = field(default_factory=FakeCompanies)
+    users: FakeUsers = field(default_factory=FakeUsers)
+    settings: ProgramSettings = field(default_factory=settings)
+    app: ProgramApp = field(init=False)
     serial: int = 0
+
+    def __post_init__(self) -> None:
+        store = self.store
+        self.app = self.app_on(lambda: FakeProgramUnitOfWork(store))
+
+    def app_on(self, uow: UowFactory) -> ProgramApp:
+        """The same use cases (same store, clock and fakes) on another unit of work."""
+        return build_app(self.settings, uow, self.clock, self.companies, self.users)
 
     def unique(self, prefix: str) -> str:
         self.serial += 1
         return f"{prefix}-{self.serial}"
 
-    def caller(self, name: str) -> Metadata:
-        if name == "anonymous":
-            return ()
-        if name not in self.auth:
-            subject = "service-matching" if name == "service" else f"kc-{name}"
-            self.auth[name] = bearer(self.token(subject, roles=ROLES.get(name, ("program",))))
-        return self.auth[name]
+    def who(self, name: str) -> Principal:
+        return principal(subject(name), ROLES.get(name, ("program",)))
 
-    def subject(self, name: str) -> str:
-        return "service-matching" if name == "service" else f"kc-{name}"
+    def caller(self, name: str) -> Principal | None:
+        return None if name == "anonymous" else self.who(name)
 
-    def create_program(self, who: str = "owner", publish: bool = False, **fields: object) -> str:
-        request = program_pb2.CreateProgramRequest(program=new_program(**fields))
-        name = self.stub.CreateProgram(request, metadata=self.caller(who)).name
+    def create_program(self, who: str = "owner", publish: bool = False, **fields: Any) -> str:
+        """A new program's id."""
+        program_id = self.app.programs.create(self.who(who), content(**fields), "").program.id
         if publish:
-            self.stub.PublishProgram(program_pb2.PublishProgramRequest(name=name), metadata=self.caller(who))
-        return name
+            self.app.programs.publish(self.who(who), program_id)
+        return program_id
 
-    def invite(self, program: str, email: str, role: int, who: str = "owner") -> tuple[str, str]:
-        """(invitation name, one-time token read from the mail event in the outbox)."""
-        invitation = program_pb2.Invitation(email=email, role=role)  # type: ignore[arg-type]
-        request = program_pb2.CreateInvitationRequest(parent=program, invitation=invitation)
-        name = self.stub.CreateInvitation(request, metadata=self.caller(who)).name
-        return name, mailed_token(self.service, name)
+    def invite(self, program_id: str, email: str, role: PageRole, who: str = "owner") -> tuple[str, str]:
+        """(invitation id, the one-time token its mail carries)."""
+        invitation = self.app.invitations.create(self.who(who), program_id, email, role, "")
+        return invitation.id, self.mailed_token(invitation.id)
 
-    def add_member(self, program: str, who: str, role: PageRole) -> None:
-        name, token = self.invite(program, f"{self.subject(who)}@example.com", int(role))
-        self.stub.AcceptInvitation(
-            program_pb2.AcceptInvitationRequest(name=name, token=token), metadata=self.caller(who)
-        )
+    def mailed_token(self, invitation_id: str) -> str:
+        for event in published(self.store, "invitation_sent"):
+            if event.args[0].id == invitation_id:
+                return str(event.args[1])
+        raise AssertionError(f"no invitation mail for {invitation_id}")
 
-    def apply(self, program: str, company: str = COMPANY, who: str = "co_editor") -> str:
-        application = program_pb2.Application(company=company, message="we integrate")
-        request = program_pb2.CreateApplicationRequest(parent=program, application=application)
-        return self.stub.CreateApplication(request, metadata=self.caller(who)).name
+    def add_member(self, program_id: str, who: str, role: PageRole, inviter: str = "owner") -> None:
+        invitation_id, token = self.invite(program_id, f"{subject(who)}@example.com", role, inviter)
+        self.app.invitations.accept(self.who(who), program_id, invitation_id, token)
 
+    def apply(self, program_id: str, company_id: str = COMPANY_ID, who: str = "co_editor") -> ApplicationView:
+        return self.app.applications.create(self.who(who), program_id, company_id, "we integrate", "")
 
-def mailed_token(service: ProgramService, invitation_name: str) -> str:
-    """The token the invitation mail carries (what the invitee clicks), read from the outbox."""
-    with service.engine.connect() as connection:
-        rows = connection.execute(
-            select(outbox_messages.c.body).where(outbox_messages.c.event_type == "devinsider.common.v1.MailRequested")
-        ).scalars()
-        for body in rows:
-            mail = unpack_payload(from_json(body), mail_pb2.MailRequested)
-            if mail.template != "program_invitation":
-                continue
-            query = parse_qs(urlparse(mail.variables["accept_url"]).query)
-            if query["invitation"] == [invitation_name]:
-                return query["token"][0]
-    raise AssertionError(f"no invitation mail for {invitation_name}")
+    def view(self, program_id: str, who: str = "staff") -> ProgramView:
+        return self.app.programs.get(self.who(who), program_id)
 
 
-def build_world(
-    stub: program_pb2_grpc.ProgramServiceStub, service: ProgramService, company: CompanyDouble, token: TokenFactory
-) -> World:
-    world = World(stub, service, company, token)
-    world.published = world.create_program(publish=True)
-    world.draft = world.create_program(display_name="Secret Draft")
-    for program in (world.published, world.draft):
+@dataclass
+class World(Stage):
+    published_id: str = ""  # owned by `owner`, with admin/editor/viewer members
+    draft_id: str = ""
+    other_id: str = ""  # owned by `other_owner`
+    application_id: str = ""  # a pending application of COMPANY to `published_id`
+
+
+def build_world() -> World:
+    world = World()
+    world.published_id = world.create_program(publish=True)
+    world.draft_id = world.create_program(display_name="Secret Draft")
+    for program_id in (world.published_id, world.draft_id):
         for who, role in MEMBER_ROLES.items():
-            world.add_member(program, who, role)
-    world.other = world.create_program("other_owner", publish=True, display_name="Globex Partners")
-    company.grant(COMPANY, "kc-co_editor", PageRole.EDITOR)
-    company.grant(COMPANY, "kc-co_viewer", PageRole.VIEWER)
-    company.grant(OTHER_COMPANY, "kc-isv", PageRole.OWNER)
-    company.names[COMPANY] = "Acme Software"
-    world.application = world.apply(world.published)
+            world.add_member(program_id, who, role)
+    world.other_id = world.create_program("other_owner", publish=True, display_name="Globex Partners")
+    world.companies.grant(COMPANY, "kc-co_editor", PageRole.EDITOR)
+    world.companies.grant(COMPANY, "kc-co_viewer", PageRole.VIEWER)
+    world.companies.grant(OTHER_COMPANY, "kc-isv", PageRole.OWNER)
+    world.companies.names[COMPANY] = "Acme Software"
+    world.application_id = world.apply(world.published_id).application.id
     return world

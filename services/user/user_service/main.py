@@ -2,19 +2,13 @@
 
 from __future__ import annotations
 
-from devinsider_common.grpc.server import serve_until_signal
-from devinsider_common.logging import configure_logging
-from devinsider_common.startup import load_settings
+from devinsider_common.runtime import run_service
 from user_service.bootstrap import start
 from user_service.settings import UserSettings
 
 
 def main() -> None:
-    settings = load_settings(UserSettings, "devinsider-user-service")
-    configure_logging(settings.service_name, settings.log_level, settings.log_json)
-    service = start(settings)
-    serve_until_signal(service.server)
-    service.engine.dispose()
+    run_service(UserSettings, "devinsider-user-service", start)
 
 
 if __name__ == "__main__":

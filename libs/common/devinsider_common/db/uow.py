@@ -62,12 +62,26 @@ class SqlUnitOfWork:
     def commit(self) -> None:
         try:
             self.connection.commit()
-        except IntegrityError as error:  # a deferred constraint, checked at the commit
-            raise _violation(error) from error
         except DBAPIError as error:
+            self._end_failed_commit()
+            if isinstance(error, IntegrityError):  # a deferred constraint, checked at the commit
+                raise _violation(error) from error
             if _database_lost(error):
                 raise errors.Unavailable("the database went away during the commit; retry") from error
             raise
+
+    def _end_failed_commit(self) -> None:
+        """A failed COMMIT ends the transaction on PostgreSQL, but SQLite keeps it open with its
+        writes (a deferred foreign key, a busy database), and SQLAlchemy then returns the connection
+        to the pool as it is: the next unit of work would see those writes and fail its own commit.
+        Roll the driver's connection back (or drop it when that fails too)."""
+        connection = self.connection
+        try:
+            dbapi_connection = connection.connection.dbapi_connection
+            if dbapi_connection is not None:
+                dbapi_connection.rollback()
+        except Exception:
+            connection.invalidate()
 
     def rollback(self) -> None:
         self.connection.rollback()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import quote
 
@@ -10,6 +11,7 @@ import pytest
 import redis
 from sqlalchemy import Engine
 
+from devinsider_common.db import migrations
 from devinsider_common.db.engine import create_service_engine, drop_schema, ensure_schema
 from devinsider_common.testing import infra
 
@@ -69,11 +71,34 @@ def database(pg_schema: tuple[str, str]) -> tuple[str, str]:
     return str(url), str(schema)
 
 
+def _database(request: pytest.FixtureRequest, tmp_path: Path, kind: str) -> tuple[str, str]:
+    if kind == "sqlite":
+        return f"sqlite+pysqlite:///{tmp_path / 'service.sqlite3'}", "service"
+    url, schema = request.getfixturevalue("pg_schema")
+    return str(url), str(schema)
+
+
+@pytest.fixture(params=["memory", "postgres", "sqlite"])
+def each_store(request: pytest.FixtureRequest, tmp_path: Path) -> tuple[str, str] | None:
+    """None for the in-memory fake of a service's unit of work, else (URL, schema) as `each_database`:
+    a repository contract runs its assertions on all three, which proves the fake honest."""
+    return None if request.param == "memory" else _database(request, tmp_path, request.param)
+
+
+@contextmanager
+def migrated_engine(database: tuple[str, str], migrations_dir: Path) -> Iterator[Engine]:
+    """An engine on `database` (URL, schema) migrated to the head of `migrations_dir`, disposed after."""
+    url, schema = database
+    engine = create_service_engine(url, schema)
+    try:
+        migrations.upgrade(engine, schema, migrations_dir)
+        yield engine
+    finally:
+        engine.dispose()
+
+
 @pytest.fixture(params=["postgres", "sqlite"])
 def each_database(request: pytest.FixtureRequest, tmp_path: Path) -> tuple[str, str]:
     """(URL, schema): a fresh PostgreSQL schema, or a SQLite file (the embedded default). For what
     only the databases can show (adapters, constraints, races, migrations): runs once on each."""
-    if request.param == "sqlite":
-        return f"sqlite+pysqlite:///{tmp_path / 'service.sqlite3'}", "service"
-    url, schema = request.getfixturevalue("pg_schema")
-    return str(url), str(schema)
+    return _database(request, tmp_path, request.param)

@@ -1,10 +1,14 @@
 """In-memory units of work for use-case tests (cosmicpython's fakes): no database, same contract.
 
-A `MemoryStore` holds the committed tables (dicts of frozen domain objects). A unit of work copies
-them when it opens, its repositories read and write the copy, `commit` publishes the copy and
-leaving the block without a commit drops it: what the SQL unit of work does with a transaction.
-Unique keys raise `DuplicateRecord`, as the database's constraints do through the SQL unit of work.
-The adapter tests of each service prove the same contract on PostgreSQL and SQLite.
+A `MemoryStore` holds the committed tables: dicts of immutable rows (frozen dataclasses, tuples,
+strings) that repositories replace and never change in place, so copying a table shares its rows.
+A unit of work copies the tables when it opens, its repositories read and write the copy, `commit` applies what the copy
+changed, row by row, and leaving the block without a commit drops it: what the SQL unit of work
+does with a transaction (rows another unit committed meanwhile stay, as in a database).
+Unique keys raise `DuplicateRecord`, as the database's constraints do through the SQL unit of work
+(a key two open units both insert is not detected at the commit: the last one wins; race tests that
+need the database's unique indexes run on it). The adapter tests prove the same contract on
+PostgreSQL and SQLite (libs/common/tests/pages/test_memory_repositories.py for the page stores).
 
 Shared here: the store, the unit-of-work base, and the member and invitation repositories every
 page service has (`devinsider_common.pages`).
@@ -12,7 +16,6 @@ page service has (`devinsider_common.pages`).
 
 from __future__ import annotations
 
-import copy
 import threading
 from collections.abc import Callable, Iterable
 from dataclasses import replace
@@ -29,6 +32,11 @@ T = TypeVar("T")
 Tables = dict[str, dict[Any, Any]]
 
 
+def copy_tables(tables: Tables) -> Tables:
+    """A copy of the tables that shares their (immutable) rows."""
+    return {name: dict(rows) for name, rows in tables.items()}
+
+
 class MemoryStore:
     """The committed state of a fake database: table name -> {key: row object}."""
 
@@ -39,11 +47,26 @@ class MemoryStore:
 
     def snapshot(self) -> Tables:
         with self._lock:
-            return copy.deepcopy(self.tables)
+            return copy_tables(self.tables)
 
     def publish(self, tables: Tables) -> None:
+        """Replace the whole committed state with `tables` (a test's seed) as one commit."""
         with self._lock:
-            self.tables = copy.deepcopy(tables)
+            self.tables = copy_tables(tables)
+            self.commits += 1
+
+    def merge(self, opened: Tables, tables: Tables) -> None:
+        """Commit what a unit of work changed since it opened (`opened` -> `tables`), row by row:
+        the rows other units committed in the meantime stay, as a database keeps them."""
+        with self._lock:
+            for name in opened.keys() | tables.keys():
+                before, after = opened.get(name, {}), tables.get(name, {})
+                target = self.tables.setdefault(name, {})
+                for key in before.keys() - after.keys():
+                    target.pop(key, None)
+                for key, row in after.items():
+                    if key not in before or before[key] != row:
+                        target[key] = row
             self.commits += 1
 
 
@@ -54,6 +77,7 @@ class MemoryUnitOfWork:
     def __init__(self, store: MemoryStore) -> None:
         self.store = store
         self._tables: Tables | None = None
+        self._opened: Tables = {}  # the committed state the copy started from
 
     @property
     def tables(self) -> Tables:
@@ -65,24 +89,29 @@ class MemoryUnitOfWork:
         return self.tables.setdefault(name, {})
 
     def __enter__(self) -> Self:
-        self._tables = self.store.snapshot()
-        self._open_repositories()
+        self._begin()
         return self
+
+    def _begin(self) -> None:
+        self._opened = self.store.snapshot()
+        self._tables = copy_tables(self._opened)
+        self._open_repositories()
 
     def _open_repositories(self) -> None:
         """Hook: build the service's repositories on `self.tables`."""
 
     def commit(self) -> None:
-        self.store.publish(self.tables)
+        self.store.merge(self._opened, self.tables)
+        self._opened = copy_tables(self.tables)  # writes after the commit are a new transaction
 
     def rollback(self) -> None:
-        self._tables = self.store.snapshot()
-        self._open_repositories()
+        self._begin()
 
     def __exit__(
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
         self._tables = None  # an uncommitted copy is dropped, as a rolled-back transaction
+        self._opened = {}
 
 
 def insert_unique(table: dict[Any, T], key: Any, row: T, what: str = "row") -> None:

@@ -32,7 +32,7 @@ def _violation(call: object, *args: object, **kwargs: object) -> errors.FieldVio
 @pytest.mark.parametrize(
     "value",
     [
-        new_id(),  # what every service mints (UUIDv7)
+        pytest.param(new_id(), id="minted"),  # what every service mints (UUIDv7); a fixed id for xdist
         "0190f1c2-7b4e-7a1d-8c3e-2f4a5b6c7d8e",
         "6f1c2b9e-1d5a-4c0e-9b8f-3a2d1e0f9c8b",  # a Keycloak subject (UUIDv4)
         "u-6f1c2b9e-1d5a-4c0e-9b8f-3a2d1e0f9c8b",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import time
 import uuid
 from dataclasses import dataclass
 
@@ -59,11 +60,22 @@ def test_webhook_signatures() -> None:
 
 
 def test_ids_are_uuid7_and_sort_by_creation() -> None:
-    ids = [new_id() for _ in range(50)]
-    assert all(uuid.UUID(i).version == 7 for i in ids)
-    # The 48-bit millisecond timestamp leads, so ids of later milliseconds sort after earlier ones.
-    stamps = [i[:13] for i in ids]
-    assert stamps == sorted(stamps)
+    before = time.time_ns() // 1_000_000
+    ids = [new_id() for _ in range(2000)]  # many in each millisecond
+    after = time.time_ns() // 1_000_000
+    assert all(uuid.UUID(i).version == 7 and uuid.UUID(i).variant == uuid.RFC_4122 for i in ids)
+    # Strictly increasing, also within a millisecond: "newest first" never swaps two creations.
+    assert ids == sorted(ids) and len(set(ids)) == len(ids)
+    stamps = {uuid.UUID(i).int >> 80 for i in ids}  # the 48-bit millisecond timestamp leads
+    assert before <= min(stamps) and max(stamps) <= after + 1
+    assert len(stamps) < len(ids)  # several ids shared a millisecond, and still sorted
+
+
+def test_ids_keep_increasing_when_the_clock_steps_back(monkeypatch: pytest.MonkeyPatch) -> None:
+    first = new_id()
+    monkeypatch.setattr(time, "time_ns", lambda: 1_000_000_000_000)  # 2001: far in the past
+    later = [new_id() for _ in range(3)]
+    assert [first, *later] == sorted([first, *later]) and len({first, *later}) == 4
 
 
 def test_domain_errors_become_rich_statuses() -> None:

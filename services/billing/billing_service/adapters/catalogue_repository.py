@@ -42,7 +42,7 @@ class PlanRepository:
         return _plan(row) if row else None
 
     def list_after(
-        self, page: ListWindow, page_kind: PageKind | None, kind: PlanKind | None, show_inactive: bool
+        self, window: ListWindow, page_kind: PageKind | None, kind: PlanKind | None, show_inactive: bool
     ) -> list[Plan]:
         query = select(plans)
         if page_kind is not None:
@@ -51,12 +51,12 @@ class PlanRepository:
             query = query.where(plans.c.kind == int(kind))
         if not show_inactive:
             query = query.where(plans.c.active.is_(True))
-        if page.after is not None:
-            price, plan_id = page.after
+        if window.after is not None:
+            price, plan_id = window.after
             query = query.where(
                 or_(plans.c.price_minor > price, and_(plans.c.price_minor == price, plans.c.id > plan_id))
             )
-        query = query.order_by(plans.c.price_minor, plans.c.id).limit(page.size + 1)
+        query = query.order_by(plans.c.price_minor, plans.c.id).limit(window.size + 1)
         return [_plan(row) for row in self._connection.execute(query).mappings()]
 
 
@@ -127,16 +127,16 @@ class SubscriptionRepository:
         values = _subscription_row(subscription)
         self._connection.execute(update(subscriptions).where(subscriptions.c.id == subscription.id).values(**values))
 
-    def list_after(self, page_ref: PageName, page: ListWindow, states: list[SubscriptionState]) -> list[Subscription]:
+    def list_after(self, page: PageName, window: ListWindow, states: list[SubscriptionState]) -> list[Subscription]:
         """Live first, then newest first; keyset on (not live, id desc)."""
         rank = case((subscriptions.c.state.in_([int(s) for s in LIVE_STATES]), 0), else_=1)
-        query = select(subscriptions, rank.label("rank")).where(subscriptions.c.page == page_ref.name)
+        query = select(subscriptions, rank.label("rank")).where(subscriptions.c.page == page.name)
         if states:
             query = query.where(subscriptions.c.state.in_([int(s) for s in states]))
-        if page.after is not None:
-            after_rank, after_id = page.after
+        if window.after is not None:
+            after_rank, after_id = window.after
             query = query.where(or_(rank > after_rank, and_(rank == after_rank, subscriptions.c.id < after_id)))
-        query = query.order_by(rank, subscriptions.c.id.desc()).limit(page.size + 1)
+        query = query.order_by(rank, subscriptions.c.id.desc()).limit(window.size + 1)
         return [_subscription(row) for row in self._connection.execute(query).mappings()]
 
     def due_ids(self, now: Any, limit: int = 500) -> list[str]:

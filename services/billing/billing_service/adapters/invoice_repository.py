@@ -102,13 +102,13 @@ class InvoiceRepository:
         row = self._connection.execute(query).mappings().first()
         return _invoice(row) if row else None
 
-    def list_after(self, page_ref: PageName, page: ListWindow, state: InvoiceState | None) -> list[Invoice]:
-        query = select(invoices).where(invoices.c.page == page_ref.name)
+    def list_after(self, page: PageName, window: ListWindow, state: InvoiceState | None) -> list[Invoice]:
+        query = select(invoices).where(invoices.c.page == page.name)
         if state is not None:
             query = query.where(invoices.c.state == int(state))
-        if page.after is not None:
-            query = query.where(invoices.c.id < page.after[0])
-        query = query.order_by(invoices.c.id.desc()).limit(page.size + 1)
+        if window.after is not None:
+            query = query.where(invoices.c.id < window.after[0])
+        query = query.order_by(invoices.c.id.desc()).limit(window.size + 1)
         return [_invoice(row) for row in self._connection.execute(query).mappings()]
 
 

@@ -8,7 +8,6 @@ also fenced by the row's version, and CHECK constraints refuse negative balances
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -16,20 +15,11 @@ from sqlalchemy import Connection, RowMapping, func, insert, select, update
 
 from billing_service.adapters.sql import insert_ignore, must_utc, utc
 from billing_service.adapters.tables import credit_balances, credit_lots, ledger_entries, unlocks
-from billing_service.domain.ledger import LedgerEntry, LedgerEntryKind, Lot
+from billing_service.domain.ledger import Balance, LedgerEntry, LedgerEntryKind, Lot
 from billing_service.domain.unlocks import Unlock
 from devinsider_common import errors
 from devinsider_common.pages.names import PageKind, PageName, parse_page
 from devinsider_common.pagination import ListWindow
-
-
-@dataclass(frozen=True)
-class Balance:
-    page: PageName
-    balance: int
-    version: int
-    last_entry_id: str
-    updated_at: datetime | None
 
 
 def _entry(row: RowMapping) -> LedgerEntry:
@@ -117,13 +107,13 @@ class LedgerRepository:
         row = self._connection.execute(query).mappings().first()
         return _entry(row) if row else None
 
-    def list_after(self, page_ref: PageName, page: ListWindow, kind: LedgerEntryKind | None) -> list[LedgerEntry]:
-        query = select(ledger_entries).where(ledger_entries.c.page == page_ref.name)
+    def list_after(self, page: PageName, window: ListWindow, kind: LedgerEntryKind | None) -> list[LedgerEntry]:
+        query = select(ledger_entries).where(ledger_entries.c.page == page.name)
         if kind is not None:
             query = query.where(ledger_entries.c.kind == int(kind))
-        if page.after is not None:
-            query = query.where(ledger_entries.c.id < page.after[0])
-        query = query.order_by(ledger_entries.c.id.desc()).limit(page.size + 1)
+        if window.after is not None:
+            query = query.where(ledger_entries.c.id < window.after[0])
+        query = query.order_by(ledger_entries.c.id.desc()).limit(window.size + 1)
         return [_entry(row) for row in self._connection.execute(query).mappings()]
 
     # Lots: what is left of each grant; changed only while the page's balance is held.
@@ -212,13 +202,13 @@ class UnlockRepository:
             )
         )
 
-    def list_after(self, page_ref: PageName, page: ListWindow, target_kind: PageKind | None) -> list[Unlock]:
-        query = select(unlocks).where(unlocks.c.page == page_ref.name)
+    def list_after(self, page: PageName, window: ListWindow, target_kind: PageKind | None) -> list[Unlock]:
+        query = select(unlocks).where(unlocks.c.page == page.name)
         if target_kind is not None:
             query = query.where(unlocks.c.target_kind == int(target_kind))
-        if page.after is not None:
-            query = query.where(unlocks.c.id < page.after[0])
-        query = query.order_by(unlocks.c.id.desc()).limit(page.size + 1)
+        if window.after is not None:
+            query = query.where(unlocks.c.id < window.after[0])
+        query = query.order_by(unlocks.c.id.desc()).limit(window.size + 1)
         return [_unlock(row) for row in self._connection.execute(query).mappings()]
 
     def unlockers_of(self, target: PageName, limit: int = 1000) -> list[str]:

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 import grpc
 
 from billing_service.domain.unlocks import TargetState
+from billing_service.settings import BillingSettings
 from devinsider.company.v1 import company_pb2, company_pb2_grpc
 from devinsider.investor.v1 import investor_pb2, investor_pb2_grpc
 from devinsider.matching.v1 import matching_pb2, matching_pb2_grpc
@@ -154,3 +155,21 @@ def block_list(channels: ChannelFactory, target: str, cache: Cache, ttl: float) 
         idempotent_methods=["/devinsider.matching.v1.MatchingService/CheckBlocked"],
     )
     return GrpcBlockList(stub.CheckBlocked, cache, ttl)
+
+
+def connect_neighbours(
+    settings: BillingSettings, channels: ChannelFactory, cache: Cache
+) -> tuple[GrpcPageAccess, GrpcBlockList, GrpcPageStates]:
+    """The page access, block list and page states of the services at the settings' targets."""
+    targets = {
+        PageKind.COMPANY: settings.company_target,
+        PageKind.INVESTOR: settings.investor_target,
+        PageKind.PROGRAM: settings.program_target,
+    }
+    stubs = page_stubs(channels, targets)
+    ttl = settings.remote_cache_ttl_seconds
+    return (
+        page_access(stubs, cache, ttl),
+        block_list(channels, settings.matching_target, cache, ttl),
+        GrpcPageStates(stubs),
+    )

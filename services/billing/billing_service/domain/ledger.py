@@ -56,6 +56,28 @@ class Lot:
     expire_time: datetime | None
 
 
+@dataclass(frozen=True)
+class Balance:
+    """A page's balance as stored: `version` fences concurrent updates (a page never seen is 0)."""
+
+    page: PageName
+    balance: int
+    version: int
+    last_entry_id: str
+    updated_at: datetime | None
+
+
+@dataclass(frozen=True)
+class CreditBalance:
+    """What GetCreditBalance answers: the balance and how much of it expires soon."""
+
+    page: PageName
+    balance: int
+    expiring_soon: int
+    last_entry_id: str
+    updated_at: datetime | None
+
+
 class InsufficientCredits(errors.FailedPrecondition):
     pass
 

@@ -45,6 +45,11 @@ class Plan:
         return self.kind is PlanKind.SUBSCRIPTION
 
 
+def plan_position(plan: Plan) -> tuple[int, str]:
+    """The keyset position of a plan in the catalogue: cheapest first, then by id."""
+    return (plan.price.amount_minor, plan.id)
+
+
 def add_interval(start: datetime, interval: Interval, count: int = 1) -> datetime:
     """`start` moved by whole months or years, the day clamped to the target month's length."""
     months = count * (12 if interval is Interval.YEAR else 1)

@@ -108,3 +108,9 @@ class Subscription:
             return self.expired(now) if now >= self.current_period_end + grace else None
         # The period ended without the provider confirming a renewal: past due until it does.
         return self.payment_failed(now)
+
+
+def subscription_position(subscription: Subscription) -> tuple[int, str]:
+    """The keyset position of a page's subscription: live ones first (rank 0), then newest first
+    (the id, descending within a rank)."""
+    return (0 if subscription.state.live else 1, subscription.id)

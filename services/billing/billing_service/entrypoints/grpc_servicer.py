@@ -44,7 +44,9 @@ class BillingServicer(billing_pb2_grpc.BillingServiceServicer):
     ) -> billing_pb2.ListSubscriptionsResponse:
         page = parse_page(request.parent, "parent")
         states = list(repeated_enum(SubscriptionState, request.states, "states"))
-        items, token = self._app.subscriptions.list_page(caller(), page, request.page_size, request.page_token, states)
+        items, token = self._app.subscriptions.list_subscriptions(
+            caller(), page, request.page_size, request.page_token, states
+        )
         return billing_pb2.ListSubscriptionsResponse(
             subscriptions=[mapping.subscription_to_proto(s) for s in items], next_page_token=token
         )
@@ -97,7 +99,7 @@ class BillingServicer(billing_pb2_grpc.BillingServiceServicer):
     ) -> billing_pb2.ListLedgerEntriesResponse:
         page = parse_page(request.parent, "parent")
         kind = optional_enum(LedgerEntryKind, request.kind, "kind")
-        items, token = self._app.ledger.list_page(caller(), page, request.page_size, request.page_token, kind)
+        items, token = self._app.ledger.list_ledger_entries(caller(), page, request.page_size, request.page_token, kind)
         return billing_pb2.ListLedgerEntriesResponse(
             ledger_entries=[mapping.ledger_entry_to_proto(e) for e in items], next_page_token=token
         )
@@ -140,7 +142,9 @@ class BillingServicer(billing_pb2_grpc.BillingServiceServicer):
     ) -> billing_pb2.ListUnlocksResponse:
         page = parse_page(request.parent, "parent")
         target_kind = optional_enum(PageKind, request.target_kind, "target_kind")
-        items, token = self._app.unlocks.list_page(caller(), page, request.page_size, request.page_token, target_kind)
+        items, token = self._app.unlocks.list_unlocks(
+            caller(), page, request.page_size, request.page_token, target_kind
+        )
         return billing_pb2.ListUnlocksResponse(
             unlocks=[mapping.unlock_to_proto(u) for u in items], next_page_token=token
         )
@@ -150,7 +154,7 @@ class BillingServicer(billing_pb2_grpc.BillingServiceServicer):
     ) -> billing_pb2.ListInvoicesResponse:
         page = parse_page(request.parent, "parent")
         state = optional_enum(InvoiceState, request.state, "state")
-        items, token = self._app.invoices.list_page(caller(), page, request.page_size, request.page_token, state)
+        items, token = self._app.invoices.list_invoices(caller(), page, request.page_size, request.page_token, state)
         return billing_pb2.ListInvoicesResponse(
             invoices=[mapping.invoice_to_proto(i) for i in items], next_page_token=token
         )

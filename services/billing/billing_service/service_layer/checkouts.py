@@ -4,11 +4,9 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from sqlalchemy.exc import IntegrityError
-
 from billing_service.domain.checkouts import Checkout, ReturnOrigins
 from billing_service.domain.invoices import Invoice, InvoiceState
-from billing_service.domain.plans import Interval, Plan, PlanKind
+from billing_service.domain.plans import Interval, Plan, PlanKind, plan_position
 from billing_service.domain.subscriptions import LIVE_STATES
 from billing_service.service_layer.common import Authorizer, Clock, UowFactory
 from billing_service.service_layer.ports import CheckoutRequest, PaymentProvider
@@ -18,6 +16,7 @@ from devinsider_common.ids import new_id
 from devinsider_common.pages.names import PageKind, PageName
 from devinsider_common.pages.roles import PagePermission
 from devinsider_common.pagination import ListLimits, ListWindow, finish_window, list_window
+from devinsider_common.unit_of_work import create_once
 
 
 class CatalogueUseCases:
@@ -36,10 +35,10 @@ class CatalogueUseCases:
         self, page_size: int, page_token: str, page_kind: PageKind | None, kind: PlanKind | None, show_inactive: bool
     ) -> tuple[list[Plan], str]:
         filters = {"page_kind": page_kind, "kind": kind, "show_inactive": show_inactive}
-        page = list_window(page_size, page_token, self._limits, filters=filters)
+        window = list_window(page_size, page_token, self._limits, filters=filters)
         with self._uow() as uow:
-            found = uow.plans.list_after(page, page_kind, kind, show_inactive)
-        return finish_window(page, found, lambda p: (p.price.amount_minor, p.id))
+            found = uow.plans.list_after(window, page_kind, kind, show_inactive)
+        return finish_window(window, found, plan_position)
 
 
 class CheckoutUseCases:
@@ -116,17 +115,20 @@ class CheckoutUseCases:
         checkout = Checkout(
             **{**checkout.__dict__, "provider_reference": session.reference, "checkout_url": session.url}
         )
-        try:
+
+        def write() -> Checkout:
             with self._uow() as uow:
                 uow.checkouts.add(checkout)
                 uow.commit()
-        except IntegrityError:
-            with self._uow() as uow:  # the same request_id raced us: answer with the winner
-                existing = uow.checkouts.by_request(page, request_id) if request_id else None
-            if existing is None:
-                raise
-            return existing
-        return checkout
+            return checkout
+
+        def twin() -> Checkout | None:  # the same request_id raced us: answer with the winner
+            if not request_id:
+                return None
+            with self._uow() as uow:
+                return uow.checkouts.by_request(page, request_id)
+
+        return create_once(write, twin)
 
     def get(self, principal: Principal, page: PageName, checkout_id: str) -> Checkout:
         self._auth.require(principal, page, PagePermission.MANAGE_BILLING)
@@ -151,12 +153,12 @@ class InvoiceUseCases:
             raise errors.NotFound(f"{page.name}/invoices/{invoice_id} does not exist")
         return invoice
 
-    def list_page(
-        self, principal: Principal, page_ref: PageName, page_size: int, page_token: str, state: InvoiceState | None
+    def list_invoices(
+        self, principal: Principal, page: PageName, page_size: int, page_token: str, state: InvoiceState | None
     ) -> tuple[list[Invoice], str]:
-        self._auth.require(principal, page_ref, PagePermission.MANAGE_BILLING)
-        filters = {"parent": page_ref.name, "state": state}
-        page = list_window(page_size, page_token, self._limits, filters=filters)
+        self._auth.require(principal, page, PagePermission.MANAGE_BILLING)
+        filters = {"parent": page.name, "state": state}
+        window = list_window(page_size, page_token, self._limits, filters=filters)
         with self._uow() as uow:
-            found = uow.invoices.list_after(page_ref, page, state)
-        return finish_window(page, found)
+            found = uow.invoices.list_after(page, window, state)
+        return finish_window(window, found)

@@ -1,12 +1,11 @@
-"""Pieces every use case shares: page limits, clock, the caller's page authorisation."""
+"""Pieces every use case shares: the unit-of-work factory, the clock, the caller's page authorisation."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
 
-from billing_service.service_layer.ports import PageAccess
-from billing_service.service_layer.unit_of_work import BillingUnitOfWork
+from billing_service.service_layer.ports import BillingUnitOfWork, PageAccess
 from devinsider_common.auth.principal import Principal
 from devinsider_common.pages.names import PageName
 from devinsider_common.pages.ports import ClaimsDirectory, UserDirectory

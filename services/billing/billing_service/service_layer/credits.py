@@ -10,10 +10,9 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import datetime
 
-from billing_service.adapters.ledger_repository import Balance
 from billing_service.domain import ledger as rules
-from billing_service.domain.ledger import LedgerEntry, LedgerEntryKind, Lot
-from billing_service.service_layer.unit_of_work import BillingUnitOfWork
+from billing_service.domain.ledger import Balance, LedgerEntry, LedgerEntryKind, Lot
+from billing_service.service_layer.ports import BillingUnitOfWork
 from devinsider_common.ids import new_id
 from devinsider_common.pages.names import PageName
 

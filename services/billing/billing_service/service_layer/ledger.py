@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy.exc import IntegrityError
-
-from billing_service.domain.ledger import LedgerEntry, LedgerEntryKind
+from billing_service.domain.ledger import CreditBalance, LedgerEntry, LedgerEntryKind
 from billing_service.service_layer import credits
 from billing_service.service_layer.common import Authorizer, Clock, UowFactory
 from devinsider_common import errors
@@ -15,18 +12,10 @@ from devinsider_common.auth.principal import Principal
 from devinsider_common.pages.names import PageName, parse_page
 from devinsider_common.pages.roles import PagePermission
 from devinsider_common.pagination import ListLimits, finish_window, list_window
+from devinsider_common.unit_of_work import create_once
 
 EXPIRING_SOON = timedelta(days=30)
 MAX_DESCRIPTION = 500
-
-
-@dataclass(frozen=True)
-class CreditBalance:
-    page: PageName
-    balance: int
-    expiring_soon: int
-    last_entry_id: str
-    updated_at: datetime | None
 
 
 class LedgerUseCases:
@@ -44,15 +33,15 @@ class LedgerUseCases:
             soon = uow.ledger.expiring_between(page, now, now + EXPIRING_SOON)
         return CreditBalance(page, held.balance, min(soon, held.balance), held.last_entry_id, held.updated_at)
 
-    def list_page(
-        self, principal: Principal, page_ref: PageName, page_size: int, page_token: str, kind: LedgerEntryKind | None
+    def list_ledger_entries(
+        self, principal: Principal, page: PageName, page_size: int, page_token: str, kind: LedgerEntryKind | None
     ) -> tuple[list[LedgerEntry], str]:
-        self._auth.require(principal, page_ref, PagePermission.MANAGE_BILLING)
-        filters = {"parent": page_ref.name, "kind": kind}
-        page = list_window(page_size, page_token, self._limits, filters=filters)
+        self._auth.require(principal, page, PagePermission.MANAGE_BILLING)
+        filters = {"parent": page.name, "kind": kind}
+        window = list_window(page_size, page_token, self._limits, filters=filters)
         with self._uow() as uow:
-            found = uow.ledger.list_after(page_ref, page, kind)
-        return finish_window(page, found)
+            found = uow.ledger.list_after(page, window, kind)
+        return finish_window(window, found)
 
     def create(
         self,
@@ -82,7 +71,8 @@ class LedgerUseCases:
             violations.check(expire_time > now, "ledger_entry.expire_time", "must be in the future")
         violations.raise_if_any()
         creator = self._auth.creator(principal)  # before the transaction: it may ask the user service
-        try:
+
+        def write() -> LedgerEntry:
             with self._uow() as uow:
                 existing = uow.ledger.by_request(page, request_id)
                 if existing is not None:
@@ -101,13 +91,15 @@ class LedgerUseCases:
                 )
                 uow.commit()
                 return entry
-        except IntegrityError:
-            pass
-        with self._uow() as uow:  # the request id was used before (or concurrently): the same entry
-            existing = uow.ledger.by_request(page, request_id)
-        if existing is None:
-            raise errors.Conflict("the ledger entry is being written concurrently; retry", reason="CONCURRENT_WRITE")
-        return existing
+
+        def twin() -> LedgerEntry | None:  # the request id was used concurrently: the same entry
+            with self._uow() as uow:
+                return uow.ledger.by_request(page, request_id)
+
+        def lost(_: Exception) -> errors.Conflict:
+            return errors.Conflict("the ledger entry is being written concurrently; retry", reason="CONCURRENT_WRITE")
+
+        return create_once(write, twin, lost)
 
     def expire_due_credits(self) -> int:
         now = self._clock()

@@ -21,11 +21,12 @@ from billing_service.domain.plans import Plan, add_interval, trial_end
 from billing_service.domain.subscriptions import LIVE_STATES, Subscription, SubscriptionState
 from billing_service.service_layer import credits
 from billing_service.service_layer.common import Clock, UowFactory
-from billing_service.service_layer.unit_of_work import BillingUnitOfWork
+from billing_service.service_layer.ports import BillingUnitOfWork
 from devinsider_common import errors
 from devinsider_common.ids import new_id
 from devinsider_common.pages.names import PageName
 from devinsider_common.pagination import ListWindow
+from devinsider_common.unit_of_work import DuplicateRecord
 
 log = structlog.get_logger("billing.payments")
 PROVIDER = "payment-provider"
@@ -44,12 +45,20 @@ class PaymentWebhook:
         now = self._clock()
         payment_events.verify(body, signature, self._secret, now, self._tolerance)
         event = payment_events.parse(body)
-        with self._uow() as uow:
-            if not uow.payment_events.record(event.id, event.type.value, now):
-                log.info("payment_event.duplicate", event_id=event.id)
-                return False
-            _HANDLERS[event.type](self, uow, event, now)
-            uow.commit()
+        try:
+            with self._uow() as uow:
+                if not uow.payment_events.record(event.id, event.type.value, now):
+                    log.info("payment_event.duplicate", event_id=event.id)
+                    return False
+                _HANDLERS[event.type](self, uow, event, now)
+                uow.commit()
+        except DuplicateRecord as error:
+            # A concurrent delivery (this event again, or another that started the page's one live
+            # subscription) committed first: nothing of this one stayed; the provider's retry sees it.
+            log.info("payment_event.concurrent", event_id=event.id)
+            raise errors.Conflict(
+                "a concurrent delivery changed the same records; retry", reason="CONCURRENT_UPDATE"
+            ) from error
         log.info("payment_event.applied", event_id=event.id, type=event.type.value)
         return True
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from billing_service.domain.subscriptions import Subscription, SubscriptionState
+from billing_service.domain.subscriptions import Subscription, SubscriptionState, subscription_position
 from billing_service.service_layer.common import Authorizer, Clock, UowFactory
 from billing_service.service_layer.ports import PaymentProvider
 from devinsider_common import errors
@@ -41,15 +41,15 @@ class SubscriptionUseCases:
             raise errors.NotFound(f"{page.name}/subscriptions/{subscription_id} does not exist")
         return subscription
 
-    def list_page(
-        self, principal: Principal, page_ref: PageName, page_size: int, page_token: str, states: list[SubscriptionState]
+    def list_subscriptions(
+        self, principal: Principal, page: PageName, page_size: int, page_token: str, states: list[SubscriptionState]
     ) -> tuple[list[Subscription], str]:
-        self._auth.require(principal, page_ref, PagePermission.VIEW_PRIVATE)
-        filters = {"parent": page_ref.name, "states": sorted(int(s) for s in states)}
-        page = list_window(page_size, page_token, self._limits, filters=filters)
+        self._auth.require(principal, page, PagePermission.VIEW_PRIVATE)
+        filters = {"parent": page.name, "states": sorted(int(s) for s in states)}
+        window = list_window(page_size, page_token, self._limits, filters=filters)
         with self._uow() as uow:
-            found = uow.subscriptions.list_after(page_ref, page, states)
-        return finish_window(page, found, lambda s: (0 if s.state.live else 1, s.id))
+            found = uow.subscriptions.list_after(page, window, states)
+        return finish_window(window, found, subscription_position)
 
     def cancel(
         self, principal: Principal, page: PageName, subscription_id: str, immediately: bool, reason: str

@@ -1,4 +1,8 @@
-"""The billing service's unit of work: its repositories and its outbox on one transaction."""
+"""The billing service's SQL unit of work: its repositories and its outbox on one transaction.
+
+The one module of the service layer that knows SQLAlchemy and the adapters; the use cases see it
+as `ports.BillingUnitOfWork`.
+"""
 
 from __future__ import annotations
 
@@ -14,7 +18,7 @@ from devinsider_common.outbox.writer import OutboxWriter
 SOURCE = "billing"
 
 
-class BillingUnitOfWork(SqlUnitOfWork):
+class SqlBillingUnitOfWork(SqlUnitOfWork):
     plans: PlanRepository
     subscriptions: SubscriptionRepository
     checkouts: CheckoutRepository

@@ -13,8 +13,6 @@ fresh as it can be when the credits go. The price: the page's own spends wait fo
 
 from __future__ import annotations
 
-from sqlalchemy.exc import IntegrityError
-
 from billing_service.domain.unlocks import Unlock, UnlockPrices, require_unlockable
 from billing_service.service_layer import credits
 from billing_service.service_layer.common import Authorizer, Clock, UowFactory
@@ -25,6 +23,7 @@ from devinsider_common.ids import new_id
 from devinsider_common.pages.names import PageKind, PageName, parse_page
 from devinsider_common.pages.roles import PagePermission
 from devinsider_common.pagination import ListLimits, finish_window, list_window
+from devinsider_common.unit_of_work import ConstraintViolation
 
 HAS_UNLOCKED_TTL_SECONDS = 30
 
@@ -74,7 +73,7 @@ class UnlockUseCases:
             raise errors.FailedPrecondition("one of the two pages blocked the other", reason="BLOCKED")
         try:
             return self._spend(principal, page, target, cost, request_id)
-        except IntegrityError:  # the constraints caught what the held balance should already have
+        except ConstraintViolation:  # the constraints caught what the held balance should already have
             existing = self._existing(page, target, request_id)
             if existing is None:
                 raise
@@ -115,15 +114,15 @@ class UnlockUseCases:
             raise errors.NotFound(f"{page.name}/unlocks/{unlock_id} does not exist")
         return unlock
 
-    def list_page(
-        self, principal: Principal, page_ref: PageName, page_size: int, page_token: str, target_kind: PageKind | None
+    def list_unlocks(
+        self, principal: Principal, page: PageName, page_size: int, page_token: str, target_kind: PageKind | None
     ) -> tuple[list[Unlock], str]:
-        self._auth.require(principal, page_ref, PagePermission.VIEW_PRIVATE)
-        filters = {"parent": page_ref.name, "target_kind": target_kind}
-        page = list_window(page_size, page_token, self._limits, filters=filters)
+        self._auth.require(principal, page, PagePermission.VIEW_PRIVATE)
+        filters = {"parent": page.name, "target_kind": target_kind}
+        window = list_window(page_size, page_token, self._limits, filters=filters)
         with self._uow() as uow:
-            found = uow.unlocks.list_after(page_ref, page, target_kind)
-        return finish_window(page, found)
+            found = uow.unlocks.list_after(page, window, target_kind)
+        return finish_window(window, found)
 
     def has_unlocked(self, target: PageName, subject: str = "", unlocker: PageName | None = None) -> list[str]:
         """The pages (among the given one, or those `subject` is a member of) that unlocked `target`."""

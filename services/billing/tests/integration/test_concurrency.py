@@ -1,7 +1,8 @@
 """50 parallel unlocks with a balance of 10 spend exactly 10 credits, never more.
 
-Run against real PostgreSQL with the page-access and block answers cached in real Redis (and
-on SQLite, the embedded default), many rounds in a loop, each on fresh pages.
+The race is the database's: the use cases on the SQL unit of work run in 50 threads at once on
+PostgreSQL and on SQLite (the embedded default), several rounds, each on fresh pages. Once more
+through the whole server on PostgreSQL, with the page-access and block answers cached in Redis.
 """
 
 from __future__ import annotations
@@ -12,72 +13,53 @@ from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from functools import partial
 from pathlib import Path
+from typing import Any
 
 import grpc
 import pytest
+import redis
 
-from billing_service.bootstrap import BillingService, start
+from billing_service.bootstrap import MIGRATIONS, BillingService, build_app, start
+from billing_service.domain.ledger import LedgerEntryKind
+from billing_service.service_layer.app import BillingApp
+from billing_service.service_layer.unit_of_work import SqlBillingUnitOfWork
+from billing_service.settings import BillingSettings
 from devinsider.billing.v1 import billing_pb2, billing_pb2_grpc
-from devinsider_common.grpc.status import error_info, from_rpc_error
+from devinsider_common.db import migrations
+from devinsider_common.db.engine import create_service_engine
+from devinsider_common.pages.names import PageKind, PageName
 from devinsider_common.pages.roles import PageRole
+from devinsider_common.testing.clock import FakeClock
+from devinsider_common.testing.failures import failure_of
+from devinsider_common.testing.services import bearer
+from devinsider_common.testing.tokens import TokenFactory, principal
 
-from ..conftest import Clock, TokenFactory, bearer, make_settings
+from ..conftest import make_settings
+from ..fakes import FakeBlockList, FakePageAccess, FakePageStates, FakeProvider
 from ..helpers import balance, grant, unlock
 from ..neighbours import Neighbours
 
 PARALLEL = 50
 CREDITS = 10
+STAFF = principal("kc-staff", roles=("admin",))
 
 
-@pytest.fixture
-def concurrent_service(
-    request: pytest.FixtureRequest, tmp_path: Path, neighbours: Neighbours
-) -> Iterator[tuple[BillingService, int]]:
-    """(service, rounds): PostgreSQL + Redis, or SQLite with the in-process cache."""
-    if request.param == "postgres+redis":
-        url, schema = request.getfixturevalue("pg_schema")
-        redis_url, prefix = request.getfixturevalue("redis_prefix")
-        settings = make_settings(
-            tmp_path,
-            url,
-            schema,
-            neighbours.target,
-            redis_url=redis_url,
-            redis_key_prefix=prefix,
-            remote_cache_ttl_seconds=30.0,
-            max_workers=PARALLEL,
-        )
-        rounds = 20
-    else:
-        settings = make_settings(
-            tmp_path,
-            f"sqlite+pysqlite:///{tmp_path / 'b.sqlite3'}",
-            "billing",
-            neighbours.target,
-            remote_cache_ttl_seconds=30.0,
-            max_workers=PARALLEL,
-        )
-        rounds = 5
-    service = start(settings, clock=Clock())
-    yield service, rounds
-    service.stop(grace=0)
-
-
-def _in_parallel(calls: Sequence[Callable[[], billing_pb2.Unlock]]) -> tuple[list[billing_pb2.Unlock], Counter[str]]:
+def in_parallel(calls: Sequence[Callable[[], Any]]) -> tuple[list[Any], Counter[str]]:
+    """Run `calls` at once (a barrier releases them together): what they returned, and how many
+    were refused for each `CODE:REASON`."""
     barrier = threading.Barrier(len(calls))
-    done: list[billing_pb2.Unlock] = []
+    done: list[Any] = []
     refused: Counter[str] = Counter()
     lock = threading.Lock()
 
-    def run(call: Callable[[], billing_pb2.Unlock]) -> None:
+    def run(call: Callable[[], Any]) -> None:
         barrier.wait()
         try:
             result = call()
-        except grpc.RpcError as error:
-            status = from_rpc_error(error)
-            info = error_info(status) if status else None
+        except Exception as error:  # every refusal is counted and compared
+            how = failure_of(error)
             with lock:
-                refused[f"{error.code().name}:{info.reason if info else error.details()}"] += 1
+                refused[f"{how.code.name}:{how.reason}"] += 1
             return
         with lock:
             done.append(result)
@@ -87,63 +69,112 @@ def _in_parallel(calls: Sequence[Callable[[], billing_pb2.Unlock]]) -> tuple[lis
     return done, refused
 
 
-def _spent(stub: billing_pb2_grpc.BillingServiceStub, auth: str, page: str) -> int:
-    entries = stub.ListLedgerEntries(
-        billing_pb2.ListLedgerEntriesRequest(parent=page, kind=billing_pb2.LEDGER_ENTRY_KIND_SPEND, page_size=200),
-        metadata=bearer(auth),
+@pytest.fixture
+def app(each_database: tuple[str, str]) -> Iterator[tuple[BillingApp, FakePageAccess, int]]:
+    """(the use cases on the SQL unit of work, their page access, rounds to run)."""
+    url, schema = each_database
+    engine = create_service_engine(url, schema)
+    migrations.upgrade(engine, schema, MIGRATIONS)
+    access = FakePageAccess()
+    uses = build_app(
+        BillingSettings(),
+        lambda: SqlBillingUnitOfWork(engine),
+        FakeClock(),
+        access,
+        FakeBlockList(),
+        FakePageStates(),
+        FakeProvider(),
     )
-    return -sum(e.credits for e in entries.ledger_entries)
+    yield uses, access, 3 if engine.dialect.name == "postgresql" else 2
+    engine.dispose()
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("concurrent_service", ["postgres+redis", "sqlite"], indirect=True)
-def test_parallel_unlocks_never_spend_more_than_the_balance(
-    concurrent_service: tuple[BillingService, int], neighbours: Neighbours, token: TokenFactory
+def test_parallel_unlocks_never_spend_more_than_the_balance(app: tuple[BillingApp, FakePageAccess, int]) -> None:
+    uses, access, rounds = app
+
+    def page(name: str) -> PageName:
+        spender = PageName(PageKind.PROGRAM, name)
+        access.add_member(spender, "kc-spender", PageRole.OWNER)
+        uses.ledger.create(STAFF, spender, LedgerEntryKind.GRANT, CREDITS, "", None, f"grant-{name}")
+        return spender
+
+    def buy(spender: PageName, target: str, request_id: str) -> Any:
+        return uses.unlocks.create(caller, spender, PageName(PageKind.COMPANY, target), request_id)
+
+    def spent(spender: PageName) -> int:
+        entries, _ = uses.ledger.list_ledger_entries(STAFF, spender, 200, "", LedgerEntryKind.SPEND)
+        return -sum(e.credits for e in entries)
+
+    caller = principal("kc-spender", roles=("program",))
+    for round_ in range(rounds):
+        # Different companies: exactly CREDITS of them get unlocked, the rest are refused.
+        spender = page(f"different-{round_}")
+        done, refused = in_parallel([partial(buy, spender, f"c{round_}-{i}", f"d{i}") for i in range(PARALLEL)])
+        assert len(done) == CREDITS, refused
+        assert refused == Counter({"FAILED_PRECONDITION:INSUFFICIENT_CREDITS": PARALLEL - CREDITS})
+        assert len({u.target for u in done}) == CREDITS
+        assert uses.ledger.balance(STAFF, spender).balance == 0 and spent(spender) == CREDITS
+
+        # The same company: one unlock, one credit, every call answered with it.
+        spender = page(f"same-{round_}")
+        done, refused = in_parallel([partial(buy, spender, f"same-{round_}", f"s{i}") for i in range(PARALLEL)])
+        assert not refused and len({u.id for u in done}) == 1 and len(done) == PARALLEL
+        assert uses.ledger.balance(STAFF, spender).balance == CREDITS - 1 and spent(spender) == 1
+
+        # Mixed, with retried request ids: 5 companies x 10 calls, each id sent twice.
+        spender = page(f"mixed-{round_}")
+        calls = [partial(buy, spender, f"m{round_}-{i % 5}", f"m{i // 2}") for i in range(PARALLEL)]
+        done, _ = in_parallel(calls)
+        assert len({u.target for u in done}) == 5
+        assert uses.ledger.balance(STAFF, spender).balance == CREDITS - 5 and spent(spender) == 5
+
+
+@pytest.fixture
+def served(
+    tmp_path: Path, pg_schema: tuple[str, str], redis_prefix: tuple[str, str], neighbours: Neighbours
+) -> Iterator[BillingService]:
+    redis_url, prefix = redis_prefix
+    settings = make_settings(
+        tmp_path,
+        *pg_schema,
+        neighbours.target,
+        redis_url=redis_url,
+        redis_key_prefix=prefix,
+        remote_cache_ttl_seconds=30.0,
+        max_workers=PARALLEL,
+    )
+    service = start(settings, clock=FakeClock())
+    yield service
+    service.stop(grace=0)
+
+
+@pytest.mark.slow
+def test_parallel_unlocks_through_the_server_with_answers_cached_in_redis(
+    served: BillingService, neighbours: Neighbours, tokens: TokenFactory, redis_prefix: tuple[str, str]
 ) -> None:
-    service, rounds = concurrent_service
-    admin = token("kc-staff", roles=("admin",))
-    with grpc.insecure_channel(f"127.0.0.1:{service.port}") as channel:
+    admin, auth = tokens("kc-staff", roles=("admin",)), tokens("kc-spender", roles=("program",))
+    with grpc.insecure_channel(f"127.0.0.1:{served.port}") as channel:
         stub = billing_pb2_grpc.BillingServiceStub(channel)
-        for round_ in range(rounds):
-            spender = f"kc-spender-{round_}"
-            auth = token(spender, roles=("program",))
-
-            # Different companies: exactly CREDITS of them get unlocked, the rest are refused.
-            page = f"programs/different-{round_}"
-            neighbours.add_member(page, spender, PageRole.OWNER)
+        for round_ in range(2):
+            page = f"programs/served-{round_}"
+            neighbours.add_member(page, "kc-spender", PageRole.OWNER)
             grant(stub, admin, page, CREDITS)
             calls = [
-                partial(unlock, stub, auth, f"companies/c{round_}-{i}", f"d{round_}-{i}", page) for i in range(PARALLEL)
+                partial(unlock, stub, auth, f"companies/{round_}-{i % 20}", f"r{i}", page) for i in range(PARALLEL)
             ]
-            done, refused = _in_parallel(calls)
-            assert len(done) == CREDITS, refused
-            assert refused == Counter({"FAILED_PRECONDITION:INSUFFICIENT_CREDITS": PARALLEL - CREDITS})
+            done, refused = in_parallel(calls)
             assert len({u.target.name for u in done}) == CREDITS
+            assert set(refused) == {"FAILED_PRECONDITION:INSUFFICIENT_CREDITS"}
             assert balance(stub, auth, page) == 0
-            assert _spent(stub, auth, page) == CREDITS
-
-            # The same company: one unlock, one credit, every call answered with it.
-            page = f"programs/same-{round_}"
-            neighbours.add_member(page, spender, PageRole.OWNER)
-            grant(stub, admin, page, CREDITS)
-            calls = [
-                partial(unlock, stub, auth, f"companies/same-{round_}", f"s{round_}-{i}", page) for i in range(PARALLEL)
-            ]
-            done, refused = _in_parallel(calls)
-            assert not refused and len(done) == PARALLEL
-            assert len({u.name for u in done}) == 1
-            assert balance(stub, auth, page) == CREDITS - 1
-            assert _spent(stub, auth, page) == 1
-
-            # Mixed, with retried request ids: 5 companies x 10 calls, each id sent twice.
-            page = f"programs/mixed-{round_}"
-            neighbours.add_member(page, spender, PageRole.OWNER)
-            grant(stub, admin, page, CREDITS)
-            calls = [
-                partial(unlock, stub, auth, f"companies/m{round_}-{i % 5}", f"m{round_}-{i // 2}", page)
-                for i in range(PARALLEL)
-            ]
-            done, refused = _in_parallel(calls)
-            assert len({u.target.name for u in done}) == 5
-            assert balance(stub, auth, page) == CREDITS - 5
-            assert _spent(stub, auth, page) == 5
+            spends = stub.ListLedgerEntries(
+                billing_pb2.ListLedgerEntriesRequest(
+                    parent=page, kind=billing_pb2.LEDGER_ENTRY_KIND_SPEND, page_size=200
+                ),
+                metadata=bearer(auth),
+            )
+            assert len(spends.ledger_entries) == CREDITS
+    redis_url, prefix = redis_prefix
+    client = redis.Redis.from_url(redis_url)
+    assert any(b"page_access" in key for key in client.scan_iter(match=f"{prefix}*"))  # answers kept in Redis
+    client.close()

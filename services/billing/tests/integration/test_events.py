@@ -19,8 +19,10 @@ from devinsider_common.outbox.envelope import from_json, unpack_payload
 from devinsider_common.pages.roles import PageRole
 from devinsider_common.settings import BrokerSettings
 from devinsider_common.testing.amqp import Received, bind_test_queue, drain
+from devinsider_common.testing.clock import FakeClock
+from devinsider_common.testing.tokens import TokenFactory
 
-from ..conftest import Clock, TokenFactory, make_settings
+from ..conftest import make_settings
 from ..helpers import checkout, pay, unlock
 from ..neighbours import Neighbours
 
@@ -32,7 +34,7 @@ def relayed(
     tmp_path: Path, pg_schema: tuple[str, str], amqp_url: str, neighbours: Neighbours
 ) -> Iterator[BillingService]:
     broker = BrokerSettings(amqp_url=amqp_url, relay_interval_seconds=0.05)
-    service = start(make_settings(tmp_path, *pg_schema, neighbours.target, broker=broker), clock=Clock())
+    service = start(make_settings(tmp_path, *pg_schema, neighbours.target, broker=broker), clock=FakeClock())
     yield service
     service.stop(grace=0)
 
@@ -48,7 +50,7 @@ def _collect(channel: object, queue: str, count: int) -> list[Received]:
 
 @pytest.mark.slow
 def test_payments_credits_subscriptions_and_unlocks_are_published(
-    relayed: BillingService, amqp_url: str, neighbours: Neighbours, token: TokenFactory
+    relayed: BillingService, amqp_url: str, neighbours: Neighbours, tokens: TokenFactory
 ) -> None:
     connection = pika.BlockingConnection(pika.URLParameters(amqp_url))
     channel = connection.channel()
@@ -57,7 +59,7 @@ def test_payments_credits_subscriptions_and_unlocks_are_published(
     unlock_queue = bind_test_queue(channel, topology.UNLOCK, "")
     mail_queue = bind_test_queue(channel, topology.MAIL, topology.direct_routing_key(topology.MAIL))
     neighbours.add_member(ACME, "kc-owner", PageRole.OWNER)
-    owner = token("kc-owner", email="owner@acme.io")
+    owner = tokens("kc-owner", email="owner@acme.io")
     try:
         with grpc.insecure_channel(f"127.0.0.1:{relayed.port}") as grpc_channel:
             stub = billing_pb2_grpc.BillingServiceStub(grpc_channel)

@@ -11,7 +11,6 @@ import sys
 import threading
 import urllib.error
 import urllib.request
-from datetime import timedelta
 from pathlib import Path
 
 import grpc
@@ -23,8 +22,11 @@ from billing_service.bootstrap import BillingService, start
 from devinsider.billing.v1 import billing_pb2, billing_pb2_grpc
 from devinsider_common.outbox.tables import outbox_messages
 from devinsider_common.pages.roles import PageRole
+from devinsider_common.testing.clock import FakeClock
+from devinsider_common.testing.services import TEST_ISSUER
+from devinsider_common.testing.tokens import TokenFactory
 
-from ..conftest import ISSUER, Clock, TokenFactory, make_settings
+from ..conftest import make_settings
 from ..helpers import checkout, pay
 from ..neighbours import Neighbours
 
@@ -42,11 +44,12 @@ def test_the_process_runs_on_embedded_defaults_and_stops_on_sigterm(tmp_path: Pa
         "GRPC_PORT": str(port),
         "LOCAL_PROVIDER_PORT": str(provider_port),
         "USER_TARGET": "",
-        "AUTH_ISSUER": ISSUER,
+        "AUTH_ISSUER": TEST_ISSUER,
         "AUTH_DEV_KEY_DIR": str(tmp_path / "keys"),
         "DATABASE_URL": "",
         "REDIS_URL": "",
         "AMQP_URL": "",
+        "SHUTDOWN_DELAY_SECONDS": "0",  # the delay before draining is the shared server's (tested there)
     }
     process = subprocess.Popen(
         [sys.executable, "-m", "billing_service.main"], env=env, cwd=tmp_path, stdout=subprocess.DEVNULL
@@ -72,9 +75,9 @@ def test_the_process_runs_on_embedded_defaults_and_stops_on_sigterm(tmp_path: Pa
 
 @pytest.mark.slow
 def test_two_replicas_running_the_job_together_change_each_subscription_once(
-    tmp_path: Path, pg_schema: tuple[str, str], neighbours: Neighbours, token: TokenFactory
+    tmp_path: Path, pg_schema: tuple[str, str], neighbours: Neighbours, tokens: TokenFactory
 ) -> None:
-    clock = Clock()
+    clock = FakeClock()
     first = start(make_settings(tmp_path, *pg_schema, neighbours.target), clock=clock)
     second = start(make_settings(tmp_path, *pg_schema, neighbours.target), clock=clock)
     try:
@@ -83,8 +86,8 @@ def test_two_replicas_running_the_job_together_change_each_subscription_once(
             for i in range(6):
                 page = f"companies/c{i}"
                 neighbours.add_member(page, f"kc-{i}", PageRole.OWNER)
-                pay(checkout(stub, token(f"kc-{i}"), page, "plans/isv-pro-monthly").checkout_url)
-        clock.advance(timedelta(days=32))
+                pay(checkout(stub, tokens(f"kc-{i}"), page, "plans/isv-pro-monthly").checkout_url)
+        clock.advance(days=32)
         barrier = threading.Barrier(2)
         handled: list[int] = []
 

@@ -26,6 +26,10 @@ from devinsider.matching.v1 import matching_pb2, matching_pb2_grpc
 from devinsider.program.v1 import program_pb2, program_pb2_grpc
 from devinsider_common.auth.verifier import AllowAll
 from devinsider_common.settings import AuthSettings, BrokerSettings
+from devinsider_common.testing.clock import FakeClock
+from devinsider_common.testing.failures import failure
+from devinsider_common.testing.services import TEST_ISSUER, bearer
+from devinsider_common.testing.tokens import TokenFactory
 from investor_service.bootstrap import start as start_investor
 from investor_service.settings import InvestorSettings
 from matching_service.bootstrap import start as start_matching
@@ -33,8 +37,8 @@ from matching_service.settings import MatchingSettings
 from program_service.bootstrap import start as start_program
 from program_service.settings import ProgramSettings
 
-from ..conftest import ISSUER, Clock, TokenFactory, bearer, make_settings
-from ..helpers import balance, failure, grant, unlock
+from ..conftest import make_settings
+from ..helpers import balance, grant, unlock
 
 
 @dataclass
@@ -58,7 +62,7 @@ def world(tmp_path: Path, database: tuple[str, str]) -> Iterator[World]:
         "grpc_port": 0,
         "health_check_interval_seconds": 0.5,
         "shutdown_grace_seconds": 1.0,
-        "auth": AuthSettings(issuer=ISSUER, dev_key_dir=tmp_path / "keys"),
+        "auth": AuthSettings(issuer=TEST_ISSUER, dev_key_dir=tmp_path / "keys"),
         "broker": BrokerSettings(amqp_url=""),
         "user_target": "",  # no user service here
     }
@@ -103,7 +107,7 @@ def world(tmp_path: Path, database: tuple[str, str]) -> Iterator[World]:
             program_target=targets["program_target"],
             matching_target=f"127.0.0.1:{matching.port}",
         ),
-        clock=Clock(),
+        clock=FakeClock(),
     )
     channels = [grpc.insecure_channel(f"127.0.0.1:{s.port}") for s in (billing, company, investor, program, matching)]
     try:
@@ -121,14 +125,14 @@ def world(tmp_path: Path, database: tuple[str, str]) -> Iterator[World]:
             service.stop(grace=0)
 
 
-def test_unlocks_against_the_real_page_and_matching_services(world: World, token: TokenFactory) -> None:
+def test_unlocks_against_the_real_page_and_matching_services(world: World, tokens: TokenFactory) -> None:
     alice, pat, ivan, vera = (
-        token("kc-alice"),
-        token("kc-pat", roles=("program",)),
-        token("kc-ivan", roles=("investor",)),
-        token("kc-vera", roles=("investor",)),
+        tokens("kc-alice"),
+        tokens("kc-pat", roles=("program",)),
+        tokens("kc-ivan", roles=("investor",)),
+        tokens("kc-vera", roles=("investor",)),
     )
-    admin = token("kc-staff", roles=("admin",))
+    admin = tokens("kc-staff", roles=("admin",))
     acme = world.companies.CreateCompany(
         company_pb2.CreateCompanyRequest(
             company=company_pb2.Company(display_name="Acme", contact=company_pb2.CompanyContact(email="hq@acme.io"))
@@ -167,13 +171,14 @@ def test_unlocks_against_the_real_page_and_matching_services(world: World, token
     assert after.viewer_has_full_access and after.contact.email == "hq@acme.io"
 
     # The real CheckPageAccess decides: an outsider, or the company's owner on the program's page, cannot spend.
-    outsider = token("kc-bob", roles=("program",))
+    outsider = tokens("kc-bob", roles=("program",))
     assert (
-        failure(lambda: unlock(world.billing, outsider, acme, "u2", parent=azure))[0]
+        failure(lambda: unlock(world.billing, outsider, acme, "u2", parent=azure)).code
         == grpc.StatusCode.PERMISSION_DENIED
     )
     assert (
-        failure(lambda: unlock(world.billing, alice, acme, "u3", parent=azure))[0] == grpc.StatusCode.PERMISSION_DENIED
+        failure(lambda: unlock(world.billing, alice, acme, "u3", parent=azure)).code
+        == grpc.StatusCode.PERMISSION_DENIED
     )
     assert balance(world.billing, pat, azure) == 1
 
@@ -184,12 +189,12 @@ def test_unlocks_against_the_real_page_and_matching_services(world: World, token
         matching_pb2.CreateBlockRequest(parent=southwind, block=matching_pb2.Block(page=acme_ref)),
         metadata=bearer(vera),
     )
-    code, reason = failure(lambda: unlock(world.billing, alice, southwind, "i2", parent=acme))
-    assert (code, reason) == (grpc.StatusCode.FAILED_PRECONDITION, "BLOCKED")
+    blocked = failure(lambda: unlock(world.billing, alice, southwind, "i2", parent=acme))
+    assert (blocked.code, blocked.reason) == (grpc.StatusCode.FAILED_PRECONDITION, "BLOCKED")
     assert balance(world.billing, alice, acme) == 1
 
     # HasUnlocked by subject: membership is asked of the program service.
-    service = bearer(token("svc-company", roles=("service",)))
+    service = bearer(tokens("svc-company", roles=("service",)))
     answer = world.billing.HasUnlocked(billing_pb2.HasUnlockedRequest(target=acme, subject="kc-pat"), metadata=service)
     assert answer.unlocked and list(answer.unlockers) == [azure]
     assert not world.billing.HasUnlocked(

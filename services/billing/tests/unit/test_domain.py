@@ -55,6 +55,10 @@ def test_invoice_totals_come_from_lines() -> None:
     assert invoice.refunded().state is InvoiceState.REFUNDED
     with pytest.raises(errors.FailedPrecondition):
         invoice.refunded().refunded()
+    two = (*lines, InvoiceLine("setup", "s", 1, Money("EUR", 500)))
+    assert paid_invoice(id="i", page=ACME, number="n", lines=two, tax_rate_bps=0, now=NOW).total == Money("EUR", 2500)
+    with pytest.raises(ValueError, match="at least one line"):
+        paid_invoice(id="i", page=ACME, number="n", lines=(), tax_rate_bps=0, now=NOW)
 
 
 # --- plans ---------------------------------------------------------------------------------

@@ -7,11 +7,9 @@ from datetime import date, datetime
 from google.protobuf import timestamp_pb2
 from google.type import date_pb2
 
-from company_service.domain.model import (
-    Company,
+from company_service.domain.content import (
     CompanyContent,
     CompanySize,
-    CompanyState,
     Contact,
     DistributionChannel,
     Financials,
@@ -21,6 +19,7 @@ from company_service.domain.model import (
     Pitch,
     RevenueRange,
 )
+from company_service.domain.model import Company, CompanyState
 from company_service.domain.rules import completeness
 from devinsider.common.v1 import money_pb2
 from devinsider.company.v1 import company_pb2
@@ -96,9 +95,9 @@ def company_to_proto(
         delete_time=timestamp(company.deleted_at),
     )
     if full or c.pitch.published:
-        message.pitch.CopyFrom(company_pb2.CompanyPitch(**c.pitch.__dict__))
+        message.pitch.CopyFrom(company_pb2.CompanyPitch(**c.pitch.to_dict()))
     if full:
-        message.contact.CopyFrom(company_pb2.CompanyContact(**c.contact.__dict__))
+        message.contact.CopyFrom(company_pb2.CompanyContact(**c.contact.to_dict()))
         message.financials.CopyFrom(
             company_pb2.CompanyFinancials(
                 revenue_range=int(fin.revenue_range),  # type: ignore[arg-type]

@@ -7,8 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime
 
-from company_service.domain.model import (
-    Company,
+from company_service.domain.content import (
     CompanyContent,
     DistributionChannel,
     LicensingModel,
@@ -16,6 +15,7 @@ from company_service.domain.model import (
     apply_paths,
     read_path,
 )
+from company_service.domain.model import Company
 from devinsider_common import validation
 from devinsider_common.errors import Violations
 

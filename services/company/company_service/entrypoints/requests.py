@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from company_service.adapters.proto_mapping import COMPANY_STATES
+from company_service.domain.content import CompanySize, LicensingModel
 from company_service.domain.directory import DirectoryQuery
-from company_service.domain.model import CompanySize, CompanyState, LicensingModel
+from company_service.domain.model import CompanyState
 from devinsider.company.v1 import company_pb2
 from devinsider_common.errors import Violations
 from devinsider_common.grpc.requests import repeated_enum

@@ -3,18 +3,17 @@ domain), approve or reject (platform staff)."""
 
 from __future__ import annotations
 
-from sqlalchemy.exc import IntegrityError
-
 from company_service.domain.claims import approve_claim, email_matches_website, reject_claim, request_claim
-from company_service.domain.model import Claim, Company
-from company_service.service_layer.companies import Clock, UowFactory, live
-from company_service.service_layer.unit_of_work import CompanyUnitOfWork
+from company_service.domain.model import Claim, Company, CompanyView
+from company_service.service_layer.companies import full_access, live
+from company_service.service_layer.ports import Clock, CompanyUnitOfWork, UnlockChecker, UowFactory
 from devinsider_common import errors, validation
 from devinsider_common.auth.principal import Principal
 from devinsider_common.errors import Violations
 from devinsider_common.pages.membership import PageMembers
 from devinsider_common.pages.model import Member
 from devinsider_common.pages.roles import PageRole
+from devinsider_common.unit_of_work import DuplicateRecord
 
 
 def _one_company() -> errors.FailedPrecondition:
@@ -22,12 +21,14 @@ def _one_company() -> errors.FailedPrecondition:
 
 
 class ClaimUseCases:
-    def __init__(self, uow: UowFactory, clock: Clock, members: PageMembers) -> None:
+    def __init__(self, uow: UowFactory, clock: Clock, members: PageMembers, unlocks: UnlockChecker) -> None:
         self._uow = uow
         self._clock = clock
         self._members = members
+        self._unlocks = unlocks
 
-    def claim(self, principal: Principal, company_id: str, message: str, evidence_url: str) -> Company:
+    def claim(self, principal: Principal, company_id: str, message: str, evidence_url: str) -> CompanyView:
+        """The page as the claimant now sees it: its owner when the claim was approved at once."""
         checks = Violations()
         validation.text(checks, "message", message, max_len=2000)
         validation.https_url(checks, "evidence_url", evidence_url)
@@ -40,15 +41,17 @@ class ClaimUseCases:
                 if uow.companies.live_founded_by(principal.subject) is not None:
                     raise _one_company()
                 auto = email_matches_website(principal.email, principal.email_verified, company.content.website_url)
+                member = uow.members.get(company_id, principal.subject)
                 claimed = uow.companies.save(request_claim(company, claim, auto, self._clock()))
                 if auto:
                     self._make_owner(uow, claimed, claim)
                 else:
                     uow.events.claim_requested(claimed, claim)
                 uow.commit()
-        except IntegrityError as error:  # the claimant founded another page meanwhile
+        except DuplicateRecord as error:  # the claimant founded another page meanwhile
             raise _one_company() from error
-        return claimed
+        role = member.role if member else (PageRole.OWNER if auto else None)
+        return CompanyView(claimed, full_access(principal, claimed, role, self._unlocks), role)
 
     def approve(self, company_id: str) -> Company:
         try:
@@ -58,7 +61,7 @@ class ClaimUseCases:
                 assert approved.claim is not None
                 self._make_owner(uow, approved, approved.claim)
                 uow.commit()
-        except IntegrityError as error:
+        except DuplicateRecord as error:  # the claimant founded another page meanwhile
             raise _one_company() from error
         return approved
 

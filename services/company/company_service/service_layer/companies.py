@@ -2,40 +2,27 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import datetime
 
-from sqlalchemy.exc import IntegrityError
-
-from company_service.adapters.company_repository import sort_key
-from company_service.domain.directory import DirectoryQuery, check_states, normalise_order
-from company_service.domain.model import LEAF_FIELDS, Company, CompanyContent, CompanyState
+from company_service.domain.content import LEAF_FIELDS, CompanyContent
+from company_service.domain.directory import DirectoryQuery, check_states, normalise_order, position
+from company_service.domain.model import Company, CompanyState, CompanyView
 from company_service.domain.rules import edit, validate
-from company_service.service_layer.ports import UnlockChecker
-from company_service.service_layer.unit_of_work import CompanyUnitOfWork
+from company_service.service_layer.ports import Clock, CompanyUnitOfWork, UnlockChecker, UowFactory
 from devinsider_common import errors
 from devinsider_common.auth.principal import ROLE_INVESTOR, ROLE_PROGRAM, Principal
 from devinsider_common.ids import new_id
 from devinsider_common.pages.membership import PageMembers, authorize
-from devinsider_common.pages.model import InvitationState
+from devinsider_common.pages.model import InvitationState, Member
 from devinsider_common.pages.roles import PagePermission, PageRole
 from devinsider_common.pagination import ListLimits, ListWindow, finish_window, list_window
+from devinsider_common.unit_of_work import create_once
 
-UowFactory = Callable[[], CompanyUnitOfWork]
-Clock = Callable[[], datetime]
 MAX_BATCH = 200
 # Realm roles whose organisations buy unlocks of company contact details.
 UNLOCKING_ROLES = (ROLE_INVESTOR, ROLE_PROGRAM)
-
-
-@dataclass(frozen=True)
-class CompanyView:
-    """A page and what the caller may see of it."""
-
-    company: Company
-    full: bool
-    role: PageRole | None = None
+Seen = tuple[Company, PageRole | None]  # a page and the caller's role on it
 
 
 def not_found(company_id: str) -> errors.NotFound:
@@ -48,6 +35,27 @@ def live(company: Company | None, company_id: str) -> Company:
     return company
 
 
+def full_access(principal: Principal | None, company: Company, role: PageRole | None, unlocks: UnlockChecker) -> bool:
+    """Members, staff and services see everything; investors and programs once their organisation
+    unlocked the page (billing is asked only then); everyone else sees the public view."""
+    if principal is None:
+        return False
+    if principal.is_staff_or_service or role is not None:
+        return True
+    return principal.has_role(*UNLOCKING_ROLES) and unlocks.has_unlocked(company.name, principal.subject)
+
+
+def acting_role(actor: Member, principal: Principal) -> PageRole | None:
+    """The caller's role on the page `authorize` let act: none for a platform admin who is not a member."""
+    return None if actor.created_at is None and principal.is_admin else actor.role
+
+
+def one_company() -> errors.FailedPrecondition:
+    return errors.FailedPrecondition(
+        "you already run a company page; ask to be invited to another one", reason="ONE_COMPANY_PER_USER"
+    )
+
+
 class CompanyUseCases:
     def __init__(
         self, uow: UowFactory, clock: Clock, limits: ListLimits, members: PageMembers, unlocks: UnlockChecker
@@ -58,8 +66,9 @@ class CompanyUseCases:
         self._members = members
         self._unlocks = unlocks
 
-    def create(self, principal: Principal, content: CompanyContent, pre_listed: bool, request_id: str) -> Company:
-        """The caller becomes owner; ISV users found one live page at most; staff and services pre-list."""
+    def create(self, principal: Principal, content: CompanyContent, pre_listed: bool, request_id: str) -> CompanyView:
+        """The caller becomes owner; ISV users found one live page at most; staff and services pre-list.
+        A request id makes it idempotent: a retry (even a concurrent one) gets the page the first made."""
         if pre_listed and not principal.is_staff_or_service:
             raise errors.PermissionDenied("only platform staff pre-list companies", reason="PRE_LISTING_STAFF_ONLY")
         if not pre_listed and principal.is_service:
@@ -67,24 +76,24 @@ class CompanyUseCases:
         now = self._clock()
         validate(content, frozenset(LEAF_FIELDS), now.date())
         key = request_id or None
-        try:
-            return self._create(principal, content, pre_listed, key, now)
-        except IntegrityError as error:  # a concurrent twin won: same request id, or a second page
-            with self._uow() as uow:
-                existing = uow.companies.by_idempotency_key(principal.subject, key) if key else None
-            if existing is not None:
-                return existing
-            raise self._one_company() from error
+        company, role = create_once(
+            lambda: self._create(principal, content, pre_listed, key, now),
+            lambda: self._twin(principal, key),
+            lambda _: one_company(),  # no twin: the founder's other live page won
+        )
+        return self._view(principal, company, role)
 
     def _create(
         self, principal: Principal, content: CompanyContent, pre_listed: bool, key: str | None, now: datetime
-    ) -> Company:
+    ) -> Seen:
         with self._uow() as uow:
             if key and (existing := uow.companies.by_idempotency_key(principal.subject, key)) is not None:
-                return existing
+                return self._seen(uow, principal, existing)
             founder = "" if pre_listed or principal.is_admin else principal.subject
-            if founder and uow.companies.live_founded_by(founder) is not None:
-                raise self._one_company()
+            if founder and (founded := uow.companies.live_founded_by(founder)) is not None:
+                if key and (founded.creator, founded.idempotency_key) == (principal.subject, key):
+                    return self._seen(uow, principal, founded)  # a concurrent retry committed it meanwhile
+                raise one_company()
             state = CompanyState.PRE_LISTED if pre_listed else CompanyState.ACTIVE
             company = Company(
                 new_id(), content, state, founder=founder, creator=principal.subject, idempotency_key=key,
@@ -97,20 +106,23 @@ class CompanyUseCases:
                 uow.members.add(owner)
                 uow.events.member_added(owner, None)
             uow.commit()
-        return company
+        return company, None if pre_listed else PageRole.OWNER
+
+    def _twin(self, principal: Principal, key: str | None) -> Seen | None:
+        """The page a concurrent request with the same request id created."""
+        if not key:
+            return None
+        with self._uow() as uow:
+            existing = uow.companies.by_idempotency_key(principal.subject, key)
+            return self._seen(uow, principal, existing) if existing else None
 
     @staticmethod
-    def _one_company() -> errors.FailedPrecondition:
-        return errors.FailedPrecondition(
-            "you already run a company page; ask to be invited to another one", reason="ONE_COMPANY_PER_USER"
-        )
+    def _seen(uow: CompanyUnitOfWork, principal: Principal, company: Company) -> Seen:
+        member = uow.members.get(company.id, principal.subject)
+        return company, member.role if member else None
 
-    def _full_access(self, principal: Principal | None, company: Company, role: PageRole | None) -> bool:
-        if principal is None:
-            return False
-        if principal.is_staff_or_service or role is not None:
-            return True
-        return principal.has_role(*UNLOCKING_ROLES) and self._unlocks.has_unlocked(company.name, principal.subject)
+    def _view(self, principal: Principal | None, company: Company, role: PageRole | None) -> CompanyView:
+        return CompanyView(company, full_access(principal, company, role, self._unlocks), role)
 
     def get(self, principal: Principal | None, company_id: str) -> CompanyView:
         """Deleted pages exist for staff and services only."""
@@ -119,8 +131,7 @@ class CompanyUseCases:
             member = uow.members.get(company_id, principal.subject) if principal else None
         if company is None or (company.is_deleted and not (principal and principal.is_staff_or_service)):
             raise not_found(company_id)
-        role = member.role if member else None
-        return CompanyView(company, self._full_access(principal, company, role), role)
+        return self._view(principal, company, member.role if member else None)
 
     def update(
         self, principal: Principal, company_id: str, changes: CompanyContent, leaves: frozenset[str]
@@ -133,8 +144,7 @@ class CompanyUseCases:
                 updated = uow.companies.save(updated)
                 uow.events.company_updated(updated, changed)
                 uow.commit()
-        role = None if actor.created_at is None and principal.is_admin else actor.role
-        return CompanyView(updated, True, role)
+        return CompanyView(updated, True, acting_role(actor, principal))
 
     def delete(self, principal: Principal, company_id: str) -> None:
         """Soft delete: the page leaves the directory, its members are removed, pending invitations revoked."""
@@ -155,7 +165,7 @@ class CompanyUseCases:
             uow.events.company_deleted(deleted, self._members.reference(principal))
             uow.commit()
 
-    def search(
+    def list_companies(
         self, principal: Principal | None, query: DirectoryQuery, caller_is_member: bool, page_size: int, token: str
     ) -> tuple[list[CompanyView], str, int]:
         """The directory (public view; staff and services see everything), with filters and an order."""
@@ -168,12 +178,12 @@ class CompanyUseCases:
             order_by=normalise_order(query.order_by),
             member_subject=principal.subject if caller_is_member and principal else None,
         )
-        page = list_window(page_size, token, self._limits, filters=query.fingerprint())
+        window = list_window(page_size, token, self._limits, filters=query.fingerprint())
         with self._uow() as uow:
-            found = uow.companies.search(query, page)
+            found = uow.companies.list_after(query, window)
             total = uow.companies.count(query)
             roles = {m.page_id: m.role for m in uow.members.pages_of(principal.subject)} if principal else {}
-        items, next_token = finish_window(page, found, lambda c: sort_key(c, query.order_by))
+        items, next_token = finish_window(window, found, lambda c: position(c, query.order_by))
         return [CompanyView(c, staff, roles.get(c.id)) for c in items], next_token, total
 
     def batch_get(self, ids: list[str]) -> list[Company]:

@@ -5,9 +5,9 @@ from __future__ import annotations
 from dataclasses import replace
 
 from company_service.domain.logo import check_logo
-from company_service.domain.model import Company, Logo
-from company_service.service_layer.companies import Clock, UowFactory, live
-from company_service.service_layer.ports import LogoStorage
+from company_service.domain.model import CompanyView, Logo
+from company_service.service_layer.companies import acting_role, live
+from company_service.service_layer.ports import Clock, LogoStorage, UowFactory
 from devinsider_common import errors
 from devinsider_common.auth.principal import Principal
 from devinsider_common.ids import new_id
@@ -24,10 +24,10 @@ class LogoUseCases:
         self._storage = storage
         self._max_bytes = max_bytes
 
-    def upload(self, principal: Principal, company_id: str, content_type: str, data: bytes) -> Company:
+    def upload(self, principal: Principal, company_id: str, content_type: str, data: bytes) -> CompanyView:
         """Store the new image, point the page at it, then drop the old one (never a page without its file)."""
         with self._uow() as uow:
-            authorize(uow, company_id, principal, PagePermission.EDIT)
+            actor = authorize(uow, company_id, principal, PagePermission.EDIT)
             company = live(uow.companies.get(company_id, lock=True), company_id)
             kind = check_logo(content_type, data, self._max_bytes)
             key = f"{company_id}/{new_id()}{EXTENSIONS[kind]}"
@@ -41,7 +41,7 @@ class LogoUseCases:
                 raise
         if company.logo is not None:
             self._storage.delete(company.logo.key)
-        return updated
+        return CompanyView(updated, True, acting_role(actor, principal))
 
     def get(self, company_id: str) -> tuple[str, bytes]:
         with self._uow() as uow:

@@ -1,5 +1,6 @@
-"""The company service's unit of work: its repositories, the shared page tables and its outbox on
-one transaction. It satisfies devinsider_common.pages.ports.MembershipUnitOfWork."""
+"""The company service's SQL unit of work: its repositories, the shared page tables and its outbox
+on one transaction. It satisfies `ports.CompanyUnitOfWork` (and so the shared page use cases'
+MembershipUnitOfWork); the one module of the service layer that knows SQLAlchemy and the adapters."""
 
 from __future__ import annotations
 
@@ -18,7 +19,7 @@ from devinsider_common.pages.repositories import InvitationRepository, MemberRep
 SOURCE = "company"
 
 
-class CompanyUnitOfWork(SqlUnitOfWork):
+class SqlCompanyUnitOfWork(SqlUnitOfWork):
     companies: CompanyRepository
     members: MemberRepository
     invitations: InvitationRepository

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
 from pathlib import Path
 from urllib.parse import parse_qs, urlparse
 
@@ -18,8 +17,10 @@ from devinsider_common.outbox import topology
 from devinsider_common.outbox.envelope import from_json, unpack_payload
 from devinsider_common.settings import BrokerSettings
 from devinsider_common.testing.amqp import Received, bind_test_queue, drain
+from devinsider_common.testing.clock import FakeClock
+from devinsider_common.testing.tokens import CallerFactory
 
-from ..conftest import Caller, FakeClock, make_settings
+from ..conftest import make_settings
 
 
 def _collect(channel: object, queue: str, count: int) -> list[Received]:
@@ -35,7 +36,7 @@ def _collect(channel: object, queue: str, count: int) -> list[Received]:
 
 @pytest.mark.rabbitmq
 def test_page_member_and_invitation_events_reach_odoo_and_the_invitation_mail_carries_the_token(
-    tmp_path: Path, pg_schema: tuple[str, str], amqp_url: str, caller: Callable[..., Caller]
+    tmp_path: Path, pg_schema: tuple[str, str], amqp_url: str, callers: CallerFactory
 ) -> None:
     url, schema = pg_schema
     broker = BrokerSettings(amqp_url=amqp_url, relay_interval_seconds=0.05)
@@ -48,7 +49,7 @@ def test_page_member_and_invitation_events_reach_odoo_and_the_invitation_mail_ca
     try:
         with grpc.insecure_channel(f"127.0.0.1:{service.port}") as grpc_channel:
             stub = company_pb2_grpc.CompanyServiceStub(grpc_channel)
-            alice = caller("kc-alice")
+            alice = callers("kc-alice")
             created = stub.CreateCompany(
                 company_pb2.CreateCompanyRequest(company=company_pb2.Company(display_name="Acme")),
                 metadata=alice.metadata,

@@ -14,15 +14,10 @@ from company_service.domain.claims import (
     request_claim,
     website_domain,
 )
-from company_service.domain.directory import PUBLIC_STATES, check_states, normalise_order
-from company_service.domain.logo import JPEG, PNG, SVG, WEBP, check_logo, sniff
-from company_service.domain.model import (
+from company_service.domain.content import (
     UPDATABLE_FIELDS,
-    Claim,
-    Company,
     CompanyContent,
     CompanySize,
-    CompanyState,
     Contact,
     DistributionChannel,
     Financials,
@@ -31,6 +26,9 @@ from company_service.domain.model import (
     Pitch,
     expand_paths,
 )
+from company_service.domain.directory import PUBLIC_STATES, check_states, normalise_order
+from company_service.domain.logo import JPEG, PNG, SVG, WEBP, check_logo, sniff
+from company_service.domain.model import Claim, Company, CompanyState
 from company_service.domain.rules import completeness, edit, validate
 from devinsider_common import errors
 
@@ -183,6 +181,19 @@ def test_claim_transitions() -> None:
     with pytest.raises(errors.FailedPrecondition):
         approve_claim(page, NOW)
     assert website_domain("https://WWW.Acme.io.") == "acme.io"
+
+
+def test_a_page_is_deleted_once() -> None:
+    page = Company("c1", CompanyContent(display_name="Acme"), founder="kc-alice")
+    deleted = page.deleted(NOW)
+    assert (deleted.state, deleted.deleted_at, deleted.updated_at, deleted.founder) == (
+        CompanyState.DELETED,
+        NOW,
+        NOW,
+        "",
+    )
+    with pytest.raises(errors.NotFound):
+        deleted.deleted(NOW)
 
 
 def test_logos_are_sniffed_by_magic_bytes() -> None:

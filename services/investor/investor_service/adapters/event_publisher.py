@@ -21,13 +21,7 @@ from devinsider_common.outbox.writer import OutboxWriter
 from devinsider_common.pages.model import Invitation, Member
 from devinsider_common.pages.proto_mapping import invitation_name, member_name
 from devinsider_common.pages.roles import PageRole
-from investor_service.adapters.proto_mapping import (
-    COLLECTION,
-    FULL,
-    investor_to_proto,
-    invitation_message,
-    member_message,
-)
+from investor_service.adapters.proto_mapping import COLLECTION, full_view, invitation_message, member_message
 from investor_service.domain.model import Investor
 
 INVITATION_TEMPLATE = "investor_invitation"
@@ -41,11 +35,11 @@ class InvestorEventPublisher:
         self._accept_url = accept_url
 
     def investor_created(self, investor: Investor, creator: str) -> None:
-        event = events_pb2.InvestorCreated(investor=investor_to_proto(investor, FULL), creator=creator)
+        event = events_pb2.InvestorCreated(investor=full_view(investor), creator=creator)
         self._odoo(event, investor.name)
 
     def investor_updated(self, investor: Investor, changed: list[str]) -> None:
-        event = events_pb2.InvestorUpdated(investor=investor_to_proto(investor, FULL), changed_fields=changed)
+        event = events_pb2.InvestorUpdated(investor=full_view(investor), changed_fields=changed)
         self._odoo(event, investor.name)
 
     def investor_deleted(self, investor: Investor, deleter: str) -> None:

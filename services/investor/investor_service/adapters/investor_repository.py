@@ -1,4 +1,4 @@
-"""Investor pages in PostgreSQL/SQLite: row <-> domain mapping, filter tags, keyset pages."""
+"""Investor pages in PostgreSQL/SQLite: row <-> domain mapping, filter tags, keyset windows."""
 
 from __future__ import annotations
 
@@ -125,16 +125,6 @@ def _filters(query: InvestorQuery) -> list[ColumnElement[bool]]:
     return where
 
 
-def position(investor: Investor, order: Order) -> tuple[Any, ...]:
-    """The keyset position of an item in a list of `order` (what the next page token carries)."""
-    if order is Order.DISPLAY_NAME:
-        return (investor.profile.display_name.lower(), investor.id)
-    if order is Order.UPDATE_TIME_DESC:
-        assert investor.updated_at is not None
-        return (investor.updated_at.isoformat(), investor.id)
-    return (investor.id,)
-
-
 def _keyset(order: Order, after: tuple[Any, ...]) -> ColumnElement[bool]:
     i = investors.c
     if order is Order.DISPLAY_NAME:
@@ -205,11 +195,11 @@ class InvestorRepository:
         if rows:
             self._connection.execute(insert(investor_tags), rows)
 
-    def search(self, query: InvestorQuery, page: ListWindow) -> list[Investor]:
-        """`page.size + 1` investors at most, in the query's order, after the page's position."""
-        statement = select(investors).where(*_filters(query)).order_by(*_ORDERS[query.order]).limit(page.size + 1)
-        if page.after:
-            statement = statement.where(_keyset(query.order, page.after))
+    def list_after(self, query: InvestorQuery, window: ListWindow) -> list[Investor]:
+        """`window.size + 1` investors at most, in the query's order, after the window's position."""
+        statement = select(investors).where(*_filters(query)).order_by(*_ORDERS[query.order]).limit(window.size + 1)
+        if window.after:
+            statement = statement.where(_keyset(query.order, window.after))
         return [_to_investor(row) for row in self._connection.execute(statement).mappings()]
 
     def count(self, query: InvestorQuery) -> int:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 
 from google.protobuf import timestamp_pb2
@@ -12,22 +11,9 @@ from devinsider.investor.v1 import investor_pb2
 from devinsider_common.clock import as_utc
 from devinsider_common.pages.model import Invitation, Member
 from devinsider_common.pages.proto_mapping import invitation_to_proto, member_to_proto
-from devinsider_common.pages.roles import PageRole
-from investor_service.domain.model import Contact, Investor, Money, Profile
+from investor_service.domain.model import Contact, Investor, InvestorView, Money, Profile
 
 COLLECTION = "investors"
-
-
-@dataclass(frozen=True)
-class View:
-    """What the caller sees of a page: its role there, and whether the restricted fields show."""
-
-    role: PageRole | None = None
-    full_access: bool = False
-
-
-FULL = View(full_access=True)
-PUBLIC = View()
 
 
 def timestamp(value: datetime | None) -> timestamp_pb2.Timestamp | None:
@@ -44,7 +30,9 @@ def _money_to_proto(value: Money | None) -> money_pb2.Money | None:
     )
 
 
-def investor_to_proto(investor: Investor, view: View) -> investor_pb2.Investor:
+def investor_to_proto(view: InvestorView) -> investor_pb2.Investor:
+    """The page as `view` shows it: `contact` only with full access."""
+    investor = view.investor
     p = investor.profile
     message = investor_pb2.Investor(
         name=investor.name,
@@ -66,12 +54,12 @@ def investor_to_proto(investor: Investor, view: View) -> investor_pb2.Investor:
         portfolio=p.portfolio,
         state=int(investor.state),  # type: ignore[arg-type]
         viewer_role=int(view.role or 0),  # type: ignore[arg-type]
-        viewer_has_full_access=view.full_access,
+        viewer_has_full_access=view.full,
         create_time=timestamp(investor.created_at),
         update_time=timestamp(investor.updated_at),
         delete_time=timestamp(investor.deleted_at),
     )
-    if view.full_access:
+    if view.full:
         c = p.contact
         message.contact.CopyFrom(
             investor_pb2.InvestorContact(
@@ -120,3 +108,8 @@ def member_message(member: Member) -> investor_pb2.Member:
 
 def invitation_message(invitation: Invitation, page_title: str = "") -> investor_pb2.Invitation:
     return invitation_to_proto(invitation, investor_pb2.Invitation, COLLECTION, page_title)
+
+
+def full_view(investor: Investor) -> investor_pb2.Investor:
+    """Every field (events to Odoo, BatchGetInvestors for services)."""
+    return investor_to_proto(InvestorView(investor, full=True))

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from devinsider_common.errors import Violations
+from devinsider_common.pages.roles import PageRole
 from investor_service.domain.enums import InvestorState
 from investor_service.domain.validation import validate_profile
 
@@ -151,3 +152,13 @@ class Investor:
 def _ticket_touched(paths: frozenset[str]) -> frozenset[str]:
     """Changing one end of the ticket range re-checks both (min <= max, one currency)."""
     return frozenset({"ticket_min", "ticket_max"}) if paths & {"ticket_min", "ticket_max"} else frozenset()
+
+
+@dataclass(frozen=True)
+class InvestorView:
+    """A page and what the caller may see of it: `full` shows the restricted fields (the contact);
+    `role` is the caller's role on the page, None for a non-member."""
+
+    investor: Investor
+    full: bool = False
+    role: PageRole | None = None

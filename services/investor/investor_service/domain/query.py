@@ -1,4 +1,4 @@
-"""A search of the investor directory: filters and order, validated. No I/O."""
+"""A search of the investor directory: filters, order and keyset positions, validated. No I/O."""
 
 from __future__ import annotations
 
@@ -6,10 +6,13 @@ import enum
 import re
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass
+from datetime import datetime
+from typing import Any
 
-from devinsider_common import validation
+from devinsider_common import errors, validation
 from devinsider_common.errors import Violations
 from investor_service.domain.enums import InvestorCategory, InvestorState, InvestorType
+from investor_service.domain.model import Investor, InvestorView
 
 _CODE = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,63}$")
 _CURRENCY = re.compile(r"^[A-Z]{3}$")
@@ -47,6 +50,15 @@ class InvestorQuery:
     def fingerprint(self) -> dict[str, object]:
         """What a page token is bound to: every filter and the order."""
         return {k: str(v) for k, v in asdict(self).items()}
+
+
+@dataclass(frozen=True)
+class InvestorList:
+    """One window of the directory: its pages as the caller sees them, the next page token, the total."""
+
+    investors: list[InvestorView]
+    next_page_token: str
+    total_size: int
 
 
 def build_query(
@@ -100,3 +112,28 @@ def build_query(
         states=tuple(sorted(set(states))) or (InvestorState.ACTIVE,),
         order=order or Order.DISPLAY_NAME,
     )
+
+
+def position(investor: Investor, order: Order) -> tuple[Any, ...]:
+    """The keyset position of an item in a list of `order` (what the next page token carries)."""
+    if order is Order.DISPLAY_NAME:
+        return (investor.profile.display_name.lower(), investor.id)
+    if order is Order.UPDATE_TIME_DESC:
+        assert investor.updated_at is not None
+        return (investor.updated_at.isoformat(), investor.id)
+    return (investor.id,)
+
+
+def check_position(after: tuple[Any, ...] | None, order: Order) -> None:
+    """A token's position must have the shape of its order (tokens are opaque, not trusted)."""
+    if after is None:
+        return
+    expected = 1 if order is Order.CREATE_TIME_DESC else 2
+    well_formed = len(after) == expected and all(isinstance(v, str) for v in after)
+    if well_formed and order is Order.UPDATE_TIME_DESC:
+        try:
+            datetime.fromisoformat(after[0])
+        except ValueError:
+            well_formed = False
+    if not well_formed:
+        raise errors.InvalidArgument.for_field("page_token", "is not a token this API issued")

@@ -11,7 +11,7 @@ from devinsider_common.context import current_principal
 from devinsider_common.field_mask import resolve_update_mask
 from devinsider_common.grpc.requests import caller, idempotency_key, repeated_enum
 from devinsider_common.pages.names import PageKind, parse_page
-from devinsider_common.pages.servicer import MembershipRpcs
+from devinsider_common.pages.servicer import MembershipRpcs, MembershipServicer
 from investor_service.adapters import proto_mapping as mapping
 from investor_service.domain.enums import InvestorCategory, InvestorState, InvestorType
 from investor_service.domain.model import UPDATABLE_PATHS
@@ -19,11 +19,10 @@ from investor_service.domain.query import build_query
 from investor_service.service_layer.app import InvestorApp
 
 COLLECTION = mapping.COLLECTION
-ALL_PAGES = f"{COLLECTION}/-"
 _INVESTOR = (PageKind.INVESTOR,)
 
 
-class InvestorServicer(investor_pb2_grpc.InvestorServiceServicer):
+class InvestorServicer(MembershipServicer, investor_pb2_grpc.InvestorServiceServicer):
     def __init__(self, app: InvestorApp, access_cache_ttl_seconds: int) -> None:
         self._app = app
         self._membership = MembershipRpcs(
@@ -36,14 +35,14 @@ class InvestorServicer(investor_pb2_grpc.InvestorServiceServicer):
         self, request: investor_pb2.CreateInvestorRequest, context: grpc.ServicerContext
     ) -> investor_pb2.Investor:
         draft = mapping.profile_from_proto(request.investor)
-        investor, view = self._app.investors.create(caller(), draft, idempotency_key(request.request_id))
-        return mapping.investor_to_proto(investor, view)
+        created = self._app.investors.create(caller(), draft, idempotency_key(request.request_id))
+        return mapping.investor_to_proto(created)
 
     def GetInvestor(
         self, request: investor_pb2.GetInvestorRequest, context: grpc.ServicerContext
     ) -> investor_pb2.Investor:
-        investor, view = self._app.investors.get(current_principal(), parse_page(request.name, kinds=_INVESTOR).id)
-        return mapping.investor_to_proto(investor, view)
+        seen = self._app.investors.get(current_principal(), parse_page(request.name, kinds=_INVESTOR).id)
+        return mapping.investor_to_proto(seen)
 
     def ListInvestors(
         self, request: investor_pb2.ListInvestorsRequest, context: grpc.ServicerContext
@@ -62,13 +61,13 @@ class InvestorServicer(investor_pb2_grpc.InvestorServiceServicer):
             order_by=request.order_by,
             checks=checks,
         )
-        found, token, total = self._app.investors.search(
+        found = self._app.investors.list_investors(
             current_principal(), query, request.caller_is_member, request.page_size, request.page_token
         )
         return investor_pb2.ListInvestorsResponse(
-            investors=[mapping.investor_to_proto(i, view) for i, view in found],
-            next_page_token=token,
-            total_size=total,
+            investors=[mapping.investor_to_proto(view) for view in found.investors],
+            next_page_token=found.next_page_token,
+            total_size=found.total_size,
         )
 
     def UpdateInvestor(
@@ -77,8 +76,7 @@ class InvestorServicer(investor_pb2_grpc.InvestorServiceServicer):
         page_id = parse_page(request.investor.name, "investor.name", _INVESTOR).id
         paths = resolve_update_mask(request.update_mask, request.investor, UPDATABLE_PATHS, "investor")
         changes = mapping.profile_from_proto(request.investor)
-        investor, view = self._app.investors.update(caller(), page_id, changes, paths)
-        return mapping.investor_to_proto(investor, view)
+        return mapping.investor_to_proto(self._app.investors.update(caller(), page_id, changes, paths))
 
     def DeleteInvestor(
         self, request: investor_pb2.DeleteInvestorRequest, context: grpc.ServicerContext
@@ -97,69 +95,11 @@ class InvestorServicer(investor_pb2_grpc.InvestorServiceServicer):
                 checks.items.extend(error.violations)
         checks.raise_if_any("invalid names")
         found = self._app.investors.batch_get(ids)
-        return investor_pb2.BatchGetInvestorsResponse(
-            investors=[mapping.investor_to_proto(i, mapping.FULL) for i in found]
-        )
+        return investor_pb2.BatchGetInvestorsResponse(investors=[mapping.full_view(i) for i in found])
 
-    # Members
-
-    # Invitations
-
-    # Members, invitations and the access check: the shared page model's RPCs.
-    def ListMembers(
-        self, request: investor_pb2.ListMembersRequest, context: grpc.ServicerContext
-    ) -> investor_pb2.ListMembersResponse:
-        result: investor_pb2.ListMembersResponse = self._membership.list_members(request)
-        return result
-
-    def UpdateMember(
-        self, request: investor_pb2.UpdateMemberRequest, context: grpc.ServicerContext
-    ) -> investor_pb2.Member:
-        result: investor_pb2.Member = self._membership.update_member(request)
-        return result
-
-    def DeleteMember(self, request: investor_pb2.DeleteMemberRequest, context: grpc.ServicerContext) -> empty_pb2.Empty:
-        result: empty_pb2.Empty = self._membership.delete_member(request)
-        return result
+    # Members, invitations and the access check: the shared RPCs (MembershipServicer), but this one.
 
     def LeaveInvestor(
         self, request: investor_pb2.LeaveInvestorRequest, context: grpc.ServicerContext
     ) -> empty_pb2.Empty:
-        result: empty_pb2.Empty = self._membership.leave(request)
-        return result
-
-    def CreateInvitation(
-        self, request: investor_pb2.CreateInvitationRequest, context: grpc.ServicerContext
-    ) -> investor_pb2.Invitation:
-        result: investor_pb2.Invitation = self._membership.create_invitation(request)
-        return result
-
-    def ListInvitations(
-        self, request: investor_pb2.ListInvitationsRequest, context: grpc.ServicerContext
-    ) -> investor_pb2.ListInvitationsResponse:
-        result: investor_pb2.ListInvitationsResponse = self._membership.list_invitations(request)
-        return result
-
-    def AcceptInvitation(
-        self, request: investor_pb2.AcceptInvitationRequest, context: grpc.ServicerContext
-    ) -> investor_pb2.Invitation:
-        result: investor_pb2.Invitation = self._membership.accept_invitation(request)
-        return result
-
-    def DeclineInvitation(
-        self, request: investor_pb2.DeclineInvitationRequest, context: grpc.ServicerContext
-    ) -> investor_pb2.Invitation:
-        result: investor_pb2.Invitation = self._membership.decline_invitation(request)
-        return result
-
-    def RevokeInvitation(
-        self, request: investor_pb2.RevokeInvitationRequest, context: grpc.ServicerContext
-    ) -> investor_pb2.Invitation:
-        result: investor_pb2.Invitation = self._membership.revoke_invitation(request)
-        return result
-
-    def CheckPageAccess(
-        self, request: investor_pb2.CheckPageAccessRequest, context: grpc.ServicerContext
-    ) -> investor_pb2.CheckPageAccessResponse:
-        result: investor_pb2.CheckPageAccessResponse = self._membership.check_page_access(request)
-        return result
+        return self._membership.leave(request)

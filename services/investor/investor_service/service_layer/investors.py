@@ -1,4 +1,4 @@
-"""Use cases on investor pages: create, read (public or member view), search, update, delete.
+"""Use cases on investor pages: create, read (public or member view), list, update, delete.
 
 Members and invitations are the shared page use cases (devinsider_common.pages), run on this
 service's unit of work. Permission is checked before existence on every page call.
@@ -10,21 +10,17 @@ from collections.abc import Callable, Sequence
 from dataclasses import replace
 from datetime import datetime
 
-from sqlalchemy.exc import IntegrityError
-
 from devinsider_common import errors
 from devinsider_common.auth.principal import Principal
 from devinsider_common.ids import new_id
 from devinsider_common.pages.membership import PageMembers, authorize, ensure_page
 from devinsider_common.pages.roles import PagePermission, PageRole
-from devinsider_common.pages.unlocks import UnlockChecker
-from devinsider_common.pagination import ListLimits, ListWindow, finish_window, list_window
-from investor_service.adapters.investor_repository import position
-from investor_service.adapters.proto_mapping import View
+from devinsider_common.pagination import ListLimits, finish_window, list_window
+from devinsider_common.unit_of_work import DuplicateRecord, create_once
 from investor_service.domain.enums import InvestorState
-from investor_service.domain.model import Investor, Profile
-from investor_service.domain.query import InvestorQuery, Order
-from investor_service.service_layer.unit_of_work import InvestorUnitOfWork
+from investor_service.domain.model import Investor, InvestorView, Profile
+from investor_service.domain.query import InvestorList, InvestorQuery, check_position, position
+from investor_service.service_layer.ports import InvestorUnitOfWork, UnlockChecker
 
 UowFactory = Callable[[], InvestorUnitOfWork]
 Clock = Callable[[], datetime]
@@ -41,23 +37,21 @@ class InvestorUseCases:
         self._members = members
         self._unlocks = unlocks
 
-    def create(self, principal: Principal, draft: Profile, request_id: str) -> tuple[Investor, View]:
+    def create(self, principal: Principal, draft: Profile, request_id: str) -> InvestorView:
         """A new page owned by the caller; the same `request_id` again returns the same page."""
         profile = Investor.validate_new(draft)
-        for _ in range(2):
-            try:
-                return self._create(principal, profile, request_id)
-            except IntegrityError:
-                continue  # a concurrent retry with the same request_id won: read it back
-        raise errors.Conflict("the page is being created concurrently; retry", reason="CONCURRENT_CREATE")
+        return create_once(
+            lambda: self._create(principal, profile, request_id),
+            lambda: self._created_by(principal, request_id),
+            _concurrent_create,
+        )
 
-    def _create(self, principal: Principal, profile: Profile, request_id: str) -> tuple[Investor, View]:
+    def _create(self, principal: Principal, profile: Profile, request_id: str) -> InvestorView:
         with self._uow() as uow:
             if request_id:
-                existing = uow.investors.find_by_request(principal.subject, request_id)
+                existing = self._find_created(uow, principal, request_id)
                 if existing is not None:
-                    member = uow.members.get(existing.id, principal.subject)
-                    return existing, View(member.role if member else None, full_access=True)
+                    return existing
             now = self._clock()
             investor = Investor(
                 new_id(), profile, principal.subject, created_at=now, updated_at=now, request_id=request_id
@@ -68,24 +62,39 @@ class InvestorUseCases:
             uow.events.investor_created(investor, principal.subject)
             uow.events.member_added(owner, None)
             uow.commit()
-        return investor, View(PageRole.OWNER, full_access=True)
+        return InvestorView(investor, full=True, role=PageRole.OWNER)
 
-    def get(self, principal: Principal | None, investor_id: str) -> tuple[Investor, View]:
+    def _created_by(self, principal: Principal, request_id: str) -> InvestorView | None:
+        """The twin a concurrent retry with the same `request_id` stored (none without a key)."""
+        if not request_id:
+            return None
+        with self._uow() as uow:
+            return self._find_created(uow, principal, request_id)
+
+    @staticmethod
+    def _find_created(uow: InvestorUnitOfWork, principal: Principal, request_id: str) -> InvestorView | None:
+        existing = uow.investors.find_by_request(principal.subject, request_id)
+        if existing is None:
+            return None
+        member = uow.members.get(existing.id, principal.subject)
+        return InvestorView(existing, full=True, role=member.role if member else None)
+
+    def get(self, principal: Principal | None, investor_id: str) -> InvestorView:
         with self._uow() as uow:
             investor = uow.investors.get(investor_id)
             member = uow.members.get(investor_id, principal.subject) if principal else None
         staff = principal is not None and principal.is_staff_or_service
         if investor is None or (investor.is_deleted and not staff):
-            raise errors.NotFound(f"investors/{investor_id} does not exist", reason="INVESTOR_NOT_FOUND")
+            raise _not_found(investor_id)
         role = member.role if member else None
         full = role is not None or staff
         if not full and principal is not None:
             full = self._unlocks.has_unlocked(investor.name, principal.subject)  # billing: did its organisation pay?
-        return investor, View(role, full_access=full)
+        return InvestorView(investor, full=full, role=role)
 
-    def search(
+    def list_investors(
         self, principal: Principal | None, query: InvestorQuery, caller_is_member: bool, page_size: int, page_token: str
-    ) -> tuple[list[tuple[Investor, View]], str, int]:
+    ) -> InvestorList:
         """The directory (public view), in the query's order; other states than active for staff only."""
         staff = principal is not None and principal.is_staff_or_service
         if query.states != (InvestorState.ACTIVE,) and not staff:
@@ -94,23 +103,17 @@ class InvestorUseCases:
             if principal is None:
                 raise errors.Unauthenticated("caller_is_member needs a bearer token", reason="TOKEN_MISSING")
             query = replace(query, member_subject=principal.subject)
-        page = list_window(
-            page_size,
-            page_token,
-            self._limits,
-            filters=query.fingerprint(),
-        )
-        _check_position(page, query.order)
+        window = list_window(page_size, page_token, self._limits, filters=query.fingerprint())
+        check_position(window.after, query.order)
         with self._uow() as uow:
-            found = uow.investors.search(query, page)
+            found = uow.investors.list_after(query, window)
             total = uow.investors.count(query)
             roles = {m.page_id: m.role for m in uow.members.pages_of(principal.subject)} if principal else {}
-        items, token = finish_window(page, found, lambda i: position(i, query.order))
-        return [(i, View(roles.get(i.id))) for i in items], token, total
+        items, token = finish_window(window, found, lambda i: position(i, query.order))
+        return InvestorList([InvestorView(i, role=roles.get(i.id)) for i in items], token, total)
 
-    def update(
-        self, principal: Principal, investor_id: str, changes: Profile, paths: frozenset[str]
-    ) -> tuple[Investor, View]:
+    def update(self, principal: Principal, investor_id: str, changes: Profile, paths: frozenset[str]) -> InvestorView:
+        """The page with `paths` changed, as stored (unchanged, nothing is written or published)."""
         with self._uow() as uow:
             authorize(uow, investor_id, principal, PagePermission.EDIT)
             ensure_page(uow, investor_id)
@@ -122,7 +125,7 @@ class InvestorUseCases:
                 uow.investors.save(updated)
                 uow.events.investor_updated(updated, changed)
                 uow.commit()
-        return updated, View(member.role if member else None, full_access=True)
+        return InvestorView(updated, full=True, role=member.role if member else None)
 
     def delete(self, principal: Principal, investor_id: str) -> None:
         """Soft delete: hidden from the directory and from members, kept for staff; an event says so."""
@@ -131,7 +134,7 @@ class InvestorUseCases:
             ensure_page(uow, investor_id)
             current = uow.investors.get(investor_id, lock=True)
             if current is None or current.is_deleted:  # deleted concurrently
-                raise errors.NotFound(f"investors/{investor_id} does not exist", reason="INVESTOR_NOT_FOUND")
+                raise _not_found(investor_id)
             deleted = current.deleted(self._clock())
             uow.investors.save(deleted)
             uow.events.investor_deleted(deleted, self._members.reference(principal))
@@ -151,16 +154,9 @@ class InvestorUseCases:
             return uow.investors.titles(investor_ids)
 
 
-def _check_position(page: ListWindow, order: Order) -> None:
-    """A token's position must have the shape of its order (tokens are opaque, not trusted)."""
-    if page.after is None:
-        return
-    expected = 1 if order is Order.CREATE_TIME_DESC else 2
-    well_formed = len(page.after) == expected and all(isinstance(v, str) for v in page.after)
-    if well_formed and order is Order.UPDATE_TIME_DESC:
-        try:
-            datetime.fromisoformat(page.after[0])
-        except ValueError:
-            well_formed = False
-    if not well_formed:
-        raise errors.InvalidArgument.for_field("page_token", "is not a token this API issued")
+def _not_found(investor_id: str) -> errors.NotFound:
+    return errors.NotFound(f"investors/{investor_id} does not exist", reason="INVESTOR_NOT_FOUND")
+
+
+def _concurrent_create(_: DuplicateRecord) -> errors.Conflict:
+    return errors.Conflict("the page is being created concurrently; retry", reason="CONCURRENT_CREATE")

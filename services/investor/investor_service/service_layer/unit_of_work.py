@@ -1,7 +1,9 @@
-"""The investor service's unit of work: pages, members, invitations and the outbox on one transaction.
+"""The investor service's SQL unit of work: pages, members, invitations and the outbox on one
+transaction; the one module of the service layer that knows SQLAlchemy and the adapters.
 
-It satisfies the shared pages' MembershipUnitOfWork, so the shared member and invitation use
-cases run on the same transaction as this service's own.
+It satisfies `ports.InvestorUnitOfWork` (and so the shared pages' MembershipUnitOfWork): the shared
+member and invitation use cases run on the same transaction as this service's own. A unique key
+met raises `DuplicateRecord` (devinsider_common.db.uow), never SQLAlchemy's IntegrityError.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from investor_service.adapters.tables import PAGE_TABLES
 SOURCE = "investor"
 
 
-class InvestorUnitOfWork(SqlUnitOfWork):
+class SqlInvestorUnitOfWork(SqlUnitOfWork):
     investors: InvestorRepository
     members: MemberRepository
     invitations: InvitationRepository

@@ -15,9 +15,10 @@ from devinsider_common.outbox import topology
 from devinsider_common.outbox.envelope import from_json, unpack_payload
 from devinsider_common.settings import BrokerSettings
 from devinsider_common.testing.amqp import Received, bind_test_queue, drain
+from devinsider_common.testing.tokens import CallerFactory
 from investor_service.bootstrap import start
 
-from ..conftest import TokenFactory, bearer, make_settings, new_investor
+from ..conftest import make_settings, new_investor
 
 
 def _collect(channel: pika.adapters.blocking_connection.BlockingChannel, queue: str, count: int) -> list[Received]:
@@ -32,7 +33,7 @@ def _collect(channel: pika.adapters.blocking_connection.BlockingChannel, queue: 
 
 
 def test_page_member_and_invitation_events_are_published(
-    tmp_path: Path, pg_schema: tuple[str, str], amqp_url: str, token: TokenFactory
+    tmp_path: Path, database: tuple[str, str], amqp_url: str, callers: CallerFactory
 ) -> None:
     connection = pika.BlockingConnection(pika.URLParameters(amqp_url))
     channel = connection.channel()
@@ -40,11 +41,11 @@ def test_page_member_and_invitation_events_are_published(
     odoo = bind_test_queue(channel, topology.ODOO_INVESTOR, topology.direct_routing_key(topology.ODOO_INVESTOR))
     mail = bind_test_queue(channel, topology.MAIL, topology.direct_routing_key(topology.MAIL))
     broker = BrokerSettings(amqp_url=amqp_url, relay_interval_seconds=0.05)
-    service = start(make_settings(tmp_path, *pg_schema, broker=broker), run_jobs=False)
+    service = start(make_settings(tmp_path, *database, broker=broker), run_jobs=False)
     try:
         with grpc.insecure_channel(f"127.0.0.1:{service.port}") as grpc_channel:
             stub = investor_pb2_grpc.InvestorServiceStub(grpc_channel)
-            owner = bearer(token("kc-owner"))
+            owner = callers("kc-owner", ("investor",)).metadata
             page = stub.CreateInvestor(investor_pb2.CreateInvestorRequest(investor=new_investor()), metadata=owner)
             invitation = stub.CreateInvitation(
                 investor_pb2.CreateInvitationRequest(

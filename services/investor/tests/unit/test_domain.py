@@ -2,22 +2,23 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 
-from devinsider_common import errors
+from devinsider_common.testing.failures import failure
 from investor_service.domain.enums import InvestorCategory, InvestorState, InvestorType
-from investor_service.domain.model import Contact, Investor, Money, Profile
-from investor_service.domain.query import Order, build_query, parse_order
+from investor_service.domain.model import Contact, Investor, InvestorView, Money, Profile
+from investor_service.domain.query import Order, build_query, check_position, parse_order, position
 
 NOW = datetime(2026, 11, 25, 12, tzinfo=UTC)
 GOOD = Profile(display_name="Northwind", category=1, investor_type=1)
 
 
-def _fields(error: pytest.ExceptionInfo[errors.InvalidArgument]) -> list[str]:
-    return sorted(v.field for v in error.value.violations)
+def _fields(call: Callable[[], object]) -> list[str]:
+    return sorted(failure(call).fields)
 
 
 def _investor(profile: Profile = GOOD) -> Investor:
@@ -66,9 +67,7 @@ def test_new_pages_are_normalized() -> None:
     ],
 )  # fmt: skip
 def test_validation_names_each_bad_field(changes: Profile, fields: list[str]) -> None:
-    with pytest.raises(errors.InvalidArgument) as error:
-        Investor.validate_new(changes)
-    assert _fields(error) == fields
+    assert _fields(lambda: Investor.validate_new(changes)) == fields
 
 
 @pytest.mark.parametrize(
@@ -86,9 +85,7 @@ def test_ticket_range(low: Money | None, high: Money | None, fields: list[str]) 
     if not fields:
         assert Investor.validate_new(profile).ticket_max == high
         return
-    with pytest.raises(errors.InvalidArgument) as error:
-        Investor.validate_new(profile)
-    assert _fields(error) == fields
+    assert _fields(lambda: Investor.validate_new(profile)) == fields
 
 
 def test_with_changes_copies_only_the_paths_and_lists_what_changed() -> None:
@@ -108,9 +105,8 @@ def test_with_changes_copies_only_the_paths_and_lists_what_changed() -> None:
 
 def test_changing_one_end_of_the_ticket_checks_the_range() -> None:
     investor = _investor(Profile(display_name="N", category=1, investor_type=1, ticket_min=Money("EUR", 100)))
-    with pytest.raises(errors.InvalidArgument) as error:
-        investor.with_changes(Profile(ticket_max=Money("EUR", 99)), frozenset({"ticket_max"}), NOW)
-    assert _fields(error) == ["investor.ticket_max"]
+    changes = Profile(ticket_max=Money("EUR", 99))
+    assert _fields(lambda: investor.with_changes(changes, frozenset({"ticket_max"}), NOW)) == ["investor.ticket_max"]
     cleared, _ = investor.with_changes(Profile(), frozenset({"ticket_min"}), NOW)
     assert cleared.profile.ticket_min is None
 
@@ -166,3 +162,31 @@ def test_query_fingerprints_differ_by_filter_and_order() -> None:
     base = build_query(**_query())
     assert base.fingerprint() != build_query(**_query(order_by="create_time desc")).fingerprint()
     assert base.fingerprint() != build_query(**_query(industries=["fintech"])).fingerprint()
+
+
+def test_keyset_positions_follow_the_order() -> None:
+    investor = _investor(Profile(display_name="North Wind", category=1, investor_type=1))
+    assert position(investor, Order.DISPLAY_NAME) == ("north wind", "id-1")
+    assert position(investor, Order.CREATE_TIME_DESC) == ("id-1",)
+    assert position(investor, Order.UPDATE_TIME_DESC) == (NOW.isoformat(), "id-1")
+    for order in Order:
+        check_position(position(investor, order), order)  # what a token carries is accepted back
+        check_position(None, order)  # the first window
+
+
+@pytest.mark.parametrize(
+    ("after", "order"),
+    [
+        (("a",), Order.DISPLAY_NAME),  # too short
+        (("a", "b"), Order.CREATE_TIME_DESC),  # too long
+        (("a", 1), Order.DISPLAY_NAME),  # not text
+        (("yesterday", "id"), Order.UPDATE_TIME_DESC),  # not a time
+    ],
+)
+def test_a_position_of_another_shape_is_not_a_token_this_api_issued(after: tuple[object, ...], order: Order) -> None:
+    assert failure(lambda: check_position(after, order)).fields == ["page_token"]
+
+
+def test_a_view_is_public_unless_told() -> None:
+    investor = _investor()
+    assert (InvestorView(investor).full, InvestorView(investor).role) == (False, None)

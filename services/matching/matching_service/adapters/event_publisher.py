@@ -9,13 +9,19 @@ from __future__ import annotations
 from google.protobuf.message import Message
 
 from devinsider.matching.v1 import events_pb2
+from devinsider.matching.v1 import matching_pb2 as pb
 from devinsider_common.outbox import topology
 from devinsider_common.outbox.writer import OutboxWriter
 from devinsider_common.pages.names import PageName
 from matching_service.adapters.proto_mapping import block_to_proto, page_ref, profile_to_proto, summary_to_proto
 from matching_service.domain.pages import PageStatus
 from matching_service.domain.profile import CriteriaProfile
-from matching_service.domain.social import Block
+from matching_service.domain.social import Block, BlockView
+
+
+def _unsummarised(block: Block) -> pb.Block:
+    """The block as events carry it: without the summary of the blocked page."""
+    return block_to_proto(BlockView(block, None))
 
 
 class MatchingEventPublisher:
@@ -27,10 +33,10 @@ class MatchingEventPublisher:
         self._add(event, profile.name)
 
     def block_created(self, block: Block) -> None:
-        self._add(events_pb2.BlockCreated(parent=block.blocker.name, block=block_to_proto(block, None)), block.name)
+        self._add(events_pb2.BlockCreated(parent=block.blocker.name, block=_unsummarised(block)), block.name)
 
     def block_deleted(self, block: Block) -> None:
-        self._add(events_pb2.BlockDeleted(parent=block.blocker.name, block=block_to_proto(block, None)), block.name)
+        self._add(events_pb2.BlockDeleted(parent=block.blocker.name, block=_unsummarised(block)), block.name)
 
     def match_found(
         self,

@@ -13,7 +13,7 @@ from matching_service.domain.gates import Gate
 from matching_service.domain.pages import PageStatus
 from matching_service.domain.profile import Criteria, CriteriaProfile, FundingNeed, Money, TicketRange
 from matching_service.domain.scoring import DimensionScore, shown
-from matching_service.domain.social import Block, Favorite
+from matching_service.domain.social import BlockView, FavoriteView
 from matching_service.domain.taxonomy import DISPLAY_NAMES, Criterion, Dimension, Taxonomy
 
 
@@ -144,7 +144,8 @@ def summary_to_proto(page: PageName, status: PageStatus | None) -> pb.PageSummar
     return message
 
 
-def favorite_to_proto(f: Favorite, status: PageStatus | None) -> pb.Favorite:
+def favorite_to_proto(view: FavoriteView) -> pb.Favorite:
+    f, status = view.favorite, view.status
     message = pb.Favorite(
         name=f.name, page=page_ref(f.page), summary=summary_to_proto(f.page, status), creator=f.creator
     )
@@ -152,7 +153,8 @@ def favorite_to_proto(f: Favorite, status: PageStatus | None) -> pb.Favorite:
     return message
 
 
-def block_to_proto(b: Block, status: PageStatus | None) -> pb.Block:
+def block_to_proto(view: BlockView) -> pb.Block:
+    b, status = view.block, view.status
     message = pb.Block(
         name=b.name, page=page_ref(b.page), reason=b.reason, summary=summary_to_proto(b.page, status), creator=b.creator
     )

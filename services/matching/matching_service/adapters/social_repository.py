@@ -55,14 +55,14 @@ class FavoriteRepository:
     def remove(self, favorite_id: str) -> None:
         self._connection.execute(delete(favorites).where(favorites.c.id == favorite_id))
 
-    def list(self, owner: str, page: ListWindow, kind: PageKind | None) -> list[Favorite]:
+    def list_after(self, owner: str, window: ListWindow, kind: PageKind | None) -> list[Favorite]:
         """Newest first (UUIDv7 ids sort by creation time)."""
         query = select(favorites).where(favorites.c.owner == owner)
         if kind is not None:
             query = query.where(favorites.c.page_kind == int(kind))
-        if page.after:
-            query = query.where(favorites.c.id < str(page.after[0]))
-        rows = self._connection.execute(query.order_by(favorites.c.id.desc()).limit(page.size + 1)).mappings()
+        if window.after:
+            query = query.where(favorites.c.id < str(window.after[0]))
+        rows = self._connection.execute(query.order_by(favorites.c.id.desc()).limit(window.size + 1)).mappings()
         return [_favorite(r) for r in rows]
 
     def pages_of(self, owner: str) -> set[str]:
@@ -105,11 +105,12 @@ class BlockRepository:
     def remove(self, block_id: str) -> None:
         self._connection.execute(delete(blocks).where(blocks.c.id == block_id))
 
-    def list(self, blocker: str, page: ListWindow) -> list[Block]:
+    def list_after(self, blocker: str, window: ListWindow) -> list[Block]:
+        """Newest first (UUIDv7 ids sort by creation time)."""
         query = select(blocks).where(blocks.c.blocker == blocker)
-        if page.after:
-            query = query.where(blocks.c.id < str(page.after[0]))
-        rows = self._connection.execute(query.order_by(blocks.c.id.desc()).limit(page.size + 1)).mappings()
+        if window.after:
+            query = query.where(blocks.c.id < str(window.after[0]))
+        rows = self._connection.execute(query.order_by(blocks.c.id.desc()).limit(window.size + 1)).mappings()
         return [_block(r) for r in rows]
 
     def either_way(self, a: str, b: str) -> bool:

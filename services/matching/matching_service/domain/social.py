@@ -7,6 +7,7 @@ from datetime import datetime
 
 from devinsider_common.errors import Violations
 from devinsider_common.pages.names import PageName
+from matching_service.domain.pages import PageStatus
 
 MAX_REASON = 500
 
@@ -36,6 +37,22 @@ class Block:
     @property
     def name(self) -> str:
         return f"{self.blocker.name}/blocks/{self.id}"
+
+
+@dataclass(frozen=True)
+class FavoriteView:
+    """A favorite and what its page's owning service says of the page (None: it said nothing)."""
+
+    favorite: Favorite
+    status: PageStatus | None
+
+
+@dataclass(frozen=True)
+class BlockView:
+    """A block and what the blocked page's owning service says of it (None: it said nothing)."""
+
+    block: Block
+    status: PageStatus | None
 
 
 def check_other_page(owner: PageName, other: PageName, path: str) -> None:

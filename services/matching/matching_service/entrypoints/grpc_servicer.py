@@ -15,12 +15,12 @@ from devinsider_common.field_mask import resolve_update_mask
 from devinsider_common.grpc.requests import caller, optional_enum, repeated_enum
 from devinsider_common.pages.names import PageKind, PageName, parse_child, parse_page, parse_singleton
 from matching_service.adapters import proto_mapping as mapping
+from matching_service.domain.matches import MatchFilters, MatchItem
 from matching_service.domain.pages import TARGET_KINDS
 from matching_service.domain.profile import PROFILE_FIELDS, CriteriaProfile
 from matching_service.domain.scoring import shown
 from matching_service.domain.taxonomy import Dimension, dimension_by_key
 from matching_service.service_layer.app import MatchingApp
-from matching_service.service_layer.matches import MatchFilters, MatchItem
 
 
 def _profile_page(name: str, path: str) -> PageName:
@@ -136,11 +136,13 @@ class MatchingServicer(matching_pb2_grpc.MatchingServiceServicer):
             request.favorites_only,
             request.explain,
         )
-        items, token, total = self._app.matches.list(
+        listed = self._app.matches.list_matches(
             caller(), company, PageKind(request.target_kind), request.page_size, request.page_token, filters
         )
         return pb.ListCompanyMatchesResponse(
-            matches=[_match(i) for i in items], next_page_token=token, total_size=total
+            matches=[_match(i) for i in listed.items],
+            next_page_token=listed.next_page_token,
+            total_size=listed.total_size,
         )
 
     def ListProgramMatches(
@@ -154,11 +156,13 @@ class MatchingServicer(matching_pb2_grpc.MatchingServiceServicer):
             request.favorites_only,
             request.explain,
         )
-        items, token, total = self._app.matches.list(
+        listed = self._app.matches.list_matches(
             caller(), program, PageKind.COMPANY, request.page_size, request.page_token, filters
         )
         return pb.ListProgramMatchesResponse(
-            matches=[_match(i) for i in items], next_page_token=token, total_size=total
+            matches=[_match(i) for i in listed.items],
+            next_page_token=listed.next_page_token,
+            total_size=listed.total_size,
         )
 
     def ListInvestorMatches(
@@ -172,11 +176,13 @@ class MatchingServicer(matching_pb2_grpc.MatchingServiceServicer):
             request.favorites_only,
             request.explain,
         )
-        items, token, total = self._app.matches.list(
+        listed = self._app.matches.list_matches(
             caller(), investor, PageKind.COMPANY, request.page_size, request.page_token, filters
         )
         return pb.ListInvestorMatchesResponse(
-            matches=[_match(i) for i in items], next_page_token=token, total_size=total
+            matches=[_match(i) for i in listed.items],
+            next_page_token=listed.next_page_token,
+            total_size=listed.total_size,
         )
 
     # -- favorites -------------------------------------------------------------------------------------
@@ -185,18 +191,13 @@ class MatchingServicer(matching_pb2_grpc.MatchingServiceServicer):
     ) -> pb.ListFavoritesResponse:
         owner = parse_page(request.parent, "parent")
         kind = optional_enum(PageKind, request.kind, "kind")
-        items, token, statuses = self._app.social.list_favorites(
-            caller(), owner, request.page_size, request.page_token, kind
-        )
-        return pb.ListFavoritesResponse(
-            favorites=[mapping.favorite_to_proto(f, statuses.get(f.page.name)) for f in items], next_page_token=token
-        )
+        views, token = self._app.social.list_favorites(caller(), owner, request.page_size, request.page_token, kind)
+        return pb.ListFavoritesResponse(favorites=[mapping.favorite_to_proto(v) for v in views], next_page_token=token)
 
     def CreateFavorite(self, request: pb.CreateFavoriteRequest, context: grpc.ServicerContext) -> pb.Favorite:
         owner = parse_page(request.parent, "parent")
         page = _ref(request.favorite.page, "favorite.page")
-        favorite, status = self._app.social.add_favorite(caller(), owner, page)
-        return mapping.favorite_to_proto(favorite, status)
+        return mapping.favorite_to_proto(self._app.social.add_favorite(caller(), owner, page))
 
     def DeleteFavorite(self, request: pb.DeleteFavoriteRequest, context: grpc.ServicerContext) -> empty_pb2.Empty:
         owner, favorite_id = parse_child(request.name, "favorites")
@@ -206,16 +207,13 @@ class MatchingServicer(matching_pb2_grpc.MatchingServiceServicer):
     # -- blocks ----------------------------------------------------------------------------------------
     def ListBlocks(self, request: pb.ListBlocksRequest, context: grpc.ServicerContext) -> pb.ListBlocksResponse:
         blocker = parse_page(request.parent, "parent")
-        items, token, statuses = self._app.social.list_blocks(caller(), blocker, request.page_size, request.page_token)
-        return pb.ListBlocksResponse(
-            blocks=[mapping.block_to_proto(b, statuses.get(b.page.name)) for b in items], next_page_token=token
-        )
+        views, token = self._app.social.list_blocks(caller(), blocker, request.page_size, request.page_token)
+        return pb.ListBlocksResponse(blocks=[mapping.block_to_proto(v) for v in views], next_page_token=token)
 
     def CreateBlock(self, request: pb.CreateBlockRequest, context: grpc.ServicerContext) -> pb.Block:
         blocker = parse_page(request.parent, "parent")
         page = _ref(request.block.page, "block.page")
-        block, status = self._app.social.block(caller(), blocker, page, request.block.reason)
-        return mapping.block_to_proto(block, status)
+        return mapping.block_to_proto(self._app.social.block(caller(), blocker, page, request.block.reason))
 
     def DeleteBlock(self, request: pb.DeleteBlockRequest, context: grpc.ServicerContext) -> empty_pb2.Empty:
         blocker, block_id = parse_child(request.name, "blocks")

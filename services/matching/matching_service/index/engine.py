@@ -16,6 +16,7 @@ import numpy as np
 import numpy.typing as npt
 
 from devinsider_common.pages.names import PageKind
+from matching_service.domain.matches import Query as Query  # the index's query (re-exported)
 from matching_service.domain.pages import PageStatus
 from matching_service.domain.profile import CriteriaProfile
 from matching_service.domain.scoring import SCORE_DECIMALS, Weights
@@ -41,19 +42,6 @@ def range_fit(
         fit = np.where(amount < low, below, np.where(amount > high, above, 1.0))
     ok = (company_currency == target_currency) & (company_currency >= 0) & (amount > 0)
     return np.where(ok, fit, 0.0)
-
-
-@dataclass(frozen=True)
-class Query:
-    """Filters of a match list; `after` is the keyset position (score, name) of the previous page."""
-
-    excluded: Collection[str] = ()
-    only: Collection[str] | None = None
-    min_score: float = 0.0
-    full_dimensions: tuple[Dimension, ...] = ()
-    criteria: tuple[tuple[Dimension, str], ...] = ()
-    after: tuple[float, str] | None = None
-    limit: int = 50
 
 
 @dataclass(frozen=True)

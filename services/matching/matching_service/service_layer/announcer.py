@@ -14,11 +14,11 @@ from __future__ import annotations
 import structlog
 
 from devinsider_common.pages.names import PageKind, PageName, parse_page
+from matching_service.domain.matches import Query
 from matching_service.domain.pages import TARGET_KINDS
-from matching_service.index.engine import Query
 from matching_service.service_layer.common import Clock, MatchingConfig, UowFactory
 from matching_service.service_layer.index_sync import IndexSync
-from matching_service.service_layer.unit_of_work import MatchingUnitOfWork
+from matching_service.service_layer.ports import MatchingUnitOfWork
 
 log = structlog.get_logger("matching.announcer")
 

@@ -1,4 +1,4 @@
-"""What the use cases share: the unit-of-work factory, the clock, page limits, permission checks."""
+"""What the use cases share: the unit-of-work factory, the clock, the configuration, permission checks."""
 
 from __future__ import annotations
 
@@ -11,8 +11,7 @@ from devinsider_common.auth.principal import Principal
 from devinsider_common.pages.names import PageKind
 from devinsider_common.pages.roles import PagePermission
 from matching_service.domain.scoring import Weights
-from matching_service.service_layer.ports import PageDirectory
-from matching_service.service_layer.unit_of_work import MatchingUnitOfWork
+from matching_service.service_layer.ports import MatchingUnitOfWork, PageDirectory
 
 UowFactory = Callable[[], MatchingUnitOfWork]
 Clock = Callable[[], datetime]

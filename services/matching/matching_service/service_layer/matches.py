@@ -2,51 +2,20 @@
 
 from __future__ import annotations
 
-import builtins
-from dataclasses import dataclass
-
 from devinsider_common import errors
 from devinsider_common.auth.principal import Principal
 from devinsider_common.pages.names import PageKind, PageName, parse_page
 from devinsider_common.pages.roles import PagePermission
 from devinsider_common.pagination import ListLimits, list_window, next_page_token
 from matching_service.domain.gates import Gate, first_gate
+from matching_service.domain.matches import MatchFilters, MatchItem, MatchList, Query, ScoreResult, position
 from matching_service.domain.pages import PageStatus
 from matching_service.domain.profile import CriteriaProfile
 from matching_service.domain.scoring import DimensionScore, score_pair
-from matching_service.domain.taxonomy import Dimension
-from matching_service.index.engine import Query, Ranked
+from matching_service.index.engine import Ranked
 from matching_service.service_layer.common import MatchingConfig, UowFactory, authorize
 from matching_service.service_layer.index_sync import IndexSync
 from matching_service.service_layer.ports import PageDirectory
-
-
-@dataclass(frozen=True)
-class ScoreResult:
-    company: PageName
-    target: PageName
-    gate: Gate
-    score: float
-    dimensions: tuple[DimensionScore, ...]
-    taxonomy_version: int
-
-
-@dataclass(frozen=True)
-class MatchFilters:
-    min_score: float = 0.0
-    full_dimensions: tuple[Dimension, ...] = ()
-    criteria: tuple[tuple[Dimension, str], ...] = ()
-    favorites_only: bool = False
-    explain: bool = False
-
-
-@dataclass(frozen=True)
-class MatchItem:
-    page: PageName
-    score: float
-    favorite: bool
-    status: PageStatus | None
-    dimensions: tuple[DimensionScore, ...] = ()
 
 
 class MatchUseCases:
@@ -93,7 +62,7 @@ class MatchUseCases:
             return ScoreResult(company, target, gate, 0.0, (), taxonomy.version)
         return ScoreResult(company, target, gate, scored.score, scored.dimensions, taxonomy.version)
 
-    def list(
+    def list_matches(
         self,
         principal: Principal,
         anchor: PageName,
@@ -101,7 +70,7 @@ class MatchUseCases:
         page_size: int,
         page_token: str,
         filters: MatchFilters,
-    ) -> tuple[builtins.list[MatchItem], str, int]:
+    ) -> MatchList:
         authorize(self._directory, principal, anchor.name, PagePermission.VIEW_PRIVATE)
         fingerprint = {
             "k": int(other_kind),
@@ -110,11 +79,11 @@ class MatchUseCases:
             "c": [f"{int(d)}:{c}" for d, c in filters.criteria],
             "f": filters.favorites_only,
         }
-        page = list_window(page_size, page_token, self._limits, filters=fingerprint)
+        window = list_window(page_size, page_token, self._limits, filters=fingerprint)
         after: tuple[float, str] | None = None
-        if page.after:
+        if window.after:
             try:
-                after = (float(page.after[0]), str(page.after[1]))
+                after = position(float(window.after[0]), str(window.after[1]))
             except (IndexError, TypeError, ValueError) as error:
                 raise errors.InvalidArgument.for_field("page_token", "is not a token this API issued") from error
         with self._uow() as uow:
@@ -127,7 +96,7 @@ class MatchUseCases:
             full_dimensions=filters.full_dimensions,
             criteria=filters.criteria,
             after=after,
-            limit=page.size,
+            limit=window.size,
         )
         index = self._sync.index()
         ranked: Ranked
@@ -149,10 +118,10 @@ class MatchUseCases:
                     dims[1] if dims else (),
                 )
             )
-        last = (ranked.scores[-1], ranked.names[-1]) if ranked.names else None
-        return items, next_page_token(page, last, ranked.more), ranked.total
+        last = position(ranked.scores[-1], ranked.names[-1]) if ranked.names else None
+        return MatchList(items, next_page_token(window, last, ranked.more), ranked.total)
 
-    def _summaries(self, names: builtins.list[str]) -> dict[str, PageStatus]:
+    def _summaries(self, names: list[str]) -> dict[str, PageStatus]:
         """Fresh summaries in one batch call; the last stored ones for pages it leaves out."""
         if not names:
             return {}
@@ -164,7 +133,7 @@ class MatchUseCases:
         return fresh
 
     def _explain(
-        self, anchor: PageName, other_kind: PageKind, names: builtins.list[str]
+        self, anchor: PageName, other_kind: PageKind, names: list[str]
     ) -> dict[str, tuple[float, tuple[DimensionScore, ...]]]:
         taxonomy = self._sync.taxonomy()
         with self._uow() as uow:

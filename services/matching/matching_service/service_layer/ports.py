@@ -1,12 +1,184 @@
-"""What the use cases need from the outside world, as ports (adapters implement them)."""
+"""What the use cases need from the outside world, as ports: the unit of work and its repositories
+(SQL: `unit_of_work.SqlMatchingUnitOfWork`; tests: `tests/fakes.py`) and the page services."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import datetime
 from typing import Protocol
 
+from devinsider_common.pages.names import PageKind, PageName
 from devinsider_common.pages.roles import PagePermission, PageRole
+from devinsider_common.pagination import ListWindow
+from devinsider_common.unit_of_work import UnitOfWork
 from matching_service.domain.pages import PageStatus
+from matching_service.domain.profile import CriteriaProfile
+from matching_service.domain.social import Block, Favorite
+from matching_service.domain.taxonomy import Taxonomy
+
+# -- repositories ------------------------------------------------------------------------------------
+
+
+class TaxonomyStore(Protocol):
+    """The taxonomy versions the migrations seed (read only)."""
+
+    def latest_version(self) -> int: ...
+
+    def get(self, version: int) -> Taxonomy | None: ...
+
+
+class ProfileStore(Protocol):
+    def get(self, page: str) -> CriteriaProfile | None: ...
+
+    def get_many(self, pages: Iterable[str]) -> dict[str, CriteriaProfile]: ...
+
+    def all(self) -> Iterable[CriteriaProfile]: ...
+
+    def save(self, profile: CriteriaProfile, exists: bool) -> None:
+        """Insert (`exists` false: DuplicateRecord if a twin was stored meanwhile) or update."""
+        ...
+
+
+class StatusStore(Protocol):
+    """The page statuses last fetched from the owning services."""
+
+    def get_many(self, pages: Iterable[str]) -> dict[str, PageStatus]: ...
+
+    def all(self) -> Iterable[PageStatus]: ...
+
+    def save(self, status: PageStatus, fetched_at: datetime) -> bool:
+        """Store the status; True when it changed what matching decides on (gates, summaries)."""
+        ...
+
+
+class ChangeStore(Protocol):
+    """The change log every replica's index follows (sequence numbers commit in order)."""
+
+    def record(self, pages: Iterable[str], at: datetime) -> None: ...
+
+    def last_seq(self) -> int: ...
+
+    def since(self, seq: int, limit: int = 5000) -> list[tuple[int, str]]:
+        """(seq, page) of the changes after `seq`, oldest first."""
+        ...
+
+
+class FavoriteStore(Protocol):
+    def find(self, owner: str, page: str) -> Favorite | None: ...
+
+    def get(self, owner: str, favorite_id: str) -> Favorite | None: ...
+
+    def add(self, favorite: Favorite) -> None:
+        """DuplicateRecord when the owner already has the page among its favorites."""
+        ...
+
+    def remove(self, favorite_id: str) -> None: ...
+
+    def list_after(self, owner: str, window: ListWindow, kind: PageKind | None) -> list[Favorite]:
+        """Newest first (ids sort by creation time), `window.size + 1` at most after `window.after`."""
+        ...
+
+    def pages_of(self, owner: str) -> set[str]: ...
+
+
+class BlockStore(Protocol):
+    def find(self, blocker: str, page: str) -> Block | None: ...
+
+    def get(self, blocker: str, block_id: str) -> Block | None: ...
+
+    def add(self, block: Block) -> None:
+        """DuplicateRecord when the blocker already blocks the page."""
+        ...
+
+    def remove(self, block_id: str) -> None: ...
+
+    def list_after(self, blocker: str, window: ListWindow) -> list[Block]:
+        """Newest first, `window.size + 1` at most after `window.after`."""
+        ...
+
+    def either_way(self, a: str, b: str) -> bool: ...
+
+    def counterparts(self, page: str) -> set[str]:
+        """Every page this page blocked or was blocked by."""
+        ...
+
+
+class NotifiedStore(Protocol):
+    """The pairs already announced (MatchFound)."""
+
+    def claim(self, company: str, target: str, score: float, at: datetime) -> bool:
+        """Record the pair as announced; False when it already was (also by a concurrent transaction)."""
+        ...
+
+
+class AnnouncementStore(Protocol):
+    """Pages whose change still owes its round of MatchFound events."""
+
+    def request(self, page: str, at: datetime) -> None: ...
+
+    def claim(self, limit: int, page: str | None = None) -> list[tuple[int, str]]:
+        """(id, page) of the oldest pending rows (of `page` only when given), held until the end of
+        the unit of work; rows another drainer holds are skipped."""
+        ...
+
+    def done(self, ids: Iterable[int]) -> None: ...
+
+    def pages(self) -> list[str]:
+        """Every page with a pending row, oldest first."""
+        ...
+
+
+class MatchingEvents(Protocol):
+    """The service's events, written to its outbox in the unit of work's transaction."""
+
+    def profile_updated(self, profile: CriteriaProfile, changed: list[str]) -> None: ...
+
+    def block_created(self, block: Block) -> None: ...
+
+    def block_deleted(self, block: Block) -> None: ...
+
+    def match_found(
+        self,
+        company: PageName,
+        target: PageName,
+        score: float,
+        company_status: PageStatus | None,
+        target_status: PageStatus | None,
+    ) -> None: ...
+
+
+class MatchingUnitOfWork(UnitOfWork, Protocol):
+    """One transaction over the matching service's repositories and its outbox."""
+
+    @property
+    def taxonomy(self) -> TaxonomyStore: ...
+
+    @property
+    def profiles(self) -> ProfileStore: ...
+
+    @property
+    def statuses(self) -> StatusStore: ...
+
+    @property
+    def changes(self) -> ChangeStore: ...
+
+    @property
+    def favorites(self) -> FavoriteStore: ...
+
+    @property
+    def blocks(self) -> BlockStore: ...
+
+    @property
+    def notified(self) -> NotifiedStore: ...
+
+    @property
+    def announcements(self) -> AnnouncementStore: ...
+
+    @property
+    def events(self) -> MatchingEvents: ...
+
+
+# -- other services ------------------------------------------------------------------------------------
 
 
 class PageDirectory(Protocol):
@@ -15,10 +187,13 @@ class PageDirectory(Protocol):
     def require(self, page: str, subject: str, permission: PagePermission) -> PageRole:
         """The caller's role on `page` if it grants `permission`; PermissionDenied otherwise (also for an
         unknown page: permission comes before existence)."""
+        ...
 
     def allowed(self, page: str, subject: str, permission: PagePermission) -> bool:
         """Whether the user holds `permission` on `page`."""
+        ...
 
     def statuses(self, names: Iterable[str]) -> dict[str, PageStatus]:
         """Status and summary of each existing page, one batch call per owning service; unknown or
         deleted pages are left out."""
+        ...

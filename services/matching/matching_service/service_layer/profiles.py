@@ -7,6 +7,8 @@ from dataclasses import replace
 from devinsider_common.auth.principal import Principal
 from devinsider_common.pages.names import PageName
 from devinsider_common.pages.roles import PagePermission
+from devinsider_common.unit_of_work import DuplicateRecord
+from matching_service.domain.pages import PageStatus
 from matching_service.domain.profile import CriteriaProfile, validate_profile
 from matching_service.service_layer.announcer import Announcer
 from matching_service.service_layer.common import Clock, UowFactory, authorize
@@ -33,8 +35,20 @@ class ProfileUseCases:
     def update(self, principal: Principal, changes: CriteriaProfile, fields: set[str]) -> CriteriaProfile:
         page = changes.page
         authorize(self._directory, principal, page.name, PagePermission.EDIT)
-        taxonomy = self._sync.taxonomy()
         status = self._directory.statuses([page.name]).get(page.name)
+        try:
+            merged = self._save(changes, fields, status)
+        except DuplicateRecord:
+            # A concurrent first save of the page's profile won its key: apply these fields on top of
+            # it, as if this update had come second (a PATCH of its fields, never a lost write).
+            merged = self._save(changes, fields, status)
+        self._sync.catch_up()
+        self._announcer.after_change(page)
+        return merged
+
+    def _save(self, changes: CriteriaProfile, fields: set[str], status: PageStatus | None) -> CriteriaProfile:
+        page = changes.page
+        taxonomy = self._sync.taxonomy()
         now = self._clock()
         with self._uow() as uow:
             previous = uow.profiles.get(page.name)
@@ -57,6 +71,4 @@ class ProfileUseCases:
             # The MatchFound round this change owes commits with it (drained below, or by the job).
             uow.announcements.request(page.name, now)
             uow.commit()
-        self._sync.catch_up()
-        self._announcer.after_change(page)
         return merged

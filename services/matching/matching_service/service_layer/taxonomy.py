@@ -38,7 +38,7 @@ class TaxonomyUseCases:
     ) -> tuple[list[Criterion], str, int]:
         taxonomy = self.get()
         filters = {"d": int(dimension), "q": query, "p": parent_code, "x": deprecated}
-        page = list_window(page_size, page_token, self._limits, filters=filters)
+        window = list_window(page_size, page_token, self._limits, filters=filters)
         needle = query.strip().lower()
         items = [
             c
@@ -47,8 +47,8 @@ class TaxonomyUseCases:
             and (not parent_code or c.parent == parent_code)
             and (not needle or needle in c.code.lower() or needle in c.display_name.lower())
         ]
-        offset = int(page.after[0]) if page.after else 0
-        window = items[offset : offset + page.size + 1]
-        positions = {id(c): (offset + i + 1,) for i, c in enumerate(window)}
-        found, token = finish_window(page, window, lambda c: positions[id(c)])
+        offset = int(window.after[0]) if window.after else 0
+        rows = items[offset : offset + window.size + 1]
+        positions = {id(c): (offset + i + 1,) for i, c in enumerate(rows)}
+        found, token = finish_window(window, rows, lambda c: positions[id(c)])
         return found, token, taxonomy.version

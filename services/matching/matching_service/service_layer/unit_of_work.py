@@ -1,4 +1,7 @@
-"""The matching service's unit of work: its repositories and its outbox on one transaction."""
+"""The matching service's SQL unit of work: its repositories and its outbox on one transaction.
+
+The one module of the service layer that knows SQLAlchemy and the adapters; the use cases know its
+Protocol (`ports.MatchingUnitOfWork`)."""
 
 from __future__ import annotations
 
@@ -19,7 +22,7 @@ from matching_service.adapters.taxonomy_repository import TaxonomyRepository
 SOURCE = "matching"
 
 
-class MatchingUnitOfWork(SqlUnitOfWork):
+class SqlMatchingUnitOfWork(SqlUnitOfWork):
     taxonomy: TaxonomyRepository
     profiles: ProfileRepository
     statuses: PageStatusRepository

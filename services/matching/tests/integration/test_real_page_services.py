@@ -29,16 +29,20 @@ from devinsider_common.auth.verifier import AllowAll
 from devinsider_common.outbox.envelope import from_json, unpack_payload
 from devinsider_common.outbox.tables import outbox_messages
 from devinsider_common.settings import AuthSettings, BrokerSettings
+from devinsider_common.testing.failures import failure
+from devinsider_common.testing.services import TEST_ISSUER
+from devinsider_common.testing.tokens import CallerFactory
 from investor_service.bootstrap import start as start_investor
 from investor_service.settings import InvestorSettings
 from matching_service.bootstrap import MatchingService
 from program_service.bootstrap import start as start_program
 from program_service.settings import ProgramSettings
 
-from ..conftest import ISSUER, TokenFactory, bearer, make_settings, start_matching
-from .test_matching_api import COUNTRY, IND, STAGE, TECH, crit, eur, set_profile
+from ..conftest import make_settings, start_matching
+from ..protos import COUNTRY, IND, STAGE, TECH, crit, eur, set_profile
 
 Auth = tuple[tuple[str, str], ...]
+DENIED = grpc.StatusCode.PERMISSION_DENIED
 
 
 @dataclass
@@ -58,7 +62,7 @@ def platform(tmp_path: Path, pg_schema: tuple[str, str]) -> Iterator[Platform]:
         "health_check_interval_seconds": 0.5,
         "shutdown_grace_seconds": 1.0,
         "page_access_cache_ttl_seconds": 0,
-        "auth": AuthSettings(issuer=ISSUER, dev_key_dir=tmp_path / "keys"),
+        "auth": AuthSettings(issuer=TEST_ISSUER, dev_key_dir=tmp_path / "keys"),
         "broker": BrokerSettings(amqp_url=""),
         "user_target": "",  # no user service here
     }
@@ -147,14 +151,10 @@ def _match_found(matching: MatchingService) -> list[events_pb2.MatchFound]:
         return [unpack_payload(from_json(b), events_pb2.MatchFound) for b in connection.execute(query).scalars()]
 
 
-def _denied(call: pytest.ExceptionInfo[grpc.RpcError]) -> bool:
-    return call.value.code() == grpc.StatusCode.PERMISSION_DENIED
-
-
-def test_matching_against_the_real_page_services(platform: Platform, token: TokenFactory) -> None:
-    alice, bob, eve = bearer(token("kc-alice")), bearer(token("kc-bob")), bearer(token("kc-eve"))
-    pat, ivan = bearer(token("kc-pat", roles=("program",))), bearer(token("kc-ivan", roles=("investor",)))
-    service = bearer(token("svc-billing", roles=("service",)))
+def test_matching_against_the_real_page_services(platform: Platform, callers: CallerFactory) -> None:
+    alice, bob, eve = callers("kc-alice").metadata, callers("kc-bob").metadata, callers("kc-eve").metadata
+    pat, ivan = callers("kc-pat", ("program",)).metadata, callers("kc-ivan", ("investor",)).metadata
+    service = callers("svc-billing", ("service",)).metadata
     p = platform
 
     # -- pages through their own services ------------------------------------------------------------
@@ -191,17 +191,15 @@ def test_matching_against_the_real_page_services(platform: Platform, token: Toke
     # -- (a) the company's real CheckPageAccess decides who may set its criteria -------------------------
     company_criteria = (crit(IND, "fintech", "retail"), crit(TECH, "ai_ml"), crit(COUNTRY, "FR"), crit(STAGE, "seed"))
     funding = pb.FundingNeed(looking_for_funding=True, amount=eur(2_000_000))
-    with pytest.raises(grpc.RpcError) as call:
-        set_profile(p.matching, acme, eve, *company_criteria, funding_need=funding)
-    assert _denied(call)
-    with pytest.raises(grpc.RpcError) as call:  # a program's owner is no member of the company either
-        set_profile(p.matching, acme, pat, *company_criteria, funding_need=funding)
-    assert _denied(call)
+    assert failure(lambda: set_profile(p.matching, acme, eve, *company_criteria, funding_need=funding)).code == DENIED
+    assert (
+        failure(lambda: set_profile(p.matching, acme, pat, *company_criteria, funding_need=funding)).code == DENIED
+    )  # a program's owner is no member of the company either
     saved = set_profile(p.matching, acme, bob, *company_criteria, funding_need=funding)  # the editor may
     assert saved.page.name == acme and [c.codes[0] for c in saved.criteria][:1] == ["fintech"]
-    with pytest.raises(grpc.RpcError) as call:  # and the company's editor is no member of the program
-        set_profile(p.matching, azure, bob, crit(IND, "fintech"))
-    assert _denied(call)
+    assert (
+        failure(lambda: set_profile(p.matching, azure, bob, crit(IND, "fintech"))).code == DENIED
+    )  # and the company's editor is no member of the program
     set_profile(p.matching, azure, pat, crit(IND, "fintech"), crit(COUNTRY, "FR"))
     set_profile(p.matching, draft, pat, crit(IND, "fintech"), crit(COUNTRY, "FR"))
     set_profile(
@@ -243,7 +241,7 @@ def test_matching_against_the_real_page_services(platform: Platform, token: Toke
 
     # A company page the company service does not call complete for program matchmaking is gated too.
     sketch = company_pb2.Company(display_name="Half Done", contact=company_pb2.CompanyContact(email="hi@half.io"))
-    carol = bearer(token("kc-carol"))  # one company page per founder
+    carol = callers("kc-carol").metadata  # one company page per founder
     half = p.companies.CreateCompany(company_pb2.CreateCompanyRequest(company=sketch), metadata=carol)
     assert not half.completeness.program_matchmaking
     set_profile(p.matching, half.name, carol, crit(IND, "fintech"), crit(COUNTRY, "FR"))
@@ -258,15 +256,23 @@ def test_matching_against_the_real_page_services(platform: Platform, token: Toke
         pb.CreateFavoriteRequest(parent=acme, favorite=pb.Favorite(page=azure_ref)), metadata=bob
     )
     assert favorite.summary.display_name == "Azure Partners" and favorite.creator == "kc-bob"
-    with pytest.raises(grpc.RpcError) as call:
-        p.matching.CreateFavorite(
-            pb.CreateFavoriteRequest(parent=acme, favorite=pb.Favorite(page=azure_ref)), metadata=eve
-        )
-    assert _denied(call)
+    assert (
+        failure(
+            lambda: p.matching.CreateFavorite(
+                pb.CreateFavoriteRequest(parent=acme, favorite=pb.Favorite(page=azure_ref)), metadata=eve
+            )
+        ).code
+        == DENIED
+    )
     ghost = page_pb2.PageRef(kind=page_pb2.PAGE_KIND_PROGRAM, name="programs/0000-ghost")
-    with pytest.raises(grpc.RpcError) as call:  # the program service does not know it
-        p.matching.CreateFavorite(pb.CreateFavoriteRequest(parent=acme, favorite=pb.Favorite(page=ghost)), metadata=bob)
-    assert call.value.code() == grpc.StatusCode.NOT_FOUND
+    assert (
+        failure(
+            lambda: p.matching.CreateFavorite(
+                pb.CreateFavoriteRequest(parent=acme, favorite=pb.Favorite(page=ghost)), metadata=bob
+            )
+        ).code
+        == grpc.StatusCode.NOT_FOUND
+    )  # the program service does not know it
     flags = {m.summary.page.name: m.favorite for m in p.matching.ListCompanyMatches(programs, metadata=alice).matches}
     assert flags == {azure: True, draft: False}
     favorites = p.matching.ListFavorites(pb.ListFavoritesRequest(parent=acme), metadata=alice).favorites
@@ -281,9 +287,9 @@ def test_matching_against_the_real_page_services(platform: Platform, token: Toke
     assert list(p.matching.ListProgramMatches(pb.ListProgramMatchesRequest(parent=azure), metadata=pat).matches) == []
     check = pb.CheckBlockedRequest(page_a=acme, page_b=azure)
     assert p.matching.CheckBlocked(check, metadata=service).blocked
-    with pytest.raises(grpc.RpcError) as call:  # only the program's members may lift it
-        p.matching.DeleteBlock(pb.DeleteBlockRequest(name=block.name), metadata=alice)
-    assert _denied(call)
+    assert (
+        failure(lambda: p.matching.DeleteBlock(pb.DeleteBlockRequest(name=block.name), metadata=alice)).code == DENIED
+    )  # only the program's members may lift it
     p.matching.DeleteBlock(pb.DeleteBlockRequest(name=block.name), metadata=pat)
     assert not p.matching.CheckBlocked(check, metadata=service).blocked
     assert len(p.matching.ListCompanyMatches(programs, metadata=alice).matches) == 2
@@ -296,9 +302,12 @@ def test_matching_against_the_real_page_services(platform: Platform, token: Toke
     assert sum(d.contribution for d in found[0].dimensions) == pytest.approx(75.0)
     companies = p.matching.ListInvestorMatches(pb.ListInvestorMatchesRequest(parent=northwind), metadata=ivan).matches
     assert [(m.summary.page.name, m.summary.display_name) for m in companies] == [(acme, "Acme Analytics")]
-    with pytest.raises(grpc.RpcError) as call:  # the investor's list is its members' only
-        p.matching.ListInvestorMatches(pb.ListInvestorMatchesRequest(parent=northwind), metadata=alice)
-    assert _denied(call)
+    assert (
+        failure(
+            lambda: p.matching.ListInvestorMatches(pb.ListInvestorMatchesRequest(parent=northwind), metadata=alice)
+        ).code
+        == DENIED
+    )  # the investor's list is its members' only
     set_profile(p.matching, acme, bob, *company_criteria, funding_need=pb.FundingNeed(looking_for_funding=False))
     assert list(p.matching.ListCompanyMatches(investors, metadata=alice).matches) == []
     gate = p.matching.ScoreMatch(pb.ScoreMatchRequest(company=acme, target=northwind), metadata=alice).gate

@@ -11,7 +11,7 @@ from matching_service.domain.taxonomy import Dimension
 from matching_service.index.engine import MatchIndex, Query
 from matching_service.settings import MatchingSettings
 
-from ..conftest import seed_taxonomy
+from ..fakes import seed_taxonomy
 
 TAX = seed_taxonomy()
 WEIGHTS = MatchingSettings(database_url="sqlite://").weights()

@@ -1,4 +1,4 @@
-"""Applications in PostgreSQL/SQLite: row <-> domain mapping, keyset pages (newest first)."""
+"""Applications in PostgreSQL/SQLite: row <-> domain mapping, keyset windows (newest first)."""
 
 from __future__ import annotations
 
@@ -61,21 +61,21 @@ class ApplicationRepository:
             )
         )
 
-    def list(
+    def list_after(
         self,
-        page: ListWindow,
+        window: ListWindow,
         program_id: str | None = None,
         company_id: str | None = None,
         state: ApplicationState | None = None,
     ) -> list[Application]:
-        """Newest first (UUIDv7 ids), `page.size + 1` at most."""
-        query = select(t).order_by(t.c.id.desc()).limit(page.size + 1)
+        """Newest first (UUIDv7 ids), `window.size + 1` at most."""
+        query = select(t).order_by(t.c.id.desc()).limit(window.size + 1)
         if program_id is not None:
             query = query.where(t.c.program_id == program_id)
         if company_id is not None:
             query = query.where(t.c.company_id == company_id)
         if state is not None:
             query = query.where(t.c.state == state.value)
-        if page.after:
-            query = query.where(t.c.id < str(page.after[0]))
+        if window.after:
+            query = query.where(t.c.id < str(window.after[0]))
         return [_to_application(row) for row in self._connection.execute(query).mappings()]

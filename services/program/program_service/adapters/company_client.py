@@ -1,8 +1,7 @@
-"""What the program service asks of the company service: page access and display names."""
+"""The company service over gRPC: page access and display names, the `CompanyDirectory` port of
+`service_layer/ports.py`."""
 
 from __future__ import annotations
-
-from typing import Protocol
 
 import grpc
 
@@ -10,20 +9,6 @@ from devinsider.company.v1 import company_pb2, company_pb2_grpc
 from devinsider_common.cache import Cache
 from devinsider_common.pages.remote import RemotePageAccess
 from devinsider_common.pages.roles import PagePermission, PageRole
-
-
-class CompanyDirectory(Protocol):
-    def role(self, company: str, subject: str, permission: PagePermission) -> tuple[bool, PageRole | None]:
-        """Whether `subject` holds `permission` on `companies/{id}`, and its role there."""
-        ...
-
-    def require(self, company: str, subject: str, permission: PagePermission) -> PageRole:
-        """The role when allowed; PERMISSION_DENIED otherwise (UNAVAILABLE if the company service is down)."""
-        ...
-
-    def display_name(self, company: str) -> str:
-        """The company's display name, or empty when it cannot be read (never fails the caller)."""
-        ...
 
 
 class GrpcCompanyDirectory:

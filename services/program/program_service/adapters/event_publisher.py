@@ -28,10 +28,8 @@ from program_service.adapters.proto_mapping import (
     member_to_proto,
     program_to_proto,
 )
-from program_service.domain.application import Application, ApplicationState
+from program_service.domain.application import Application, ApplicationState, Recipient
 from program_service.domain.program import Program
-
-Recipient = tuple[str, str]  # (e-mail, display name)
 
 
 class ProgramEventPublisher:

@@ -1,42 +1,23 @@
-"""Programs in PostgreSQL/SQLite: row <-> domain mapping, optimistic versioning, keyset pages."""
+"""Programs in PostgreSQL/SQLite: row <-> domain mapping, optimistic versioning, keyset windows
+(the positions of `domain.query`)."""
 
 from __future__ import annotations
 
-import builtins
 import json
 from collections.abc import Collection
-from dataclasses import dataclass, replace
-from datetime import UTC, datetime
+from dataclasses import replace
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import ColumnElement, Connection, RowMapping, and_, false, func, insert, literal, or_, select, update
 
 from devinsider_common import errors
-from devinsider_common.clock import as_utc
 from devinsider_common.pagination import ListWindow
 from program_service.adapters.tables import programs as t
 from program_service.domain.program import LIST_FIELDS, Program, ProgramContent, ProgramState, ProgramType
+from program_service.domain.query import EPOCH, ProgramQuery
 
-EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 CODE_FIELDS = ("country_codes", "regions", "industries", "solution_categories")
-ORDERS = ("display_name", "publish_time desc", "update_time desc")
-
-
-@dataclass(frozen=True)
-class ProgramQuery:
-    """ListPrograms' filters, already validated, and who may see what."""
-
-    text: str = ""
-    types: tuple[ProgramType, ...] = ()
-    country_codes: tuple[str, ...] = ()
-    industries: tuple[str, ...] = ()
-    vendor_company: str = ""
-    states: tuple[ProgramState, ...] = (ProgramState.PUBLISHED,)
-    order_by: str = "display_name"
-    # Unpublished programs are listed only to staff and to their members.
-    see_all: bool = False
-    member_of: frozenset[str] = frozenset()
-    only_member_of: bool = False
 
 
 def _encode(name: str, values: tuple[str, ...]) -> str:
@@ -104,15 +85,6 @@ def _sort_key(order_by: str) -> tuple[ColumnElement[Any], bool]:
     return func.lower(t.c.display_name), False
 
 
-def position(program: Program, order_by: str) -> tuple[str, str]:
-    """The keyset position of `program` in `order_by` (what a page token carries)."""
-    if order_by == "publish_time desc":
-        return as_utc(program.published_at or EPOCH).isoformat(), program.id
-    if order_by == "update_time desc":
-        return as_utc(program.updated_at or EPOCH).isoformat(), program.id
-    return program.content.display_name.lower(), program.id
-
-
 class ProgramRepository:
     def __init__(self, connection: Connection) -> None:
         self._connection = connection
@@ -146,16 +118,16 @@ class ProgramRepository:
         query = select(t).where(t.c.id.in_(sorted(set(program_ids))), t.c.deleted_at.is_(None))
         return {row["id"]: _to_program(row) for row in self._connection.execute(query).mappings()}
 
-    def list(self, page: ListWindow, query: ProgramQuery) -> list[Program]:
-        """`page.size + 1` programs at most, in the query's order (the extra one tells there is a next page)."""
+    def list_after(self, window: ListWindow, query: ProgramQuery) -> list[Program]:
+        """`window.size + 1` programs at most, in the query's order (the extra one tells there is a next one)."""
         key, descending = _sort_key(query.order_by)
-        statement = select(t).where(*self._where(query)).limit(page.size + 1)
+        statement = select(t).where(*self._where(query)).limit(window.size + 1)
         statement = statement.order_by(key.desc(), t.c.id.desc()) if descending else statement.order_by(key, t.c.id)
-        if page.after:
-            after_key: Any = str(page.after[0])
+        if window.after:
+            after_key: Any = str(window.after[0])
             if descending:
                 after_key = datetime.fromisoformat(after_key)
-            after_id = str(page.after[1])
+            after_id = str(window.after[1])
             if descending:
                 statement = statement.where(or_(key < after_key, and_(key == after_key, t.c.id < after_id)))
             else:
@@ -167,8 +139,8 @@ class ProgramRepository:
         return int(self._connection.execute(statement).scalar_one())
 
     @staticmethod
-    def _where(query: ProgramQuery) -> builtins.list[ColumnElement[bool]]:
-        where: builtins.list[ColumnElement[bool]] = [
+    def _where(query: ProgramQuery) -> list[ColumnElement[bool]]:
+        where: list[ColumnElement[bool]] = [
             t.c.deleted_at.is_(None),
             t.c.state.in_([s.value for s in query.states]),
         ]

@@ -14,6 +14,8 @@ from devinsider_common import errors, validation
 from devinsider_common.errors import Violations
 
 PROGRAM_DELETED_REASON = "the program was deleted"
+# Who a mail about an application goes to: (e-mail, display name).
+Recipient = tuple[str, str]
 
 
 class ApplicationState(enum.StrEnum):
@@ -53,11 +55,6 @@ class Application:
     def company(self) -> str:
         return f"companies/{self.company_id}"
 
-    def validate(self) -> None:
-        checks = Violations()
-        validation.text(checks, "application.message", self.message, max_len=2000)
-        checks.raise_if_any("invalid application")
-
     def _decide(self, state: ApplicationState, decider: str, now: datetime, reason: str = "") -> Application:
         if self.state is not ApplicationState.PENDING:
             raise errors.FailedPrecondition(
@@ -80,3 +77,11 @@ class Application:
 
     def close_for_deleted_program(self, decider: str, now: datetime) -> Application:
         return self._decide(ApplicationState.REJECTED, decider, now, PROGRAM_DELETED_REASON)
+
+
+@dataclass(frozen=True)
+class ApplicationView:
+    """An application and the display name of its program (what its messages show)."""
+
+    application: Application
+    program_title: str = ""

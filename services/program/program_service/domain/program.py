@@ -14,6 +14,7 @@ from datetime import datetime
 from devinsider_common import errors, validation
 from devinsider_common.errors import Violations
 from devinsider_common.pages.names import PageKind, parse_page
+from devinsider_common.pages.roles import PageRole
 
 
 class ProgramType(enum.IntEnum):
@@ -191,3 +192,12 @@ class Program:
 
     def with_member_companies(self, delta: int, now: datetime) -> Program:
         return replace(self, member_company_count=max(0, self.member_company_count + delta), updated_at=now)
+
+
+@dataclass(frozen=True)
+class ProgramView:
+    """A program and what the caller is to it: its role (None when not a member). Programs have no
+    private fields: who may see a program at all is decided before a view is made."""
+
+    program: Program
+    role: PageRole | None = None

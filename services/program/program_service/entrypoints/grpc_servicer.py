@@ -11,13 +11,12 @@ from devinsider_common.context import current_principal
 from devinsider_common.field_mask import resolve_update_mask
 from devinsider_common.grpc.requests import caller, idempotency_key, optional_enum, repeated_enum
 from devinsider_common.pages.names import PageKind, parse_child, parse_page
-from devinsider_common.pages.servicer import MembershipRpcs
+from devinsider_common.pages.servicer import MembershipRpcs, MembershipServicer
 from program_service.adapters import proto_mapping as mapping
-from program_service.adapters.program_repository import ProgramQuery
-from program_service.domain.application import Application, ApplicationState
-from program_service.domain.program import PROGRAM_FIELDS, ProgramState, ProgramType
+from program_service.domain.application import ApplicationState, ApplicationView
+from program_service.domain.program import PROGRAM_FIELDS, ProgramState, ProgramType, ProgramView
+from program_service.domain.query import ProgramQuery
 from program_service.service_layer.app import ProgramApp
-from program_service.service_layer.programs import Viewed
 
 COLLECTION = PageKind.PROGRAM.collection
 _PROGRAM = (PageKind.PROGRAM,)
@@ -32,15 +31,15 @@ def _parent(parent: str) -> str | None:
     return None if program_id == "-" else program_id
 
 
-def _program(viewed: Viewed) -> program_pb2.Program:
-    return mapping.program_to_proto(viewed.program, viewed.role)
+def _program(view: ProgramView) -> program_pb2.Program:
+    return mapping.program_to_proto(view.program, view.role)
 
 
-def _application(found: tuple[Application, str]) -> program_pb2.Application:
-    return mapping.application_to_proto(*found)
+def _application(view: ApplicationView) -> program_pb2.Application:
+    return mapping.application_to_proto(view.application, view.program_title)
 
 
-class ProgramServicer(program_pb2_grpc.ProgramServiceServicer):
+class ProgramServicer(MembershipServicer, program_pb2_grpc.ProgramServiceServicer):
     def __init__(self, app: ProgramApp, access_ttl_seconds: int) -> None:
         self._app = app
         self._membership = MembershipRpcs(
@@ -84,7 +83,9 @@ class ProgramServicer(program_pb2_grpc.ProgramServiceServicer):
             order_by=request.order_by.strip() or "display_name",
             only_member_of=request.caller_is_member,
         )
-        found, token, total = self._app.programs.list(current_principal(), request.page_size, request.page_token, query)
+        found, token, total = self._app.programs.list_programs(
+            current_principal(), request.page_size, request.page_token, query
+        )
         return program_pb2.ListProgramsResponse(
             programs=[_program(v) for v in found], next_page_token=token, total_size=total
         )
@@ -120,8 +121,6 @@ class ProgramServicer(program_pb2_grpc.ProgramServiceServicer):
     ) -> program_pb2.Program:
         return _program(self._app.programs.archive(caller(), parse_page(request.name, kinds=_PROGRAM).id))
 
-    # Members.
-    # Invitations.
     # Applications.
     def CreateApplication(
         self, request: program_pb2.CreateApplicationRequest, context: grpc.ServicerContext
@@ -152,7 +151,7 @@ class ProgramServicer(program_pb2_grpc.ProgramServiceServicer):
         if request.company or program_id is None:
             company_id = parse_page(request.company, "company", _COMPANY).id
         state = optional_enum(_APPLICATION_STATES, request.state, "state")
-        found, token = self._app.applications.list(
+        found, token = self._app.applications.list_applications(
             caller(), program_id, company_id, state, request.page_size, request.page_token
         )
         return program_pb2.ListApplicationsResponse(
@@ -177,59 +176,7 @@ class ProgramServicer(program_pb2_grpc.ProgramServiceServicer):
         program_id, application_id = self._application_name(request.name)
         return _application(self._app.applications.withdraw(caller(), program_id, application_id))
 
-    # Members, invitations and the access check: the shared page model's RPCs.
-    def ListMembers(
-        self, request: program_pb2.ListMembersRequest, context: grpc.ServicerContext
-    ) -> program_pb2.ListMembersResponse:
-        result: program_pb2.ListMembersResponse = self._membership.list_members(request)
-        return result
-
-    def UpdateMember(
-        self, request: program_pb2.UpdateMemberRequest, context: grpc.ServicerContext
-    ) -> program_pb2.Member:
-        result: program_pb2.Member = self._membership.update_member(request)
-        return result
-
-    def DeleteMember(self, request: program_pb2.DeleteMemberRequest, context: grpc.ServicerContext) -> empty_pb2.Empty:
-        result: empty_pb2.Empty = self._membership.delete_member(request)
-        return result
-
+    # Members, invitations and the access check: the shared page model's RPCs (MembershipServicer),
+    # but for the one named after the page.
     def LeaveProgram(self, request: program_pb2.LeaveProgramRequest, context: grpc.ServicerContext) -> empty_pb2.Empty:
-        result: empty_pb2.Empty = self._membership.leave(request)
-        return result
-
-    def CreateInvitation(
-        self, request: program_pb2.CreateInvitationRequest, context: grpc.ServicerContext
-    ) -> program_pb2.Invitation:
-        result: program_pb2.Invitation = self._membership.create_invitation(request)
-        return result
-
-    def ListInvitations(
-        self, request: program_pb2.ListInvitationsRequest, context: grpc.ServicerContext
-    ) -> program_pb2.ListInvitationsResponse:
-        result: program_pb2.ListInvitationsResponse = self._membership.list_invitations(request)
-        return result
-
-    def AcceptInvitation(
-        self, request: program_pb2.AcceptInvitationRequest, context: grpc.ServicerContext
-    ) -> program_pb2.Invitation:
-        result: program_pb2.Invitation = self._membership.accept_invitation(request)
-        return result
-
-    def DeclineInvitation(
-        self, request: program_pb2.DeclineInvitationRequest, context: grpc.ServicerContext
-    ) -> program_pb2.Invitation:
-        result: program_pb2.Invitation = self._membership.decline_invitation(request)
-        return result
-
-    def RevokeInvitation(
-        self, request: program_pb2.RevokeInvitationRequest, context: grpc.ServicerContext
-    ) -> program_pb2.Invitation:
-        result: program_pb2.Invitation = self._membership.revoke_invitation(request)
-        return result
-
-    def CheckPageAccess(
-        self, request: program_pb2.CheckPageAccessRequest, context: grpc.ServicerContext
-    ) -> program_pb2.CheckPageAccessResponse:
-        result: program_pb2.CheckPageAccessResponse = self._membership.check_page_access(request)
-        return result
+        return self._membership.leave(request)

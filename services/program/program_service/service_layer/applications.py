@@ -8,29 +8,31 @@ deciding needs MANAGE_MEMBERS on the program. A program's applications are visib
 
 from __future__ import annotations
 
-from sqlalchemy.exc import IntegrityError
-
 from devinsider_common import errors, validation
 from devinsider_common.auth.principal import Principal
 from devinsider_common.errors import Violations
 from devinsider_common.ids import new_id
 from devinsider_common.pages.membership import authorize, ensure_page
-from devinsider_common.pages.ports import UserDirectory
 from devinsider_common.pages.roles import PagePermission, PageRole, allows
 from devinsider_common.pages.user_directory import user_reference
 from devinsider_common.pagination import ListLimits, ListWindow, finish_window, list_window
-from program_service.adapters.company_client import CompanyDirectory
-from program_service.adapters.event_publisher import Recipient
-from program_service.domain.application import Application, ApplicationState
+from devinsider_common.unit_of_work import create_once
+from program_service.domain.application import Application, ApplicationState, ApplicationView, Recipient
 from program_service.domain.program import ProgramState
-from program_service.service_layer.programs import Clock, UowFactory, existing
-from program_service.service_layer.unit_of_work import ProgramUnitOfWork
+from program_service.service_layer.ports import Clock, CompanyDirectory, ProgramUnitOfWork, UowFactory, UserDirectory
+from program_service.service_layer.programs import existing
 
 MANAGER_ROLES = (PageRole.OWNER, PageRole.ADMIN)
 
 
 def _not_found(application_id: str) -> errors.NotFound:
     return errors.NotFound(f"application {application_id} does not exist", reason="APPLICATION_NOT_FOUND")
+
+
+def _exists(company: str) -> errors.AlreadyExists:
+    return errors.AlreadyExists(
+        f"{company} already has an open application to this program", reason="APPLICATION_EXISTS"
+    )
 
 
 def _denied() -> errors.PermissionDenied:
@@ -57,21 +59,21 @@ class ApplicationUseCases:
 
     def create(
         self, principal: Principal, program_id: str, company_id: str, message: str, request_id: str
-    ) -> tuple[Application, str]:
+    ) -> ApplicationView:
+        """A pending application of the company (the caller needs EDIT on it); a retry with the same
+        `request_id` returns the first one."""
         checks = Violations()
         validation.text(checks, "application.message", message, max_len=2000)
         checks.raise_if_any("invalid application")
-        if request_id:
-            with self._uow() as uow:
-                same = uow.applications.find_by_request(principal.subject, request_id)
-                if same is not None and same.program_id == program_id:
-                    return same, uow.page_title(program_id) or ""
+        if same := self._created(principal, program_id, request_id):
+            return same
         company = f"companies/{company_id}"
         if not principal.is_admin:
             self._companies.require(company, principal.subject, PagePermission.EDIT)
         who = self._users.describe(principal)
         company_name = self._companies.display_name(company)
-        try:
+
+        def write() -> ApplicationView:
             with self._uow() as uow:
                 program = existing(uow, program_id)
                 member = uow.members.get(program_id, principal.subject)
@@ -79,9 +81,7 @@ class ApplicationUseCases:
                     raise errors.NotFound(f"programs/{program_id} does not exist", reason="PROGRAM_NOT_FOUND")
                 program.check_open_to_applications()
                 if uow.applications.open_for(program_id, company_id) is not None:
-                    raise errors.AlreadyExists(
-                        f"{company} already has an open application to this program", reason="APPLICATION_EXISTS"
-                    )
+                    raise _exists(company)
                 application = Application(
                     id=new_id(),
                     program_id=program_id,
@@ -98,13 +98,25 @@ class ApplicationUseCases:
                 uow.applications.add(application)
                 uow.events.application_created(application, program, managers(uow, program_id))
                 uow.commit()
-        except IntegrityError as error:  # a concurrent application of the same company won the unique index
-            raise errors.AlreadyExists(
-                f"{company} already has an open application to this program", reason="APPLICATION_EXISTS"
-            ) from error
-        return application, program.content.display_name
+            return ApplicationView(application, program.content.display_name)
 
-    def get(self, principal: Principal, program_id: str, application_id: str) -> tuple[Application, str]:
+        # A concurrent twin won a unique key: the same retry (return it), or another open
+        # application of the company (ALREADY_EXISTS).
+        return create_once(
+            write, lambda: self._created(principal, program_id, request_id), lambda error: _exists(company)
+        )
+
+    def _created(self, principal: Principal, program_id: str, request_id: str) -> ApplicationView | None:
+        """The application the caller already made to the program with `request_id`, if any."""
+        if not request_id:
+            return None
+        with self._uow() as uow:
+            same = uow.applications.find_by_request(principal.subject, request_id)
+            if same is None or same.program_id != program_id:
+                return None
+            return ApplicationView(same, uow.page_title(program_id) or "")
+
+    def get(self, principal: Principal, program_id: str, application_id: str) -> ApplicationView:
         with self._uow() as uow:
             member = uow.members.get(program_id, principal.subject)
             program_side = principal.is_staff_or_service or (
@@ -116,16 +128,16 @@ class ApplicationUseCases:
         if program_side:
             if not found or application is None:
                 raise _not_found(application_id)
-            return application, title or ""
+            return ApplicationView(application, title or "")
         # The company's side: a stranger learns nothing, not even whether the id exists.
         if not found or application is None:
             raise _denied()
         allowed, _ = self._companies.role(application.company, principal.subject, PagePermission.VIEW_PRIVATE)
         if not allowed:
             raise _denied()
-        return application, title or ""
+        return ApplicationView(application, title or "")
 
-    def list(
+    def list_applications(
         self,
         principal: Principal,
         program_id: str | None,
@@ -133,28 +145,26 @@ class ApplicationUseCases:
         state: ApplicationState | None,
         page_size: int,
         page_token: str,
-    ) -> tuple[list[tuple[Application, str]], str]:
+    ) -> tuple[list[ApplicationView], str]:
         """A program's applications (its members), or with `program_id` None a company's (its members)."""
         filters = {"program": program_id or "-", "company": company_id, "state": state.value if state else ""}
-        page = list_window(page_size, page_token, self._limits, filters=filters)
+        window = list_window(page_size, page_token, self._limits, filters=filters)
         if program_id is None and not principal.is_staff_or_service:
             self._companies.require(f"companies/{company_id}", principal.subject, PagePermission.VIEW_PRIVATE)
         with self._uow() as uow:
             if program_id is not None:
                 authorize(uow, program_id, principal, PagePermission.VIEW_PRIVATE)
                 ensure_page(uow, program_id)
-            found = uow.applications.list(page, program_id, company_id or None, state)
+            found = uow.applications.list_after(window, program_id, company_id or None, state)
             programs = uow.programs.get_many({a.program_id for a in found})
-        items, token = finish_window(page, found)
+        items, token = finish_window(window, found)
         titles = {i: p.content.display_name for i, p in programs.items()}
-        return [(a, titles.get(a.program_id, "")) for a in items], token
+        return [ApplicationView(a, titles.get(a.program_id, "")) for a in items], token
 
-    def approve(self, principal: Principal, program_id: str, application_id: str) -> tuple[Application, str]:
+    def approve(self, principal: Principal, program_id: str, application_id: str) -> ApplicationView:
         return self._decide(principal, program_id, application_id, approve=True)
 
-    def reject(
-        self, principal: Principal, program_id: str, application_id: str, reason: str
-    ) -> tuple[Application, str]:
+    def reject(self, principal: Principal, program_id: str, application_id: str, reason: str) -> ApplicationView:
         checks = Violations()
         validation.text(checks, "reason", reason.strip(), max_len=2000, required=True)
         checks.raise_if_any("invalid rejection")
@@ -162,7 +172,7 @@ class ApplicationUseCases:
 
     def _decide(
         self, principal: Principal, program_id: str, application_id: str, approve: bool, reason: str = ""
-    ) -> tuple[Application, str]:
+    ) -> ApplicationView:
         decider = user_reference(self._users, principal)
         with self._uow() as uow:
             authorize(uow, program_id, principal, PagePermission.MANAGE_MEMBERS)
@@ -180,9 +190,9 @@ class ApplicationUseCases:
             recipients = [(application.applicant_email, application.applicant_name)]
             uow.events.application_updated(decided, application.state, program, recipients)
             uow.commit()
-        return decided, program.content.display_name
+        return ApplicationView(decided, program.content.display_name)
 
-    def withdraw(self, principal: Principal, program_id: str, application_id: str) -> tuple[Application, str]:
+    def withdraw(self, principal: Principal, program_id: str, application_id: str) -> ApplicationView:
         with self._uow() as uow:
             application = uow.applications.get(application_id)
         if application is None or application.program_id != program_id:
@@ -199,4 +209,4 @@ class ApplicationUseCases:
             uow.applications.save_state(withdrawn)
             uow.events.application_updated(withdrawn, current.state, program, managers(uow, program_id))
             uow.commit()
-        return withdrawn, program.content.display_name
+        return ApplicationView(withdrawn, program.content.display_name)

@@ -7,12 +7,9 @@ Drafts are NOT_FOUND to everyone but their members, platform staff and services.
 
 from __future__ import annotations
 
-import builtins
 from collections.abc import Callable, Collection
-from dataclasses import dataclass
+from dataclasses import replace
 from datetime import datetime
-
-from sqlalchemy.exc import IntegrityError
 
 from devinsider_common import errors
 from devinsider_common.auth.principal import Principal
@@ -20,23 +17,13 @@ from devinsider_common.ids import new_id
 from devinsider_common.pages.membership import PageMembers, authorize
 from devinsider_common.pages.roles import PagePermission, PageRole
 from devinsider_common.pagination import ListLimits, finish_window, list_window
-from program_service.adapters.company_client import CompanyDirectory
-from program_service.adapters.program_repository import ORDERS, ProgramQuery, position
+from devinsider_common.unit_of_work import create_once
 from program_service.domain.application import ApplicationState
-from program_service.domain.program import Program, ProgramContent, ProgramState
-from program_service.service_layer.unit_of_work import ProgramUnitOfWork
+from program_service.domain.program import Program, ProgramContent, ProgramState, ProgramView
+from program_service.domain.query import ORDERS, ProgramQuery, position
+from program_service.service_layer.ports import Clock, CompanyDirectory, ProgramUnitOfWork, UowFactory
 
-UowFactory = Callable[[], ProgramUnitOfWork]
-Clock = Callable[[], datetime]
 MAX_BATCH = 200
-
-
-@dataclass(frozen=True)
-class Viewed:
-    """A program and the caller's role on it (None when not a member)."""
-
-    program: Program
-    role: PageRole | None = None
 
 
 def existing(uow: ProgramUnitOfWork, program_id: str, lock: bool = False) -> Program:
@@ -61,34 +48,39 @@ class ProgramUseCases:
         if vendor_company and not principal.is_staff_or_service:
             self._companies.require(vendor_company, principal.subject, PagePermission.EDIT)
 
-    def create(self, principal: Principal, content: ProgramContent, request_id: str) -> Viewed:
+    def create(self, principal: Principal, content: ProgramContent, request_id: str) -> ProgramView:
+        """A draft owned by the caller; a retry with the same `request_id` returns the first one."""
         content.validate()
-        if request_id:
-            with self._uow() as uow:
-                if same := uow.programs.find_by_request(principal.subject, request_id):
-                    return Viewed(same, PageRole.OWNER)
+        if same := self._created(principal, request_id):
+            return same
         self._check_vendor(principal, content.vendor_company)
         now = self._clock()
         program = Program(
             new_id(), content, creator=principal.subject, created_at=now, updated_at=now, idempotency_key=request_id
         )
         owner = self._members.new_member(principal, program.id, PageRole.OWNER)
-        try:
+
+        def write() -> ProgramView:
             with self._uow() as uow:
                 uow.programs.add(program)
                 uow.members.add(owner)
                 uow.events.program_created(program, principal.subject)
                 uow.events.member_added(owner, None)
                 uow.commit()
-        except IntegrityError:  # a concurrent retry with the same request id won: return its program
-            with self._uow() as uow:
-                same = uow.programs.find_by_request(principal.subject, request_id) if request_id else None
-            if same is None:
-                raise
-            return Viewed(same, PageRole.OWNER)
-        return Viewed(program, PageRole.OWNER)
+            return ProgramView(program, PageRole.OWNER)
 
-    def get(self, principal: Principal | None, program_id: str) -> Viewed:
+        # A concurrent retry with the same request id won: return its program.
+        return create_once(write, lambda: self._created(principal, request_id))
+
+    def _created(self, principal: Principal, request_id: str) -> ProgramView | None:
+        """The program the caller already created with `request_id`, if any."""
+        if not request_id:
+            return None
+        with self._uow() as uow:
+            same = uow.programs.find_by_request(principal.subject, request_id)
+        return ProgramView(same, PageRole.OWNER) if same else None
+
+    def get(self, principal: Principal | None, program_id: str) -> ProgramView:
         with self._uow() as uow:
             program = uow.programs.get(program_id)
             member = uow.members.get(program_id, principal.subject) if principal else None
@@ -96,38 +88,30 @@ class ProgramUseCases:
         hidden = program is not None and program.state is ProgramState.DRAFT and member is None and not staff
         if program is None or program.is_deleted or hidden:
             raise errors.NotFound(f"programs/{program_id} does not exist", reason="PROGRAM_NOT_FOUND")
-        return Viewed(program, member.role if member else None)
+        return ProgramView(program, member.role if member else None)
 
-    def list(
+    def list_programs(
         self, principal: Principal | None, page_size: int, page_token: str, query: ProgramQuery
-    ) -> tuple[list[Viewed], str, int]:
+    ) -> tuple[list[ProgramView], str, int]:
+        """A window of the programs the query finds and the caller may see, its next page token and
+        the count of all of them."""
         if query.order_by not in ORDERS:
             raise errors.InvalidArgument.for_field("order_by", f"must be one of: {', '.join(ORDERS)}")
         if query.only_member_of and principal is None:
             raise errors.Unauthenticated("caller_is_member needs a bearer token", reason="TOKEN_MISSING")
-        filters = {
-            "text": query.text,
-            "types": sorted(int(t) for t in query.types),
-            "countries": sorted(query.country_codes),
-            "industries": sorted(query.industries),
-            "vendor": query.vendor_company,
-            "states": sorted(s.value for s in query.states),
-            "order": query.order_by,
-            "member": query.only_member_of,
-        }
-        page = list_window(page_size, page_token, self._limits, filters=filters)
+        window = list_window(page_size, page_token, self._limits, filters=query.filters())
+        staff = principal is not None and principal.is_staff_or_service
         with self._uow() as uow:
             roles = {m.page_id: m.role for m in uow.members.pages_of(principal.subject)} if principal else {}
-            staff = principal is not None and principal.is_staff_or_service
-            scoped = ProgramQuery(
-                **{**query.__dict__, "see_all": staff, "member_of": frozenset(roles)},
-            )
-            found = uow.programs.list(page, scoped)
+            scoped = replace(query, see_all=staff, member_of=frozenset(roles))
+            found = uow.programs.list_after(window, scoped)
             total = uow.programs.count(scoped)
-        items, token = finish_window(page, found, lambda p: position(p, query.order_by))
-        return [Viewed(p, roles.get(p.id)) for p in items], token, total
+        items, token = finish_window(window, found, lambda p: position(p, query.order_by))
+        return [ProgramView(p, roles.get(p.id)) for p in items], token, total
 
-    def update(self, principal: Principal, program_id: str, changes: ProgramContent, fields: frozenset[str]) -> Viewed:
+    def update(
+        self, principal: Principal, program_id: str, changes: ProgramContent, fields: frozenset[str]
+    ) -> ProgramView:
         with self._uow() as uow:
             member = authorize(uow, program_id, principal, PagePermission.EDIT)
             program = existing(uow, program_id, lock=True)
@@ -138,24 +122,24 @@ class ProgramUseCases:
                 updated = uow.programs.save(updated)
                 uow.events.program_updated(updated, changed)
                 uow.commit()
-        return Viewed(updated, member.role)
+        return ProgramView(updated, member.role)
 
-    def publish(self, principal: Principal, program_id: str) -> Viewed:
+    def publish(self, principal: Principal, program_id: str) -> ProgramView:
         return self._transition(principal, program_id, lambda p, now: p.publish(now))
 
-    def archive(self, principal: Principal, program_id: str) -> Viewed:
+    def archive(self, principal: Principal, program_id: str) -> ProgramView:
         return self._transition(principal, program_id, lambda p, now: p.archive(now))
 
     def _transition(
         self, principal: Principal, program_id: str, change: Callable[[Program, datetime], Program]
-    ) -> Viewed:
+    ) -> ProgramView:
         with self._uow() as uow:
             member = authorize(uow, program_id, principal, PagePermission.EDIT)
             program = existing(uow, program_id, lock=True)
             updated = uow.programs.save(change(program, self._clock()))
             uow.events.program_updated(updated, ["state"])
             uow.commit()
-        return Viewed(updated, member.role)
+        return ProgramView(updated, member.role)
 
     def delete(self, principal: Principal, program_id: str) -> None:
         """Soft delete; pending applications are closed (rejected, with the reason and their events)."""
@@ -173,7 +157,7 @@ class ProgramUseCases:
             uow.events.program_deleted(deleted, decider)
             uow.commit()
 
-    def batch_get(self, program_ids: builtins.list[str]) -> builtins.list[Program]:
+    def batch_get(self, program_ids: list[str]) -> list[Program]:
         if len(program_ids) > MAX_BATCH:
             raise errors.InvalidArgument.for_field("names", f"must name at most {MAX_BATCH} programs")
         with self._uow() as uow:

@@ -1,5 +1,7 @@
-"""The program service's unit of work: programs, applications, members, invitations and the outbox
-on one transaction. It satisfies devinsider_common.pages.ports.MembershipUnitOfWork."""
+"""The program service's SQL unit of work: programs, applications, members, invitations and the
+outbox on one transaction. It implements `ports.ProgramUnitOfWork` (and so the shared
+`devinsider_common.pages.ports.MembershipUnitOfWork`); the only module of the service layer that
+knows SQLAlchemy and the adapters."""
 
 from __future__ import annotations
 
@@ -7,7 +9,6 @@ from sqlalchemy import Connection, Engine, select
 
 from devinsider_common.db.uow import SqlUnitOfWork
 from devinsider_common.outbox.writer import OutboxWriter
-from devinsider_common.pages.ports import MembershipEvents
 from devinsider_common.pages.repositories import InvitationRepository, MemberRepository
 from program_service.adapters.application_repository import ApplicationRepository
 from program_service.adapters.event_publisher import ProgramEventPublisher
@@ -17,13 +18,13 @@ from program_service.adapters.tables import page_tables, programs
 SOURCE = "program"
 
 
-class ProgramUnitOfWork(SqlUnitOfWork):
+class SqlProgramUnitOfWork(SqlUnitOfWork):
     programs: ProgramRepository
     applications: ApplicationRepository
     members: MemberRepository
     invitations: InvitationRepository
     events: ProgramEventPublisher
-    membership_events: MembershipEvents
+    membership_events: ProgramEventPublisher
 
     def __init__(self, engine: Engine, accept_url: str) -> None:
         super().__init__(engine)

@@ -16,9 +16,12 @@ from devinsider.company.v1 import company_pb2, company_pb2_grpc
 from devinsider.program.v1 import program_pb2 as P  # noqa: N812 - short name for many messages
 from devinsider.program.v1 import program_pb2_grpc
 from devinsider_common.settings import AuthSettings, BrokerSettings
+from devinsider_common.testing.failures import Failure, failure
+from devinsider_common.testing.services import TEST_ISSUER
+from devinsider_common.testing.tokens import CallerFactory
 from program_service.bootstrap import start
 
-from ..conftest import ISSUER, TokenFactory, bearer, error_of, make_settings, new_program
+from ..conftest import make_settings, new_program
 
 
 @pytest.fixture
@@ -28,7 +31,7 @@ def company_service(tmp_path: Path) -> Iterator[CompanyService]:
         database_url=f"sqlite+pysqlite:///{tmp_path / 'company.sqlite3'}",
         database_schema="company",
         upload_dir=tmp_path / "uploads",
-        auth=AuthSettings(issuer=ISSUER, dev_key_dir=tmp_path / "keys"),
+        auth=AuthSettings(issuer=TEST_ISSUER, dev_key_dir=tmp_path / "keys"),
         broker=BrokerSettings(amqp_url=""),
         user_target="",
     )
@@ -38,10 +41,10 @@ def company_service(tmp_path: Path) -> Iterator[CompanyService]:
 
 
 def test_an_editor_of_a_real_company_applies_and_a_stranger_cannot(
-    tmp_path: Path, database: tuple[str, str], company_service: CompanyService, token: TokenFactory
+    tmp_path: Path, database: tuple[str, str], company_service: CompanyService, callers: CallerFactory
 ) -> None:
     program_service = start(make_settings(tmp_path, *database, f"127.0.0.1:{company_service.port}"), run_jobs=False)
-    ivy, olga = bearer(token("kc-ivy", roles=("isv",))), bearer(token("kc-olga"))
+    ivy, olga = callers("kc-ivy", ("isv",)).metadata, callers("kc-olga", ("program",)).metadata
     try:
         with (
             grpc.insecure_channel(f"127.0.0.1:{company_service.port}") as company_channel,
@@ -58,9 +61,10 @@ def test_an_editor_of_a_real_company_applies_and_a_stranger_cannot(
             program = stub.CreateProgram(P.CreateProgramRequest(program=new_program()), metadata=olga)
             stub.PublishProgram(P.PublishProgramRequest(name=program.name), metadata=olga)
             request = P.CreateApplicationRequest(parent=program.name, application=P.Application(company=acme.name))
-            with pytest.raises(grpc.RpcError) as call:  # olga is no member of Acme
-                stub.CreateApplication(request, metadata=olga)
-            assert error_of(call)[:2] == (grpc.StatusCode.PERMISSION_DENIED, "PAGE_PERMISSION_DENIED")
+            assert failure(lambda: stub.CreateApplication(request, metadata=olga)) == Failure(
+                grpc.StatusCode.PERMISSION_DENIED,
+                "PAGE_PERMISSION_DENIED",  # olga is no member of Acme
+            )
             application = stub.CreateApplication(request, metadata=ivy)
             assert application.state == P.APPLICATION_STATE_PENDING
             assert application.company_display_name == "Acme Software"

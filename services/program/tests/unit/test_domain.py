@@ -10,6 +10,7 @@ import pytest
 from devinsider_common import errors
 from program_service.domain.application import Application, ApplicationState
 from program_service.domain.program import Program, ProgramContent, ProgramState, ProgramType
+from program_service.domain.query import EPOCH, ProgramQuery, position
 
 NOW = datetime(2026, 11, 26, 12, tzinfo=UTC)
 GOOD = ProgramContent(display_name="Azure Partners", vendor_name="Microsoft", program_type=ProgramType.TECHNOLOGY)
@@ -102,3 +103,23 @@ def test_application_state_machine() -> None:
         for transition in transitions:
             with pytest.raises(errors.FailedPrecondition):
                 transition(decided)
+
+
+def test_a_position_is_the_sort_value_of_its_order_and_the_id() -> None:
+    draft = Program("p1", GOOD, updated_at=NOW)
+    published = draft.publish(NOW)
+    assert position(draft, "display_name") == ("azure partners", "p1")
+    assert position(draft, "publish_time desc") == (EPOCH.isoformat(), "p1")  # never published: last
+    assert position(published, "publish_time desc") == (NOW.isoformat(), "p1")
+    naive = Program("p2", GOOD, updated_at=NOW.replace(tzinfo=None))  # as SQLite hands it back
+    assert position(naive, "update_time desc") == (NOW.isoformat(), "p2")
+    assert ProgramQuery().descending() is False and ProgramQuery(order_by="update_time desc").descending()
+
+
+def test_a_query_binds_page_tokens_to_its_filters_not_to_their_order() -> None:
+    one = ProgramQuery(types=(ProgramType.OEM, ProgramType.REFERRAL), country_codes=("FR", "DE"))
+    other = ProgramQuery(types=(ProgramType.REFERRAL, ProgramType.OEM), country_codes=("DE", "FR"))
+    assert one.filters() == other.filters()
+    assert one.filters() != ProgramQuery(text="x").filters()
+    # The caller's scope (what it may see) is not a filter: it is recomputed on every window.
+    assert ProgramQuery(see_all=True, member_of=frozenset({"p1"})).filters() == ProgramQuery().filters()

@@ -19,12 +19,14 @@ from grpc_reflection.v1alpha.proto_reflection_descriptor_database import ProtoRe
 from sqlalchemy import create_engine, text
 
 from devinsider.user.v1 import user_pb2, user_pb2_grpc
+from devinsider_common.testing.failures import failure
 from devinsider_common.testing.polling import wait_for
 from devinsider_common.testing.tcp_proxy import TcpProxy
+from devinsider_common.testing.tokens import TokenFactory
 from user_service.bootstrap import UserService, start
 from user_service.settings import UserSettings
 
-from ..conftest import ISSUER, TokenFactory, bearer, make_settings
+from ..conftest import ISSUER, bearer, make_settings
 
 SERVICE = "devinsider.user.v1.UserService"
 
@@ -34,53 +36,43 @@ def _health(channel: grpc.Channel, service: str = SERVICE) -> int:
     return int(response.status)
 
 
-def test_reflection_lists_the_service(channel: grpc.Channel) -> None:
+def test_reflection_lists_the_service_and_health_is_serving(channel: grpc.Channel) -> None:
     database = ProtoReflectionDescriptorDatabase(channel)
     services = set(database.get_services())
     assert {SERVICE, "grpc.health.v1.Health"} <= services
     assert database.FindFileContainingSymbol(SERVICE).name == "devinsider/user/v1/user.proto"
-
-
-def test_health_is_serving_while_the_database_answers(channel: grpc.Channel) -> None:
     assert _health(channel) == health_pb2.HealthCheckResponse.SERVING
     assert _health(channel, "") == health_pb2.HealthCheckResponse.SERVING
 
 
 @pytest.fixture
-def behind_proxy(tmp_path: Path, pg_schema: tuple[str, str]) -> Iterator[tuple[UserService, TcpProxy]]:
+def behind_proxy(workdir: Path, pg_schema: tuple[str, str]) -> Iterator[tuple[UserService, TcpProxy]]:
     """A user service whose PostgreSQL connections go through a proxy the test can cut."""
     url, schema = pg_schema
     proxy = TcpProxy(("127.0.0.1", 5432))
     proxy.start()
-    service = start(make_settings(tmp_path, url.replace("127.0.0.1:5432", f"127.0.0.1:{proxy.port}"), schema))
+    service = start(make_settings(workdir, url.replace("127.0.0.1:5432", f"127.0.0.1:{proxy.port}"), schema))
     yield service, proxy
     service.stop(grace=0)
     proxy.cut()
 
 
-def test_health_follows_postgresql_reachability(behind_proxy: tuple[UserService, TcpProxy]) -> None:
-    service, proxy = behind_proxy
-    with grpc.insecure_channel(f"127.0.0.1:{service.port}") as channel:
-        assert _health(channel) == health_pb2.HealthCheckResponse.SERVING
-        proxy.cut()
-        assert wait_for(lambda: _health(channel) == health_pb2.HealthCheckResponse.NOT_SERVING)
-        proxy.start()
-        assert wait_for(lambda: _health(channel) == health_pb2.HealthCheckResponse.SERVING)
-
-
-def test_a_database_outage_is_unavailable_not_internal(
+def test_health_follows_postgresql_and_an_outage_is_unavailable_not_internal(
     behind_proxy: tuple[UserService, TcpProxy], token: TokenFactory
 ) -> None:
     service, proxy = behind_proxy
     with grpc.insecure_channel(f"127.0.0.1:{service.port}") as channel:
         stub = user_pb2_grpc.UserServiceStub(channel)
         auth = bearer(token("kc-outage"))
+        assert _health(channel) == health_pb2.HealthCheckResponse.SERVING
         stub.GetMe(user_pb2.GetMeRequest(), metadata=auth)
         proxy.cut()
-        with pytest.raises(grpc.RpcError) as call:
-            stub.GetMe(user_pb2.GetMeRequest(), metadata=auth, timeout=20)
-        assert call.value.code() == grpc.StatusCode.UNAVAILABLE
+        assert wait_for(lambda: _health(channel) == health_pb2.HealthCheckResponse.NOT_SERVING)
+        assert failure(lambda: stub.GetMe(user_pb2.GetMeRequest(), metadata=auth, timeout=20)).code == (
+            grpc.StatusCode.UNAVAILABLE
+        )
         proxy.start()
+        assert wait_for(lambda: _health(channel) == health_pb2.HealthCheckResponse.SERVING)
         assert wait_for(lambda: _get_me_ok(stub, auth), timeout=15)
 
 
@@ -93,11 +85,11 @@ def _get_me_ok(stub: user_pb2_grpc.UserServiceStub, auth: tuple[tuple[str, str],
 
 @pytest.fixture
 def service_process(
-    tmp_path: Path, pg_schema: tuple[str, str]
+    tmp_path: Path, workdir: Path, pg_schema: tuple[str, str]
 ) -> Iterator[tuple[subprocess.Popen[bytes], UserSettings]]:
     """The real `python -m user_service.main` process, configured by environment variables."""
     url, schema = pg_schema
-    settings = make_settings(tmp_path, url, schema)
+    settings = make_settings(workdir, url, schema)
     with socket_port() as port:
         env = os.environ | {
             "GRPC_PORT": str(port),
@@ -106,7 +98,7 @@ def service_process(
             "AUTH_ISSUER": ISSUER,
             "AUTH_DEV_KEY_DIR": str(settings.auth.dev_key_dir),
             "SHUTDOWN_GRACE_SECONDS": "20",
-            "SHUTDOWN_DELAY_SECONDS": "3",
+            "SHUTDOWN_DELAY_SECONDS": "2",
             "ACCESS_CACHE_TTL_SECONDS": "0",
             "AMQP_URL": "",
         }
@@ -168,9 +160,9 @@ def test_sigterm_drains_in_flight_calls(
 
             caller = threading.Thread(target=update)
             caller.start()
-            time.sleep(1.0)
+            time.sleep(0.5)
             process.send_signal(signal.SIGTERM)
-            time.sleep(1.0)
+            time.sleep(0.5)
             assert process.poll() is None, "the server must wait for the in-flight call"
             # Within the shutdown delay: health says NOT_SERVING (balancers stop sending), yet a call
             # that still arrives is served rather than refused.

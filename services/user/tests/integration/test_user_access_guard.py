@@ -14,9 +14,10 @@ from devinsider_common.auth.service_identity import dev_service_tokens
 from devinsider_common.auth.user_access import UserServiceAccessGuard
 from devinsider_common.cache import InMemoryCache
 from devinsider_common.context import token_var
+from devinsider_common.testing.tokens import TokenFactory
 from user_service.bootstrap import UserService
 
-from ..conftest import ISSUER, TokenFactory, bearer
+from ..conftest import ISSUER, bearer
 
 
 def test_a_remote_service_refuses_blacklisted_users_within_the_ttl(

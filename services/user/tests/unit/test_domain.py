@@ -28,6 +28,11 @@ def test_with_profile_reports_only_real_changes() -> None:
     assert updated.profile.job_title == "CEO" and updated.profile.given_name == "Ada"
 
 
+def test_display_name_and_email_domain() -> None:
+    assert _user(given_name="Ada").display_name == "Ada" and _user().display_name == "ada@acme.io"
+    assert User(id="u", subject="s", email="a@Mail.ACME.io", profile=Profile()).email_domain == "mail.acme.io"
+
+
 def test_with_profile_leaves_unmasked_fields_alone() -> None:
     updated, changed = _user(biography="keep").with_profile(Profile(biography=""), frozenset({"job_title"}))
     assert updated.profile.biography == "keep" and changed == []
@@ -41,6 +46,7 @@ def test_with_profile_leaves_unmasked_fields_alone() -> None:
         ("phone_number", "0612345678"),
         ("linkedin_url", "linkedin.com/in/ada"),
         ("given_name", "x" * 101),
+        ("family_name", "x" * 101),
         ("biography", "bad\x00byte"),
     ],
 )

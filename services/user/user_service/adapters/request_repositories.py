@@ -15,11 +15,11 @@ from user_service.domain.blacklist import BlacklistEntry, BlacklistKind
 from user_service.domain.requests import ProVerification, ProVerificationState, SupportRequest
 
 
-def _page(connection: Connection, table: Table, page: ListWindow, *where: Any) -> list[RowMapping]:
-    """Rows oldest first (UUIDv7 ids), `page.size + 1` at most to tell whether a next page exists."""
-    query = select(table).where(*where).order_by(table.c.id).limit(page.size + 1)
-    if page.after:
-        query = query.where(table.c.id > str(page.after[0]))
+def _window(connection: Connection, table: Table, window: ListWindow, *where: Any) -> list[RowMapping]:
+    """Rows oldest first (UUIDv7 ids), `window.size + 1` at most to tell whether a next window exists."""
+    query = select(table).where(*where).order_by(table.c.id).limit(window.size + 1)
+    if window.after:
+        query = query.where(table.c.id > str(window.after[0]))
     return list(connection.execute(query).mappings())
 
 
@@ -64,13 +64,15 @@ class ProVerificationRepository:
             )
         )
 
-    def list(self, page: ListWindow, user_id: str | None, state: ProVerificationState | None) -> list[ProVerification]:
+    def list_after(
+        self, window: ListWindow, user_id: str | None, state: ProVerificationState | None
+    ) -> list[ProVerification]:
         where = []
         if user_id is not None:
             where.append(pro_verifications.c.user_id == user_id)
         if state is not None:
             where.append(pro_verifications.c.state == state.value)
-        return [_pro_verification(row) for row in _page(self._connection, pro_verifications, page, *where)]
+        return [_pro_verification(row) for row in _window(self._connection, pro_verifications, window, *where)]
 
 
 class SupportRequestRepository:
@@ -94,8 +96,8 @@ class SupportRequestRepository:
         query = select(t.created_at).where(t.user_id == user_id, t.created_at > since)
         return list(self._connection.execute(query.order_by(t.created_at.desc()).limit(limit)).scalars())
 
-    def list(self, page: ListWindow) -> list[SupportRequest]:
-        rows = _page(self._connection, support_requests, page)
+    def list_after(self, window: ListWindow) -> list[SupportRequest]:
+        rows = _window(self._connection, support_requests, window)
         return [SupportRequest(**(dict(row) | {"idempotency_key": row["idempotency_key"] or ""})) for row in rows]
 
 
@@ -124,9 +126,9 @@ class BlacklistRepository:
     def remove(self, entry_id: str) -> None:
         self._connection.execute(delete(blacklist_entries).where(blacklist_entries.c.id == entry_id))
 
-    def list(self, page: ListWindow, kind: BlacklistKind | None) -> list[BlacklistEntry]:
+    def list_after(self, window: ListWindow, kind: BlacklistKind | None) -> list[BlacklistEntry]:
         where = [] if kind is None else [blacklist_entries.c.kind == kind.value]
-        rows = _page(self._connection, blacklist_entries, page, *where)
+        rows = _window(self._connection, blacklist_entries, window, *where)
         return [BlacklistEntry(**(dict(row) | {"kind": BlacklistKind(row["kind"])})) for row in rows]
 
     def matching(self, kind: BlacklistKind, candidates: set[str]) -> set[str]:
@@ -140,7 +142,12 @@ class BlacklistRepository:
 
 
 class KeycloakEventLog:
-    """Ids of applied Keycloak events; `record` is False for an id seen before."""
+    """Ids of applied Keycloak events; `record` is False for an id seen before.
+
+    The duplicate is caught here, in a savepoint, rather than left to the unit of work as a
+    DuplicateRecord: PostgreSQL aborts the whole transaction on a failed insert, and a replay must
+    leave the caller's unit of work usable (it commits "nothing to do"). A concurrent delivery of the
+    same id waits on the primary key, then lands here too."""
 
     def __init__(self, connection: Connection) -> None:
         self._connection = connection

@@ -1,4 +1,4 @@
-"""Users in PostgreSQL/SQLite: row <-> domain mapping, optimistic versioning, keyset pages."""
+"""Users in PostgreSQL/SQLite: row <-> domain mapping, optimistic versioning, keyset windows."""
 
 from __future__ import annotations
 
@@ -92,13 +92,13 @@ class UserRepository:
             raise errors.Conflict(f"{user.name} changed concurrently; retry", reason="CONCURRENT_UPDATE")
         return saved
 
-    def list(self, page: ListWindow, email_suffix: str, state: UserState | None) -> list[User]:
-        """Users oldest first (ids are UUIDv7), `page.size + 1` at most (the extra one tells there is a next page)."""
-        query = select(users).order_by(users.c.id).limit(page.size + 1)
+    def list_after(self, window: ListWindow, email_suffix: str, state: UserState | None) -> list[User]:
+        """Users oldest first (ids are UUIDv7), `window.size + 1` at most (the extra one: a next window exists)."""
+        query = select(users).order_by(users.c.id).limit(window.size + 1)
         if email_suffix:
             query = query.where(func.lower(users.c.email).endswith(email_suffix.lower(), autoescape=True))
         if state is not None:
             query = query.where(users.c.state == state.value)
-        if page.after:
-            query = query.where(users.c.id > str(page.after[0]))
+        if window.after:
+            query = query.where(users.c.id > str(window.after[0]))
         return [_to_user(row) for row in self._connection.execute(query).mappings()]

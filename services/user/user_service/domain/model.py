@@ -108,3 +108,16 @@ class User:
         updates = {name: getattr(changes, name) for name in fields}
         changed = sorted(name for name, value in updates.items() if getattr(self.profile, name) != value)
         return replace(self, profile=replace(self.profile, **updates)), changed
+
+
+@dataclass(frozen=True)
+class UserView:
+    """A user and what the caller may see of it: everything (`full`: the user themselves, staff and
+    services) or the public profile only."""
+
+    user: User
+    full: bool
+
+    @classmethod
+    def for_caller(cls, user: User, subject: str, staff_or_service: bool) -> UserView:
+        return cls(user, full=staff_or_service or subject == user.subject)

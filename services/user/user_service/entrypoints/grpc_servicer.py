@@ -47,15 +47,14 @@ class UserServicer(user_pb2_grpc.UserServiceServicer):
         return mapping.user_to_proto(user, private=True)
 
     def GetUser(self, request: user_pb2.GetUserRequest, context: grpc.ServicerContext) -> user_pb2.User:
-        principal = caller()
-        user = self._app.users.get(parse_id(request.name, "users"))
-        return mapping.user_to_proto(user, private=principal.is_staff_or_service or principal.subject == user.subject)
+        view = self._app.users.get_user(caller(), parse_id(request.name, "users"))
+        return mapping.user_to_proto(view.user, private=view.full)
 
     def ListUsers(
         self, request: user_pb2.ListUsersRequest, context: grpc.ServicerContext
     ) -> user_pb2.ListUsersResponse:
         state: UserState | None = optional_enum(_USER_STATES, request.state, "state")
-        users, token = self._app.users.list(request.page_size, request.page_token, request.email_suffix, state)
+        users, token = self._app.users.list_users(request.page_size, request.page_token, request.email_suffix, state)
         return user_pb2.ListUsersResponse(
             users=[mapping.user_to_proto(u, private=True) for u in users], next_page_token=token
         )
@@ -154,7 +153,7 @@ class UserServicer(user_pb2_grpc.UserServiceServicer):
         self, request: user_pb2.ListBlacklistEntriesRequest, context: grpc.ServicerContext
     ) -> user_pb2.ListBlacklistEntriesResponse:
         kind: BlacklistKind | None = optional_enum(_BLACKLIST_KINDS, request.kind, "kind")
-        items, token = self._app.blacklist.list(request.page_size, request.page_token, kind)
+        items, token = self._app.blacklist.list_blacklist_entries(request.page_size, request.page_token, kind)
         return user_pb2.ListBlacklistEntriesResponse(
             blacklist_entries=[mapping.blacklist_entry_to_proto(i) for i in items], next_page_token=token
         )

@@ -9,6 +9,7 @@ from devinsider_common.auth.principal import Principal
 from devinsider_common.cache import Cache
 from devinsider_common.ids import new_id
 from devinsider_common.pagination import ListLimits, finish_window, list_window
+from devinsider_common.unit_of_work import create_once, never
 from user_service.domain.blacklist import (
     AccessDecision,
     BlacklistEntry,
@@ -17,7 +18,7 @@ from user_service.domain.blacklist import (
     parent_domains,
 )
 from user_service.domain.model import UserState
-from user_service.service_layer.users import Clock, UowFactory
+from user_service.service_layer.ports import Clock, UowFactory
 
 
 class BlacklistUseCases:
@@ -30,13 +31,20 @@ class BlacklistUseCases:
         value = value.strip().lower() if kind is BlacklistKind.EMAIL_DOMAIN else value.strip()
         entry = BlacklistEntry(new_id(), kind, value, reason.strip(), principal.subject, self._clock())
         entry.validate()
-        with self._uow() as uow:
-            if uow.blacklist.find(kind, value) is not None:
-                raise errors.AlreadyExists(f"{kind.value} {value} is already blacklisted", reason="ALREADY_BLACKLISTED")
-            uow.blacklist.add(entry)
-            uow.events.blacklist_changed(entry, removed=False)
-            uow.commit()
-        return entry
+
+        def already(_: object = None) -> errors.AlreadyExists:
+            return errors.AlreadyExists(f"{kind.value} {value} is already blacklisted", reason="ALREADY_BLACKLISTED")
+
+        def add() -> BlacklistEntry:
+            with self._uow() as uow:
+                if uow.blacklist.find(kind, value) is not None:
+                    raise already()
+                uow.blacklist.add(entry)
+                uow.events.blacklist_changed(entry, removed=False)
+                uow.commit()
+            return entry
+
+        return create_once(add, never, already)  # a concurrent twin is "already blacklisted" too
 
     def delete(self, entry_id: str) -> None:
         with self._uow() as uow:
@@ -47,16 +55,18 @@ class BlacklistUseCases:
             uow.events.blacklist_changed(entry, removed=True)
             uow.commit()
 
-    def list(self, page_size: int, page_token: str, kind: BlacklistKind | None) -> tuple[list[BlacklistEntry], str]:
-        page = list_window(
+    def list_blacklist_entries(
+        self, page_size: int, page_token: str, kind: BlacklistKind | None
+    ) -> tuple[list[BlacklistEntry], str]:
+        window = list_window(
             page_size,
             page_token,
             self._limits,
             filters={"kind": kind.value if kind else ""},
         )
         with self._uow() as uow:
-            found = uow.blacklist.list(page, kind)
-        return finish_window(page, found)
+            found = uow.blacklist.list_after(window, kind)
+        return finish_window(window, found)
 
     def check_access(self, subject: str, email: str) -> AccessDecision:
         """The platform access rule, read fresh from the database."""

@@ -13,8 +13,7 @@ from devinsider_common.ids import new_id
 from devinsider_common.webhooks import verify_signature
 from user_service.domain.keycloak_event import KeycloakEvent, KeycloakEventKind, parse_keycloak_event
 from user_service.domain.model import Profile, User, UserState
-from user_service.service_layer.unit_of_work import UserUnitOfWork
-from user_service.service_layer.users import Clock, UowFactory
+from user_service.service_layer.ports import Clock, UowFactory, UserUnitOfWork
 
 log = structlog.get_logger("user.keycloak")
 

@@ -13,10 +13,11 @@ from devinsider_common.auth.principal import Principal
 from devinsider_common.ids import new_id
 from devinsider_common.pagination import ListLimits, finish_window, list_window
 from devinsider_common.rate_limits import RateLimit
+from devinsider_common.unit_of_work import create_once
 from user_service.domain.model import User
 from user_service.domain.requests import ProVerification, ProVerificationState, SupportRequest
-from user_service.service_layer.unit_of_work import UserUnitOfWork
-from user_service.service_layer.users import Clock, UowFactory, UserUseCases
+from user_service.service_layer.ports import Clock, UowFactory, UserUnitOfWork
+from user_service.service_layer.users import UserUseCases
 
 
 class RequestUseCases:
@@ -30,21 +31,34 @@ class RequestUseCases:
         self._support_rate = support_rate
 
     def create_pro_verification(self, principal: Principal, draft: ProVerification) -> ProVerification:
-        """One pending request per user; the same idempotency key returns the first result."""
+        """One pending request per user (the store enforces it too); the same idempotency key returns
+        the first result, also when a concurrent retry stored it first."""
         user = self._users.me(principal)
         request = replace(draft, id=new_id(), user_id=user.id, created_at=self._clock())
         request.validate()
+        return create_once(
+            lambda: self._add_pro_verification(user, request),
+            lambda: self._same_pro_verification(user.id, request.idempotency_key),
+            lambda _: _already_pending(),  # a concurrent request of the user, under another key
+        )
+
+    def _add_pro_verification(self, user: User, request: ProVerification) -> ProVerification:
         with self._uow() as uow:
-            if draft.idempotency_key and (same := uow.pro_verifications.find(user.id, draft.idempotency_key)):
+            key = request.idempotency_key
+            if key and (same := uow.pro_verifications.find(user.id, key)):
                 return same
             if uow.pro_verifications.find(user.id, pending=True):
-                raise errors.FailedPrecondition(
-                    "a verification request is already pending", reason="PRO_VERIFICATION_PENDING"
-                )
+                raise _already_pending()
             uow.pro_verifications.add(request)
             uow.events.pro_verification_changed(request, user)
             uow.commit()
         return request
+
+    def _same_pro_verification(self, user_id: str, key: str) -> ProVerification | None:
+        if not key:
+            return None
+        with self._uow() as uow:
+            return uow.pro_verifications.find(user_id, key)
 
     def get_pro_verification(self, principal: Principal, request_id: str) -> ProVerification:
         with self._uow() as uow:
@@ -63,10 +77,10 @@ class RequestUseCases:
     ) -> tuple[list[ProVerification], str]:
         user_id = None if principal.is_staff_or_service else self._users.me(principal).id
         filters = {"user": user_id or "", "state": state.value if state else ""}
-        page = list_window(page_size, page_token, self._limits, filters=filters)
+        window = list_window(page_size, page_token, self._limits, filters=filters)
         with self._uow() as uow:
-            found = uow.pro_verifications.list(page, user_id, state)
-        return finish_window(page, found)
+            found = uow.pro_verifications.list_after(window, user_id, state)
+        return finish_window(window, found)
 
     def decide_pro_verification(
         self, principal: Principal, request_id: str, approve: bool, reason: str = ""
@@ -90,15 +104,22 @@ class RequestUseCases:
         return decided
 
     def create_support_request(self, principal: Principal, draft: SupportRequest) -> SupportRequest:
+        """Throttled per user; the same idempotency key returns the first result (never throttled)."""
         user = self._users.me(principal)
-        now = self._clock()
-        request = replace(draft, id=new_id(), user_id=user.id, created_at=now)
+        request = replace(draft, id=new_id(), user_id=user.id, created_at=self._clock())
         request.validate()
+        return create_once(
+            lambda: self._add_support_request(user, request),
+            lambda: self._same_support_request(user.id, request.idempotency_key),
+        )
+
+    def _add_support_request(self, user: User, request: SupportRequest) -> SupportRequest:
         with self._uow() as uow:
-            if draft.idempotency_key and (same := uow.support_requests.find(user.id, draft.idempotency_key)):
+            key = request.idempotency_key
+            if key and (same := uow.support_requests.find(user.id, key)):
                 return same  # a retry, not a new request: never throttled
             self._support_rate.check(
-                now,
+                request.created_at or self._clock(),
                 lambda since, limit: uow.support_requests.created_since(user.id, since, limit),
                 what="support requests per user",
                 reason="SUPPORT_REQUESTS_RATE_LIMITED",
@@ -108,11 +129,21 @@ class RequestUseCases:
             uow.commit()
         return request
 
-    def list_support_requests(self, page_size: int, page_token: str) -> tuple[list[SupportRequest], str]:
-        page = list_window(page_size, page_token, self._limits)
+    def _same_support_request(self, user_id: str, key: str) -> SupportRequest | None:
+        if not key:
+            return None
         with self._uow() as uow:
-            found = uow.support_requests.list(page)
-        return finish_window(page, found)
+            return uow.support_requests.find(user_id, key)
+
+    def list_support_requests(self, page_size: int, page_token: str) -> tuple[list[SupportRequest], str]:
+        window = list_window(page_size, page_token, self._limits)
+        with self._uow() as uow:
+            found = uow.support_requests.list_after(window)
+        return finish_window(window, found)
+
+
+def _already_pending() -> errors.FailedPrecondition:
+    return errors.FailedPrecondition("a verification request is already pending", reason="PRO_VERIFICATION_PENDING")
 
 
 def _reviewer(uow: UserUnitOfWork, principal: Principal) -> str:

@@ -1,4 +1,8 @@
-"""The user service's unit of work: its repositories and its outbox on one transaction."""
+"""The user service's SQL unit of work: its repositories and its outbox on one transaction.
+
+The one module of the service layer that knows SQLAlchemy and the adapters; the use cases see it
+as `ports.UserUnitOfWork`.
+"""
 
 from __future__ import annotations
 
@@ -18,7 +22,7 @@ from user_service.adapters.user_repository import UserRepository
 SOURCE = "user"
 
 
-class UserUnitOfWork(SqlUnitOfWork):
+class SqlUserUnitOfWork(SqlUnitOfWork):
     users: UserRepository
     pro_verifications: ProVerificationRepository
     support_requests: SupportRequestRepository

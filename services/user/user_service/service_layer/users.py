@@ -2,21 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import replace
-from datetime import datetime
-
-from sqlalchemy.exc import IntegrityError
+from typing import Literal, overload
 
 from devinsider_common import errors
 from devinsider_common.auth.principal import Principal
 from devinsider_common.ids import new_id
 from devinsider_common.pagination import ListLimits, finish_window, list_window
-from user_service.domain.model import Profile, User, UserState
-from user_service.service_layer.unit_of_work import UserUnitOfWork
-
-UowFactory = Callable[[], UserUnitOfWork]
-Clock = Callable[[], datetime]
+from devinsider_common.unit_of_work import create_once
+from user_service.domain.model import Profile, User, UserState, UserView
+from user_service.service_layer.ports import Clock, UowFactory
 
 
 class UserUseCases:
@@ -26,15 +21,20 @@ class UserUseCases:
         self._limits = limits
 
     def me(self, principal: Principal) -> User:
-        """The caller's user; a valid token for an unknown subject creates it from the claims."""
-        for _ in range(2):
-            try:
-                return self._get_or_create(principal)
-            except IntegrityError:
-                continue  # a concurrent first call created the same subject: read it back
-        raise errors.Conflict("the user is being created concurrently; retry", reason="CONCURRENT_CREATE")
+        """The caller's user; a valid token for an unknown subject creates it from the claims. When a
+        concurrent first call created the same subject, that user is the answer."""
+        return create_once(
+            lambda: self._get_or_create(principal, create=True),
+            lambda: self._get_or_create(principal, create=False),
+            lambda _: errors.Conflict("the user is being created concurrently; retry", reason="CONCURRENT_CREATE"),
+        )
 
-    def _get_or_create(self, principal: Principal) -> User:
+    @overload
+    def _get_or_create(self, principal: Principal, create: Literal[True]) -> User: ...
+    @overload
+    def _get_or_create(self, principal: Principal, create: Literal[False]) -> User | None: ...
+    def _get_or_create(self, principal: Principal, create: bool) -> User | None:
+        """The caller's user, its roles brought in step with the token's; created when `create`."""
         roles = tuple(sorted(principal.roles))
         with self._uow() as uow:
             user = uow.users.get_by_subject(principal.subject)
@@ -42,6 +42,8 @@ class UserUseCases:
                 return user
             now = self._clock()
             if user is None:
+                if not create:
+                    return None
                 user = User(
                     id=new_id(),
                     subject=principal.subject,
@@ -71,18 +73,19 @@ class UserUseCases:
             uow.commit()
             return updated
 
-    def get(self, user_id: str) -> User:
+    def get_user(self, principal: Principal, user_id: str) -> UserView:
+        """A user that is not deleted, in full to themselves, staff and services, else its public profile."""
         with self._uow() as uow:
             user = uow.users.get(user_id)
         if user is None or user.state is UserState.DELETED:
             raise errors.NotFound(f"users/{user_id} does not exist", reason="USER_NOT_FOUND")
-        return user
+        return UserView.for_caller(user, principal.subject, principal.is_staff_or_service)
 
-    def list(
+    def list_users(
         self, page_size: int, page_token: str, email_suffix: str, state: UserState | None
     ) -> tuple[list[User], str]:
         filters = {"email_suffix": email_suffix, "state": state.value if state else ""}
-        page = list_window(page_size, page_token, self._limits, filters=filters)
+        window = list_window(page_size, page_token, self._limits, filters=filters)
         with self._uow() as uow:
-            found = uow.users.list(page, email_suffix, state)
-        return finish_window(page, found)
+            found = uow.users.list_after(window, email_suffix, state)
+        return finish_window(window, found)

@@ -30,6 +30,8 @@ from typing import Any
 
 from billing_service.adapters.local_provider.webhooks import Delivery, WebhookSender
 
+POLL_SECONDS = 0.05  # how soon `stop` is noticed (serve_forever's default is 0.5 s)
+
 
 class ProviderState:
     def __init__(self) -> None:
@@ -66,7 +68,12 @@ class LocalPaymentProvider:
         self._server = ThreadingHTTPServer((host, port), Handler)
         self._server.daemon_threads = True
         self.url = f"http://{host}:{self._server.server_address[1]}"
-        self._thread = threading.Thread(target=self._server.serve_forever, name="local-provider", daemon=True)
+        self._thread = threading.Thread(
+            target=self._server.serve_forever,
+            kwargs={"poll_interval": POLL_SECONDS},
+            name="local-provider",
+            daemon=True,
+        )
 
     def start(self, webhook_url: str) -> LocalPaymentProvider:
         self.sender.url = webhook_url

@@ -1,0 +1,282 @@
+"""In-memory doubles of the investor service's ports (cosmicpython's fakes): no database, same contract.
+
+`FakeInvestorUow` honours `service_layer.ports.InvestorUnitOfWork` on a `MemoryStore`: its writes,
+the events it records included, are seen by the next unit of work only once committed. The
+adapter tests (tests/adapters) run the same assertions on it and on the SQL unit of work, on
+PostgreSQL and SQLite, so what the use-case tests learn from it holds on the databases.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from devinsider_common.auth.principal import Principal
+from devinsider_common.pages.model import Invitation, Member
+from devinsider_common.pages.ports import ClaimsDirectory
+from devinsider_common.pages.roles import PageRole
+from devinsider_common.pagination import ListWindow
+from devinsider_common.testing.clock import FakeClock
+from devinsider_common.testing.memory import (
+    MemoryInvitations,
+    MemoryMembers,
+    MemoryStore,
+    MemoryUnitOfWork,
+    insert_unique,
+    window_of,
+)
+from devinsider_common.testing.tokens import principal
+from devinsider_common.unit_of_work import DuplicateRecord
+from investor_service.adapters.investor_repository import COUNT_CAP
+from investor_service.adapters.tables import TAG_KINDS
+from investor_service.bootstrap import build_app
+from investor_service.domain.model import Contact, Investor, Profile
+from investor_service.domain.query import InvestorQuery, Order, position
+from investor_service.service_layer.app import InvestorApp
+from investor_service.settings import InvestorSettings
+
+_DESCENDING = {Order.DISPLAY_NAME: False, Order.CREATE_TIME_DESC: True, Order.UPDATE_TIME_DESC: True}
+
+
+def _matches(investor: Investor, query: InvestorQuery, members: Iterable[Member]) -> bool:
+    """The directory's filters, as `investor_repository._filters` writes them in SQL."""
+    p = investor.profile
+    ticket = p.ticket_min or p.ticket_max
+    amount = query.ticket_amount_minor
+    checks = [
+        investor.state in query.states,
+        query.text in "\n".join((p.display_name, p.tagline, p.description)).lower(),
+        not query.categories or p.category in query.categories,
+        not query.investor_types or p.investor_type in query.investor_types,
+        *(not getattr(query, kind) or set(getattr(query, kind)) & set(getattr(p, kind)) for kind in TAG_KINDS),
+        not query.currency_code
+        or (
+            (ticket.currency_code if ticket else "") == query.currency_code
+            and (p.ticket_min is None or p.ticket_min.amount_minor <= amount)
+            and (p.ticket_max is None or p.ticket_max.amount_minor >= amount)
+        ),
+        not query.member_subject
+        or any(m.page_id == investor.id and m.subject == query.member_subject for m in members),
+    ]
+    return all(checks)
+
+
+class MemoryInvestors:
+    """`adapters.investor_repository.InvestorRepository` on a dict keyed by id; one page per creator
+    and request id, as the table's unique key."""
+
+    def __init__(self, table: dict[str, Investor], members: dict[tuple[str, str], Member]) -> None:
+        self._rows = table
+        self._members = members
+
+    def get(self, investor_id: str, lock: bool = False) -> Investor | None:
+        return self._rows.get(investor_id)
+
+    def get_many(self, ids: Sequence[str]) -> dict[str, Investor]:
+        return {i: self._rows[i] for i in set(ids) if i in self._rows}
+
+    def find_by_request(self, creator: str, request_id: str) -> Investor | None:
+        return self._by_request(creator, request_id)
+
+    def _by_request(self, creator: str, request_id: str) -> Investor | None:
+        if not request_id:  # stored as NULL: never equal, never found
+            return None
+        return next((i for i in self._rows.values() if (i.creator, i.request_id) == (creator, request_id)), None)
+
+    def title(self, investor_id: str) -> str | None:
+        investor = self._rows.get(investor_id)
+        return investor.profile.display_name if investor and not investor.is_deleted else None
+
+    def titles(self, ids: Sequence[str]) -> dict[str, str]:
+        return {i: self._rows[i].profile.display_name for i in set(ids) if i in self._rows}
+
+    def add(self, investor: Investor) -> None:
+        if self._by_request(investor.creator, investor.request_id) is not None:  # the unique key
+            raise DuplicateRecord(f"request {investor.request_id!r} of {investor.creator} was used")
+        insert_unique(self._rows, investor.id, investor, "investor")
+
+    def save(self, investor: Investor) -> None:
+        if investor.id in self._rows:
+            self._rows[investor.id] = investor
+
+    def list_after(self, query: InvestorQuery, window: ListWindow) -> list[Investor]:
+        found = [i for i in self._rows.values() if _matches(i, query, self._members.values())]
+        return window_of(found, window, lambda i: position(i, query.order), descending=_DESCENDING[query.order])
+
+    def count(self, query: InvestorQuery) -> int:
+        return min(COUNT_CAP, sum(1 for i in self._rows.values() if _matches(i, query, self._members.values())))
+
+
+@dataclass(frozen=True)
+class Event:
+    """One event a unit of work recorded: its kind, what it is about, and its details."""
+
+    kind: str
+    about: str
+    details: dict[str, object] = field(default_factory=dict)
+
+
+class RecordingEvents:
+    """The investor events and MembershipEvents ports, recorded in the unit of work's `outbox`
+    table: they exist once the unit of work commits, as outbox rows do."""
+
+    def __init__(self, outbox: dict[int, Event]) -> None:
+        self._outbox = outbox
+
+    def _add(self, kind: str, about: str, **details: object) -> None:
+        self._outbox[len(self._outbox)] = Event(kind, about, details)
+
+    def investor_created(self, investor: Investor, creator: str) -> None:
+        self._add("InvestorCreated", investor.name, investor=investor, creator=creator)
+
+    def investor_updated(self, investor: Investor, changed: list[str]) -> None:
+        self._add("InvestorUpdated", investor.name, investor=investor, changed=list(changed))
+
+    def investor_deleted(self, investor: Investor, deleter: str) -> None:
+        self._add("InvestorDeleted", investor.name, deleter=deleter)
+
+    def member_added(self, member: Member, invitation: Invitation | None) -> None:
+        self._add("MemberAdded", member.subject, member=member, invitation=invitation.id if invitation else "")
+
+    def member_updated(self, member: Member, previous_role: PageRole) -> None:
+        self._add("MemberUpdated", member.subject, role=member.role, previous_role=previous_role)
+
+    def member_removed(self, member: Member, left: bool) -> None:
+        self._add("MemberRemoved", member.subject, left=left)
+
+    def invitation_sent(self, invitation: Invitation, token: str, page_title: str, inviter: Member) -> None:
+        self._add("InvitationSent", invitation.email, invitation=invitation, token=token, page_title=page_title)
+
+    def invitation_changed(self, invitation: Invitation) -> None:
+        self._add("InvitationChanged", invitation.email, state=invitation.state)
+
+
+class FakeInvestorUow(MemoryUnitOfWork):
+    investors: MemoryInvestors
+    members: MemoryMembers
+    invitations: MemoryInvitations
+    events: RecordingEvents
+    membership_events: RecordingEvents
+
+    def _open_repositories(self) -> None:
+        members = self.table("members")
+        self.investors = MemoryInvestors(self.table("investors"), members)
+        self.members = MemoryMembers(members)
+        self.invitations = MemoryInvitations(self.table("invitations"))
+        self.events = RecordingEvents(self.table("outbox"))
+        self.membership_events = self.events
+
+    def page_title(self, page_id: str) -> str | None:
+        return self.investors.title(page_id)
+
+
+def published(store: MemoryStore, kind: str = "") -> list[Event]:
+    """The committed events, in order; only those of `kind` when given."""
+    events: dict[int, Event] = store.tables.get("outbox", {})
+    return [e for _, e in sorted(events.items()) if not kind or e.kind == kind]
+
+
+def mailed_token(store: MemoryStore, email: str) -> str:
+    """The one-time token of the latest invitation sent to `email` (what the mail carries)."""
+    sent = [e for e in published(store, "InvitationSent") if e.about == email.lower()]
+    assert sent, f"no invitation sent to {email}"
+    return str(sent[-1].details["token"])
+
+
+class FakeUnlocks:
+    """Billing's HasUnlocked: the (page, subject) pairs whose organisation unlocked the page."""
+
+    def __init__(self) -> None:
+        self.unlocked: set[tuple[str, str]] = set()
+        self.asked: list[tuple[str, str]] = []
+
+    def has_unlocked(self, target: str, subject: str) -> bool:
+        self.asked.append((target, subject))
+        return (target, subject) in self.unlocked
+
+
+def unit_settings(**overrides: object) -> InvestorSettings:
+    """Settings of a use-case test: nothing in them is opened (no database, no port)."""
+    values: dict[str, object] = {"database_url": "sqlite+pysqlite:///:memory:", **overrides}
+    return InvestorSettings(**values)  # type: ignore[arg-type]
+
+
+@dataclass
+class World:
+    """The investor app on the in-memory unit of work, with its fakes at hand."""
+
+    app: InvestorApp
+    store: MemoryStore
+    clock: FakeClock
+    unlocks: FakeUnlocks
+    settings: InvestorSettings
+
+    def events(self, kind: str = "") -> list[Event]:
+        return published(self.store, kind)
+
+
+def world(
+    settings: InvestorSettings | None = None,
+    now: datetime | None = None,
+    uow: Callable[[MemoryStore], FakeInvestorUow] = FakeInvestorUow,
+) -> World:
+    """A fresh store, clock and billing; `uow` builds the unit of work (a test may wrap it)."""
+    settings = settings or unit_settings()
+    store, clock, unlocks = MemoryStore(), FakeClock(now), FakeUnlocks()
+    app = build_app(settings, lambda: uow(store), clock, ClaimsDirectory(), unlocks)
+    return World(app, store, clock, unlocks, settings)
+
+
+MEMBER_ROLES = ("investor",)  # realm roles of the pages' members in these tests
+
+
+def person(subject: str, roles: tuple[str, ...] = MEMBER_ROLES, email: str = "") -> Principal:
+    return principal(subject, roles, email)
+
+
+def new_profile(display_name: str = "Northwind Ventures", **fields: object) -> Profile:
+    values: dict[str, object] = {"display_name": display_name, "category": 1, "investor_type": 1, **fields}
+    return Profile(**values)  # type: ignore[arg-type]
+
+
+@dataclass
+class Page:
+    """A page built through the use cases: its id, the subject of each member by role, and a
+    pending invitation (its id, e-mail and mailed token) when asked for."""
+
+    id: str
+    members: dict[str, str] = field(default_factory=dict)  # role -> subject
+    pending_invitation: str = ""
+    pending_email: str = ""
+    pending_token: str = ""
+
+    @property
+    def name(self) -> str:
+        return f"investors/{self.id}"
+
+
+def build_page(
+    w: World,
+    prefix: str,
+    roles: tuple[str, ...] = ("admin", "editor", "viewer"),
+    invite: bool = False,
+    **fields: object,
+) -> Page:
+    """A page owned by `{prefix}-owner`, contact `deals@{prefix}.example`, with one member per role
+    in `roles` (invited and accepted), and a pending viewer invitation with `invite`."""
+    owner = person(f"{prefix}-owner")
+    draft = new_profile(f"{prefix.title()} Capital", contact=Contact(email=f"deals@{prefix}.example"), **fields)
+    page = Page(w.app.investors.create(owner, draft, "").investor.id, {"owner": owner.subject})
+    for role in roles:
+        subject = f"{prefix}-{role}"
+        invitation = w.app.invitations.create(owner, page.id, f"{subject}@example.com", PageRole[role.upper()], "")
+        token = mailed_token(w.store, f"{subject}@example.com")
+        w.app.invitations.accept(person(subject), page.id, invitation.id, token)
+        page.members[role] = subject
+    if invite:
+        page.pending_email = f"pending-{prefix}@example.com"
+        invitation = w.app.invitations.create(owner, page.id, page.pending_email, PageRole.VIEWER, "")
+        page.pending_invitation = invitation.id
+        page.pending_token = mailed_token(w.store, page.pending_email)
+    return page
