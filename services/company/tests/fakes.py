@@ -9,7 +9,7 @@ PostgreSQL and SQLite, so what the use-case tests learn from it holds on the dat
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from company_service.bootstrap import build_app
@@ -21,7 +21,7 @@ from company_service.settings import CompanySettings
 from devinsider_common import errors
 from devinsider_common.auth.principal import Principal
 from devinsider_common.ids import new_id
-from devinsider_common.pages.model import Invitation, Member
+from devinsider_common.pages.model import Member
 from devinsider_common.pages.ports import ClaimsDirectory
 from devinsider_common.pages.roles import PageRole
 from devinsider_common.pagination import ListWindow
@@ -31,6 +31,8 @@ from devinsider_common.testing.memory import (
     MemoryMembers,
     MemoryStore,
     MemoryUnitOfWork,
+    RecordedEvent,
+    RecordingPageEvents,
     insert_unique,
     window_of,
 )
@@ -129,57 +131,32 @@ class MemoryCompanies:
         return min(found, TOTAL_SIZE_CAP + 1)
 
 
-@dataclass(frozen=True)
-class Event:
-    """One event a unit of work recorded: its kind, what it is about, and its details."""
-
-    kind: str
-    about: str
-    details: dict[str, object] = field(default_factory=dict)
+Event = RecordedEvent
 
 
-class RecordingEvents:
-    """The company events and MembershipEvents ports, recorded in the unit of work's `outbox`
-    table: they exist once the unit of work commits, as outbox rows do."""
-
-    def __init__(self, outbox: dict[int, Event]) -> None:
-        self._outbox = outbox
-
-    def _add(self, kind: str, about: str, **details: object) -> None:
-        self._outbox[len(self._outbox)] = Event(kind, about, details)
+class RecordingEvents(RecordingPageEvents):
+    """The company events, beside the shared membership ones (see RecordingPageEvents)."""
 
     def company_created(self, company: Company, creator: str) -> None:
-        self._add("CompanyCreated", company.name, company=company, creator=creator)
+        self.record("CompanyCreated", company.name, company=company, creator=creator)
 
     def company_updated(self, company: Company, changed: list[str]) -> None:
-        self._add("CompanyUpdated", company.name, company=company, changed=list(changed))
+        self.record("CompanyUpdated", company.name, company=company, changed=list(changed))
 
     def company_deleted(self, company: Company, deleter: str) -> None:
-        self._add("CompanyDeleted", company.name, deleter=deleter)
+        self.record("CompanyDeleted", company.name, deleter=deleter)
 
     def claim_requested(self, company: Company, claim: Claim) -> None:
-        self._add("CompanyClaimRequested", company.name, claim=claim)
+        self.record("CompanyClaimRequested", company.name, claim=claim)
 
     def claim_decided(self, company: Company, claim: Claim, approved: bool, reason: str = "") -> None:
-        self._add("ClaimDecided", company.name, email=claim.email, approved=approved, reason=reason)
-
-    def member_added(self, member: Member, invitation: Invitation | None) -> None:
-        self._add("MemberAdded", member.subject, member=member, invitation=invitation.id if invitation else "")
-
-    def member_updated(self, member: Member, previous_role: PageRole) -> None:
-        self._add("MemberUpdated", member.subject, role=member.role, previous_role=previous_role)
+        self.record("ClaimDecided", company.name, email=claim.email, approved=approved, reason=reason)
 
     def member_removed(self, member: Member, left: bool) -> None:
-        self._add("MemberRemoved", member.subject, left=left, with_page=False)
+        self.record("MemberRemoved", member.subject, left=left, with_page=False)
 
     def member_removed_with_page(self, member: Member) -> None:
-        self._add("MemberRemoved", member.subject, left=False, with_page=True)
-
-    def invitation_sent(self, invitation: Invitation, token: str, page_title: str, inviter: Member) -> None:
-        self._add("InvitationSent", invitation.email, invitation=invitation, token=token, page_title=page_title)
-
-    def invitation_changed(self, invitation: Invitation) -> None:
-        self._add("InvitationChanged", invitation.email, invitation=invitation.id, state=invitation.state)
+        self.record("MemberRemoved", member.subject, left=False, with_page=True)
 
 
 class FakeStore(MemoryStore):

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from devinsider_common.auth.principal import Principal
-from devinsider_common.pages.model import Invitation, Member
+from devinsider_common.pages.model import Member
 from devinsider_common.pages.ports import ClaimsDirectory
 from devinsider_common.pages.roles import PageRole
 from devinsider_common.pagination import ListWindow
@@ -23,6 +23,8 @@ from devinsider_common.testing.memory import (
     MemoryMembers,
     MemoryStore,
     MemoryUnitOfWork,
+    RecordedEvent,
+    RecordingPageEvents,
     insert_unique,
     window_of,
 )
@@ -108,48 +110,20 @@ class MemoryInvestors:
         return min(COUNT_CAP, sum(1 for i in self._rows.values() if _matches(i, query, self._members.values())))
 
 
-@dataclass(frozen=True)
-class Event:
-    """One event a unit of work recorded: its kind, what it is about, and its details."""
-
-    kind: str
-    about: str
-    details: dict[str, object] = field(default_factory=dict)
+Event = RecordedEvent
 
 
-class RecordingEvents:
-    """The investor events and MembershipEvents ports, recorded in the unit of work's `outbox`
-    table: they exist once the unit of work commits, as outbox rows do."""
-
-    def __init__(self, outbox: dict[int, Event]) -> None:
-        self._outbox = outbox
-
-    def _add(self, kind: str, about: str, **details: object) -> None:
-        self._outbox[len(self._outbox)] = Event(kind, about, details)
+class RecordingEvents(RecordingPageEvents):
+    """The investor events, beside the shared membership ones (see RecordingPageEvents)."""
 
     def investor_created(self, investor: Investor, creator: str) -> None:
-        self._add("InvestorCreated", investor.name, investor=investor, creator=creator)
+        self.record("InvestorCreated", investor.name, investor=investor, creator=creator)
 
     def investor_updated(self, investor: Investor, changed: list[str]) -> None:
-        self._add("InvestorUpdated", investor.name, investor=investor, changed=list(changed))
+        self.record("InvestorUpdated", investor.name, investor=investor, changed=list(changed))
 
     def investor_deleted(self, investor: Investor, deleter: str) -> None:
-        self._add("InvestorDeleted", investor.name, deleter=deleter)
-
-    def member_added(self, member: Member, invitation: Invitation | None) -> None:
-        self._add("MemberAdded", member.subject, member=member, invitation=invitation.id if invitation else "")
-
-    def member_updated(self, member: Member, previous_role: PageRole) -> None:
-        self._add("MemberUpdated", member.subject, role=member.role, previous_role=previous_role)
-
-    def member_removed(self, member: Member, left: bool) -> None:
-        self._add("MemberRemoved", member.subject, left=left)
-
-    def invitation_sent(self, invitation: Invitation, token: str, page_title: str, inviter: Member) -> None:
-        self._add("InvitationSent", invitation.email, invitation=invitation, token=token, page_title=page_title)
-
-    def invitation_changed(self, invitation: Invitation) -> None:
-        self._add("InvitationChanged", invitation.email, state=invitation.state)
+        self.record("InvestorDeleted", investor.name, deleter=deleter)
 
 
 class FakeInvestorUow(MemoryUnitOfWork):

@@ -16,8 +16,6 @@ import grpc
 import pytest
 
 from devinsider.user.v1 import user_pb2_grpc
-from devinsider_common.db.engine import create_service_engine, drop_schema, ensure_schema
-from devinsider_common.testing import infra
 from devinsider_common.testing.services import TEST_ISSUER, base_settings
 from devinsider_common.testing.services import bearer as bearer  # re-exported for the test modules
 from devinsider_common.testing.tokens import TokenFactory
@@ -51,22 +49,8 @@ def token(workdir: Path) -> TokenFactory:
 
 
 @pytest.fixture(scope="module")
-def module_schema() -> Iterator[tuple[str, str]]:
-    """(URL, schema) of a fresh PostgreSQL schema for the module's shared server."""
-    infra.require("127.0.0.1", 5432, "PostgreSQL")
-    schema = infra.unique_name("t")
-    admin = create_service_engine(infra.POSTGRES_URL, "public")
-    ensure_schema(admin, schema)
-    try:
-        yield infra.POSTGRES_URL, schema
-    finally:
-        drop_schema(admin, schema)
-        admin.dispose()
-
-
-@pytest.fixture(scope="module")
-def settings(workdir: Path, module_schema: tuple[str, str]) -> UserSettings:
-    return make_settings(workdir, *module_schema)
+def settings(workdir: Path, module_pg_schema: tuple[str, str]) -> UserSettings:
+    return make_settings(workdir, *module_pg_schema)
 
 
 @pytest.fixture(scope="module")

@@ -16,8 +16,8 @@ from devinsider_common.db.engine import create_service_engine, drop_schema, ensu
 from devinsider_common.testing import infra
 
 
-@pytest.fixture
-def pg_schema() -> Iterator[tuple[str, str]]:
+@contextmanager
+def fresh_pg_schema() -> Iterator[tuple[str, str]]:
     """(database URL, schema name) of a fresh schema in the `test` database, dropped afterwards."""
     infra.require("127.0.0.1", 5432, "PostgreSQL")
     schema = infra.unique_name("t")
@@ -28,6 +28,20 @@ def pg_schema() -> Iterator[tuple[str, str]]:
     finally:
         drop_schema(admin, schema)
         admin.dispose()
+
+
+@pytest.fixture
+def pg_schema() -> Iterator[tuple[str, str]]:
+    """A fresh PostgreSQL schema for one test (see `fresh_pg_schema`)."""
+    with fresh_pg_schema() as found:
+        yield found
+
+
+@pytest.fixture(scope="module")
+def module_pg_schema() -> Iterator[tuple[str, str]]:
+    """A fresh PostgreSQL schema shared by a module's tests (a module-scoped server's)."""
+    with fresh_pg_schema() as found:
+        yield found
 
 
 @pytest.fixture

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Iterable
-from dataclasses import replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from types import TracebackType
 from typing import Any, Self, TypeVar
@@ -235,3 +235,38 @@ class MemoryInvitations:
     def due_for_expiry(self, now: datetime, limit: int) -> list[str]:
         due = [i for i in self._rows.values() if i.state is InvitationState.PENDING and i.expires_at <= now]
         return [i.id for i in sorted(due, key=lambda i: i.expires_at)][:limit]
+
+
+@dataclass(frozen=True)
+class RecordedEvent:
+    """One event a unit of work recorded: its kind, what it is about, and its details."""
+
+    kind: str
+    about: str
+    details: dict[str, object] = field(default_factory=dict)
+
+
+class RecordingPageEvents:
+    """`MembershipEvents` recorded in a unit of work's outbox table (they exist once it commits, as
+    outbox rows do); a page service's fake subclasses it with its own events, through `record`."""
+
+    def __init__(self, outbox: dict[int, RecordedEvent]) -> None:
+        self._outbox = outbox
+
+    def record(self, kind: str, about: str, **details: object) -> None:
+        self._outbox[len(self._outbox)] = RecordedEvent(kind, about, details)
+
+    def member_added(self, member: Member, invitation: Invitation | None) -> None:
+        self.record("MemberAdded", member.subject, member=member, invitation=invitation.id if invitation else "")
+
+    def member_updated(self, member: Member, previous_role: PageRole) -> None:
+        self.record("MemberUpdated", member.subject, role=member.role, previous_role=previous_role)
+
+    def member_removed(self, member: Member, left: bool) -> None:
+        self.record("MemberRemoved", member.subject, left=left)
+
+    def invitation_sent(self, invitation: Invitation, token: str, page_title: str, inviter: Member) -> None:
+        self.record("InvitationSent", invitation.email, invitation=invitation, token=token, page_title=page_title)
+
+    def invitation_changed(self, invitation: Invitation) -> None:
+        self.record("InvitationChanged", invitation.email, invitation=invitation.id, state=invitation.state)

@@ -19,12 +19,11 @@ from billing_service.domain.unlocks import Unlock
 from billing_service.service_layer.unit_of_work import SqlBillingUnitOfWork
 from devinsider.billing.v1 import billing_pb2, events_pb2
 from devinsider.common.v1 import mail_pb2
-from devinsider_common.db import migrations
-from devinsider_common.db.engine import create_service_engine
 from devinsider_common.outbox import topology
 from devinsider_common.outbox.envelope import from_json, unpack_payload
 from devinsider_common.outbox.tables import outbox_messages
 from devinsider_common.pages.names import PageKind, PageName
+from devinsider_common.testing.fixtures import migrated_engine
 
 NOW = datetime(2026, 3, 10, 9, 30, tzinfo=UTC)
 ACME = PageName(PageKind.COMPANY, "acme")
@@ -34,11 +33,8 @@ MAIL_KEY = topology.direct_routing_key(topology.MAIL)
 
 @pytest.fixture
 def engine(database: tuple[str, str]) -> Iterator[Engine]:
-    url, schema = database
-    engine = create_service_engine(url, schema)
-    migrations.upgrade(engine, schema, MIGRATIONS)
-    yield engine
-    engine.dispose()
+    with migrated_engine(database, MIGRATIONS) as migrated:
+        yield migrated
 
 
 def outbox(engine: Engine) -> list[dict[str, Any]]:

@@ -7,7 +7,6 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
 
@@ -22,10 +21,9 @@ from billing_service.domain.unlocks import Unlock
 from billing_service.service_layer.ports import BillingUnitOfWork
 from billing_service.service_layer.unit_of_work import SqlBillingUnitOfWork
 from devinsider_common import errors
-from devinsider_common.db import migrations
-from devinsider_common.db.engine import create_service_engine
 from devinsider_common.pages.names import PageKind, PageName
 from devinsider_common.pagination import ListWindow
+from devinsider_common.testing.fixtures import migrated_engine
 from devinsider_common.unit_of_work import ConstraintViolation, DuplicateRecord
 
 from ..fakes import CATALOGUE, FakeBillingUnitOfWork, seeded_store
@@ -282,9 +280,6 @@ class TestInMemory(Contract):
 
 class TestSql(Contract):
     @pytest.fixture
-    def uow(self, each_database: tuple[str, str], tmp_path: Path) -> Iterator[UowFactory]:
-        url, schema = each_database
-        engine = create_service_engine(url, schema)
-        migrations.upgrade(engine, schema, MIGRATIONS)
-        yield lambda: SqlBillingUnitOfWork(engine)
-        engine.dispose()
+    def uow(self, each_database: tuple[str, str]) -> Iterator[UowFactory]:
+        with migrated_engine(each_database, MIGRATIONS) as engine:
+            yield lambda: SqlBillingUnitOfWork(engine)

@@ -3,12 +3,9 @@ their exchanges, routing keys, external ids and payloads; the invitation token i
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import cast
 from urllib.parse import parse_qs, urlparse
-
-from google.protobuf.message import Message
 
 from company_service.adapters.event_publisher import CompanyEventPublisher
 from company_service.domain.content import CompanyContent, Contact
@@ -18,25 +15,9 @@ from devinsider.company.v1 import events_pb2
 from devinsider_common.outbox.writer import OutboxWriter
 from devinsider_common.pages.model import Invitation, Member
 from devinsider_common.pages.roles import PageRole
+from devinsider_common.testing.outbox import RecordingOutbox
 
 T0 = datetime(2026, 11, 25, 12, tzinfo=UTC)
-
-
-@dataclass
-class Row:
-    exchange: str
-    routing_key: str
-    event: Message
-    external_id: str
-
-
-class RecordingOutbox:
-    def __init__(self) -> None:
-        self.rows: list[Row] = []
-
-    def add(self, exchange: str, routing_key: str, event: Message, external_id: str) -> str:
-        self.rows.append(Row(exchange, routing_key, event, external_id))
-        return str(len(self.rows))
 
 
 def _publisher() -> tuple[CompanyEventPublisher, RecordingOutbox]:

@@ -14,13 +14,12 @@ from sqlalchemy import Engine, select
 from devinsider.common.v1 import mail_pb2, page_pb2
 from devinsider.common.v1.event_pb2 import EventEnvelope
 from devinsider.investor.v1 import events_pb2
-from devinsider_common.db import migrations
-from devinsider_common.db.engine import create_service_engine
 from devinsider_common.outbox import topology
 from devinsider_common.outbox.envelope import from_json, unpack_payload
 from devinsider_common.outbox.tables import outbox_messages
 from devinsider_common.pages.model import Invitation, InvitationState, Member
 from devinsider_common.pages.roles import PageRole
+from devinsider_common.testing.fixtures import migrated_engine
 from investor_service.bootstrap import MIGRATIONS
 from investor_service.domain.model import Contact, Investor
 from investor_service.service_layer.unit_of_work import SqlInvestorUnitOfWork
@@ -52,11 +51,8 @@ INVITATION = Invitation(
 
 @pytest.fixture
 def engine(database: tuple[str, str]) -> Iterator[Engine]:
-    url, schema = database
-    engine = create_service_engine(url, schema)
-    migrations.upgrade(engine, schema, MIGRATIONS)
-    yield engine
-    engine.dispose()
+    with migrated_engine(database, MIGRATIONS) as migrated:
+        yield migrated
 
 
 def _stored(engine: Engine) -> list[tuple[str, str, EventEnvelope]]:

@@ -5,40 +5,22 @@ those rows to RabbitMQ is `tests/integration/test_events.py`."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any, cast
 from urllib.parse import parse_qs, urlparse
-
-from google.protobuf.message import Message
 
 from devinsider.common.v1 import mail_pb2
 from devinsider.program.v1 import events_pb2, program_pb2
 from devinsider_common.outbox import topology
 from devinsider_common.outbox.writer import OutboxWriter
 from devinsider_common.pages.roles import PageRole
+from devinsider_common.testing.outbox import OutboxRow as Row
+from devinsider_common.testing.outbox import RecordingOutbox
 from program_service.adapters.event_publisher import ProgramEventPublisher
 
 from ..fakes import published
 from ..world import COMPANY, World, build_world
 
 ACCEPT_URL = "https://app.example.com/invitations/accept"
-
-
-@dataclass(frozen=True)
-class Row:
-    exchange: str
-    routing_key: str
-    event: Message
-    external_id: str
-
-
-class RecordingOutbox:
-    def __init__(self) -> None:
-        self.rows: list[Row] = []
-
-    def add(self, exchange: str, routing_key: str, event: Message, external_id: str) -> str:
-        self.rows.append(Row(exchange, routing_key, event, external_id))
-        return str(len(self.rows))
 
 
 def _outbox_of(world: World) -> list[Row]:

@@ -15,13 +15,12 @@ import pytest
 from sqlalchemy import func, select
 
 from devinsider_common.clock import as_utc
-from devinsider_common.db import migrations
-from devinsider_common.db.engine import create_service_engine
 from devinsider_common.outbox.tables import outbox_messages
 from devinsider_common.pages.model import Member
 from devinsider_common.pages.roles import PageRole
 from devinsider_common.pagination import ListWindow
 from devinsider_common.testing.failures import failure
+from devinsider_common.testing.fixtures import migrated_engine
 from devinsider_common.testing.memory import MemoryStore
 from devinsider_common.unit_of_work import DuplicateRecord
 from program_service.bootstrap import MIGRATIONS
@@ -50,17 +49,13 @@ def memory_backend() -> Backend:
 
 @contextmanager
 def sql_backend(url: str, schema: str) -> Iterator[Backend]:
-    engine = create_service_engine(url, schema)
-    migrations.upgrade(engine, schema, MIGRATIONS)
+    with migrated_engine((url, schema), MIGRATIONS) as engine:
 
-    def events() -> int:
-        with engine.connect() as connection:
-            return int(connection.execute(select(func.count()).select_from(outbox_messages)).scalar_one())
+        def events() -> int:
+            with engine.connect() as connection:
+                return int(connection.execute(select(func.count()).select_from(outbox_messages)).scalar_one())
 
-    try:
         yield Backend(lambda: SqlProgramUnitOfWork(engine, "https://example.com/accept"), events)
-    finally:
-        engine.dispose()
 
 
 def utc(row: T) -> T:

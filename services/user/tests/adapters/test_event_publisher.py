@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any, cast
-
-from google.protobuf.message import Message
 
 from devinsider.common.v1 import mail_pb2
 from devinsider.user.v1 import events_pb2, user_pb2
 from devinsider_common.outbox import topology
 from devinsider_common.outbox.writer import OutboxWriter
+from devinsider_common.testing.outbox import OutboxRow as Row
+from devinsider_common.testing.outbox import RecordingOutbox
 from user_service.adapters.event_publisher import UserEventPublisher
 from user_service.domain.blacklist import BlacklistEntry, BlacklistKind
 from user_service.domain.model import ContactCategory, Profile, User, UserState
@@ -29,25 +29,6 @@ ADA = User(
     created_at=NOW,
     updated_at=NOW,
 )
-
-
-@dataclass
-class Row:
-    exchange: str
-    routing_key: str
-    event: Message
-    external_id: str
-
-
-class RecordingOutbox:
-    """OutboxWriter's `add`, remembered instead of inserted."""
-
-    def __init__(self) -> None:
-        self.rows: list[Row] = []
-
-    def add(self, exchange: str, routing_key: str, event: Message, external_id: str, schema_version: int = 1) -> str:
-        self.rows.append(Row(exchange, routing_key, event, external_id))
-        return str(len(self.rows))
 
 
 def _publisher() -> tuple[UserEventPublisher, RecordingOutbox]:

@@ -15,10 +15,8 @@ from sqlalchemy import Engine
 
 from devinsider_common import errors
 from devinsider_common.clock import as_utc
-from devinsider_common.db import migrations
-from devinsider_common.db.engine import create_service_engine, drop_schema, ensure_schema
 from devinsider_common.pagination import ListWindow
-from devinsider_common.testing import infra
+from devinsider_common.testing.fixtures import fresh_pg_schema, migrated_engine
 from devinsider_common.unit_of_work import DuplicateRecord
 from user_service.adapters.tables import metadata
 from user_service.bootstrap import MIGRATIONS
@@ -37,24 +35,13 @@ NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
 @pytest.fixture(scope="module")
 def engines(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Engine]]:
     """The module's migrated databases: each_database's two, PostgreSQL and SQLite."""
-    infra.require("127.0.0.1", 5432, "PostgreSQL")
-    schema = infra.unique_name("t")
-    admin = create_service_engine(infra.POSTGRES_URL, "public")
-    ensure_schema(admin, schema)
     sqlite = f"sqlite+pysqlite:///{tmp_path_factory.mktemp('user') / 'user.sqlite3'}"
-    found = {
-        "postgres": create_service_engine(infra.POSTGRES_URL, schema),
-        "sqlite": create_service_engine(sqlite, "user"),
-    }
-    try:
-        for name, engine in found.items():
-            migrations.upgrade(engine, schema if name == "postgres" else "user", MIGRATIONS)
-        yield found
-    finally:
-        for engine in found.values():
-            engine.dispose()
-        drop_schema(admin, schema)
-        admin.dispose()
+    with (
+        fresh_pg_schema() as postgres,
+        migrated_engine(postgres, MIGRATIONS) as on_postgres,
+        migrated_engine((sqlite, "user"), MIGRATIONS) as on_sqlite,
+    ):
+        yield {"postgres": on_postgres, "sqlite": on_sqlite}
 
 
 @pytest.fixture(params=["memory", "postgres", "sqlite"])
