@@ -11,6 +11,8 @@ from datetime import UTC, datetime
 from google.protobuf.message import Message
 from sqlalchemy import Connection, insert
 
+from devinsider.common.v1 import mail_pb2
+from devinsider_common.outbox import topology
 from devinsider_common.outbox.envelope import build_envelope, to_json
 from devinsider_common.outbox.tables import PENDING, outbox_messages
 
@@ -47,3 +49,27 @@ class OutboxWriter:
             )
         )
         return envelope.event_id
+
+
+def add_direct(outbox: OutboxWriter, exchange: str, event: Message, external_id: str) -> str:
+    """Store `event` for a direct exchange of the seed's topology (its one routing key)."""
+    return outbox.add(exchange, topology.direct_routing_key(exchange), event, external_id=external_id)
+
+
+def request_mail(
+    outbox: OutboxWriter,
+    to_email: str,
+    template: str,
+    variables: dict[str, str],
+    *,
+    to_name: str = "",
+    external_id: str = "",
+) -> None:
+    """A `MailRequested` on `mail.exchange.direct` (nothing for an empty address); the external id
+    defaults to `mail:<template>:<address>`."""
+    if not to_email:
+        return
+    mail = mail_pb2.MailRequested(
+        template=template, to_email=to_email, to_name=to_name, locale="en", variables=variables
+    )
+    add_direct(outbox, topology.MAIL, mail, external_id or f"mail:{template}:{to_email}")

@@ -22,9 +22,8 @@ from billing_service.domain.ledger import LedgerEntry
 from billing_service.domain.subscriptions import Subscription, SubscriptionState
 from billing_service.domain.unlocks import Unlock
 from devinsider.billing.v1 import events_pb2
-from devinsider.common.v1 import mail_pb2
 from devinsider_common.outbox import topology
-from devinsider_common.outbox.writer import OutboxWriter
+from devinsider_common.outbox.writer import OutboxWriter, add_direct, request_mail
 from devinsider_common.pages.names import PageName
 
 UNLOCK_ROUTING_KEY = "unlock.created"
@@ -76,14 +75,7 @@ class BillingEventPublisher:
         self._outbox.add(topology.UNLOCK, UNLOCK_ROUTING_KEY, event, external_id=unlock.name)
 
     def _billing(self, event: Message, external_id: str) -> None:
-        self._outbox.add(
-            topology.BILLING, topology.direct_routing_key(topology.BILLING), event, external_id=external_id
-        )
+        add_direct(self._outbox, topology.BILLING, event, external_id)
 
     def _mail(self, to_email: str, template: str, variables: dict[str, str]) -> None:
-        if not to_email:
-            return
-        mail = mail_pb2.MailRequested(template=template, to_email=to_email, locale="en", variables=variables)
-        self._outbox.add(
-            topology.MAIL, topology.direct_routing_key(topology.MAIL), mail, external_id=f"mail:{template}:{to_email}"
-        )
+        request_mail(self._outbox, to_email, template, variables)

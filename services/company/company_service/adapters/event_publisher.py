@@ -9,17 +9,16 @@ The invitation token only ever travels in the invitation mail, never in an Odoo 
 from __future__ import annotations
 
 from collections.abc import Callable
-from urllib.parse import urlencode
 
 from google.protobuf.message import Message
 
 from company_service.adapters.proto_mapping import company_to_proto
 from company_service.domain.model import Claim, Company
-from devinsider.common.v1 import mail_pb2, page_pb2
+from devinsider.common.v1 import page_pb2
 from devinsider.company.v1 import company_pb2, events_pb2
-from devinsider_common.clock import as_utc
 from devinsider_common.outbox import topology
-from devinsider_common.outbox.writer import OutboxWriter
+from devinsider_common.outbox.writer import OutboxWriter, add_direct, request_mail
+from devinsider_common.pages.mail import invitation_mail_variables
 from devinsider_common.pages.model import Invitation, InvitationState, Member
 from devinsider_common.pages.proto_mapping import invitation_to_proto, member_to_proto
 from devinsider_common.pages.roles import PageRole
@@ -66,7 +65,7 @@ class CompanyEventPublisher:
     def claim_decided(self, company: Company, claim: Claim, approved: bool, reason: str = "") -> None:
         template = "company_claim_approved" if approved else "company_claim_rejected"
         variables = {"page_display_name": company.content.display_name, "reason": reason}
-        self._mail(claim.email, claim.display_name, template, variables)
+        request_mail(self._outbox, claim.email, template, variables, to_name=claim.display_name)
 
     # Members and invitations (devinsider_common.pages.ports.MembershipEvents)
     def member_added(self, member: Member, invitation: Invitation | None) -> None:
@@ -92,16 +91,8 @@ class CompanyEventPublisher:
     def invitation_sent(self, invitation: Invitation, token: str, page_title: str, inviter: Member) -> None:
         message = invitation_to_proto(invitation, company_pb2.Invitation, COLLECTION, page_title)
         self._odoo(events_pb2.InvitationSent(invitation=message), message.name)
-        accept_url = f"{self._accept_url}?" + urlencode({"invitation": message.name, "token": token})
-        variables = {
-            "page_display_name": page_title,
-            "inviter_name": inviter.display_name or inviter.email,
-            "role": invitation.role.name.lower(),
-            "accept_url": accept_url,
-            "expire_time": as_utc(invitation.expires_at).isoformat(),
-            "message": invitation.message,
-        }
-        self._mail(invitation.email, "", "company_invitation", variables)
+        variables = invitation_mail_variables(invitation, message.name, token, page_title, inviter, self._accept_url)
+        request_mail(self._outbox, invitation.email, "company_invitation", variables)
 
     def invitation_changed(self, invitation: Invitation) -> None:
         title = self._title(invitation.page_id) or ""
@@ -111,16 +102,4 @@ class CompanyEventPublisher:
         self._odoo(event, message.name)
 
     def _odoo(self, event: Message, external_id: str) -> None:
-        exchange = topology.ODOO_COMPANY
-        self._outbox.add(exchange, topology.direct_routing_key(exchange), event, external_id=external_id)
-
-    def _mail(self, to_email: str, to_name: str, template: str, variables: dict[str, str]) -> None:
-        if not to_email:
-            return
-        mail = mail_pb2.MailRequested(
-            template=template, to_email=to_email, to_name=to_name, locale="en", variables=variables
-        )
-        exchange = topology.MAIL
-        self._outbox.add(
-            exchange, topology.direct_routing_key(exchange), mail, external_id=f"mail:{template}:{to_email}"
-        )
+        add_direct(self._outbox, topology.ODOO_COMPANY, event, external_id)

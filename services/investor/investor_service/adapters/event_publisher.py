@@ -9,15 +9,12 @@ The one-time invitation token goes only into the mail, never into the Odoo event
 
 from __future__ import annotations
 
-from urllib.parse import urlencode
-
 from google.protobuf.message import Message
 
-from devinsider.common.v1 import mail_pb2
 from devinsider.investor.v1 import events_pb2
-from devinsider_common.clock import as_utc
 from devinsider_common.outbox import topology
-from devinsider_common.outbox.writer import OutboxWriter
+from devinsider_common.outbox.writer import OutboxWriter, add_direct, request_mail
+from devinsider_common.pages.mail import invitation_mail_variables
 from devinsider_common.pages.model import Invitation, Member
 from devinsider_common.pages.proto_mapping import invitation_name, member_name
 from devinsider_common.pages.roles import PageRole
@@ -65,19 +62,8 @@ class InvestorEventPublisher:
     def invitation_sent(self, invitation: Invitation, token: str, page_title: str, inviter: Member) -> None:
         name = invitation_name(COLLECTION, invitation)
         self._odoo(events_pb2.InvitationSent(invitation=invitation_message(invitation, page_title)), name)
-        link = f"{self._accept_url}?{urlencode({'invitation': name, 'token': token})}"
-        variables = {
-            "page_display_name": page_title,
-            "inviter_name": inviter.display_name or inviter.email,
-            "role": invitation.role.name.lower(),
-            "accept_url": link,
-            "expire_time": as_utc(invitation.expires_at).isoformat(),
-            "message": invitation.message,
-        }
-        mail = mail_pb2.MailRequested(
-            template=INVITATION_TEMPLATE, to_email=invitation.email, locale="en", variables=variables
-        )
-        self._outbox.add(topology.MAIL, topology.direct_routing_key(topology.MAIL), mail, external_id=name)
+        variables = invitation_mail_variables(invitation, name, token, page_title, inviter, self._accept_url)
+        request_mail(self._outbox, invitation.email, INVITATION_TEMPLATE, variables, external_id=name)
 
     def invitation_changed(self, invitation: Invitation) -> None:
         event = events_pb2.InvitationChanged(
@@ -87,5 +73,4 @@ class InvestorEventPublisher:
         self._odoo(event, invitation_name(COLLECTION, invitation))
 
     def _odoo(self, event: Message, external_id: str) -> None:
-        exchange = topology.ODOO_INVESTOR
-        self._outbox.add(exchange, topology.direct_routing_key(exchange), event, external_id=external_id)
+        add_direct(self._outbox, topology.ODOO_INVESTOR, event, external_id)

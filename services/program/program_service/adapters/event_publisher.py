@@ -10,15 +10,13 @@ travels only in the invitation mail, never in the Odoo event.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from urllib.parse import urlencode
 
 from google.protobuf.message import Message
 
-from devinsider.common.v1 import mail_pb2
 from devinsider.program.v1 import events_pb2
-from devinsider_common.clock import as_utc
 from devinsider_common.outbox import topology
-from devinsider_common.outbox.writer import OutboxWriter
+from devinsider_common.outbox.writer import OutboxWriter, add_direct, request_mail
+from devinsider_common.pages.mail import invitation_mail_variables
 from devinsider_common.pages.model import Invitation, Member
 from devinsider_common.pages.roles import PageRole
 from program_service.adapters.proto_mapping import (
@@ -72,15 +70,7 @@ class ProgramEventPublisher:
     def invitation_sent(self, invitation: Invitation, token: str, page_title: str, inviter: Member) -> None:
         proto = invitation_to_proto(invitation, page_title)
         self._direct(topology.ODOO_PROGRAM, events_pb2.InvitationSent(invitation=proto), proto.name)
-        link = f"{self._accept_url}?{urlencode({'invitation': proto.name, 'token': token})}"
-        variables = {
-            "page_display_name": page_title,
-            "inviter_name": inviter.display_name or inviter.email,
-            "role": PageRole(invitation.role).name.lower(),
-            "accept_url": link,
-            "expire_time": as_utc(invitation.expires_at).isoformat(),
-            "message": invitation.message,
-        }
+        variables = invitation_mail_variables(invitation, proto.name, token, page_title, inviter, self._accept_url)
         self._mail([(invitation.email, "")], "program_invitation", variables, proto.name)
 
     def invitation_changed(self, invitation: Invitation) -> None:
@@ -123,12 +113,9 @@ class ProgramEventPublisher:
 
     def _mail(self, recipients: Iterable[Recipient], template: str, variables: dict[str, str], about: str) -> None:
         for email, name in dict(recipients).items():
-            if not email:
-                continue
-            mail = mail_pb2.MailRequested(
-                template=template, to_email=email, to_name=name, locale="en", variables=variables
+            request_mail(
+                self._outbox, email, template, variables, to_name=name, external_id=f"mail:{template}:{about}:{email}"
             )
-            self._direct(topology.MAIL, mail, f"mail:{template}:{about}:{email}")
 
     def _direct(self, exchange: str, event: Message, external_id: str) -> None:
-        self._outbox.add(exchange, topology.direct_routing_key(exchange), event, external_id=external_id)
+        add_direct(self._outbox, exchange, event, external_id)

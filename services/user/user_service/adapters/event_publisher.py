@@ -8,10 +8,9 @@ from __future__ import annotations
 
 from google.protobuf.message import Message
 
-from devinsider.common.v1 import mail_pb2
 from devinsider.user.v1 import events_pb2
 from devinsider_common.outbox import topology
-from devinsider_common.outbox.writer import OutboxWriter
+from devinsider_common.outbox.writer import OutboxWriter, add_direct, request_mail
 from user_service.adapters.proto_mapping import (
     blacklist_entry_to_proto,
     pro_verification_to_proto,
@@ -64,12 +63,7 @@ class UserEventPublisher:
         self._outbox.add(topology.USER_UPDATES, topology.BLACKLIST_CHANGED, event, external_id=entry.name)
 
     def _mail(self, to_email: str, to_name: str, template: str, variables: dict[str, str]) -> None:
-        if not to_email:
-            return
-        mail = mail_pb2.MailRequested(
-            template=template, to_email=to_email, to_name=to_name, locale="en", variables=variables
-        )
-        self._direct(topology.MAIL, mail, external_id=f"mail:{template}:{to_email}")
+        request_mail(self._outbox, to_email, template, variables, to_name=to_name)
 
     def _direct(self, exchange: str, event: Message, external_id: str) -> None:
-        self._outbox.add(exchange, topology.direct_routing_key(exchange), event, external_id=external_id)
+        add_direct(self._outbox, exchange, event, external_id)
