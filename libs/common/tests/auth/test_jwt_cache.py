@@ -85,7 +85,8 @@ def test_entries_expire_at_the_token_exp_before_the_ttl(tmp_path: Path) -> None:
 
 def test_an_expired_token_is_refused_even_after_a_cached_success(tmp_path: Path) -> None:
     verifier = JwtVerifier(AuthSettings(issuer=ISSUER, dev_key_dir=tmp_path, leeway_seconds=0), cache_ttl_seconds=3600)
-    token = _token(tmp_path, ttl=1)
+    # Long enough for the first verification to succeed on a loaded machine (exp has a 1 s resolution).
+    token = _token(tmp_path, ttl=3)
     exp = verifier.verify(token).claims["exp"]
     while time.time() <= exp + 0.05:
         time.sleep(0.05)
