@@ -98,6 +98,11 @@ class ServiceSettings(BaseSettings):
     shutdown_delay_seconds: float = 5.0
     health_check_interval_seconds: float = 2.0
     max_workers: int = 16
+    # A client connection is closed (HTTP/2 GOAWAY) after this long, so that clients connect again and
+    # reach replicas added since (an L4 balancer or DNS hands new connections to them); calls in flight
+    # get MAX_CONNECTION_AGE_GRACE_SECONDS more. 0 keeps connections for ever.
+    max_connection_age_seconds: float = 120.0
+    max_connection_age_grace_seconds: float = 30.0
     # HTTP `/metrics` (Prometheus) and `/healthz`; 0 disables the endpoint.
     metrics_host: str = "127.0.0.1"
     metrics_port: int = 0

@@ -84,6 +84,17 @@ class RunningServer:
         self.server.wait_for_termination()
 
 
+def connection_age_options(settings: ServiceSettings) -> list[tuple[str, int]]:
+    """Close client connections after MAX_CONNECTION_AGE_SECONDS (with a jitter gRPC adds) so clients
+    reconnect and spread over the replicas of the moment; none when it is 0."""
+    if settings.max_connection_age_seconds <= 0:
+        return []
+    return [
+        ("grpc.max_connection_age_ms", int(settings.max_connection_age_seconds * 1000)),
+        ("grpc.max_connection_age_grace_ms", int(settings.max_connection_age_grace_seconds * 1000)),
+    ]
+
+
 def start_server(
     settings: ServiceSettings,
     registrations: Sequence[ServiceRegistration],
@@ -103,6 +114,7 @@ def start_server(
         futures.ThreadPoolExecutor(max_workers=settings.max_workers, thread_name_prefix=settings.service_name),
         interceptors=[ServiceInterceptor(settings.service_name, policies, verifier, guard)],
         options=[
+            *connection_age_options(settings),
             ("grpc.max_receive_message_length", MAX_MESSAGE_BYTES),
             ("grpc.max_send_message_length", MAX_MESSAGE_BYTES),
             ("grpc.max_metadata_size", MAX_METADATA_BYTES),

@@ -45,6 +45,12 @@ class TcpProxy:
         with self._lock:
             return len(self._sockets)
 
+    def retarget(self, target: tuple[str, int]) -> None:
+        """Send the connections accepted from now on to `target` (as a balancer that picks a replica
+        added since); established connections stay where they are."""
+        with self._lock:
+            self._target = target
+
     def start(self) -> None:
         listener = socket.create_server(("127.0.0.1", self.port))
         with self._lock:
@@ -62,8 +68,10 @@ class TcpProxy:
                 client, _ = listener.accept()
             except OSError:
                 return
+            with self._lock:
+                target = self._target
             try:
-                upstream = socket.create_connection(self._target, timeout=5)
+                upstream = socket.create_connection(target, timeout=5)
             except OSError:
                 client.close()
                 continue
