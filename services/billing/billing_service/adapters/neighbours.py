@@ -5,85 +5,36 @@ own service identity."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from typing import Any
 
 import grpc
 
 from billing_service.domain.unlocks import TargetState
 from billing_service.settings import BillingSettings
-from devinsider.company.v1 import company_pb2, company_pb2_grpc
-from devinsider.investor.v1 import investor_pb2, investor_pb2_grpc
+from devinsider.company.v1 import company_pb2
+from devinsider.investor.v1 import investor_pb2
 from devinsider.matching.v1 import matching_pb2, matching_pb2_grpc
-from devinsider.program.v1 import program_pb2, program_pb2_grpc
+from devinsider.program.v1 import program_pb2
 from devinsider_common import errors
 from devinsider_common.cache import Cache
 from devinsider_common.grpc.clients import ChannelFactory
 from devinsider_common.pages.names import PageKind, PageName
-from devinsider_common.pages.remote import RemotePageAccess
 from devinsider_common.pages.roles import PagePermission
+from devinsider_common.pages.services import PagesAccess, PageServices
 
 
 class GrpcPageAccess:
     """PageAccess over the owning service of each kind of page."""
 
-    def __init__(self, remotes: dict[PageKind, RemotePageAccess]) -> None:
-        self._remotes = remotes
+    def __init__(self, access: PagesAccess) -> None:
+        self._access = access
 
     def require(self, page: PageName, subject: str, permission: PagePermission) -> None:
-        self._remotes[page.kind].require(page.name, subject, permission)
+        self._access.require(page.name, subject, permission)
 
     def allowed(self, page: PageName, subject: str, permission: PagePermission) -> bool:
-        allowed, _ = self._remotes[page.kind].role(page.name, subject, permission)
-        return allowed
-
-
-@dataclass(frozen=True)
-class PageStubs:
-    """The page services' stubs, over one channel each (their reads retried on UNAVAILABLE)."""
-
-    company: company_pb2_grpc.CompanyServiceStub
-    investor: investor_pb2_grpc.InvestorServiceStub
-    program: program_pb2_grpc.ProgramServiceStub
-
-
-def page_stubs(channels: ChannelFactory, targets: dict[PageKind, str]) -> PageStubs:
-    def reads(service: str, batch_get: str) -> list[str]:
-        return [f"/{service}/CheckPageAccess", f"/{service}/{batch_get}"]
-
-    return PageStubs(
-        company=channels.stub(
-            targets[PageKind.COMPANY],
-            company_pb2_grpc.CompanyServiceStub,
-            idempotent_methods=reads("devinsider.company.v1.CompanyService", "BatchGetCompanies"),
-        ),
-        investor=channels.stub(
-            targets[PageKind.INVESTOR],
-            investor_pb2_grpc.InvestorServiceStub,
-            idempotent_methods=reads("devinsider.investor.v1.InvestorService", "BatchGetInvestors"),
-        ),
-        program=channels.stub(
-            targets[PageKind.PROGRAM],
-            program_pb2_grpc.ProgramServiceStub,
-            idempotent_methods=reads("devinsider.program.v1.ProgramService", "BatchGetPrograms"),
-        ),
-    )
-
-
-def page_access(stubs: PageStubs, cache: Cache, ttl: float) -> GrpcPageAccess:
-    return GrpcPageAccess(
-        {
-            PageKind.COMPANY: RemotePageAccess(
-                stubs.company.CheckPageAccess, company_pb2.CheckPageAccessRequest, cache, ttl
-            ),
-            PageKind.INVESTOR: RemotePageAccess(
-                stubs.investor.CheckPageAccess, investor_pb2.CheckPageAccessRequest, cache, ttl
-            ),
-            PageKind.PROGRAM: RemotePageAccess(
-                stubs.program.CheckPageAccess, program_pb2.CheckPageAccessRequest, cache, ttl
-            ),
-        }
-    )
+        return self._access.allowed(page.name, subject, permission)
 
 
 # Page states as unlocks see them; states left out (deleted, a program's draft seen by its members
@@ -98,30 +49,29 @@ PROGRAM_STATES = {
     program_pb2.PROGRAM_STATE_PUBLISHED: TargetState.ACTIVE,
     program_pb2.PROGRAM_STATE_ARCHIVED: TargetState.INACTIVE,
 }
+STATES: dict[PageKind, Mapping[Any, TargetState]] = {
+    PageKind.COMPANY: COMPANY_STATES,
+    PageKind.INVESTOR: INVESTOR_STATES,
+    PageKind.PROGRAM: PROGRAM_STATES,
+}
 
 
 class GrpcPageStates:
     """PageStates over the owning services' service-only BatchGet* (one name a call, never cached:
     a page deleted a second ago must not be sold); fails closed (UNAVAILABLE) when one is down."""
 
-    def __init__(self, stubs: PageStubs) -> None:
-        self._stubs = stubs
+    def __init__(self, pages: PageServices) -> None:
+        self._pages = pages
 
     def state(self, page: PageName) -> TargetState | None:
-        names = [page.name]
         try:
-            if page.kind is PageKind.COMPANY:
-                companies = self._stubs.company.BatchGetCompanies(company_pb2.BatchGetCompaniesRequest(names=names))
-                return next((COMPANY_STATES.get(c.state) for c in companies.companies), None)
-            if page.kind is PageKind.INVESTOR:
-                found = self._stubs.investor.BatchGetInvestors(investor_pb2.BatchGetInvestorsRequest(names=names))
-                return next((INVESTOR_STATES.get(i.state) for i in found.investors), None)
-            programs = self._stubs.program.BatchGetPrograms(program_pb2.BatchGetProgramsRequest(names=names))
-            return next((PROGRAM_STATES.get(p.state) for p in programs.programs), None)
+            found = self._pages.batch_get(page.kind, [page.name])
         except grpc.RpcError as error:
             if error.code() == grpc.StatusCode.INVALID_ARGUMENT:
                 return None  # a name its owner cannot even parse names no page
             raise errors.Unavailable(f"cannot check that {page.name} exists: {error.code().name}") from error
+        states = STATES[page.kind]
+        return next((states.get(message.state) for message in found), None)
 
 
 class GrpcBlockList:
@@ -166,10 +116,10 @@ def connect_neighbours(
         PageKind.INVESTOR: settings.investor_target,
         PageKind.PROGRAM: settings.program_target,
     }
-    stubs = page_stubs(channels, targets)
+    pages = PageServices.connect(channels, targets)
     ttl = settings.remote_cache_ttl_seconds
     return (
-        page_access(stubs, cache, ttl),
+        GrpcPageAccess(pages.access(cache, ttl)),
         block_list(channels, settings.matching_target, cache, ttl),
-        GrpcPageStates(stubs),
+        GrpcPageStates(pages),
     )

@@ -8,15 +8,15 @@ from typing import Any
 
 import grpc
 
-from devinsider.company.v1 import company_pb2, company_pb2_grpc
-from devinsider.investor.v1 import investor_pb2, investor_pb2_grpc
-from devinsider.program.v1 import program_pb2, program_pb2_grpc
+from devinsider.company.v1 import company_pb2
+from devinsider.investor.v1 import investor_pb2
+from devinsider.program.v1 import program_pb2
 from devinsider_common import errors
 from devinsider_common.cache import Cache
 from devinsider_common.grpc.clients import ChannelFactory
 from devinsider_common.pages.names import PageKind, parse_page
-from devinsider_common.pages.remote import RemotePageAccess
 from devinsider_common.pages.roles import PagePermission, PageRole
+from devinsider_common.pages.services import PageServices
 from matching_service.domain.pages import PageStatus
 
 BATCH = 200
@@ -58,51 +58,25 @@ def program_status(p: program_pb2.Program) -> PageStatus:
     )
 
 
+STATUS_OF: dict[PageKind, Callable[[Any], PageStatus]] = {
+    PageKind.COMPANY: company_status,
+    PageKind.INVESTOR: investor_status,
+    PageKind.PROGRAM: program_status,
+}
+
+
 class GrpcPageDirectory:
     def __init__(
         self, channels: ChannelFactory, targets: dict[PageKind, str], cache: Cache, access_ttl_seconds: float
     ) -> None:
-        company = channels.stub(targets[PageKind.COMPANY], company_pb2_grpc.CompanyServiceStub)
-        investor = channels.stub(targets[PageKind.INVESTOR], investor_pb2_grpc.InvestorServiceStub)
-        program = channels.stub(targets[PageKind.PROGRAM], program_pb2_grpc.ProgramServiceStub)
-        self._access = {
-            PageKind.COMPANY: RemotePageAccess(
-                company.CheckPageAccess, company_pb2.CheckPageAccessRequest, cache, access_ttl_seconds
-            ),
-            PageKind.INVESTOR: RemotePageAccess(
-                investor.CheckPageAccess, investor_pb2.CheckPageAccessRequest, cache, access_ttl_seconds
-            ),
-            PageKind.PROGRAM: RemotePageAccess(
-                program.CheckPageAccess, program_pb2.CheckPageAccessRequest, cache, access_ttl_seconds
-            ),
-        }
-        self._batch: dict[PageKind, Callable[[list[str]], list[PageStatus]]] = {
-            PageKind.COMPANY: lambda names: [
-                company_status(c)
-                for c in _call(company.BatchGetCompanies, company_pb2.BatchGetCompaniesRequest(names=names)).companies
-            ],
-            PageKind.INVESTOR: lambda names: [
-                investor_status(i)
-                for i in _call(investor.BatchGetInvestors, investor_pb2.BatchGetInvestorsRequest(names=names)).investors
-            ],
-            PageKind.PROGRAM: lambda names: [
-                program_status(p)
-                for p in _call(program.BatchGetPrograms, program_pb2.BatchGetProgramsRequest(names=names)).programs
-            ],
-        }
-
-    def _remote(self, page: str) -> RemotePageAccess:
-        kind = PageKind.of(page)
-        if kind in self._access:
-            return self._access[kind]
-        raise errors.InvalidArgument(f"{page} is not a page")
+        self._pages = PageServices.connect(channels, targets)
+        self._access = self._pages.access(cache, access_ttl_seconds)
 
     def require(self, page: str, subject: str, permission: PagePermission) -> PageRole:
-        return self._remote(page).require(page, subject, permission)
+        return self._access.require(page, subject, permission)
 
     def allowed(self, page: str, subject: str, permission: PagePermission) -> bool:
-        allowed, _ = self._remote(page).role(page, subject, permission)
-        return allowed
+        return self._access.allowed(page, subject, permission)
 
     def statuses(self, names: Iterable[str]) -> dict[str, PageStatus]:
         grouped: dict[PageKind, list[str]] = {}
@@ -113,13 +87,14 @@ class GrpcPageDirectory:
         found: dict[str, PageStatus] = {}
         for kind, wanted in grouped.items():
             for start in range(0, len(wanted), BATCH):
-                for status in self._batch[kind](wanted[start : start + BATCH]):
+                for message in _call(self._pages.batch_get, kind, wanted[start : start + BATCH]):
+                    status = STATUS_OF[kind](message)
                     found[status.page.name] = status
         return found
 
 
-def _call(method: Callable[..., Any], request: Any) -> Any:
+def _call(method: Callable[..., Any], *args: Any) -> Any:
     try:
-        return method(request)
+        return method(*args)
     except grpc.RpcError as error:
         raise errors.Unavailable(f"cannot fetch page summaries: {error.code().name}") from error
