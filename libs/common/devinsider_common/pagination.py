@@ -20,32 +20,13 @@ import hmac
 import json
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
-from typing import Any, TypeVar
+from dataclasses import dataclass, field
+from typing import Any, Protocol, TypeVar
 
 from devinsider_common import context, errors
 from devinsider_common.settings import DEV_PAGE_TOKEN_SECRET
 
 DEFAULT_MAX_AGE_SECONDS = 86400.0
-
-
-@dataclass(frozen=True)
-class ListLimits:
-    """A List method's page sizes: the default when the request names none, and the server cap."""
-
-    default: int = 50
-    maximum: int = 200
-
-
-@dataclass(frozen=True)
-class ListWindow:
-    """A validated List request: how many items, and after which keyset position.
-
-    (AIP-158 calls the window a "page"; here "page" only ever means an organisation page.)"""
-
-    size: int
-    after: tuple[Any, ...] | None = None
-    fingerprint: str = ""
 
 
 def _b64encode(raw: bytes) -> str:
@@ -102,14 +83,42 @@ class PageTokenSigner:
         return tuple(payload["a"])
 
 
-_signer = PageTokenSigner(DEV_PAGE_TOKEN_SECRET)
+DEV_TOKENS = PageTokenSigner(DEV_PAGE_TOKEN_SECRET)
 
 
-def configure(signer: PageTokenSigner) -> PageTokenSigner:
-    """Sign and check this process's page tokens with `signer`; returns the one it replaces."""
-    global _signer  # process-wide configuration, set once at start (see the module docstring)
-    previous, _signer = _signer, signer
-    return previous
+class TokenSettings(Protocol):
+    default_page_size: int
+    max_page_size: int
+    page_token_secret: str
+    page_token_max_age_seconds: float
+
+
+@dataclass(frozen=True)
+class ListLimits:
+    """A service's List policy: the page size when the request names none, the server cap, and the
+    signer of its page tokens (the service's PAGE_TOKEN_SECRET; the public dev key by default)."""
+
+    default: int = 50
+    maximum: int = 200
+    tokens: PageTokenSigner = field(default=DEV_TOKENS, compare=False)
+
+    @classmethod
+    def from_settings(cls, settings: TokenSettings) -> ListLimits:
+        signer = PageTokenSigner(settings.page_token_secret, settings.page_token_max_age_seconds)
+        return cls(settings.default_page_size, settings.max_page_size, signer)
+
+
+@dataclass(frozen=True)
+class ListWindow:
+    """A validated List request: how many items, and after which keyset position; its page token
+    is sealed by the signer that opened the request's.
+
+    (AIP-158 calls the window a "page"; here "page" only ever means an organisation page.)"""
+
+    size: int
+    after: tuple[Any, ...] | None = None
+    fingerprint: str = ""
+    tokens: PageTokenSigner = field(default=DEV_TOKENS, compare=False, repr=False)
 
 
 def _caller() -> str:
@@ -132,15 +141,16 @@ def list_window(
     size = min(page_size or limits.default, limits.maximum)
     fingerprint = _fingerprint(filters or {})
     if not page_token:
-        return ListWindow(size=size, fingerprint=fingerprint)
-    return ListWindow(size=size, after=_signer.open(page_token, fingerprint, _caller()), fingerprint=fingerprint)
+        return ListWindow(size=size, fingerprint=fingerprint, tokens=limits.tokens)
+    after = limits.tokens.open(page_token, fingerprint, _caller())
+    return ListWindow(size=size, after=after, fingerprint=fingerprint, tokens=limits.tokens)
 
 
 def next_page_token(window: ListWindow, last_position: tuple[Any, ...] | None, has_more: bool) -> str:
     """The token for the window after the one ending at `last_position`; empty on the last one."""
     if not has_more or last_position is None:
         return ""
-    return _signer.seal(last_position, window.fingerprint, _caller())
+    return window.tokens.seal(last_position, window.fingerprint, _caller())
 
 
 T = TypeVar("T")

@@ -57,7 +57,7 @@ def build_app(
     provider: PaymentProvider,
     users: UserDirectory | None = None,
 ) -> BillingApp:
-    limits = ListLimits(settings.default_page_size, settings.max_page_size)
+    limits = ListLimits.from_settings(settings)
     auth = Authorizer(access, users)
     grace, ttl = timedelta(days=settings.past_due_grace_days), timedelta(minutes=settings.checkout_ttl_minutes)
     subscriptions = SubscriptionUseCases(uow, clock, auth, provider, limits, grace)

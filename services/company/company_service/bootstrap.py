@@ -51,7 +51,7 @@ def build_app(
     unlocks: UnlockChecker,
     storage: LogoStorage,
 ) -> CompanyApp:
-    limits = ListLimits(settings.default_page_size, settings.max_page_size)
+    limits = ListLimits.from_settings(settings)
     members = PageMembers(uow, clock, limits, users)
     ttl = timedelta(hours=settings.invitation_ttl_hours)
     return CompanyApp(

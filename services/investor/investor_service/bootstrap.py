@@ -44,7 +44,7 @@ def build_app(
     users: UserDirectory,
     unlocks: UnlockChecker,
 ) -> InvestorApp:
-    limits = ListLimits(settings.default_page_size, settings.max_page_size)
+    limits = ListLimits.from_settings(settings)
     members = PageMembers(uow, clock, limits, users)
     ttl = timedelta(hours=settings.invitation_ttl_hours)
     return InvestorApp(

@@ -45,7 +45,7 @@ def build_app(
     users: UserDirectory | None = None,
 ) -> MatchingApp:
     """The use cases on the unit-of-work factory `uow` (SQL in `start`, in memory in the unit tests)."""
-    limits = ListLimits(settings.default_page_size, settings.max_page_size)
+    limits = ListLimits.from_settings(settings)
     config = MatchingConfig(
         weights=settings.weights(),
         significant_score=settings.significant_match_score,

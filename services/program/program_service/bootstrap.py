@@ -42,7 +42,7 @@ ProgramService = RunningService[ProgramSettings, ProgramApp]
 def build_app(
     settings: ProgramSettings, uow: UowFactory, clock: Clock, companies: CompanyDirectory, users: UserDirectory
 ) -> ProgramApp:
-    limits = ListLimits(settings.default_page_size, settings.max_page_size)
+    limits = ListLimits.from_settings(settings)
     members = PageMembers(uow, clock, limits, users)
     ttl = timedelta(hours=settings.invitation_ttl_hours)
     return ProgramApp(

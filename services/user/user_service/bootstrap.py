@@ -34,7 +34,7 @@ UserService = RunningService[UserSettings, UserApp]
 
 
 def build_app(settings: UserSettings, uow_factory: UowFactory, clock: Clock = utc_now) -> UserApp:
-    limits = ListLimits(settings.default_page_size, settings.max_page_size)
+    limits = ListLimits.from_settings(settings)
     users = UserUseCases(uow_factory, clock, limits)
     support_rate = RateLimit.per_seconds(
         settings.support_request_rate_limit, settings.support_request_rate_window_seconds

@@ -17,7 +17,6 @@ from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 from sqlalchemy import Engine
 
-from devinsider_common import pagination
 from devinsider_common.auth.policy import policies_for_service
 from devinsider_common.auth.verifier import AccessGuard, TokenVerifier
 from devinsider_common.grpc.clients import MAX_MESSAGE_BYTES
@@ -104,9 +103,7 @@ def start_server(
     engine: Engine | None = None,
 ) -> RunningServer:
     """Serve `registrations`; with `engine`, its outbox is reported in the metrics; with
-    `settings.metrics_port`, `/metrics` and `/healthz` are served over HTTP too. Page tokens of the
-    process are signed with `settings.page_token_secret` from here on."""
-    pagination.configure(pagination.PageTokenSigner(settings.page_token_secret, settings.page_token_max_age_seconds))
+    `settings.metrics_port`, `/metrics` and `/healthz` are served over HTTP too."""
     policies = {}
     for registration in registrations:
         policies.update(policies_for_service(registration.full_name))
