@@ -17,7 +17,7 @@ T = TypeVar("T")
 class ConstraintViolation(Exception):
     """A write broke a constraint of the store (a check, a foreign key, a unique key).
 
-    Raised by a unit of work (at the statement, or at its commit) instead of the driver's error, so
+    Raised by a unit of work (out of its `with` block, or by its commit) instead of the driver's error, so
     the service layer decides what it means without importing SQLAlchemy. One that escapes a use
     case is a bug; the server interceptor reports it as INTERNAL like any other."""
 

@@ -5,35 +5,9 @@ from __future__ import annotations
 import threading
 from pathlib import Path
 
-import pytest
 from sqlalchemy import Engine, inspect, text
 
 from devinsider_common.db.migrations import migration_lock, upgrade
-
-ENV = "from devinsider_common.db.migrations import run_env\n\nrun_env()\n"
-REVISION = """
-import sqlalchemy as sa
-from alembic import op
-
-revision = "0001"
-down_revision = None
-
-
-def upgrade() -> None:
-    op.create_table("widgets", sa.Column("id", sa.Integer, primary_key=True))
-
-
-def downgrade() -> None:
-    op.drop_table("widgets")
-"""
-
-
-@pytest.fixture
-def scripts(tmp_path: Path) -> Path:
-    (tmp_path / "versions").mkdir()
-    (tmp_path / "env.py").write_text(ENV)
-    (tmp_path / "versions" / "0001_widgets.py").write_text(REVISION)
-    return tmp_path
 
 
 def _tables(engine: Engine, schema: str) -> list[str]:
@@ -41,13 +15,13 @@ def _tables(engine: Engine, schema: str) -> list[str]:
 
 
 def test_a_migration_waits_for_the_replica_holding_the_lock(
-    pg_engine: Engine, pg_schema: tuple[str, str], scripts: Path
+    pg_engine: Engine, pg_schema: tuple[str, str], migrations_dir: Path
 ) -> None:
     schema = pg_schema[1]
     done = threading.Event()
 
     def start_replica() -> None:
-        upgrade(pg_engine, schema, scripts)
+        upgrade(pg_engine, schema, migrations_dir)
         done.set()
 
     with migration_lock(pg_engine, schema):  # another replica is migrating
@@ -60,14 +34,14 @@ def test_a_migration_waits_for_the_replica_holding_the_lock(
 
 
 def test_replicas_starting_together_all_start_on_the_migrated_schema(
-    pg_engine: Engine, pg_schema: tuple[str, str], scripts: Path
+    pg_engine: Engine, pg_schema: tuple[str, str], migrations_dir: Path
 ) -> None:
     schema = pg_schema[1]
     errors: list[BaseException] = []
 
     def start_replica() -> None:
         try:
-            upgrade(pg_engine, schema, scripts)
+            upgrade(pg_engine, schema, migrations_dir)
         except BaseException as error:  # reported by the assertion below
             errors.append(error)
 

@@ -25,32 +25,7 @@ from devinsider_common.startup import EXIT_BAD_CONFIGURATION
 from devinsider_common.testing.services import base_settings, bearer
 from devinsider_common.testing.tokens import TokenFactory
 
-ENV = "from devinsider_common.db.migrations import run_env\n\nrun_env()\n"
-REVISION = """
-import sqlalchemy as sa
-from alembic import op
-
-revision = "0001"
-down_revision = None
-
-
-def upgrade() -> None:
-    op.create_table("widgets", sa.Column("id", sa.Integer, primary_key=True))
-
-
-def downgrade() -> None:
-    op.drop_table("widgets")
-"""
 USERS = "devinsider.user.v1.UserService"
-
-
-@pytest.fixture
-def migrations_dir(tmp_path: Path) -> Path:
-    scripts = tmp_path / "migrations"
-    (scripts / "versions").mkdir(parents=True)
-    (scripts / "env.py").write_text(ENV)
-    (scripts / "versions" / "0001_widgets.py").write_text(REVISION)
-    return scripts
 
 
 def settings_for(tmp_path: Path, database: tuple[str, str], **values: Any) -> ServiceSettings:

@@ -18,7 +18,7 @@ from .conftest import ORIGIN
 PROGRAM = "programs/p1"
 
 
-def http_json(url: str, payload: dict[str, Any], api_key: str = "") -> dict[str, Any]:
+def http_json(url: str, payload: Any, api_key: str = "") -> dict[str, Any]:
     request = urllib.request.Request(url, data=json.dumps(payload).encode(), method="POST")  # noqa: S310
     request.add_header("Content-Type", "application/json")
     if api_key:

@@ -3,8 +3,10 @@
 A service subclasses it to attach its repositories in `_open_repositories`. Everything done
 through the unit of work, outbox rows included, commits or rolls back together.
 
-A unique constraint met by a statement or by the commit is `DuplicateRecord`
-(`devinsider_common.unit_of_work`), so use cases never see SQLAlchemy's `IntegrityError`.
+A violated constraint leaves the unit of work as `DuplicateRecord` (a unique key) or
+`ConstraintViolation` (`devinsider_common.unit_of_work`): raised by the commit, or by the `with`
+block's exit for a statement inside it (inside the block the statement still raises SQLAlchemy's
+`IntegrityError`, which only an adapter may catch), so use cases never see SQLAlchemy's errors.
 
 Losing the database (a restart, a network cut) is `errors.Unavailable` (gRPC UNAVAILABLE: retry)
 wherever it happens: opening the unit of work, in the middle of its statements, or at the commit;

@@ -33,6 +33,7 @@ from devinsider_common.testing.clock import FakeClock
 from devinsider_common.testing.failures import failure, failure_of
 
 from ..harness import ACME, NOW, ORIGIN, SECRET, Billing, new_billing, settings
+from ..helpers import http_json
 
 API_KEY = "test-provider-key"
 HTTP_STATUS = {
@@ -121,18 +122,6 @@ def checkout_request() -> CheckoutRequest:
     )
 
 
-def post(url: str, payload: Any, api_key: str = "", form: bool = False) -> dict[str, Any]:
-    data = urllib.parse.urlencode(payload).encode() if form else json.dumps(payload).encode()
-    request = urllib.request.Request(url, data=data, method="POST")  # noqa: S310 - a local test server
-    request.add_header("Content-Type", "application/x-www-form-urlencoded" if form else "application/json")
-    if api_key:
-        request.add_header("Authorization", f"Bearer {api_key}")
-    with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310
-        answer = json.loads(response.read())
-    assert isinstance(answer, dict)
-    return answer
-
-
 def get(url: str, api_key: str = "") -> tuple[int, str]:
     request = urllib.request.Request(url)  # noqa: S310 - a local test server
     if api_key:
@@ -145,7 +134,7 @@ def get(url: str, api_key: str = "") -> tuple[int, str]:
 
 
 def api(local: LocalPaymentProvider, path: str, payload: dict[str, Any] | None = None) -> dict[str, Any]:
-    return post(f"{local.url}{path}", payload or {}, API_KEY)
+    return http_json(f"{local.url}{path}", payload or {}, API_KEY)
 
 
 class NoRedirect(urllib.request.HTTPRedirectHandler):
@@ -165,7 +154,7 @@ def test_the_hosted_page_takes_a_form_post_and_redirects_the_buyer(billing: Bill
     assert redirect.value.code == 303 and redirect.value.headers["Location"] == f"{ORIGIN}/done"
     assert billing.balance(ACME) == 50  # the signed callback came before the redirect
     with pytest.raises(urllib.error.HTTPError) as again:  # a session is paid once
-        post(created.checkout_url, {"action": "pay"})
+        http_json(created.checkout_url, {"action": "pay"})
     assert again.value.code == 400
 
     declined = billing.app.checkouts.create(owner, ACME, "isv-credits-10", f"{ORIGIN}/ok", f"{ORIGIN}/back", "")
@@ -184,7 +173,7 @@ def test_sessions_expire_and_events_can_be_resent_within_the_signature_window(
     created = billing.checkout(owner, ACME, "isv-credits-10")
     session = get(f"{local.url}/v1/checkout_sessions/{created.provider_reference}", API_KEY)
     assert session[0] == 200 and json.loads(session[1])["reference"] == created.name
-    delivered = post(created.checkout_url, {"action": "expire"})
+    delivered = http_json(created.checkout_url, {"action": "expire"})
     assert delivered["delivered"] == 200
     assert billing.app.checkouts.get(owner, ACME, created.id).state is CheckoutState.EXPIRED
     again = api(local, f"/v1/events/{delivered['event']}/resend")
@@ -197,7 +186,7 @@ def test_the_api_wants_its_key_and_names_what_it_does_not_know(local: LocalPayme
     url = local.url
     for key in ("wrong", ""):
         with pytest.raises(urllib.error.HTTPError) as error:
-            post(f"{url}/v1/checkout_sessions", {"amount": 1}, api_key=key)
+            http_json(f"{url}/v1/checkout_sessions", {"amount": 1}, api_key=key)
         assert error.value.code == 401
     assert get(f"{url}/v1/checkout_sessions/cs_x", "wrong")[0] == 401
     assert get(f"{url}/v1/checkout_sessions/cs_x", API_KEY)[0] == 404
@@ -212,11 +201,11 @@ def test_the_api_wants_its_key_and_names_what_it_does_not_know(local: LocalPayme
             api(local, path, payload)
         assert error.value.code == status
     with pytest.raises(urllib.error.HTTPError) as not_an_object:
-        post(f"{url}/v1/checkout_sessions", [1], API_KEY)
+        http_json(f"{url}/v1/checkout_sessions", [1], API_KEY)
     assert not_an_object.value.code == 400
     session = HttpPaymentProvider(url, API_KEY).create_checkout(checkout_request())
     with pytest.raises(urllib.error.HTTPError) as unknown_action:
-        post(session.url, {"action": "dance"})
+        http_json(session.url, {"action": "dance"})
     assert unknown_action.value.code == 400
     refused = failure(lambda: HttpPaymentProvider(url, "wrong").cancel_subscription("sub_x", True))
     assert (refused.code, refused.reason) == (grpc.StatusCode.FAILED_PRECONDITION, "PROVIDER_REFUSED")
@@ -226,7 +215,7 @@ def test_receipts_show_the_payment_and_its_refund(
     local: LocalPaymentProvider, billing: Billing, owner: Principal
 ) -> None:
     created = billing.checkout(owner, ACME, "isv-credits-50")
-    post(created.checkout_url, {"action": "pay"})
+    http_json(created.checkout_url, {"action": "pay"})
     done = billing.app.checkouts.get(owner, ACME, created.id)
     invoice = billing.app.invoices.get(owner, ACME, done.invoice_id)
     assert invoice.receipt_url == f"{local.url}/receipts/{invoice.provider_reference}"
@@ -246,7 +235,7 @@ def test_subscriptions_renew_fail_and_cancel_at_the_provider(
     local: LocalPaymentProvider, billing: Billing, owner: Principal
 ) -> None:
     created = billing.checkout(owner, ACME, "isv-starter-monthly")
-    post(created.checkout_url, {"action": "pay"})  # a trial: nothing paid now
+    http_json(created.checkout_url, {"action": "pay"})  # a trial: nothing paid now
     done = billing.app.checkouts.get(owner, ACME, created.id)
     subscription = billing.app.subscriptions.get(owner, ACME, done.subscription_id)
     assert subscription.state is SubscriptionState.TRIALING and billing.balance(ACME) == 10

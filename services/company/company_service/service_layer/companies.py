@@ -86,6 +86,9 @@ class CompanyUseCases:
     def _create(
         self, principal: Principal, content: CompanyContent, pre_listed: bool, key: str | None, now: datetime
     ) -> Seen:
+        company_id = new_id()
+        # Describing the owner may ask the user service: done before the transaction, never inside it.
+        owner = None if pre_listed else self._members.new_member(principal, company_id, PageRole.OWNER)
         with self._uow() as uow:
             if key and (existing := uow.companies.by_idempotency_key(principal.subject, key)) is not None:
                 return self._seen(uow, principal, existing)
@@ -96,13 +99,12 @@ class CompanyUseCases:
                 raise one_company()
             state = CompanyState.PRE_LISTED if pre_listed else CompanyState.ACTIVE
             company = Company(
-                new_id(), content, state, founder=founder, creator=principal.subject, idempotency_key=key,
+                company_id, content, state, founder=founder, creator=principal.subject, idempotency_key=key,
                 created_at=now, updated_at=now,
             )  # fmt: skip
             uow.companies.add(company)
             uow.events.company_created(company, creator="" if pre_listed else principal.subject)
-            if not pre_listed:
-                owner = self._members.new_member(principal, company.id, PageRole.OWNER)
+            if owner is not None:
                 uow.members.add(owner)
                 uow.events.member_added(owner, None)
             uow.commit()

@@ -47,6 +47,9 @@ class InvestorUseCases:
         )
 
     def _create(self, principal: Principal, profile: Profile, request_id: str) -> InvestorView:
+        investor_id = new_id()
+        # Describing the owner may ask the user service: done before the transaction, never inside it.
+        owner = self._members.new_member(principal, investor_id, PageRole.OWNER)
         with self._uow() as uow:
             if request_id:
                 existing = self._find_created(uow, principal, request_id)
@@ -54,9 +57,8 @@ class InvestorUseCases:
                     return existing
             now = self._clock()
             investor = Investor(
-                new_id(), profile, principal.subject, created_at=now, updated_at=now, request_id=request_id
+                investor_id, profile, principal.subject, created_at=now, updated_at=now, request_id=request_id
             )
-            owner = self._members.new_member(principal, investor.id, PageRole.OWNER)
             uow.investors.add(investor)
             uow.members.add(owner)
             uow.events.investor_created(investor, principal.subject)
