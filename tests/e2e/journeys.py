@@ -22,15 +22,13 @@ from devinsider_gateway.testing.http import Response, request
 from .suite_stack import (
     KEYCLOAK_WEBHOOK_SECRET,
     PAYMENT_WEBHOOK_SECRET,
-    SuiteStack,
+    EdgeStack,
     create_company,
     join_company,
     status_of,
     unique,
 )
 
-# The local payment provider's API key (BillingSettings' default; suite_stack keeps it).
-PROVIDER_API_KEY = "dev-provider-key"
 CREDIT_PACK = "plans/investor-credits-10"
 
 
@@ -51,7 +49,7 @@ def ok(response: Response) -> dict[str, Any]:
 
 
 def keycloak_register(
-    stack: SuiteStack, subject: str, email: str, given: str, family: str, source: str = ""
+    stack: EdgeStack, subject: str, email: str, given: str, family: str, source: str = ""
 ) -> Response:
     """Posts a signed `access.REGISTER` event (p2-inc/keycloak-events shape) to the edge, no token;
     `source`: the local address it is sent from (the edge rate-limits per webhook and address)."""
@@ -71,7 +69,7 @@ def keycloak_register(
     return request("POST", stack.url("/v1/webhooks/keycloak"), body, headers, source=source)
 
 
-def users_with_email(stack: SuiteStack, email: str) -> list[dict[str, Any]]:
+def users_with_email(stack: EdgeStack, email: str) -> list[dict[str, Any]]:
     """The users platform staff see with exactly this e-mail address."""
     admin = stack.token(unique("staff"), roles=("admin",))
     domain = email.split("@", 1)[1]
@@ -83,7 +81,7 @@ def users_with_email(stack: SuiteStack, email: str) -> list[dict[str, Any]]:
 
 
 def payment_webhook(
-    stack: SuiteStack,
+    stack: EdgeStack,
     event_type: str,
     data: dict[str, Any],
     secret: str = PAYMENT_WEBHOOK_SECRET,
@@ -102,7 +100,7 @@ def provider_base(checkout_url: str) -> str:
     return f"{parts.scheme}://{parts.netloc}"
 
 
-def balance(stack: SuiteStack, page: str, token: str) -> int:
+def balance(stack: EdgeStack, page: str, token: str) -> int:
     """A page's credit balance (int64: a JSON string, omitted at 0)."""
     return int(ok(stack.call("GET", f"/v1/{page}/creditBalance", token=token)).get("balance", "0"))
 
@@ -142,7 +140,7 @@ class Page:
     display_name: str
 
 
-def published_program(stack: SuiteStack) -> Page:
+def published_program(stack: EdgeStack) -> Page:
     """A published partner program whose criteria profile wants fintech companies in France."""
     subject = unique("prog-pat")
     owner = stack.token(subject, roles=("program",))
@@ -156,7 +154,7 @@ def published_program(stack: SuiteStack) -> Page:
     return Page(name, subject, owner, display_name)
 
 
-def investor_page(stack: SuiteStack, contact_email: str = "", with_profile: bool = True) -> Page:
+def investor_page(stack: EdgeStack, contact_email: str = "", with_profile: bool = True) -> Page:
     """An active VC page; its criteria profile wants series A and tickets of 10 000 to 30 000 EUR."""
     subject = unique("inv-ivan")
     owner = stack.token(subject, roles=("investor",))
@@ -199,13 +197,13 @@ class IsvJourney:
     application: str
 
 
-def matches(stack: SuiteStack, company: str, kind: str, token: str) -> dict[str, float]:
+def matches(stack: EdgeStack, company: str, kind: str, token: str) -> dict[str, float]:
     """The company's matches of `kind` (PROGRAM, INVESTOR): target name -> score."""
     listed = ok(stack.call("GET", f"/v1/{company}/matches?targetKind=PAGE_KIND_{kind}&explain=true", token=token))
     return {m["summary"]["page"]["name"]: float(m["score"]) for m in listed.get("matches", [])}
 
 
-def isv_journey(stack: SuiteStack) -> IsvJourney:
+def isv_journey(stack: EdgeStack) -> IsvJourney:
     """Registration by Keycloak webhook, a complete company page, a colleague through the mailed
     token, the criteria profile, matches with a program and an investor, an application."""
     program, investor = published_program(stack), investor_page(stack)
@@ -327,7 +325,7 @@ class InvestorJourney:
     unlock: str
 
 
-def join_investor(stack: SuiteStack, investor: Page, subject: str) -> str:
+def join_investor(stack: EdgeStack, investor: Page, subject: str) -> str:
     """A viewer joins the investor page through its mailed token; returns the viewer's token."""
     email = f"{subject}@example.com"
     invited = ok(
@@ -343,7 +341,7 @@ def join_investor(stack: SuiteStack, investor: Page, subject: str) -> str:
     return token
 
 
-def join_program(stack: SuiteStack, program: Page, subject: str) -> str:
+def join_program(stack: EdgeStack, program: Page, subject: str) -> str:
     """A viewer joins the program page through its mailed token; returns the viewer's token."""
     email = f"{subject}@example.com"
     invitation = {"email": email, "role": "PAGE_ROLE_VIEWER"}
@@ -356,7 +354,7 @@ def join_program(stack: SuiteStack, program: Page, subject: str) -> str:
     return token
 
 
-def investor_journey(stack: SuiteStack, company: str, contact_email: str) -> InvestorJourney:
+def investor_journey(stack: EdgeStack, company: str, contact_email: str) -> InvestorJourney:
     """An investor buys a credit pack (granted only by the provider's signed callback through the
     edge), then unlocks `company` and sees its contacts, which it did not before."""
     investor = investor_page(stack, with_profile=False)
@@ -390,7 +388,8 @@ def investor_journey(stack: SuiteStack, company: str, contact_email: str) -> Inv
     checkout = ok(stack.call("POST", f"/v1/{investor.name}/checkouts", body, investor.owner))
     assert (checkout["state"], checkout["amount"]) == ("CHECKOUT_STATE_OPEN", eur(7500)), checkout
     reference, url = checkout["providerReference"], checkout["checkoutUrl"]
-    assert url.startswith("http://127.0.0.1:") and reference in url
+    assert reference in url
+    url = stack.buyer_url(url)
     assert balance(stack, investor.name, investor.owner) == 0
 
     # A forged confirmation (wrong secret) is refused at the service and grants nothing.
@@ -416,7 +415,7 @@ def investor_journey(stack: SuiteStack, company: str, contact_email: str) -> Inv
         "POST",
         f"{provider_base(url)}/v1/events/{paid.json()['event']}/resend",
         {},
-        {"authorization": f"Bearer {PROVIDER_API_KEY}"},
+        {"authorization": f"Bearer {stack.provider_api_key}"},
     )
     assert resent.status == 200 and resent.json()["delivered"] == 200, resent.body
     again = payment_webhook(stack, "checkout.completed", {**forged, "payment": "pay_again"})

@@ -21,7 +21,7 @@ from collections.abc import Callable, Iterator
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 from urllib.parse import parse_qs, quote, urlparse
 
 import pika
@@ -153,6 +153,27 @@ class Broker:
         return query["invitation"][0], query["token"][0]
 
 
+class EdgeStack(Protocol):
+    """What the journeys (journeys.py) need of a running suite: the in-process one here, or the compose
+    stack of tests/compose."""
+
+    broker: Broker
+    # The local payment provider's API key (its resend endpoint takes it).
+    provider_api_key: str
+
+    def url(self, path: str) -> str: ...
+
+    def token(self, subject: str, roles: tuple[str, ...] = ("isv",), email: str = "") -> str: ...
+
+    def call(
+        self, method: str, path: str, body: dict[str, Any] | None = None, token: str | None = None
+    ) -> Response: ...
+
+    def buyer_url(self, url: str) -> str:
+        """The address at which a buyer's browser reaches a page of the local payment provider."""
+        ...
+
+
 @dataclass
 class SuiteStack:
     envoy: envoy.RunningEnvoy
@@ -165,28 +186,42 @@ class SuiteStack:
     broker: Broker
     keys: Path
     redis_prefix: str
+    provider_api_key: str = "dev-provider-key"  # BillingSettings' default, which this stack keeps
 
     def url(self, path: str) -> str:
         return self.envoy.url(path)
 
+    def buyer_url(self, url: str) -> str:
+        return url  # the provider runs in this process, on 127.0.0.1
+
     def token(self, subject: str, roles: tuple[str, ...] = ("isv",), email: str = "") -> str:
-        return issue_token(
-            self.keys,
-            ISSUER,
-            subject,
-            roles=roles,
-            email=email or f"{subject}@example.com",
-            given_name=subject.split("-")[0].title(),
-            family_name="Tester",
-            ttl_seconds=600,
-        )
+        return dev_token(self.keys, ISSUER, subject, roles, email)
 
     def call(self, method: str, path: str, body: dict[str, Any] | None = None, token: str | None = None) -> Response:
         """A REST call through Envoy, with a bearer token when given."""
-        headers = {"authorization": f"Bearer {token}"} if token else {}
-        if method in {"POST", "PATCH"} and body is None:
-            body = {}
-        return request(method, self.url(path), body, headers)
+        return rest_call(self.url(path), method, body, token)
+
+
+def dev_token(keys: Path, issuer: str, subject: str, roles: tuple[str, ...], email: str) -> str:
+    """A ten-minute token of the dev key pair in `keys` for `subject` (e-mail `<subject>@example.com` by default)."""
+    return issue_token(
+        keys,
+        issuer,
+        subject,
+        roles=roles,
+        email=email or f"{subject}@example.com",
+        given_name=subject.split("-")[0].title(),
+        family_name="Tester",
+        ttl_seconds=600,
+    )
+
+
+def rest_call(url: str, method: str, body: dict[str, Any] | None, token: str | None) -> Response:
+    """A REST call with a bearer token when given; POST and PATCH send `{}` when no body is given."""
+    headers = {"authorization": f"Bearer {token}"} if token else {}
+    if method in {"POST", "PATCH"} and body is None:
+        body = {}
+    return request(method, url, body, headers)
 
 
 def unique(prefix: str) -> str:
@@ -383,13 +418,13 @@ def field_violations(response: Response) -> list[str]:
     return [v["field"] for d in details if d["@type"].endswith("google.rpc.BadRequest") for v in d["fieldViolations"]]
 
 
-def create_company(stack: SuiteStack, owner: str, **fields: object) -> dict[str, Any]:
+def create_company(stack: EdgeStack, owner: str, **fields: object) -> dict[str, Any]:
     response = stack.call("POST", "/v1/companies", dict(fields), owner)
     assert response.status == 200, response.body
     return dict(response.json())
 
 
-def join_company(stack: SuiteStack, company: str, owner: str, subject: str, role: str) -> str:
+def join_company(stack: EdgeStack, company: str, owner: str, subject: str, role: str) -> str:
     """Invites `subject` to `company` with `role`, reads the mailed token from RabbitMQ and accepts
     it through the edge as `subject`; returns `subject`'s token."""
     email = f"{subject}@example.com"

@@ -31,6 +31,9 @@ class BillingSettings(ServiceSettings):
     payment_webhook_tolerance_seconds: int = 300
     # Where the local provider sends its callbacks; empty: a local HTTP->gRPC forwarder is started.
     payment_webhook_url: str = ""
+    # The local provider's listening address (its buyer pages and API): 127.0.0.1 in a dev run; in a container,
+    # 0.0.0.0 on a fixed port, so that a buyer outside reaches the checkout pages (docker-compose.yml).
+    local_provider_host: str = "127.0.0.1"
     local_provider_port: int = 0
     # Web origins the provider may send buyers back to (success/cancel URLs).
     allowed_return_origins: list[str] = Field(

@@ -20,6 +20,7 @@ class LocalProvider:
         self.provider = LocalPaymentProvider(
             settings.payment_provider_api_key,
             settings.payment_webhook_secret,
+            host=settings.local_provider_host,
             port=settings.local_provider_port,
             clock=lambda: clock().timestamp(),
         )
