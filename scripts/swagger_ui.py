@@ -22,11 +22,12 @@ import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+LOCK_FILE = ROOT / "package-lock.json"
 PACKAGE = "swagger-ui-dist"
 REGISTRY = "https://registry.npmjs.org"
 
 
-def locked(lock_file: Path = ROOT / "package-lock.json") -> tuple[str, str]:
+def locked(lock_file: Path = LOCK_FILE) -> tuple[str, str]:
     """(version, sha512 digest) of the package in the npm lock."""
     entry = json.loads(lock_file.read_text(encoding="utf-8"))["packages"][f"node_modules/{PACKAGE}"]
     algorithm, _, digest = str(entry["integrity"]).partition("-")
@@ -45,9 +46,9 @@ def verified(data: bytes, digest: str) -> bytes:
     return data
 
 
-def tarball(source: Path | None) -> bytes:
+def tarball(source: Path | None, lock_file: Path = LOCK_FILE) -> bytes:
     """The locked tarball: from `source` when it holds it, else downloaded; checked either way."""
-    version, digest = locked()
+    version, digest = locked(lock_file)
     name = tarball_name(version)
     if source is not None and (source / name).is_file():
         return verified((source / name).read_bytes(), digest)
@@ -64,11 +65,12 @@ def fetch(destination: Path) -> Path:
     return target
 
 
-def extract(source: Path | None, destination: Path) -> None:
+def extract(source: Path | None, destination: Path, lock_file: Path = LOCK_FILE) -> None:
     """The package's files (the tarball's `package/` folder) into `destination`."""
+    data = tarball(source, lock_file)
     shutil.rmtree(destination, ignore_errors=True)
     destination.mkdir(parents=True)
-    with tarfile.open(fileobj=io.BytesIO(tarball(source)), mode="r:gz") as archive:
+    with tarfile.open(fileobj=io.BytesIO(data), mode="r:gz") as archive:
         for member in archive.getmembers():
             if not member.isfile() or not member.name.startswith("package/"):
                 continue

@@ -183,12 +183,17 @@ def compose() -> dict[str, Any]:
     return document
 
 
-def gateway_script() -> ModuleType:
-    """scripts/gen_kubernetes_gateway.py (a script, not a package: loaded from its file)."""
-    path = ROOT / "scripts" / "gen_kubernetes_gateway.py"
-    spec = importlib.util.spec_from_file_location("gen_kubernetes_gateway", path)
+def load_script(name: str) -> ModuleType:
+    """scripts/<name>.py (a script, not a package: loaded from its file)."""
+    path = ROOT / "scripts" / f"{name}.py"
+    spec = importlib.util.spec_from_file_location(name, path)
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     sys.modules[spec.name] = module  # its dataclasses look their module up there
     spec.loader.exec_module(module)
     return module
+
+
+def gateway_script() -> ModuleType:
+    """scripts/gen_kubernetes_gateway.py."""
+    return load_script("gen_kubernetes_gateway")
