@@ -25,6 +25,7 @@ from prometheus_client import (
     PROCESS_COLLECTOR,
     CollectorRegistry,
     Counter,
+    Gauge,
     Histogram,
     make_wsgi_app,
 )
@@ -55,6 +56,28 @@ HANDLED_TOTAL = Counter(
     "devinsider_grpc_server_handled_total",
     "gRPC calls handled, by service, method path and status code.",
     ["service", "method", "code"],
+    registry=REGISTRY,
+)
+
+
+# The consumer runtime (devinsider_common.consumer): what became of each message, and the queues' depth.
+CONSUMED_TOTAL = Counter(
+    "devinsider_consumer_messages_total",
+    "Messages taken from a consumer queue, by queue and outcome "
+    "(handled, duplicate, retried, dead_lettered, undecodable).",
+    ["queue", "outcome"],
+    registry=REGISTRY,
+)
+CONSUMER_QUEUE_MESSAGES = Gauge(
+    "devinsider_consumer_queue_messages",
+    "Messages waiting in a consumer's queue (`ready`: its lag) or in its dead-letter queue (`dead`).",
+    ["queue", "state"],
+    registry=REGISTRY,
+)
+CONSUMER_CONNECTED = Gauge(
+    "devinsider_consumer_connected",
+    "1 while the process's consumer holds its RabbitMQ connection, else 0.",
+    ["service"],
     registry=REGISTRY,
 )
 

@@ -2,9 +2,10 @@
 
 A bootstrap does three things: `open_runtime` (engine and migrations, cache, channels, this
 service's token, the access guard, the token verifier), its own `build_app` on that runtime, and
-`serve` (gRPC server, outbox relay, scheduled jobs). Stopping runs in one order everywhere: the
-server reports NOT_SERVING and drains, then the jobs stop, then the relay, then the service's own
-hooks, then the channels close and the engine is disposed.
+`serve` (gRPC server, event consumers, outbox relay, scheduled jobs). Stopping runs in one order
+everywhere: the server reports NOT_SERVING and drains, then the consumers finish the message in hand,
+then the jobs stop, then the relay, then the service's own hooks, then the channels close and the
+engine is disposed.
 
 `main` of every service is `run_service(Settings, "devinsider-<name>-service", start)`.
 """
@@ -23,6 +24,7 @@ from devinsider_common.auth.service_identity import service_token_provider
 from devinsider_common.auth.user_access import platform_access_guard
 from devinsider_common.auth.verifier import AccessGuard, TokenVerifier
 from devinsider_common.cache import Cache, create_cache
+from devinsider_common.consumer.runner import Subscription, start_consumer_thread
 from devinsider_common.db import migrations
 from devinsider_common.db.engine import create_service_engine, ping
 from devinsider_common.grpc.clients import ChannelFactory, TokenProvider
@@ -122,15 +124,20 @@ def serve(
     *,
     jobs: Sequence[Job] = (),
     run_jobs: bool = True,
+    subscriptions: Sequence[Subscription] = (),
     on_stop: Sequence[Callable[[], None]] = (),
 ) -> RunningService[SettingsT, AppT]:
-    """Serve `registrations` on the runtime; the outbox relay runs when AMQP_URL is set, `jobs` on
+    """Serve `registrations` on the runtime; with AMQP_URL the outbox relay runs and `subscriptions`
+    are consumed (in this process, competing with the other replicas: docs/decisions.md), `jobs` on
     their schedule (once across replicas) unless `run_jobs` is false; `on_stop` hooks run after
     the drain, before the channels and the engine close."""
     settings, engine = runtime.settings, runtime.engine
     server = start_server(
         settings, registrations, runtime.verifier, runtime.guard, probe=lambda: ping(engine), engine=engine
     )
+    consumer = start_consumer_thread(settings.service_name, settings.broker, subscriptions)
+    if consumer is not None:
+        server.on_stop.append(consumer.stop)
     if run_jobs and jobs:
         server.on_stop.append(start_scheduler(list(jobs), create_lock_factory(settings)))
     relay = start_relay_thread(engine, settings.broker)

@@ -74,6 +74,12 @@ class BrokerSettings(BaseSettings):
     outbox_retention_hours: float = 168.0
     # Without AMQP_URL: mail events are written here as .eml files (`make run`: var/mail); empty: kept.
     mail_sink_dir: str = ""
+    # Consumers (devinsider_common.consumer): unacknowledged messages per process, deliveries before a
+    # failing message is dead-lettered, the delay between them, and the cap of the reconnect backoff.
+    consumer_prefetch: int = 10
+    consumer_max_attempts: int = 5
+    consumer_retry_delay_seconds: float = 5.0
+    consumer_backoff_max_seconds: float = 30.0
 
 
 class ServiceSettings(BaseSettings):

@@ -2,7 +2,7 @@
 
 from devinsider_common.outbox.amqp import AmqpPublisher, BrokerUnavailableError, MessageRejectedError, PublishError
 from devinsider_common.outbox.envelope import build_envelope, from_json, to_json, unpack_payload
-from devinsider_common.outbox.inbox import InboxDeduplicator, record_once
+from devinsider_common.outbox.inbox import record_once
 from devinsider_common.outbox.relay import OutboxRelay, RelayThread, start_relay_thread
 from devinsider_common.outbox.tables import (
     create_outbox_tables,
@@ -17,7 +17,6 @@ from devinsider_common.outbox.writer import OutboxWriter
 __all__ = [
     "AmqpPublisher",
     "BrokerUnavailableError",
-    "InboxDeduplicator",
     "MessageRejectedError",
     "OutboxRelay",
     "OutboxWriter",

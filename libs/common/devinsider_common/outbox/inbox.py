@@ -26,13 +26,3 @@ def record_once(connection: Connection, consumer: str, message_id: str) -> bool:
     # RETURNING rather than rowcount, which psycopg may report as -1 here.
     statement = insert(inbox_messages).values(values).on_conflict_do_nothing().returning(inbox_messages.c.consumer)
     return connection.execute(statement).first() is not None
-
-
-class InboxDeduplicator:
-    """`record_once` bound to one consumer name (e.g. `odoo-sync:odoo_user_queue`)."""
-
-    def __init__(self, consumer: str) -> None:
-        self.consumer = consumer
-
-    def first_time(self, connection: Connection, message_id: str) -> bool:
-        return record_once(connection, self.consumer, message_id)

@@ -19,6 +19,7 @@ from typing import Any
 import structlog
 from sqlalchemy import Connection, Engine, Row, func, select, update
 
+from devinsider_common.background import BackgroundLoop, start_loop
 from devinsider_common.db.engine import is_sqlite
 from devinsider_common.outbox.amqp import BrokerUnavailableError, Publisher
 from devinsider_common.outbox.retention import prune
@@ -150,12 +151,10 @@ class OutboxRelay:
 @dataclass
 class RelayThread:
     relay: OutboxRelay
-    thread: threading.Thread
-    stop_event: threading.Event
+    loop: BackgroundLoop
 
     def stop(self, timeout: float = 10.0) -> None:
-        self.stop_event.set()
-        self.thread.join(timeout)
+        self.loop.stop(timeout)
 
 
 def start_relay_thread(engine: Engine, settings: BrokerSettings, name: str = "outbox-relay") -> RelayThread | None:
@@ -175,7 +174,4 @@ def start_relay_thread(engine: Engine, settings: BrokerSettings, name: str = "ou
         retention=timedelta(hours=settings.outbox_retention_hours) if settings.outbox_retention_hours > 0 else None,
         exchanges=exchanges,
     )
-    stop_event = threading.Event()
-    thread = threading.Thread(target=relay.run, args=(stop_event,), name=name, daemon=True)
-    thread.start()
-    return RelayThread(relay, thread, stop_event)
+    return RelayThread(relay, start_loop(relay.run, name))

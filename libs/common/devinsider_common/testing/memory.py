@@ -270,3 +270,17 @@ class RecordingPageEvents:
 
     def invitation_changed(self, invitation: Invitation) -> None:
         self.record("InvitationChanged", invitation.email, invitation=invitation.id, state=invitation.state)
+
+
+class MemoryInbox:
+    """The `Inbox` port on a memory unit of work's table: a message id seen per consumer, kept or
+    dropped with the unit of work's commit or rollback, as the SQL inbox is."""
+
+    def __init__(self, table: dict[tuple[str, str], bool]) -> None:
+        self._table = table
+
+    def first_time(self, consumer: str, message_id: str) -> bool:
+        if (consumer, message_id) in self._table:
+            return False
+        self._table[consumer, message_id] = True
+        return True

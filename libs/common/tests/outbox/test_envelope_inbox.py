@@ -11,9 +11,9 @@ from sqlalchemy import Engine, inspect
 
 from devinsider.common.v1.event_pb2 import EventEnvelope
 from devinsider.user.v1.events_pb2 import UserCreated, UserDeleted
+from devinsider_common.consumer import SqlInbox
 from devinsider_common.context import request_id_var
 from devinsider_common.outbox import (
-    InboxDeduplicator,
     build_envelope,
     drop_outbox_tables,
     from_json,
@@ -48,8 +48,8 @@ def test_inbox_records_each_message_once_per_consumer(any_engine: Engine) -> Non
         assert record_once(connection, "mail", "m-1") is False
         assert record_once(connection, "odoo", "m-1") is True  # another consumer has its own inbox
     with any_engine.begin() as connection:
-        assert InboxDeduplicator("mail").first_time(connection, "m-1") is False
-        assert InboxDeduplicator("mail").first_time(connection, "m-2") is True
+        assert SqlInbox(connection).first_time("mail", "m-1") is False
+        assert SqlInbox(connection).first_time("mail", "m-2") is True
 
 
 def test_inbox_row_rolls_back_with_the_consumer_transaction(any_engine: Engine) -> None:

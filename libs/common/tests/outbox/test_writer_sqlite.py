@@ -90,8 +90,8 @@ def test_relay_thread_publishes_in_the_background(sqlite_engine: Engine, amqp_ur
         for _ in range(100):
             if handle.relay.backlog() == 0:
                 break
-            handle.stop_event.wait(0.05)
+            handle.loop.stop_event.wait(0.05)
     finally:
         handle.stop()
-    assert not handle.thread.is_alive()
+    assert not handle.loop.thread.is_alive()
     assert [message.properties.message_id for message in drain(channel, queue)] == [message_id]
