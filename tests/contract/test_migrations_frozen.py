@@ -23,10 +23,12 @@ from devinsider_common.db import migrations
 from devinsider_common.db.engine import create_service_engine
 from devinsider_common.outbox.tables import define_outbox_tables
 from devinsider_common.pages.tables import define_page_tables
+from devinsider_common.pages.unlocks import define_unlock_table
 
 ROOT = Path(__file__).resolve().parents[2]
 SERVICES = sorted(p.name for p in (ROOT / "services").iterdir() if (p / f"{p.name}_service").is_dir())
 PAGE_SERVICES = {"company", "investor", "program"}
+UNLOCKED_PAGE_SERVICES = {"company", "investor"}  # they project who unlocked their pages
 REVISIONS = sorted(ROOT.glob("services/*/*_service/migrations/versions/*.py"))
 ALLOWED = {"alembic", "sqlalchemy", "__future__"}
 
@@ -59,6 +61,8 @@ def _library_tables(name: str) -> MetaData:
     define_outbox_tables(metadata)
     if name in PAGE_SERVICES:
         define_page_tables(metadata)
+    if name in UNLOCKED_PAGE_SERVICES:
+        define_unlock_table(metadata)
     return metadata
 
 

@@ -105,9 +105,10 @@ def test_the_settings_load_with_shared_infrastructure_and_the_blacklist_on(name:
     assert not settings.auth.production, "compose runs on the dev issuer unless AUTH_JWKS_URL is given"
 
 
-def test_company_asks_billing_and_keeps_logos_on_a_volume_its_replicas_share() -> None:
+def test_company_asks_the_unlocking_pages_services_and_keeps_logos_on_a_volume_its_replicas_share() -> None:
     settings = compose_settings("company")
-    assert getattr(settings, "billing_target") == "billing:50056"  # noqa: B009 - a CompanySettings field
+    unlocking = {key: getattr(settings, key) for key in ("investor_target", "program_target")}
+    assert unlocking == {"investor_target": "investor:50053", "program_target": "program:50054"}
     upload_dir = getattr(settings, "upload_dir")  # noqa: B009
     mounts = dict(str(v).split(":")[:2][::-1] for v in compose()["services"]["company"]["volumes"])
     assert mounts[str(upload_dir)] in compose()["volumes"], "logos on a named volume"

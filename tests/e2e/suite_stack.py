@@ -4,8 +4,8 @@
 services in process, each on its own fresh PostgreSQL schema of the test database, all on one Redis
 key prefix (as in production, where the services share `REDIS_KEY_PREFIX`) and one fresh RabbitMQ
 vhost, so that the outbox relays publish for real. Every service asks the real user service for the
-blacklist (`user_target`) and the real page services for page access; company and investor ask
-billing who unlocked a page (their default caching: a "yes" kept, a "no" never); billing asks matching
+blacklist (`user_target`) and the real page services for page access; company and investor project
+billing's unlocks from its events and ask the unlocking pages' services about membership; billing asks matching
 for blocked pairs; billing's local payment provider sends its
 signed callbacks through Envoy (`/v1/webhooks/payments`), as the real provider would. One Envoy,
 generated from gen/devinsider.binpb, routes to all six. Everything is stopped, dropped and deleted
@@ -304,8 +304,10 @@ def _start_stack(
     )
     stack.callback(user.stop, grace=0)
     user_target = f"127.0.0.1:{user.port}"
-    # Billing's and Envoy's ports are chosen first: company and investor ask billing, billing's provider calls Envoy.
+    # Ports chosen first: company asks investor and program (unlocks), investor asks program, billing's provider
+    # calls Envoy.
     billing_port, port, admin_port = envoy.free_port(), envoy.free_port(), envoy.free_port()
+    investor_port, program_port = envoy.free_port(), envoy.free_port()
     company = start_company(
         CompanySettings(
             **shared,  # type: ignore[arg-type]
@@ -313,17 +315,21 @@ def _start_stack(
             upload_dir=workdir / "uploads",
             user_target=user_target,
             access_cache_ttl_seconds=ACCESS_CACHE_TTL_SECONDS,
-            billing_target=f"127.0.0.1:{billing_port}",
+            investor_target=f"127.0.0.1:{investor_port}",
+            program_target=f"127.0.0.1:{program_port}",
+            unlock_cache_ttl_seconds=0.0,
         )
     )
     stack.callback(company.stop, grace=0)
     investor = start_investor(
         InvestorSettings(
-            **shared,  # type: ignore[arg-type]
+            **shared | {"grpc_port": investor_port},  # type: ignore[arg-type]
             **_database(schemas["investor"], db_url),  # type: ignore[arg-type]
             user_target=user_target,
             access_cache_ttl_seconds=ACCESS_CACHE_TTL_SECONDS,
-            billing_target=f"127.0.0.1:{billing_port}",
+            company_target=f"127.0.0.1:{company.port}",
+            program_target=f"127.0.0.1:{program_port}",
+            unlock_cache_ttl_seconds=0.0,
         )
     )
     stack.callback(investor.stop, grace=0)
@@ -331,6 +337,7 @@ def _start_stack(
     # ProgramSettings has no such field (extra settings are ignored): test_blacklist_across_services shows it.
     program_values: dict[str, object] = {
         **shared,
+        "grpc_port": program_port,
         **_database(schemas["program"], db_url),
         "company_target": f"127.0.0.1:{company.port}",
         "company_access_cache_ttl_seconds": 1.0,
@@ -393,6 +400,8 @@ def _start_stack(
     )
     running = envoy.start(config, port, admin_port, workdir / "envoy.log")
     stack.callback(running.stop)
+    # The unlock projections' queues exist before a test unlocks anything.
+    assert company.wait_until_consuming(30) and investor.wait_until_consuming(30), "a consumer did not connect"
     return SuiteStack(running, user, company, investor, program, matching, billing, broker, keys, prefix)
 
 

@@ -126,7 +126,6 @@ def _start_replica(workdir: Path, index: int, schema: str, keys: Path) -> Replic
         "AUTH_ISSUER": ISSUER,
         "AUTH_DEV_KEY_DIR": str(keys),
         "USER_TARGET": "",
-        "BILLING_TARGET": "",
         "REDIS_URL": "",
         "AMQP_URL": "",
         "METRICS_PORT": "0",

@@ -24,7 +24,7 @@ from devinsider_common.auth.service_identity import service_token_provider
 from devinsider_common.auth.user_access import platform_access_guard
 from devinsider_common.auth.verifier import AccessGuard, TokenVerifier
 from devinsider_common.cache import Cache, create_cache
-from devinsider_common.consumer.runner import Subscription, start_consumer_thread
+from devinsider_common.consumer.runner import ConsumerThread, Subscription, start_consumer_thread
 from devinsider_common.db import migrations
 from devinsider_common.db.engine import create_service_engine, ping
 from devinsider_common.grpc.clients import ChannelFactory, TokenProvider
@@ -99,6 +99,11 @@ class RunningService(Generic[SettingsT, AppT]):
     app: AppT
     server: RunningServer
     jobs: list[Job] = field(default_factory=list)
+    consumer: ConsumerThread | None = None  # with AMQP_URL and subscriptions
+
+    def wait_until_consuming(self, timeout: float = 10.0) -> bool:
+        """True once the consumer holds its connection and its queues exist (or there is no consumer)."""
+        return self.consumer is None or self.consumer.consumer.connected.wait(timeout)
 
     @property
     def settings(self) -> SettingsT:
@@ -145,7 +150,7 @@ def serve(
         server.on_stop.append(relay.stop)
     server.on_stop.extend(on_stop)
     server.on_stop.append(runtime.close)
-    return RunningService(runtime, app, server, list(jobs))
+    return RunningService(runtime, app, server, list(jobs), consumer)
 
 
 def run_service(

@@ -15,7 +15,7 @@ from company_service.service_layer.claims import ClaimUseCases
 from company_service.service_layer.companies import CompanyUseCases
 from company_service.service_layer.logos import LogoUseCases
 from company_service.service_layer.ports import Clock, LogoStorage, UnlockChecker, UowFactory, UserDirectory
-from company_service.service_layer.unit_of_work import SqlCompanyUnitOfWork
+from company_service.service_layer.unit_of_work import SOURCE, SqlCompanyUnitOfWork
 from company_service.settings import CompanySettings
 from devinsider.company.v1 import company_pb2, company_pb2_grpc
 from devinsider_common.auth.verifier import TokenVerifier
@@ -24,7 +24,8 @@ from devinsider_common.grpc.server import ServiceRegistration
 from devinsider_common.jobs import Job
 from devinsider_common.pages.invitations import PageInvitations, invitation_rate
 from devinsider_common.pages.membership import PageMembers
-from devinsider_common.pages.unlocks import unlock_checker
+from devinsider_common.pages.names import PageKind
+from devinsider_common.pages.unlocks import ProjectedUnlocks, UnlockProjector, unlocker_access
 from devinsider_common.pages.user_directory import user_directory
 from devinsider_common.pagination import ListLimits
 from devinsider_common.runtime import RunningService, open_runtime, serve
@@ -72,19 +73,30 @@ def start(
     storage: LogoStorage | None = None,
     run_jobs: bool = True,
 ) -> CompanyService:
-    """Migrate, then serve (relay when AMQP_URL is set, the expiry job unless `run_jobs` is false);
-    tests may pass dev tokens' `verifier`, their `clock`, billing `unlocks` or logo `storage`."""
+    """Migrate, then serve (with AMQP_URL: the relay and the unlock projection's consumer; the expiry job
+    unless `run_jobs` is false); tests may pass dev tokens' `verifier`, their `clock`, an `unlocks` checker
+    or logo `storage`."""
     runtime = open_runtime(settings, MIGRATIONS, verifier=verifier)
-    if unlocks is None:
-        ttl = settings.unlock_cache_ttl_seconds
-        unlocks = unlock_checker(runtime.channels, settings.billing_target, runtime.service_token, runtime.cache, ttl)
     engine, accept_url, logo_url = runtime.engine, settings.invitation_accept_url, logo_url_for(settings)
+
+    def uow() -> SqlCompanyUnitOfWork:
+        return SqlCompanyUnitOfWork(engine, accept_url, logo_url)
+
+    def unlockers_of(company_id: str) -> list[str]:
+        with uow() as reading:
+            return reading.unlocks.unlockers_of(company_id)
+
+    if unlocks is None:
+        unlocking = {PageKind.INVESTOR: settings.investor_target, PageKind.PROGRAM: settings.program_target}
+        access = unlocker_access(runtime.service_channels, unlocking, runtime.cache, settings.unlock_cache_ttl_seconds)
+        unlocks = ProjectedUnlocks(unlockers_of, access)
     storage = storage or LocalDiskLogoStorage(settings.upload_dir)
     users = user_directory(runtime.guard)
-    app = build_app(
-        settings, lambda: SqlCompanyUnitOfWork(engine, accept_url, logo_url), clock, users, unlocks, storage
-    )
+    app = build_app(settings, uow, clock, users, unlocks, storage)
     servicer = CompanyServicer(app, logo_url, settings.page_access_cache_ttl_seconds)
     registration = ServiceRegistration(SERVICE_NAME, company_pb2_grpc.add_CompanyServiceServicer_to_server, servicer)
     expiry = Job(INVITATION_EXPIRY_JOB, app.invitations.expire_due, settings.invitation_expiry_interval_seconds)
-    return serve(runtime, app, [registration], jobs=[expiry], run_jobs=run_jobs)
+    projector = UnlockProjector(SOURCE, PageKind.COMPANY, uow)
+    return serve(
+        runtime, app, [registration], jobs=[expiry], run_jobs=run_jobs, subscriptions=[projector.subscription()]
+    )

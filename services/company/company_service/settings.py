@@ -1,4 +1,4 @@
-"""The company service's settings: the page services' ones plus logos and billing."""
+"""The company service's settings: the page services' ones plus logos and the pages that unlock companies."""
 
 from __future__ import annotations
 
@@ -22,9 +22,12 @@ class CompanySettings(PageServiceSettings):
     # Logos: largest accepted upload, and where the local-disk storage adapter keeps them.
     logo_max_bytes: int = 2 * 1024 * 1024
     upload_dir: Path = VAR_DIR / "uploads" / "company"
-    # gRPC target of the billing service (HasUnlocked); empty: nobody has unlocked anything.
-    billing_target: str = ""
-    # How long an "unlocked" answer is reused (a "not unlocked" one never is: a fresh unlock shows at once).
+    # The services of the pages that may unlock a company (investors, programs): whether a viewer is a
+    # member of an unlocking page is asked there (CheckPageAccess); the unlocks themselves are projected
+    # from billing's UnlockCreated events (devinsider_common.pages.unlocks).
+    investor_target: str = "127.0.0.1:50053"
+    program_target: str = "127.0.0.1:50054"
+    # How long such a membership answer is reused.
     unlock_cache_ttl_seconds: float = 30.0
 
     @model_validator(mode="after")

@@ -18,7 +18,8 @@ from devinsider_common.grpc.server import ServiceRegistration
 from devinsider_common.jobs import Job
 from devinsider_common.pages.invitations import PageInvitations, invitation_rate
 from devinsider_common.pages.membership import PageMembers
-from devinsider_common.pages.unlocks import unlock_checker
+from devinsider_common.pages.names import PageKind
+from devinsider_common.pages.unlocks import ProjectedUnlocks, UnlockProjector, unlocker_access
 from devinsider_common.pages.user_directory import user_directory
 from devinsider_common.pagination import ListLimits
 from devinsider_common.runtime import RunningService, open_runtime, serve
@@ -26,7 +27,7 @@ from investor_service.entrypoints.grpc_servicer import InvestorServicer
 from investor_service.service_layer.app import InvestorApp
 from investor_service.service_layer.investors import InvestorUseCases
 from investor_service.service_layer.ports import InvestorUnitOfWork, UnlockChecker, UserDirectory
-from investor_service.service_layer.unit_of_work import SqlInvestorUnitOfWork
+from investor_service.service_layer.unit_of_work import SOURCE, SqlInvestorUnitOfWork
 from investor_service.settings import InvestorSettings
 
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -61,22 +62,29 @@ def start(
     run_jobs: bool = True,
     unlocks: UnlockChecker | None = None,
 ) -> InvestorService:
-    """Migrate, then serve; the outbox relay runs when AMQP_URL is set, the expiry job on a schedule.
-    Tests pass dev tokens' `verifier`, `run_jobs=False` (they expire invitations themselves) or
-    their own billing `unlocks`."""
+    """Migrate, then serve; with AMQP_URL the outbox relay and the unlock projection's consumer run, the
+    expiry job on a schedule. Tests pass dev tokens' `verifier`, `run_jobs=False` (they expire invitations
+    themselves) or their own `unlocks` checker."""
     runtime = open_runtime(settings, MIGRATIONS, verifier=verifier)
-    if unlocks is None:
-        unlocks = unlock_checker(
-            runtime.channels,
-            settings.billing_target,
-            runtime.service_token,
-            runtime.cache,
-            settings.unlock_cache_ttl_seconds,
-        )
     engine, accept_url = runtime.engine, settings.invitation_accept_url
+
+    def uow() -> SqlInvestorUnitOfWork:
+        return SqlInvestorUnitOfWork(engine, accept_url)
+
+    def unlockers_of(investor_id: str) -> list[str]:
+        with uow() as reading:
+            return reading.unlocks.unlockers_of(investor_id)
+
+    if unlocks is None:
+        unlocking = {PageKind.COMPANY: settings.company_target, PageKind.PROGRAM: settings.program_target}
+        access = unlocker_access(runtime.service_channels, unlocking, runtime.cache, settings.unlock_cache_ttl_seconds)
+        unlocks = ProjectedUnlocks(unlockers_of, access)
     users = user_directory(runtime.guard)
-    app = build_app(settings, lambda: SqlInvestorUnitOfWork(engine, accept_url), utc_now, users, unlocks)
+    app = build_app(settings, uow, utc_now, users, unlocks)
     servicer = InvestorServicer(app, settings.page_access_cache_ttl_seconds)
     registration = ServiceRegistration(SERVICE_NAME, investor_pb2_grpc.add_InvestorServiceServicer_to_server, servicer)
     expiry = Job(EXPIRY_JOB, app.invitations.expire_due, settings.invitation_expiry_interval_seconds)
-    return serve(runtime, app, [registration], jobs=[expiry], run_jobs=run_jobs)
+    projector = UnlockProjector(SOURCE, PageKind.INVESTOR, uow)
+    return serve(
+        runtime, app, [registration], jobs=[expiry], run_jobs=run_jobs, subscriptions=[projector.subscription()]
+    )

@@ -1,4 +1,4 @@
-"""The investor service's settings: the page services' ones plus billing."""
+"""The investor service's settings: the page services' ones plus the pages that unlock investors."""
 
 from __future__ import annotations
 
@@ -10,7 +10,10 @@ class InvestorSettings(PageServiceSettings):
     grpc_port: int = 50053
     invitation_expiry_interval_seconds: float = 60.0
     invitation_accept_url: str = "http://localhost:3000/investors/invitations/accept"
-    # gRPC target of the billing service (HasUnlocked); empty: nobody has unlocked anything.
-    billing_target: str = ""
-    # How long an "unlocked" answer is reused (a "not unlocked" one never is: a fresh unlock shows at once).
+    # The services of the pages that may unlock an investor page (companies; programs where billing sells
+    # it): whether a viewer is a member of an unlocking page is asked there (CheckPageAccess); the unlocks
+    # themselves are projected from billing's UnlockCreated events (devinsider_common.pages.unlocks).
+    company_target: str = "127.0.0.1:50052"
+    program_target: str = "127.0.0.1:50054"
+    # How long such a membership answer is reused.
     unlock_cache_ttl_seconds: float = 30.0

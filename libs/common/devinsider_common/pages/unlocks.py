@@ -1,31 +1,134 @@
-"""Whether a viewer's organisation unlocked a page's contact details: billing's HasUnlocked, asked
-by the page services (company, investor) to decide what a viewer of one of their pages sees.
+"""Whether a viewer's organisation unlocked a page's contact details, answered by the page's own service
+(company, investor) without asking billing.
 
-The call carries the page service's own identity (HasUnlocked is service-only), never the viewer's
-token. Only a "yes" is cached (for the TTL billing returns, bounded by ours): an unlock is permanent,
-while a cached "no" would hide the contacts a viewer has just paid for. When billing cannot be
-reached the viewer gets the public view (fail closed) and a warning is logged.
+Billing stays the source of unlocks: each `UnlockCreated` it publishes on `unlock.exchange.fanout` reaches
+the page service's queue `<service>.unlocks`, whose handler (`UnlockProjector`) records the pair
+(target page, unlocking page) in the service's `page_unlocks` table, once per unlock, in the transaction
+of the inbox record. `devinsider-billing-replay-unlocks` publishes every unlock again to rebuild the
+table. A viewer sees the contacts when one of the pages that unlocked the target is an organisation the
+viewer belongs to: the local table names those pages (one query), and their own services answer the
+membership (CheckPageAccess, cached for UNLOCK_CACHE_TTL_SECONDS). A page nobody unlocked costs no call.
+An unlock shows once its event is consumed: the relay's interval plus the consumer's latency.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Protocol
+from collections.abc import Callable, Mapping
+from datetime import UTC, datetime
+from typing import Any, Protocol
 
-import grpc
+import sqlalchemy as sa
 import structlog
+from sqlalchemy import Connection
+from sqlalchemy.dialects import postgresql, sqlite
 
-from devinsider.billing.v1 import billing_pb2, billing_pb2_grpc
+from devinsider.billing.v1.events_pb2 import UnlockCreated
+from devinsider.company.v1 import company_pb2, company_pb2_grpc
+from devinsider.investor.v1 import investor_pb2, investor_pb2_grpc
+from devinsider.program.v1 import program_pb2, program_pb2_grpc
+from devinsider_common import errors
 from devinsider_common.cache import Cache
+from devinsider_common.consumer import ConsumerQueue, Delivery, Inbox, PermanentFailure, Subscription
 from devinsider_common.grpc.clients import ChannelFactory
+from devinsider_common.outbox.envelope import unpack_payload
+from devinsider_common.outbox.topology import UNLOCK, Binding
+from devinsider_common.pages.names import PageKind
+from devinsider_common.pages.remote import RemotePageAccess
+from devinsider_common.pages.roles import PagePermission
+from devinsider_common.pages.services import PagesAccess
+from devinsider_common.unit_of_work import UnitOfWork
 
 log = structlog.get_logger("devinsider.unlocks")
 
-HAS_UNLOCKED = "/devinsider.billing.v1.BillingService/HasUnlocked"
-# Cache entity of the "yes" answers, keyed `{target}|{subject}` (the same answer whoever asks).
-CACHE_ENTITY = "unlocked"
+TZ = sa.DateTime(timezone=True)
 
-HasUnlockedMethod = Callable[..., billing_pb2.HasUnlockedResponse]
+
+def _unlock_columns() -> list[Any]:
+    return [
+        sa.Column("unlock", sa.String(255), primary_key=True),  # billing's resource name
+        sa.Column("target_id", sa.String(36), nullable=False),
+        sa.Column("unlocker", sa.String(64), nullable=False),  # `investors/{id}`, `programs/{id}`...
+        sa.Column("created_at", TZ, nullable=False),
+        sa.Index("ix_page_unlocks_target", "target_id"),
+    ]
+
+
+def define_unlock_table(metadata: sa.MetaData) -> sa.Table:
+    """The projection's table in a page service's MetaData (its revisions write the operations out)."""
+    return sa.Table("page_unlocks", metadata, *_unlock_columns())
+
+
+class UnlockStore(Protocol):
+    """The projection (SQL: `SqlUnlockStore`; tests: `devinsider_common.testing.memory.MemoryUnlocks`)."""
+
+    def record(self, unlock: str, target_id: str, unlocker: str, created_at: datetime) -> bool:
+        """Record an unlock of the page `target_id`; False when it was recorded before."""
+        ...
+
+    def unlockers_of(self, target_id: str) -> list[str]:
+        """The pages that unlocked `target_id`, oldest first."""
+        ...
+
+
+class SqlUnlockStore:
+    def __init__(self, connection: Connection, table: sa.Table) -> None:
+        self._connection = connection
+        self._table = table
+
+    def record(self, unlock: str, target_id: str, unlocker: str, created_at: datetime) -> bool:
+        insert = postgresql.insert if self._connection.dialect.name == "postgresql" else sqlite.insert
+        values = {"unlock": unlock, "target_id": target_id, "unlocker": unlocker, "created_at": created_at}
+        statement = insert(self._table).values(values).on_conflict_do_nothing().returning(self._table.c.unlock)
+        return self._connection.execute(statement).first() is not None
+
+    def unlockers_of(self, target_id: str) -> list[str]:
+        t = self._table.c
+        query = sa.select(t.unlocker).where(t.target_id == target_id).order_by(t.created_at, t.unlock)
+        return list(dict.fromkeys(self._connection.execute(query).scalars()))
+
+
+class UnlockUnitOfWork(UnitOfWork, Protocol):
+    """What the projector needs of a page service's unit of work."""
+
+    @property
+    def inbox(self) -> Inbox: ...
+
+    @property
+    def unlocks(self) -> UnlockStore: ...
+
+
+class UnlockProjector:
+    """The handler of `<service>.unlocks`: records the unlocks of this service's pages, each once."""
+
+    def __init__(self, service: str, kind: PageKind, uow: Callable[[], UnlockUnitOfWork]) -> None:
+        self.queue = ConsumerQueue(f"{service}.unlocks", (Binding(UNLOCK, f"{service}.unlocks", ""),))
+        self._kind = kind
+        self._uow = uow
+
+    def subscription(self) -> Subscription:
+        return Subscription(self.queue, self)
+
+    def __call__(self, delivery: Delivery) -> bool:
+        try:
+            event = unpack_payload(delivery.envelope, UnlockCreated)
+        except ValueError as error:  # another event on the fanout exchange: nothing this queue can do
+            raise PermanentFailure(str(error)) from error
+        target = event.unlock.target.name
+        target_id = target.partition("/")[2]
+        if PageKind.of(target) is not self._kind:
+            return False  # another service's page (the exchange fans out to every page service)
+        if not target_id or not event.unlocker.name:
+            raise PermanentFailure(f"an unlock without its target or unlocker: {event.unlock.name!r}")
+        created = event.unlock.create_time.ToDatetime(UTC) if event.unlock.HasField("create_time") else None
+        with self._uow() as uow:
+            if not uow.inbox.first_time(self.queue.name, delivery.message_id):
+                return False
+            recorded = uow.unlocks.record(
+                event.unlock.name, target_id, event.unlocker.name, created or datetime.now(UTC)
+            )
+            uow.commit()
+        log.info("unlock.projected", target=target, unlocker=event.unlocker.name, new=recorded)
+        return recorded
 
 
 class UnlockChecker(Protocol):
@@ -36,50 +139,44 @@ class UnlockChecker(Protocol):
         ...
 
 
-class NoUnlocks:
-    """While no billing service is configured: nobody unlocked anything."""
+class MembershipCheck(Protocol):
+    """Whether `subject` holds `permission` on a page of another service (`PagesAccess`)."""
+
+    def allowed(self, page: str, subject: str, permission: PagePermission) -> bool: ...
+
+
+class ProjectedUnlocks:
+    """The checker on the projection: the pages that unlocked the target (local), then whether the viewer
+    is a member of one (their services, cached). An unreachable service hides nothing it could not
+    confirm: the viewer gets the public view (fail closed) and a warning is logged."""
+
+    def __init__(self, unlockers_of: Callable[[str], list[str]], access: MembershipCheck) -> None:
+        self._unlockers_of = unlockers_of
+        self._access = access
 
     def has_unlocked(self, target: str, subject: str) -> bool:
+        for unlocker in self._unlockers_of(target.partition("/")[2]):
+            try:
+                if self._access.allowed(unlocker, subject, PagePermission.VIEW_PRIVATE):
+                    return True
+            except errors.DomainError as error:  # Unavailable: its service could not be asked
+                log.warning("unlock.membership_check_failed", target=target, unlocker=unlocker, error=str(error))
         return False
 
 
-class BillingUnlockChecker:
-    def __init__(
-        self,
-        has_unlocked: HasUnlockedMethod,
-        service_token: Callable[[], str],
-        cache: Cache,
-        ttl_seconds: float = 30.0,
-        timeout_seconds: float = 2.0,
-    ) -> None:
-        self._call = has_unlocked
-        self._service_token = service_token
-        self._cache = cache
-        self._ttl = ttl_seconds
-        self._timeout = timeout_seconds
-
-    def has_unlocked(self, target: str, subject: str) -> bool:
-        key = f"{target}|{subject}"
-        if self._cache.get(CACHE_ENTITY, key) is not None:
-            return True
-        request = billing_pb2.HasUnlockedRequest(target=target, subject=subject)
-        metadata = (("authorization", f"Bearer {self._service_token()}"),)
-        try:
-            answer = self._call(request, metadata=metadata, timeout=self._timeout)
-        except grpc.RpcError as error:
-            log.warning("unlock.check_failed", target=target, code=error.code().name)
-            return False
-        ttl = min(self._ttl, answer.cache_ttl_seconds or self._ttl)
-        if answer.unlocked and ttl > 0:
-            self._cache.set(CACHE_ENTITY, key, b"1", ttl)
-        return bool(answer.unlocked)
+_STUBS: Mapping[PageKind, tuple[Any, Any, str]] = {
+    PageKind.COMPANY: (company_pb2_grpc.CompanyServiceStub, company_pb2, "devinsider.company.v1.CompanyService"),
+    PageKind.INVESTOR: (investor_pb2_grpc.InvestorServiceStub, investor_pb2, "devinsider.investor.v1.InvestorService"),
+    PageKind.PROGRAM: (program_pb2_grpc.ProgramServiceStub, program_pb2, "devinsider.program.v1.ProgramService"),
+}
 
 
-def unlock_checker(
-    channels: ChannelFactory, billing_target: str, service_token: Callable[[], str], cache: Cache, ttl_seconds: float
-) -> UnlockChecker:
-    """Billing's answers when `billing_target` is set (BILLING_TARGET), nobody unlocked anything otherwise."""
-    if not billing_target:
-        return NoUnlocks()
-    stub = channels.stub(billing_target, billing_pb2_grpc.BillingServiceStub, idempotent_methods=[HAS_UNLOCKED])
-    return BillingUnlockChecker(stub.HasUnlocked, service_token, cache, ttl_seconds)
+def unlocker_access(channels: ChannelFactory, targets: Mapping[PageKind, str], cache: Cache, ttl: float) -> PagesAccess:
+    """CheckPageAccess of the services whose pages may unlock ours (`targets`: kind -> gRPC target);
+    `channels` carries this service's own identity (the RPC is service-only)."""
+    remotes = {}
+    for kind, target in targets.items():
+        stub_class, messages, service = _STUBS[kind]
+        stub = channels.stub(target, stub_class, idempotent_methods=[f"/{service}/CheckPageAccess"])
+        remotes[kind] = RemotePageAccess(stub.CheckPageAccess, messages.CheckPageAccessRequest, cache, ttl)
+    return PagesAccess(remotes)

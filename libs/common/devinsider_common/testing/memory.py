@@ -284,3 +284,22 @@ class MemoryInbox:
             return False
         self._table[consumer, message_id] = True
         return True
+
+
+class MemoryUnlocks:
+    """The `UnlockStore` port (devinsider_common.pages.unlocks) on a memory unit of work's table."""
+
+    def __init__(self, table: dict[str, tuple[str, str, datetime]]) -> None:
+        self._table = table  # unlock -> (target_id, unlocker, created_at)
+
+    def record(self, unlock: str, target_id: str, unlocker: str, created_at: datetime) -> bool:
+        if unlock in self._table:
+            return False
+        self._table[unlock] = (target_id, unlocker, created_at)
+        return True
+
+    def unlockers_of(self, target_id: str) -> list[str]:
+        rows = sorted(
+            (at, unlock, unlocker) for unlock, (target, unlocker, at) in self._table.items() if target == target_id
+        )
+        return list(dict.fromkeys(unlocker for _, _, unlocker in rows))

@@ -1,85 +1,160 @@
-"""The page services' question to billing (HasUnlocked): a yes is kept, a no never, failures fail closed."""
+"""The unlock projection of the page services: UnlockCreated recorded once per unlock and only for the
+service's own kind of page; the checker reads the local table, then asks the unlocking pages' services
+about the viewer's membership (none when nobody unlocked the page); the SQL store on both databases."""
 
 from __future__ import annotations
 
-from typing import Any
+from datetime import UTC, datetime, timedelta
+from types import TracebackType
+from typing import Self
 
-import grpc
+import pytest
+import sqlalchemy as sa
 
 from devinsider.billing.v1 import billing_pb2
-from devinsider_common.cache import InMemoryCache
-from devinsider_common.grpc.clients import ChannelFactory
-from devinsider_common.pages.unlocks import BillingUnlockChecker, NoUnlocks, unlock_checker
+from devinsider.billing.v1.events_pb2 import UnlockCreated
+from devinsider.common.v1 import page_pb2
+from devinsider.user.v1.events_pb2 import UserDeleted
+from devinsider_common import errors
+from devinsider_common.consumer import Delivery, PermanentFailure
+from devinsider_common.db.engine import create_service_engine
+from devinsider_common.outbox.envelope import build_envelope
+from devinsider_common.pages.names import PageKind
+from devinsider_common.pages.roles import PagePermission
+from devinsider_common.pages.unlocks import ProjectedUnlocks, SqlUnlockStore, UnlockProjector, define_unlock_table
+from devinsider_common.testing.memory import MemoryInbox, MemoryUnlocks
 
-PAGE = "investors/i1"
-
-
-class FakeHasUnlocked:
-    """Billing's HasUnlocked: the (target, subject) pairs unlocked, and every call it received."""
-
-    def __init__(self, cache_ttl_seconds: int = 60) -> None:
-        self.unlocked: set[tuple[str, str]] = set()
-        self.calls: list[tuple[str, str, dict[str, str], float]] = []
-        self.cache_ttl_seconds = cache_ttl_seconds
-
-    def __call__(
-        self, request: billing_pb2.HasUnlockedRequest, *, metadata: Any, timeout: float
-    ) -> billing_pb2.HasUnlockedResponse:
-        self.calls.append((request.target, request.subject, dict(metadata), timeout))
-        unlocked = (request.target, request.subject) in self.unlocked
-        return billing_pb2.HasUnlockedResponse(unlocked=unlocked, cache_ttl_seconds=self.cache_ttl_seconds)
+T0 = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
 
 
-class Unreachable(grpc.RpcError):
-    def code(self) -> grpc.StatusCode:
-        return grpc.StatusCode.UNAVAILABLE
+class FakeUnitOfWork:
+    """The projector's unit of work: an inbox and the unlocks, kept only when committed."""
+
+    def __init__(self) -> None:
+        self.seen: dict[tuple[str, str], bool] = {}
+        self.rows: dict[str, tuple[str, str, datetime]] = {}
+        self.commits = 0
+
+    def __enter__(self) -> Self:
+        self._seen, self._rows = dict(self.seen), dict(self.rows)
+        self.inbox, self.unlocks = MemoryInbox(self._seen), MemoryUnlocks(self._rows)
+        return self
+
+    def commit(self) -> None:
+        self.seen, self.rows = self._seen, self._rows
+        self.commits += 1
+
+    def rollback(self) -> None:
+        self._seen, self._rows = dict(self.seen), dict(self.rows)
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        return None
 
 
-def test_the_question_carries_the_service_token_and_a_yes_is_reused() -> None:
-    billing = FakeHasUnlocked()
-    billing.unlocked.add((PAGE, "kc-isv"))
-    checker = BillingUnlockChecker(billing, lambda: "service-token", InMemoryCache(), ttl_seconds=30)
-    assert checker.has_unlocked(PAGE, "kc-isv")
-    assert checker.has_unlocked(PAGE, "kc-isv")  # from the cache: unlocks are permanent
-    assert billing.calls == [(PAGE, "kc-isv", {"authorization": "Bearer service-token"}, 2.0)]
+def delivery(target: str, unlocker: str = "investors/i1", unlock: str = "", message_id: str = "m1") -> Delivery:
+    event = UnlockCreated(
+        unlocker=page_pb2.PageRef(name=unlocker),
+        unlock=billing_pb2.Unlock(
+            name=unlock or f"{unlocker}/unlocks/u-{target.rpartition('/')[2]}",
+            target=page_pb2.PageRef(name=target),
+        ),
+    )
+    event.unlock.create_time.FromDatetime(T0)
+    envelope = build_envelope(event, source="billing", external_id=event.unlock.name)
+    return Delivery("company.unlocks", message_id, envelope, 1)
 
 
-def test_a_no_is_never_reused_so_a_fresh_unlock_shows_at_once() -> None:
-    billing = FakeHasUnlocked()
-    checker = BillingUnlockChecker(billing, lambda: "t", InMemoryCache(), ttl_seconds=30)
-    assert not checker.has_unlocked(PAGE, "kc-isv")
-    billing.unlocked.add((PAGE, "kc-isv"))  # the organisation pays right after a first look
-    assert checker.has_unlocked(PAGE, "kc-isv")
-    assert len(billing.calls) == 2
+def projector() -> tuple[UnlockProjector, FakeUnitOfWork]:
+    uow = FakeUnitOfWork()
+    return UnlockProjector("company", PageKind.COMPANY, lambda: uow), uow
 
 
-def test_a_yes_is_kept_no_longer_than_billing_allows() -> None:
-    billing = FakeHasUnlocked(cache_ttl_seconds=0)  # 0: billing sets no bound, ours applies
-    billing.unlocked.add((PAGE, "kc-isv"))
-    uncached = BillingUnlockChecker(billing, lambda: "t", InMemoryCache(), ttl_seconds=0)
-    assert uncached.has_unlocked(PAGE, "kc-isv") and uncached.has_unlocked(PAGE, "kc-isv")
-    assert len(billing.calls) == 2
+def test_an_unlock_of_one_of_its_pages_is_recorded_once() -> None:
+    handle, uow = projector()
+    assert handle.queue.name == "company.unlocks" and handle.queue.bindings[0].exchange == "unlock.exchange.fanout"
+    assert handle(delivery("companies/c1")) is True
+    assert uow.rows == {"investors/i1/unlocks/u-c1": ("c1", "investors/i1", T0)}
+    assert handle(delivery("companies/c1")) is False  # the same message again: the inbox has it
+    assert handle(delivery("companies/c1", message_id="m2")) is False  # replayed with a new id: known unlock
+    assert uow.unlocks.unlockers_of("c1") == ["investors/i1"]
 
 
-def test_billing_unreachable_means_the_public_view_and_nothing_is_kept() -> None:
-    answers: list[bool] = []
-
-    def down(request: billing_pb2.HasUnlockedRequest, **_: Any) -> billing_pb2.HasUnlockedResponse:
-        answers.append(False)
-        raise Unreachable()
-
-    checker = BillingUnlockChecker(down, lambda: "t", InMemoryCache())
-    assert not checker.has_unlocked(PAGE, "kc-isv")
-    assert not checker.has_unlocked(PAGE, "kc-isv")
-    assert len(answers) == 2
+def test_unlocks_of_other_kinds_of_page_are_left_to_their_services() -> None:
+    handle, uow = projector()
+    assert handle(delivery("investors/i9", unlocker="companies/c1")) is False
+    assert uow.rows == {} and uow.commits == 0
 
 
-def test_without_a_billing_target_nobody_unlocked_anything() -> None:
-    channels = ChannelFactory()
+@pytest.mark.parametrize(
+    "broken",
+    [
+        Delivery("company.unlocks", "m", build_envelope(UserDeleted(subject="s"), source="user", external_id="x"), 1),
+        delivery("companies/", unlocker="investors/i1"),
+        delivery("companies/c1", unlocker=""),
+    ],
+    ids=["another event", "no target id", "no unlocker"],
+)
+def test_an_event_it_cannot_use_is_a_permanent_failure(broken: Delivery) -> None:
+    handle, uow = projector()
+    with pytest.raises(PermanentFailure):
+        handle(broken)
+    assert uow.rows == {}
+
+
+class Memberships:
+    """`MembershipCheck`: who belongs to which page, the questions asked, and pages whose service is down."""
+
+    def __init__(self, members: dict[str, set[str]], down: frozenset[str] = frozenset()) -> None:
+        self.members = members
+        self.down = down
+        self.asked: list[str] = []
+
+    def allowed(self, page: str, subject: str, permission: PagePermission) -> bool:
+        assert permission is PagePermission.VIEW_PRIVATE
+        self.asked.append(page)
+        if page in self.down:
+            raise errors.Unavailable(f"cannot check access to {page}: UNAVAILABLE")
+        return subject in self.members.get(page, set())
+
+
+def test_a_member_of_an_unlocking_page_sees_the_contacts_and_a_stranger_does_not() -> None:
+    unlockers = {"c1": ["programs/p1", "investors/i1"]}
+    access = Memberships({"investors/i1": {"vera"}, "programs/p1": {"paul"}})
+    checker = ProjectedUnlocks(lambda target_id: unlockers.get(target_id, []), access)
+    assert checker.has_unlocked("companies/c1", "vera") and checker.has_unlocked("companies/c1", "paul")
+    assert not checker.has_unlocked("companies/c1", "eve")
+    access.asked.clear()
+    assert not checker.has_unlocked("companies/c2", "vera")
+    assert access.asked == []  # nobody unlocked c2: no other service is asked
+
+
+def test_an_unreachable_service_fails_closed_but_the_other_unlockers_still_count() -> None:
+    unlockers = {"c1": ["programs/p1", "investors/i1"]}
+    access = Memberships({"investors/i1": {"vera"}, "programs/p1": {"paul"}}, down=frozenset({"programs/p1"}))
+    checker = ProjectedUnlocks(lambda target_id: unlockers.get(target_id, []), access)
+    assert checker.has_unlocked("companies/c1", "vera")  # p1's service is down, i1's answers
+    assert not checker.has_unlocked("companies/c1", "paul")  # only p1 could confirm him: public view
+
+
+@pytest.mark.parametrize("store", ["memory", "sql"])
+def test_the_stores_agree(store: str, each_database: tuple[str, str]) -> None:
+    url, schema = each_database
+    engine = create_service_engine(url, schema)
+    metadata = sa.MetaData()
+    table = define_unlock_table(metadata)
     try:
-        assert isinstance(unlock_checker(channels, "", lambda: "t", InMemoryCache(), 30), NoUnlocks)
-        assert isinstance(
-            unlock_checker(channels, "127.0.0.1:1", lambda: "t", InMemoryCache(), 30), BillingUnlockChecker
-        )
+        metadata.create_all(engine)
+        with engine.begin() as connection:
+            unlocks = SqlUnlockStore(connection, table) if store == "sql" else MemoryUnlocks({})
+            assert unlocks.record("programs/p1/unlocks/a", "c1", "programs/p1", T0 + timedelta(seconds=2))
+            assert unlocks.record("investors/i1/unlocks/b", "c1", "investors/i1", T0)
+            assert unlocks.record("investors/i1/unlocks/c", "c1", "investors/i1", T0 + timedelta(seconds=5))
+            assert unlocks.record("investors/i1/unlocks/d", "c2", "investors/i1", T0)
+            assert not unlocks.record("investors/i1/unlocks/b", "c1", "investors/i1", T0)
+            assert unlocks.unlockers_of("c1") == ["investors/i1", "programs/p1"]  # oldest first, once each
+            assert unlocks.unlockers_of("c3") == []
     finally:
-        channels.close()
+        metadata.drop_all(engine)
+        engine.dispose()

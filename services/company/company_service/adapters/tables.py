@@ -10,9 +10,12 @@ from __future__ import annotations
 from sqlalchemy import Boolean, Column, DateTime, Index, Integer, MetaData, String, Table, Text, UniqueConstraint, text
 
 from devinsider_common.pages.tables import define_page_tables
+from devinsider_common.pages.unlocks import define_unlock_table
 
 metadata = MetaData()
 page_tables = define_page_tables(metadata)
+# Who unlocked which company (projected from billing's UnlockCreated).
+page_unlocks = define_unlock_table(metadata)
 
 TZ = DateTime(timezone=True)
 LIVE_FOUNDER = text("founder <> '' AND state <> 'deleted'")

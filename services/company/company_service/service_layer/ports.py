@@ -1,6 +1,6 @@
 """What the company use cases need from the world, as Protocols: their unit of work (the pages,
 members and invitations of one transaction, and the events it records) and the other services or
-stores they use (billing's unlocks, the user directory, a place for logos). The bootstrap wires
+stores they use (who unlocked a page, the user directory, a place for logos). The bootstrap wires
 the SQL unit of work and the real adapters; the tests pass in-memory fakes (tests/fakes.py)."""
 
 from __future__ import annotations
@@ -14,7 +14,6 @@ from company_service.domain.model import Claim, Company
 from devinsider_common.pages.model import Member
 from devinsider_common.pages.ports import InvitationStore, MembershipEvents, MembershipUnitOfWork, MemberStore
 from devinsider_common.pages.ports import UserDirectory as UserDirectory
-from devinsider_common.pages.unlocks import NoUnlocks as NoUnlocks
 from devinsider_common.pages.unlocks import UnlockChecker as UnlockChecker
 from devinsider_common.pagination import ListWindow
 from devinsider_common.unit_of_work import UnitOfWork

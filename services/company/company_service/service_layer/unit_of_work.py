@@ -10,11 +10,13 @@ from sqlalchemy import Connection, Engine
 
 from company_service.adapters.company_repository import CompanyRepository
 from company_service.adapters.event_publisher import CompanyEventPublisher
-from company_service.adapters.tables import page_tables
+from company_service.adapters.tables import page_tables, page_unlocks
+from devinsider_common.consumer import SqlInbox
 from devinsider_common.db.uow import SqlUnitOfWork
 from devinsider_common.outbox.writer import OutboxWriter
 from devinsider_common.pages.ports import MembershipEvents
 from devinsider_common.pages.repositories import InvitationRepository, MemberRepository
+from devinsider_common.pages.unlocks import SqlUnlockStore
 
 SOURCE = "company"
 
@@ -25,6 +27,8 @@ class SqlCompanyUnitOfWork(SqlUnitOfWork):
     invitations: InvitationRepository
     events: CompanyEventPublisher
     membership_events: MembershipEvents
+    inbox: SqlInbox
+    unlocks: SqlUnlockStore
 
     def __init__(self, engine: Engine, accept_url: str, logo_url: Callable[[str], str]) -> None:
         super().__init__(engine)
@@ -39,6 +43,8 @@ class SqlCompanyUnitOfWork(SqlUnitOfWork):
             OutboxWriter(connection, SOURCE), self.companies.title, self._accept_url, self._logo_url
         )
         self.membership_events = self.events
+        self.inbox = SqlInbox(connection)
+        self.unlocks = SqlUnlockStore(connection, page_unlocks)
 
     def page_title(self, page_id: str) -> str | None:
         """The page's display name; None when it does not exist or is deleted."""

@@ -17,6 +17,7 @@ from sqlalchemy import (
 )
 
 from devinsider_common.pages.tables import define_page_tables
+from devinsider_common.pages.unlocks import define_unlock_table
 
 metadata = MetaData()
 
@@ -72,6 +73,8 @@ investor_tags = Table(
 )
 
 PAGE_TABLES = define_page_tables(metadata)
+# Who unlocked which investor page (projected from billing's UnlockCreated).
+PAGE_UNLOCKS = define_unlock_table(metadata)
 
 # Which list fields are mirrored into investor_tags, under which kind.
 TAG_KINDS = ("funding_stages", "industries", "country_codes")

@@ -10,13 +10,15 @@ from __future__ import annotations
 
 from sqlalchemy import Connection, Engine
 
+from devinsider_common.consumer import SqlInbox
 from devinsider_common.db.uow import SqlUnitOfWork
 from devinsider_common.outbox.writer import OutboxWriter
 from devinsider_common.pages.ports import MembershipEvents
 from devinsider_common.pages.repositories import InvitationRepository, MemberRepository
+from devinsider_common.pages.unlocks import SqlUnlockStore
 from investor_service.adapters.event_publisher import InvestorEventPublisher
 from investor_service.adapters.investor_repository import InvestorRepository
-from investor_service.adapters.tables import PAGE_TABLES
+from investor_service.adapters.tables import PAGE_TABLES, PAGE_UNLOCKS
 
 SOURCE = "investor"
 
@@ -27,6 +29,8 @@ class SqlInvestorUnitOfWork(SqlUnitOfWork):
     invitations: InvitationRepository
     events: InvestorEventPublisher
     membership_events: MembershipEvents
+    inbox: SqlInbox
+    unlocks: SqlUnlockStore
 
     def __init__(self, engine: Engine, accept_url: str = "") -> None:
         super().__init__(engine)
@@ -38,6 +42,8 @@ class SqlInvestorUnitOfWork(SqlUnitOfWork):
         self.invitations = InvitationRepository(connection, PAGE_TABLES)
         self.events = InvestorEventPublisher(OutboxWriter(connection, SOURCE), self._accept_url)
         self.membership_events = self.events
+        self.inbox = SqlInbox(connection)
+        self.unlocks = SqlUnlockStore(connection, PAGE_UNLOCKS)
 
     def page_title(self, page_id: str) -> str | None:
         return self.investors.title(page_id)
