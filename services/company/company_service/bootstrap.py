@@ -25,7 +25,7 @@ from devinsider_common.jobs import Job
 from devinsider_common.pages.invitations import PageInvitations, invitation_rate
 from devinsider_common.pages.membership import PageMembers
 from devinsider_common.pages.names import PageKind
-from devinsider_common.pages.unlocks import ProjectedUnlocks, UnlockProjector, unlocker_access
+from devinsider_common.pages.unlocks import UnlockProjector, projected_unlocks
 from devinsider_common.pages.user_directory import user_directory
 from devinsider_common.pagination import ListLimits
 from devinsider_common.runtime import RunningService, open_runtime, serve
@@ -82,14 +82,10 @@ def start(
     def uow() -> SqlCompanyUnitOfWork:
         return SqlCompanyUnitOfWork(engine, accept_url, logo_url)
 
-    def unlockers_of(company_id: str) -> list[str]:
-        with uow() as reading:
-            return reading.unlocks.unlockers_of(company_id)
-
     if unlocks is None:
         unlocking = {PageKind.INVESTOR: settings.investor_target, PageKind.PROGRAM: settings.program_target}
-        access = unlocker_access(runtime.service_channels, unlocking, runtime.cache, settings.unlock_cache_ttl_seconds)
-        unlocks = ProjectedUnlocks(unlockers_of, access)
+        ttl = settings.unlock_cache_ttl_seconds
+        unlocks = projected_unlocks(uow, runtime.service_channels, unlocking, runtime.cache, ttl)
     storage = storage or LocalDiskLogoStorage(settings.upload_dir)
     users = user_directory(runtime.guard)
     app = build_app(settings, uow, clock, users, unlocks, storage)

@@ -180,3 +180,20 @@ def unlocker_access(channels: ChannelFactory, targets: Mapping[PageKind, str], c
         stub = channels.stub(target, stub_class, idempotent_methods=[f"/{service}/CheckPageAccess"])
         remotes[kind] = RemotePageAccess(stub.CheckPageAccess, messages.CheckPageAccessRequest, cache, ttl)
     return PagesAccess(remotes)
+
+
+def projected_unlocks(
+    uow: Callable[[], UnlockUnitOfWork],
+    channels: ChannelFactory,
+    targets: Mapping[PageKind, str],
+    cache: Cache,
+    ttl: float,
+) -> ProjectedUnlocks:
+    """A page service's checker: its projection read through its unit of work, the membership asked of
+    the services in `targets` (see `unlocker_access`)."""
+
+    def unlockers_of(target_id: str) -> list[str]:
+        with uow() as reading:
+            return reading.unlocks.unlockers_of(target_id)
+
+    return ProjectedUnlocks(unlockers_of, unlocker_access(channels, targets, cache, ttl))
