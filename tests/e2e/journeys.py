@@ -49,25 +49,33 @@ def ok(response: Response) -> dict[str, Any]:
 # --- Keycloak -----------------------------------------------------------------------------------
 
 
-def keycloak_register(
-    stack: EdgeStack, subject: str, email: str, given: str, family: str, source: str = ""
+def keycloak_event(
+    stack: EdgeStack, event_type: str, subject: str, details: dict[str, str] | None = None, source: str = ""
 ) -> Response:
-    """Posts a signed `access.REGISTER` event (p2-inc/keycloak-events shape) to the edge, no token;
-    `source`: the local address it is sent from (the edge rate-limits per webhook and address)."""
+    """Posts a signed user event (p2-inc/keycloak-events shape, e.g. `access.REGISTER`) to the edge, no
+    token; `source`: the local address it is sent from (the edge rate-limits per webhook and address)."""
     body = json.dumps(
         {
             "id": str(uuid.uuid4()),
             "time": int(time.time() * 1000),
-            "type": "access.REGISTER",
+            "type": event_type,
             "realmId": "devinsider",
             "authDetails": {"realmId": "devinsider", "clientId": "web", "userId": subject},
-            "details": {"email": email, "first_name": given, "last_name": family, "username": email},
+            "details": details or {},
         },
         separators=(",", ":"),
     ).encode()
     signature = hmac.new(KEYCLOAK_WEBHOOK_SECRET.encode(), body, hashlib.sha256).hexdigest()
     headers = {"content-type": "application/json", "x-keycloak-signature": f"sha256={signature}"}
     return request("POST", stack.url("/v1/webhooks/keycloak"), body, headers, source=source)
+
+
+def keycloak_register(
+    stack: EdgeStack, subject: str, email: str, given: str, family: str, source: str = ""
+) -> Response:
+    """A signed `access.REGISTER` of `subject` through the edge."""
+    details = {"email": email, "first_name": given, "last_name": family, "username": email}
+    return keycloak_event(stack, "access.REGISTER", subject, details, source)
 
 
 def users_with_email(stack: EdgeStack, email: str) -> list[dict[str, Any]]:

@@ -400,8 +400,9 @@ def _start_stack(
     )
     running = envoy.start(config, port, admin_port, workdir / "envoy.log")
     stack.callback(running.stop)
-    # The unlock projections' queues exist before a test unlocks anything.
-    assert company.wait_until_consuming(30) and investor.wait_until_consuming(30), "a consumer did not connect"
+    # The consumers' queues (unlocks, account deletions) exist before a test produces their events.
+    consuming = [service.wait_until_consuming(30) for service in (company, investor, program)]
+    assert all(consuming), "a consumer did not connect"
     return SuiteStack(running, user, company, investor, program, matching, billing, broker, keys, prefix)
 
 

@@ -355,6 +355,10 @@ class MemoryUnlocks:
     def unlockers_of(self, target: PageName, limit: int = 1000) -> list[str]:
         return [u.page.name for u in sorted(self._rows.values(), key=lambda u: u.id) if u.target == target][:limit]
 
+    def all_after(self, after_id: str | None, limit: int) -> list[Unlock]:
+        rows = [u for u in self._rows.values() if after_id is None or u.id > after_id]
+        return sorted(rows, key=lambda u: u.id)[:limit]
+
 
 class MemoryInvoices:
     def __init__(self, rows: dict[str, Invoice], counters: dict[int, int]) -> None:

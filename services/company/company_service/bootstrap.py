@@ -22,6 +22,7 @@ from devinsider_common.auth.verifier import TokenVerifier
 from devinsider_common.clock import utc_now
 from devinsider_common.grpc.server import ServiceRegistration
 from devinsider_common.jobs import Job
+from devinsider_common.pages.departures import AccountDeletions
 from devinsider_common.pages.invitations import PageInvitations, invitation_rate
 from devinsider_common.pages.membership import PageMembers
 from devinsider_common.pages.names import PageKind
@@ -93,6 +94,6 @@ def start(
     registration = ServiceRegistration(SERVICE_NAME, company_pb2_grpc.add_CompanyServiceServicer_to_server, servicer)
     expiry = Job(INVITATION_EXPIRY_JOB, app.invitations.expire_due, settings.invitation_expiry_interval_seconds)
     projector = UnlockProjector(SOURCE, PageKind.COMPANY, uow)
-    return serve(
-        runtime, app, [registration], jobs=[expiry], run_jobs=run_jobs, subscriptions=[projector.subscription()]
-    )
+    departures = AccountDeletions(SOURCE, uow, clock)
+    subscriptions = [projector.subscription(), departures.subscription()]
+    return serve(runtime, app, [registration], jobs=[expiry], run_jobs=run_jobs, subscriptions=subscriptions)

@@ -17,6 +17,7 @@ from devinsider_common.clock import utc_now
 from devinsider_common.grpc.clients import ChannelFactory
 from devinsider_common.grpc.server import ServiceRegistration
 from devinsider_common.jobs import Job
+from devinsider_common.pages.departures import AccountDeletions
 from devinsider_common.pages.invitations import PageInvitations, invitation_rate
 from devinsider_common.pages.membership import PageMembers
 from devinsider_common.pages.user_directory import user_directory
@@ -28,7 +29,7 @@ from program_service.service_layer.app import ProgramApp
 from program_service.service_layer.applications import ApplicationUseCases
 from program_service.service_layer.ports import Clock, CompanyDirectory, UowFactory, UserDirectory
 from program_service.service_layer.programs import ProgramUseCases
-from program_service.service_layer.unit_of_work import SqlProgramUnitOfWork
+from program_service.service_layer.unit_of_work import SOURCE, SqlProgramUnitOfWork
 from program_service.settings import ProgramSettings
 
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -60,7 +61,8 @@ def start(
     *,
     run_jobs: bool = True,
 ) -> ProgramService:
-    """Migrate, then serve; the outbox relay runs when AMQP_URL is set, the expiry job when `run_jobs`."""
+    """Migrate, then serve; with AMQP_URL the outbox relay and the account-deletion consumer run, the expiry
+    job when `run_jobs`."""
     runtime = open_runtime(settings, MIGRATIONS, verifier=verifier, guard=guard)
     # Calls to the company service carry this service's own token: its CheckPageAccess is service-only.
     company_channels = ChannelFactory(settings.client_timeout_seconds, runtime.service_token)
@@ -69,10 +71,21 @@ def start(
     )
     companies = GrpcCompanyDirectory(company_stub, runtime.cache, settings.company_access_cache_ttl_seconds)
     engine, accept_url = runtime.engine, settings.invitation_accept_url
-    app = build_app(
-        settings, lambda: SqlProgramUnitOfWork(engine, accept_url), utc_now, companies, user_directory(runtime.guard)
-    )
+
+    def uow() -> SqlProgramUnitOfWork:
+        return SqlProgramUnitOfWork(engine, accept_url)
+
+    app = build_app(settings, uow, utc_now, companies, user_directory(runtime.guard))
     servicer = ProgramServicer(app, settings.page_access_cache_ttl_seconds)
     registration = ServiceRegistration(SERVICE_NAME, program_pb2_grpc.add_ProgramServiceServicer_to_server, servicer)
     expiry = Job(EXPIRY_JOB, app.invitations.expire_due, settings.invitation_expiry_interval_seconds)
-    return serve(runtime, app, [registration], jobs=[expiry], run_jobs=run_jobs, on_stop=[company_channels.close])
+    departures = AccountDeletions(SOURCE, uow, utc_now)
+    return serve(
+        runtime,
+        app,
+        [registration],
+        jobs=[expiry],
+        run_jobs=run_jobs,
+        subscriptions=[departures.subscription()],
+        on_stop=[company_channels.close],
+    )

@@ -214,3 +214,10 @@ class UnlockRepository:
     def unlockers_of(self, target: PageName, limit: int = 1000) -> list[str]:
         query = select(unlocks.c.page).where(unlocks.c.target == target.name).order_by(unlocks.c.id).limit(limit)
         return list(self._connection.execute(query).scalars())
+
+    def all_after(self, after_id: str | None, limit: int) -> list[Unlock]:
+        query = select(unlocks)
+        if after_id is not None:
+            query = query.where(unlocks.c.id > after_id)
+        query = query.order_by(unlocks.c.id).limit(limit)  # the primary key's index: no sort, no offset
+        return [_unlock(row) for row in self._connection.execute(query).mappings()]

@@ -135,6 +135,10 @@ class UnlockStore(Protocol):
         """The names of the pages that unlocked `target`, in the order they did."""
         ...
 
+    def all_after(self, after_id: str | None, limit: int) -> list[Unlock]:
+        """Up to `limit` unlocks of every page, in id order, after `after_id` (from the first when None)."""
+        ...
+
 
 class InvoiceStore(Protocol):
     def next_number(self, year: int) -> int:

@@ -229,6 +229,26 @@ class Contract:
                 u.unlocks.add(twin)
                 u.commit()
 
+    def test_every_unlock_in_id_order_by_keyset(self, uow: UowFactory) -> None:
+        # Added out of id order and across pages: the order is the ids', whatever the page.
+        third, first, second, fourth = (
+            unlock(3, "investors/a"),
+            unlock(1, "investors/a", page=OTHER),
+            unlock(2, "programs/b"),
+            unlock(4, "programs/c", page=OTHER),
+        )
+        with uow() as u:
+            assert u.unlocks.all_after(None, 10) == []
+            for item in (third, first, second, fourth):
+                u.unlocks.add(item)
+            u.commit()
+        with uow() as u:
+            assert u.unlocks.all_after(None, 10) == [first, second, third, fourth]
+            assert u.unlocks.all_after(None, 2) == [first, second]
+            assert u.unlocks.all_after(second.id, 2) == [third, fourth]  # strictly after the position
+            assert u.unlocks.all_after(third.id, 2) == [fourth]
+            assert u.unlocks.all_after(fourth.id, 2) == []
+
     def test_invoices_and_payment_events(self, uow: UowFactory) -> None:
         line = (InvoiceLine("pack", "isv-credits-10", 1, Money("EUR", 5000)),)
         with uow() as u:

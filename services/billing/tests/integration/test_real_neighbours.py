@@ -1,8 +1,9 @@
 """Billing with the REAL company, investor, program and matching services (in process, real gRPC).
 
 Pages and members are created through those services' own APIs; billing asks their
-CheckPageAccess (and matching's CheckBlocked) with its service identity, and the company service
-asks billing's HasUnlocked back to decide whether a program member sees the contact details.
+CheckPageAccess (and matching's CheckBlocked) with its service identity. The company service learns
+of the unlock from billing's UnlockCreated (outbox relay -> a real RabbitMQ vhost -> its projection)
+and asks the program service whether the viewer is a member of the unlocking page.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from devinsider_common.auth.verifier import AllowAll
 from devinsider_common.settings import AuthSettings, BrokerSettings
 from devinsider_common.testing.clock import FakeClock
 from devinsider_common.testing.failures import failure
+from devinsider_common.testing.polling import wait_for
 from devinsider_common.testing.services import TEST_ISSUER, bearer
 from devinsider_common.testing.tokens import TokenFactory
 from investor_service.bootstrap import start as start_investor
@@ -57,7 +59,7 @@ def _free_port() -> int:
 
 
 @pytest.fixture
-def world(tmp_path: Path, database: tuple[str, str]) -> Iterator[World]:
+def world(tmp_path: Path, database: tuple[str, str], amqp_url: str) -> Iterator[World]:
     common: dict[str, object] = {
         "grpc_port": 0,
         "health_check_interval_seconds": 0.5,
@@ -70,21 +72,28 @@ def world(tmp_path: Path, database: tuple[str, str]) -> Iterator[World]:
     def sqlite(name: str) -> dict[str, object]:
         return {**common, "database_url": f"sqlite+pysqlite:///{tmp_path / name}.sqlite3", "database_schema": name}
 
-    billing_port = _free_port()
+    # Billing publishes its events and the company service consumes the unlocks, on one vhost.
+    broker = BrokerSettings(amqp_url=amqp_url, relay_interval_seconds=0.05)
+    # Ports chosen first: the company service asks the investor and program services (unlockers' members).
+    investor_port, program_port = _free_port(), _free_port()
     company = start_company(
         CompanySettings(
-            **sqlite("company"),  # type: ignore[arg-type]
+            **sqlite("company") | {"broker": broker},  # type: ignore[arg-type]
             upload_dir=tmp_path / "uploads",
-            billing_target=f"127.0.0.1:{billing_port}",
+            investor_target=f"127.0.0.1:{investor_port}",
+            program_target=f"127.0.0.1:{program_port}",
             unlock_cache_ttl_seconds=0.0,
             page_access_cache_ttl_seconds=0,
         ),
         run_jobs=False,
     )
     company_target = f"127.0.0.1:{company.port}"
-    investor = start_investor(InvestorSettings(**sqlite("investor")), run_jobs=False)  # type: ignore[arg-type]
+    investor = start_investor(
+        InvestorSettings(**sqlite("investor") | {"grpc_port": investor_port}),  # type: ignore[arg-type]
+        run_jobs=False,
+    )
     program = start_program(
-        ProgramSettings(**sqlite("program"), company_target=company_target),  # type: ignore[arg-type]
+        ProgramSettings(**sqlite("program") | {"grpc_port": program_port}, company_target=company_target),  # type: ignore[arg-type]
         guard=AllowAll(),
     )
     targets = {
@@ -101,7 +110,7 @@ def world(tmp_path: Path, database: tuple[str, str]) -> Iterator[World]:
             tmp_path,
             *database,
             "unused",
-            grpc_port=billing_port,
+            broker=broker,
             company_target=company_target,
             investor_target=targets["investor_target"],
             program_target=targets["program_target"],
@@ -109,6 +118,7 @@ def world(tmp_path: Path, database: tuple[str, str]) -> Iterator[World]:
         ),
         clock=FakeClock(),
     )
+    assert company.wait_until_consuming(30), "the company service's consumer did not connect"
     channels = [grpc.insecure_channel(f"127.0.0.1:{s.port}") for s in (billing, company, investor, program, matching)]
     try:
         yield World(
@@ -167,8 +177,12 @@ def test_unlocks_against_the_real_page_and_matching_services(world: World, token
     assert not before.viewer_has_full_access and not before.HasField("contact")
     done = unlock(world.billing, pat, acme, "u1", parent=azure)
     assert done.cost == 1 and balance(world.billing, pat, azure) == 1
-    after = world.companies.GetCompany(company_pb2.GetCompanyRequest(name=acme), metadata=bearer(pat))
-    assert after.viewer_has_full_access and after.contact.email == "hq@acme.io"
+
+    def seen() -> company_pb2.Company:
+        return world.companies.GetCompany(company_pb2.GetCompanyRequest(name=acme), metadata=bearer(pat))
+
+    assert wait_for(lambda: seen().viewer_has_full_access, timeout=20)  # once the event is projected
+    assert seen().contact.email == "hq@acme.io"
 
     # The real CheckPageAccess decides: an outsider, or the company's owner on the program's page, cannot spend.
     outsider = tokens("kc-bob", roles=("program",))

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from sqlalchemy import Connection, Engine, select
 
+from devinsider_common.consumer import SqlInbox
 from devinsider_common.db.uow import SqlUnitOfWork
 from devinsider_common.outbox.writer import OutboxWriter
 from devinsider_common.pages.repositories import InvitationRepository, MemberRepository
@@ -25,6 +26,7 @@ class SqlProgramUnitOfWork(SqlUnitOfWork):
     invitations: InvitationRepository
     events: ProgramEventPublisher
     membership_events: ProgramEventPublisher
+    inbox: SqlInbox
 
     def __init__(self, engine: Engine, accept_url: str) -> None:
         super().__init__(engine)
@@ -37,6 +39,7 @@ class SqlProgramUnitOfWork(SqlUnitOfWork):
         self.invitations = InvitationRepository(connection, page_tables)
         self.events = ProgramEventPublisher(OutboxWriter(connection, SOURCE), self._accept_url)
         self.membership_events = self.events
+        self.inbox = SqlInbox(connection)
 
     def page_title(self, page_id: str) -> str | None:
         query = select(programs.c.display_name).where(programs.c.id == page_id, programs.c.deleted_at.is_(None))

@@ -1,0 +1,46 @@
+"""A deleted account leaves its pages, end to end: Keycloak's signed `access.DELETE_ACCOUNT` through the edge,
+the user service's `UserDeleted` on RabbitMQ, each page service's `<service>.user-deletions` consumer. The
+page the user owned alone goes to its admin; the page where they were a viewer just loses them."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from .journeys import investor_page, join_investor, keycloak_event, keycloak_register, ok
+from .suite_stack import EVENTUALLY_SECONDS, SuiteStack, create_company, join_company, unique
+
+
+def _members(stack: SuiteStack, page: str, token: str) -> list[tuple[str, str]]:
+    listed: list[dict[str, Any]] = ok(stack.call("GET", f"/v1/{page}/members", token=token)).get("members", [])
+    return [(m["subject"], m["role"]) for m in listed]
+
+
+def _eventually(check: Any, what: str) -> None:
+    deadline = time.monotonic() + EVENTUALLY_SECONDS
+    while not check():
+        assert time.monotonic() < deadline, f"not within {EVENTUALLY_SECONDS} s: {what}"
+        time.sleep(0.1)
+
+
+def test_a_deleted_account_leaves_its_pages_and_its_page_goes_to_the_admin(suite_stack: SuiteStack) -> None:
+    subject = unique("kc-gone")
+    email = f"{subject}@example.com"
+    assert keycloak_register(suite_stack, subject, email, "Gina", "Gone").status == 200
+    owner = suite_stack.token(subject)
+    company = create_company(suite_stack, owner, displayName="Soon Orphaned Ltd")["name"]
+    admin_subject = unique("kc-admin")
+    admin = join_company(suite_stack, company, owner, admin_subject, "PAGE_ROLE_ADMIN")
+    fund = investor_page(suite_stack, with_profile=False)  # someone else's investor page: she only views it
+    viewer_token = join_investor(suite_stack, fund, subject)
+    assert viewer_token and (subject, "PAGE_ROLE_VIEWER") in _members(suite_stack, fund.name, fund.owner)
+    assert _members(suite_stack, company, admin) == sorted(
+        [(subject, "PAGE_ROLE_OWNER"), (admin_subject, "PAGE_ROLE_ADMIN")]
+    )
+
+    deleted = keycloak_event(suite_stack, "access.DELETE_ACCOUNT", subject)
+    assert deleted.status == 200, deleted.body
+
+    _eventually(lambda: _members(suite_stack, company, admin) == [(admin_subject, "PAGE_ROLE_OWNER")], "handed over")
+    _eventually(lambda: subject not in dict(_members(suite_stack, fund.name, fund.owner)), "left the investor page")
+    assert (fund.owner_subject, "PAGE_ROLE_OWNER") in _members(suite_stack, fund.name, fund.owner)
