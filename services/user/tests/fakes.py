@@ -8,7 +8,7 @@ would), a stale `save` is CONCURRENT_UPDATE, lists are keyset windows by id. Eve
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
@@ -22,6 +22,7 @@ from devinsider_common.unit_of_work import DuplicateRecord
 from user_service.bootstrap import build_app
 from user_service.domain.blacklist import BlacklistEntry, BlacklistKind
 from user_service.domain.model import User, UserState
+from user_service.domain.reconciliation import KeycloakAccount
 from user_service.domain.requests import ProVerification, ProVerificationState, SupportRequest
 from user_service.service_layer.app import UserApp
 from user_service.settings import UserSettings
@@ -222,11 +223,13 @@ class FakeKeycloakEvents:
 
 @dataclass(frozen=True)
 class Published:
-    """One event the use cases wrote: its kind, the name of its subject, and what it says."""
+    """One event the use cases wrote: its kind, the name of its subject, what it says, and whether it
+    went without its usual mail (`quiet`: a user created without a welcome)."""
 
     kind: str
     name: str
     detail: Any = None
+    quiet: bool = False
 
 
 class FakeEvents:
@@ -236,8 +239,8 @@ class FakeEvents:
     def _add(self, event: Published) -> None:
         self._rows[len(self._rows)] = event
 
-    def user_created(self, user: User) -> None:
-        self._add(Published("user_created", user.name, user))
+    def user_created(self, user: User, welcome: bool = True) -> None:
+        self._add(Published("user_created", user.name, user, quiet=not welcome))
 
     def user_updated(self, user: User, changed: list[str]) -> None:
         self._add(Published("user_updated", user.name, tuple(changed)))
@@ -285,6 +288,42 @@ def published(store: FakeStore, kind: str | None = None) -> list[Published]:
     return [e for e in events if kind is None or e.kind == kind]
 
 
+class FakeKeycloak:
+    """Keycloak's directory (`ports.KeycloakDirectory`) in memory: its accounts listed in pages of
+    `page_size` until a short one, as the admin API is read. A test can fail a page (`fail_at`: its
+    index), run something just before a page is read (`before_page`, a concurrent change), and keep
+    accounts off every page while they still exist (`unlisted`: the pages shifted under a deletion)."""
+
+    def __init__(self, *accounts: KeycloakAccount, page_size: int = 2) -> None:
+        self.accounts: dict[str, KeycloakAccount] = {a.subject: a for a in accounts}
+        self.page_size = page_size
+        self.fail_at: int | None = None
+        self.before_page: dict[int, Callable[[], object]] = {}
+        self.unlisted: set[str] = set()
+        self.existence_checks: list[str] = []
+
+    def put(self, *accounts: KeycloakAccount) -> None:
+        self.accounts.update((a.subject, a) for a in accounts)
+
+    def pages(self) -> Iterator[list[KeycloakAccount]]:
+        index = 0
+        while True:
+            if index in self.before_page:
+                self.before_page.pop(index)()
+            if index == self.fail_at:
+                raise errors.Unavailable(f"page {index} failed")
+            listed = [a for a in self.accounts.values() if a.subject not in self.unlisted]
+            page = listed[index * self.page_size : (index + 1) * self.page_size]
+            yield page
+            if len(page) < self.page_size:
+                return
+            index += 1
+
+    def exists(self, subject: str) -> bool:
+        self.existence_checks.append(subject)
+        return subject in self.accounts
+
+
 def fake_settings(**overrides: Any) -> UserSettings:
     values: dict[str, Any] = {"keycloak_webhook_secret": WEBHOOK_SECRET, "database_url": "sqlite://"}
     return UserSettings(**(values | overrides))
@@ -298,6 +337,7 @@ class World:
     store: FakeStore
     clock: FakeClock
     settings: UserSettings
+    keycloak: FakeKeycloak | None = None
 
     def uow(self) -> FakeUserUnitOfWork:
         return FakeUserUnitOfWork(self.store)
@@ -306,9 +346,10 @@ class World:
         return list(self.store.committed(table).values())
 
 
-def world(**settings: Any) -> World:
-    """A fresh store and clock; `settings` override the service's (page sizes, rate limits...)."""
+def world(keycloak: FakeKeycloak | None = None, **settings: Any) -> World:
+    """A fresh store and clock; `settings` override the service's (page sizes, rate limits...); with
+    `keycloak`, the reconciliation runs against it."""
     config = fake_settings(**settings)
     store, clock = FakeStore(), FakeClock()
-    app = build_app(config, lambda: FakeUserUnitOfWork(store), clock)
-    return World(app, store, clock, config)
+    app = build_app(config, lambda: FakeUserUnitOfWork(store), clock, keycloak)
+    return World(app, store, clock, config, keycloak)

@@ -13,6 +13,7 @@ from devinsider_common.outbox.writer import OutboxWriter
 from devinsider_common.testing.outbox import OutboxRow as Row
 from devinsider_common.testing.outbox import RecordingOutbox
 from user_service.adapters.event_publisher import UserEventPublisher
+from user_service.adapters.proto_mapping import user_to_proto
 from user_service.domain.blacklist import BlacklistEntry, BlacklistKind
 from user_service.domain.model import ContactCategory, Profile, User, UserState
 from user_service.domain.requests import ProVerification, ProVerificationState, SupportRequest
@@ -61,6 +62,27 @@ def test_a_new_user_is_announced_in_full_and_welcomed() -> None:
     assert user.contact_category == user_pb2.CONTACT_CATEGORY_RESELLER and user.state == user_pb2.USER_STATE_ACTIVE
     assert user.create_time.ToDatetime(tzinfo=UTC) == NOW
     assert _mail(welcome) == ("welcome", "ada@acme.io", "Ada Lovelace", {"given_name": "Ada"})
+
+
+def test_a_user_created_without_a_welcome_is_announced_alone() -> None:
+    publisher, outbox = _publisher()
+    publisher.user_created(ADA, welcome=False)
+    [created] = outbox.rows
+    assert created.routing_key == topology.USER_CREATED
+
+
+def test_the_email_verification_and_last_sign_in_go_to_odoo_and_to_the_user_only() -> None:
+    signed_in = replace(ADA, email_verified=True, last_login_at=NOW)
+    publisher, outbox = _publisher()
+    publisher.user_created(replace(ADA, email=""))  # never signed in: no time
+    publisher.user_updated(signed_in, ["last_login_time"])
+    never = cast(events_pb2.UserCreated, outbox.rows[0].event).user
+    assert not never.HasField("last_login_time") and not never.email_verified
+    updated = cast(events_pb2.UserUpdated, outbox.rows[1].event)
+    assert updated.user.email_verified and updated.user.last_login_time.ToDatetime(tzinfo=UTC) == NOW
+    assert list(updated.changed_fields) == ["last_login_time"]
+    public = user_to_proto(signed_in, private=False)
+    assert not public.email_verified and not public.HasField("last_login_time")
 
 
 def test_no_mail_is_asked_for_a_user_without_an_email() -> None:

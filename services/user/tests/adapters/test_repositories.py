@@ -96,13 +96,27 @@ def test_a_user_reads_back_as_written(uow: UowFactory) -> None:
         biography="Notes",
         contact_category=ContactCategory.PARTNER_PROGRAM,
     )
-    ada = _user(1, profile=profile, roles=("admin", "isv"), verified_pro=True, last_event_at=NOW)
+    ada = _user(
+        1,
+        profile=profile,
+        roles=("admin", "isv"),
+        verified_pro=True,
+        last_event_at=NOW,
+        email_verified=True,
+        last_login_at=NOW - timedelta(minutes=1),
+    )
     _add(uow, lambda u: u.users.add(ada))
     with uow() as u:
         by_id, by_subject = u.users.get(ada.id), u.users.get_by_subject("kc-1", lock=True)
         assert u.users.get("missing") is None and u.users.get_by_subject("kc-missing") is None
     assert by_id is not None and utc(by_id) == ada == utc(by_subject)
     assert by_id.last_event_at is not None and as_utc(by_id.last_event_at) == NOW  # (not compared by ==)
+    assert (by_id.email_verified, utc(by_id).last_login_at) == (True, NOW - timedelta(minutes=1))
+    bob = _user(2)
+    _add(uow, lambda u: u.users.add(bob))
+    with uow() as u:
+        stored = u.users.get(bob.id)
+    assert stored is not None and (stored.email_verified, stored.last_login_at) == (False, None)
 
 
 def test_what_is_not_committed_is_not_stored(uow: UowFactory) -> None:

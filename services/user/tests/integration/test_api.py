@@ -294,6 +294,13 @@ def test_keycloak_events_arrive_signed_and_without_a_token(stub: Stub, token: To
     service = bearer(token("svc", roles=("service",)))
     [user] = stub.ListUsers(user_pb2.ListUsersRequest(email_suffix=names.domain), metadata=service).users
     assert (user.subject, user.email, user.given_name) == (subject, names.email("raw"), "Raw")
+    login = event("LOGIN", 500)
+    _keycloak(stub, login)
+    _keycloak(stub, event("access.VERIFY_EMAIL", 400))
+    me = stub.GetMe(user_pb2.GetMeRequest(), metadata=bearer(token(subject)))
+    assert me.email_verified and me.last_login_time.ToMilliseconds() == json.loads(login)["time"]
+    public = stub.GetUser(user_pb2.GetUserRequest(name=me.name), metadata=bearer(token(names.subject("other"))))
+    assert not public.email_verified and not public.HasField("last_login_time")  # the user's own, not others'
     _keycloak(stub, event("access.DELETE_ACCOUNT"))
     assert failure(lambda: stub.GetMe(user_pb2.GetMeRequest(), metadata=bearer(token(subject)))) == Failure(
         grpc.StatusCode.PERMISSION_DENIED, "DELETED"

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from devinsider_common import errors
 from user_service.domain.blacklist import BlacklistEntry, BlacklistKind, decide_access, parent_domains
 from user_service.domain.keycloak_event import KeycloakEventKind, parse_keycloak_event
-from user_service.domain.model import ContactCategory, Profile, User
+from user_service.domain.model import ContactCategory, Profile, User, UserState
+from user_service.domain.reconciliation import KeycloakAccount, follow_account, user_from_account
 from user_service.domain.requests import ProVerification, ProVerificationState
 
 NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
@@ -117,7 +119,12 @@ def _body(**payload: object) -> bytes:
             KeycloakEventKind.IGNORED,
             "",
         ),
-        ({"type": "access.LOGIN", "userId": "u"}, KeycloakEventKind.IGNORED, "u"),
+        ({"type": "access.LOGIN", "authDetails": {"userId": "u"}}, KeycloakEventKind.LOGIN, "u"),
+        ({"type": "LOGIN", "userId": "u"}, KeycloakEventKind.LOGIN, "u"),
+        ({"type": "access.VERIFY_EMAIL", "authDetails": {"userId": "u"}}, KeycloakEventKind.VERIFY_EMAIL, "u"),
+        ({"type": "VERIFY_EMAIL", "userId": "u"}, KeycloakEventKind.VERIFY_EMAIL, "u"),
+        ({"type": "access.CODE_TO_TOKEN", "userId": "u"}, KeycloakEventKind.IGNORED, "u"),
+        ({"type": "LOGIN_ERROR", "userId": "u"}, KeycloakEventKind.IGNORED, "u"),
     ],
 )
 def test_keycloak_event_shapes(payload: dict[str, object], kind: KeycloakEventKind, subject: str) -> None:
@@ -134,6 +141,56 @@ def test_keycloak_event_fields_come_from_details_or_representation() -> None:
         )
     )
     assert (event.email, event.given_name, event.family_name) == ("ada@acme.io", "Ada", "L")
+    assert event.email_verified is None  # the event does not say: nothing to change
     assert event.time == datetime.fromtimestamp(1_795_000_000, tz=UTC)
     with pytest.raises(errors.InvalidArgument):
         parse_keycloak_event(_body(type="admin.USER-UPDATE", resourcePath="users/u", representation="{oops"))
+
+
+@pytest.mark.parametrize(
+    ("representation", "verified"), [({"emailVerified": True}, True), ({"emailVerified": False}, False), ({}, None)]
+)
+def test_an_admin_event_may_say_whether_the_email_is_verified(
+    representation: dict[str, object], verified: bool | None
+) -> None:
+    body = _body(type="admin.USER-UPDATE", resourcePath="users/u", representation=json.dumps(representation))
+    assert parse_keycloak_event(body).email_verified is verified
+
+
+@pytest.mark.parametrize(
+    ("type_", "changes_profile"),
+    [("LOGIN", False), ("VERIFY_EMAIL", False), ("CODE_TO_TOKEN", False), ("REGISTER", True), ("UPDATE_EMAIL", True)],
+)
+def test_sign_ins_and_verifications_are_not_ordered_against_profile_events(type_: str, changes_profile: bool) -> None:
+    assert parse_keycloak_event(_body(type=type_, userId="u")).changes_profile is changes_profile
+
+
+def test_the_last_sign_in_never_moves_backwards() -> None:
+    user = User(id="u1", subject="kc", email="a@acme.io", profile=Profile())
+    first = user.signed_in(NOW)
+    assert first is not None and first.last_login_at == NOW
+    assert first.signed_in(NOW) is None and first.signed_in(NOW - timedelta(seconds=1)) is None
+    later = first.signed_in(NOW + timedelta(seconds=1))
+    assert later is not None and later.last_login_at == NOW + timedelta(seconds=1)
+    naive = replace(first, last_login_at=NOW.replace(tzinfo=None))  # as SQLite gives it back
+    assert naive.signed_in(NOW) is None
+
+
+def test_a_user_follows_keycloaks_email_and_verification_and_takes_only_names_it_lacks() -> None:
+    user = User(id="u1", subject="kc", email="old@acme.io", profile=Profile(given_name="Ada"), email_verified=True)
+    account = KeycloakAccount("kc", email="New@Acme.io", given_name="Augusta", family_name="King")
+    followed, changed = follow_account(user, account)
+    assert (followed.email, followed.email_verified) == ("new@acme.io", False)
+    assert (followed.profile.given_name, followed.profile.family_name) == ("Ada", "King")  # the user's own name stays
+    assert changed == ["family_name", "email", "email_verified"]
+    assert follow_account(followed, account) == (followed, [])
+    no_email = KeycloakAccount("kc", email="", given_name="Ada", family_name="King")
+    assert follow_account(followed, no_email)[0].email == "new@acme.io"  # Keycloak has none: ours stays
+
+
+def test_a_missing_user_is_made_as_register_would() -> None:
+    account = KeycloakAccount("kc", email="Ada@Acme.io", given_name="A" * 120, family_name="L", email_verified=True)
+    user = user_from_account(account, "u1", NOW, NOW - timedelta(seconds=3))
+    assert (user.id, user.subject, user.email, user.email_verified) == ("u1", "kc", "ada@acme.io", True)
+    assert (user.profile.given_name, user.profile.family_name) == ("A" * 100, "L")
+    assert (user.created_at, user.last_event_at, user.state) == (NOW, NOW - timedelta(seconds=3), UserState.ACTIVE)

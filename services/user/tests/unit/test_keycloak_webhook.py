@@ -178,9 +178,109 @@ def test_delete_account_marks_the_user_deleted_and_the_access_rule_refuses_it(w:
 
 def test_deleting_or_ignoring_an_unknown_user_creates_nothing(w: World) -> None:
     assert _receive(w, _event(w, "access.DELETE_ACCOUNT", "kc-nobody")) is Outcome.IGNORED
-    assert _receive(w, _event(w, "access.LOGIN", "kc-login")) is Outcome.IGNORED
+    assert _receive(w, _event(w, "access.CODE_TO_TOKEN", "kc-token")) is Outcome.IGNORED
     assert w.committed("users") == [] and published(w.store) == []
     assert len(w.committed("keycloak_events")) == 2  # seen: a redelivery is a duplicate
+
+
+def _millis(at: datetime) -> datetime:
+    return at.replace(microsecond=at.microsecond // 1000 * 1000)  # events carry milliseconds
+
+
+@pytest.mark.parametrize("shape", ["p2-inc", "keycloak"])
+def test_a_login_sets_the_last_sign_in_time_and_says_so(w: World, shape: str) -> None:
+    _receive(w, _register(w, "kc-in", age=timedelta(seconds=10)))
+    at = w.clock.now - timedelta(seconds=4)
+    login = (
+        _event(w, "access.LOGIN", "kc-in", age=timedelta(seconds=4))
+        if shape == "p2-inc"
+        else json.dumps(
+            {"id": "e-raw", "time": int(at.timestamp() * 1000), "type": "LOGIN", "userId": "kc-in"}
+        ).encode()
+    )
+    assert _receive(w, login) is Outcome.APPLIED
+    user = _user(w, "kc-in")
+    assert user.last_login_at == _millis(at) and user.updated_at == w.clock.now
+    assert published(w.store)[-1].kind == "user_updated" and published(w.store)[-1].detail == ("last_login_time",)
+    assert _receive(w, login) is Outcome.DUPLICATE
+
+
+def test_a_late_older_login_changes_nothing(w: World) -> None:
+    _receive(w, _register(w, "kc-late", age=timedelta(seconds=10)))
+    _receive(w, _event(w, "access.LOGIN", "kc-late", age=timedelta(seconds=2)))
+    events, version = len(published(w.store)), _user(w, "kc-late").version
+    for age in (timedelta(seconds=5), timedelta(seconds=2)):  # older, then at the very same time
+        assert _receive(w, _event(w, "access.LOGIN", "kc-late", age=age)) is Outcome.OUT_OF_ORDER
+    user = _user(w, "kc-late")
+    assert user.last_login_at == _millis(w.clock.now - timedelta(seconds=2)) and user.version == version
+    assert len(published(w.store)) == events
+    assert _receive(w, _event(w, "access.LOGIN", "kc-late", age=timedelta(seconds=1))) is Outcome.APPLIED
+
+
+def test_logins_and_profile_events_do_not_order_each_other(w: World) -> None:
+    _receive(w, _register(w, "kc-mix", age=timedelta(seconds=10)))
+    assert _receive(w, _event(w, "access.LOGIN", "kc-mix", age=timedelta(seconds=2))) is Outcome.APPLIED
+    # An update made before that sign-in, delivered after it, still applies...
+    older_update = _event(w, "access.UPDATE_PROFILE", "kc-mix", age=timedelta(seconds=5), details={"first_name": "Ann"})
+    assert _receive(w, older_update) is Outcome.APPLIED and _user(w, "kc-mix").profile.given_name == "Ann"
+    # ...and a sign-in older than the last profile event still moves the sign-in time forward.
+    _receive(w, _event(w, "access.UPDATE_PROFILE", "kc-mix", details={"first_name": "Bea"}))
+    assert _receive(w, _event(w, "access.LOGIN", "kc-mix", age=timedelta(seconds=1))) is Outcome.APPLIED
+    assert _user(w, "kc-mix").last_login_at == _millis(w.clock.now - timedelta(seconds=1))
+
+
+@pytest.mark.parametrize("type_", ["access.VERIFY_EMAIL", "VERIFY_EMAIL"])
+def test_verify_email_marks_the_email_verified_once(w: World, type_: str) -> None:
+    _receive(w, _register(w, "kc-ver", age=timedelta(seconds=10)))
+    assert _user(w, "kc-ver").email_verified is False
+    verify = _event(w, type_, "kc-ver", age=timedelta(seconds=5), details={"email": "kc-ver@acme.io"})
+    assert _receive(w, verify) is Outcome.APPLIED
+    assert _user(w, "kc-ver").email_verified is True
+    assert published(w.store)[-1].detail == ("email_verified",)
+    events = len(published(w.store))
+    assert _receive(w, verify) is Outcome.DUPLICATE
+    assert _receive(w, _event(w, type_, "kc-ver", age=timedelta(seconds=6))) is Outcome.APPLIED  # another, older one
+    assert _user(w, "kc-ver").email_verified is True and len(published(w.store)) == events
+
+
+def test_a_login_or_verification_of_an_unknown_user_creates_it_and_its_late_register_still_applies(w: World) -> None:
+    assert _receive(w, _event(w, "access.LOGIN", "kc-first", age=timedelta(seconds=1))) is Outcome.APPLIED
+    created = _user(w, "kc-first")
+    assert created.last_login_at == _millis(w.clock.now - timedelta(seconds=1)) and created.email == ""
+    assert created.last_event_at is None
+    assert [(e.kind, e.quiet) for e in published(w.store)] == [("user_created", False)]
+    # The REGISTER sent with that sign-in, delivered after it although older, still gives the profile.
+    assert _receive(w, _register(w, "kc-first", age=timedelta(seconds=2))) is Outcome.APPLIED
+    user = _user(w, "kc-first")
+    assert (user.email, user.profile.given_name, user.last_login_at) == (
+        "kc-first@acme.io",
+        "Grace",
+        created.last_login_at,
+    )
+    verify = _event(w, "access.VERIFY_EMAIL", "kc-new", details={"email": "New@Acme.io"})
+    assert _receive(w, verify) is Outcome.APPLIED
+    assert (_user(w, "kc-new").email, _user(w, "kc-new").email_verified) == ("new@acme.io", True)
+
+
+def test_an_admin_update_may_set_the_verification_either_way(w: World) -> None:
+    _receive(w, _register(w, "kc-adm", age=timedelta(seconds=10)))
+
+    def admin_update(age: int, **representation: object) -> bytes:
+        return _event(
+            w,
+            "admin.USER-UPDATE",
+            "kc-the-admin",
+            resourcePath="users/kc-adm",
+            representation=json.dumps(representation),
+            age=timedelta(seconds=age),
+        )
+
+    assert _receive(w, admin_update(5, emailVerified=True)) is Outcome.APPLIED
+    assert _user(w, "kc-adm").email_verified and published(w.store)[-1].detail == ("email_verified",)
+    assert _receive(w, admin_update(4, firstName="Grace")) is Outcome.APPLIED  # silent on it: it stays
+    assert _user(w, "kc-adm").email_verified
+    assert _receive(w, admin_update(3, emailVerified=False)) is Outcome.APPLIED
+    assert not _user(w, "kc-adm").email_verified
 
 
 @pytest.mark.parametrize(

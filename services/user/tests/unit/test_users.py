@@ -35,6 +35,11 @@ def test_me_creates_the_user_from_the_claims_once(w: World) -> None:
     assert published(w.store) == [Published("user_created", first.name, first)]
 
 
+@pytest.mark.parametrize("verified", [True, False])
+def test_me_creates_the_user_with_the_tokens_email_verification(w: World, verified: bool) -> None:
+    assert w.app.users.me(principal("kc-ver", email_verified=verified)).email_verified is verified
+
+
 def test_me_keeps_the_roles_in_step_with_the_token(w: World) -> None:
     before = w.app.users.me(principal("kc-bob", roles=("isv",)))
     w.clock.advance(minutes=1)

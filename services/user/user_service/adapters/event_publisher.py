@@ -26,10 +26,11 @@ class UserEventPublisher:
     def __init__(self, outbox: OutboxWriter) -> None:
         self._outbox = outbox
 
-    def user_created(self, user: User) -> None:
+    def user_created(self, user: User, welcome: bool = True) -> None:
         event = events_pb2.UserCreated(user=user_to_proto(user, private=True))
         self._outbox.add(topology.USER_UPDATES, topology.USER_CREATED, event, external_id=user.name)
-        self._mail(user.email, user.display_name, "welcome", {"given_name": user.profile.given_name})
+        if welcome:
+            self._mail(user.email, user.display_name, "welcome", {"given_name": user.profile.given_name})
 
     def user_updated(self, user: User, changed: list[str]) -> None:
         event = events_pb2.UserUpdated(user=user_to_proto(user, private=True), changed_fields=changed)

@@ -12,6 +12,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    false,
 )
 
 metadata = MetaData()
@@ -37,6 +38,8 @@ users = Table(
     Column("updated_at", DateTime(timezone=True), nullable=False),
     Column("last_event_at", DateTime(timezone=True)),
     Column("version", Integer, nullable=False),
+    Column("email_verified", Boolean, nullable=False, default=False, server_default=false()),
+    Column("last_login_at", DateTime(timezone=True)),
 )
 
 pro_verifications = Table(

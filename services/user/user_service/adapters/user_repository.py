@@ -35,6 +35,8 @@ def _to_user(row: RowMapping) -> User:
         updated_at=row["updated_at"],
         version=row["version"],
         last_event_at=row["last_event_at"],
+        email_verified=row["email_verified"],
+        last_login_at=row["last_login_at"],
     )
 
 
@@ -59,6 +61,8 @@ def _to_row(user: User) -> dict[str, Any]:
         "updated_at": user.updated_at,
         "last_event_at": user.last_event_at,
         "version": user.version,
+        "email_verified": user.email_verified,
+        "last_login_at": user.last_login_at,
     }
 
 

@@ -4,6 +4,9 @@ p2-inc: `type` is `access.REGISTER` or `admin.USER-CREATE`, the acting user in
 `authDetails.userId`. Keycloak's EventRepresentation: `type` `REGISTER`, `userId`;
 AdminEventRepresentation: `operationType` + `resourceType`. In admin events the affected user
 is the one in `resourcePath` (`users/{id}`), never the admin who acted.
+
+LOGIN and VERIFY_EMAIL are facts about the account, not profile changes: they carry no profile, so
+they are not ordered against the profile events (`KeycloakEvent.changes_profile`).
 """
 
 from __future__ import annotations
@@ -22,6 +25,8 @@ class KeycloakEventKind(enum.StrEnum):
     UPDATE_PROFILE = "UPDATE_PROFILE"
     UPDATE_EMAIL = "UPDATE_EMAIL"
     DELETE_ACCOUNT = "DELETE_ACCOUNT"
+    LOGIN = "LOGIN"
+    VERIFY_EMAIL = "VERIFY_EMAIL"
     ADMIN_USER_CREATE = "ADMIN_USER_CREATE"
     ADMIN_USER_UPDATE = "ADMIN_USER_UPDATE"
     ADMIN_USER_DELETE = "ADMIN_USER_DELETE"
@@ -45,10 +50,17 @@ class KeycloakEvent:
     email: str = ""
     given_name: str = ""
     family_name: str = ""
+    # An admin event's `emailVerified`; None when the event does not say.
+    email_verified: bool | None = None
 
     @property
     def deletes(self) -> bool:
         return self.kind in {KeycloakEventKind.DELETE_ACCOUNT, KeycloakEventKind.ADMIN_USER_DELETE}
+
+    @property
+    def changes_profile(self) -> bool:
+        """Whether the event writes the profile (names, e-mail, state), so it must not undo a newer one."""
+        return self.kind not in {KeycloakEventKind.LOGIN, KeycloakEventKind.VERIFY_EMAIL, KeycloakEventKind.IGNORED}
 
 
 def _kind(payload: dict[str, Any]) -> tuple[KeycloakEventKind, str]:
@@ -107,6 +119,7 @@ def parse_keycloak_event(body: bytes) -> KeycloakEvent:
         raise errors.InvalidArgument.for_field("userId", f"no affected user in a {raw_type} event")
     details = _object(payload, "details")
     rep = _representation(payload)
+    verified = rep.get("emailVerified")
     return KeycloakEvent(
         id=event_id,
         kind=kind,
@@ -116,4 +129,5 @@ def parse_keycloak_event(body: bytes) -> KeycloakEvent:
         email=str(details.get("updated_email") or details.get("email") or rep.get("email") or "").lower(),
         given_name=str(details.get("first_name") or rep.get("firstName") or ""),
         family_name=str(details.get("last_name") or rep.get("lastName") or ""),
+        email_verified=verified if isinstance(verified, bool) else None,
     )

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from devinsider_common import validation
+from devinsider_common.clock import as_utc
 from devinsider_common.errors import Violations
 
 
@@ -89,6 +90,9 @@ class User:
     version: int = 1
     # Time of the last Keycloak event applied, so an older event never overwrites a newer one.
     last_event_at: datetime | None = field(default=None, compare=False)
+    # Keycloak's: whether it verified the e-mail, and the time of the latest sign-in (LOGIN event).
+    email_verified: bool = False
+    last_login_at: datetime | None = None
 
     @property
     def name(self) -> str:
@@ -101,6 +105,13 @@ class User:
     @property
     def email_domain(self) -> str:
         return self.email.rpartition("@")[2].lower()
+
+    def signed_in(self, at: datetime) -> User | None:
+        """The user with `at` as its last sign-in, or None when it knows a sign-in as late (a LOGIN
+        event delivered late never moves the time backwards)."""
+        if self.last_login_at is not None and as_utc(self.last_login_at) >= at:
+            return None
+        return replace(self, last_login_at=at)
 
     def with_profile(self, changes: Profile, fields: frozenset[str]) -> tuple[User, list[str]]:
         """The user with `fields` copied from `changes`, and the names of those that really changed."""

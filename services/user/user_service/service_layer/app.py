@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from user_service.service_layer.blacklist import BlacklistUseCases
 from user_service.service_layer.keycloak_events import KeycloakWebhook
+from user_service.service_layer.reconciliation import KeycloakReconciliation
 from user_service.service_layer.requests import RequestUseCases
 from user_service.service_layer.users import UserUseCases
 
@@ -16,3 +17,5 @@ class UserApp:
     requests: RequestUseCases
     blacklist: BlacklistUseCases
     keycloak: KeycloakWebhook
+    # None when no Keycloak admin API is configured (KEYCLOAK_ADMIN_URL empty).
+    reconciliation: KeycloakReconciliation | None = None

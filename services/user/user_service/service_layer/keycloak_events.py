@@ -51,24 +51,15 @@ class KeycloakWebhook:
 
     def _apply(self, uow: UserUnitOfWork, event: KeycloakEvent) -> Outcome:
         user = uow.users.get_by_subject(event.subject, lock=True)
-        if user is not None and user.last_event_at is not None and as_utc(user.last_event_at) >= event.time:
+        if user is None:
+            return self._create(uow, event)
+        if event.kind is KeycloakEventKind.LOGIN:
+            return self._sign_in(uow, user, event)
+        if event.kind is KeycloakEventKind.VERIFY_EMAIL:
+            return self._verify_email(uow, user)
+        if user.last_event_at is not None and as_utc(user.last_event_at) >= event.time:
             return Outcome.OUT_OF_ORDER  # an older event delivered late must not undo a newer one
         now = self._clock()
-        if user is None:
-            if event.deletes:
-                return Outcome.IGNORED
-            user = User(
-                id=new_id(),
-                subject=event.subject,
-                email=event.email,
-                profile=Profile(given_name=event.given_name[:100], family_name=event.family_name[:100]),
-                created_at=now,
-                updated_at=now,
-                last_event_at=event.time,
-            )
-            uow.users.add(user)
-            uow.events.user_created(user)
-            return Outcome.APPLIED
         if event.deletes:
             deleted = uow.users.save(replace(user, state=UserState.DELETED, updated_at=now, last_event_at=event.time))
             uow.events.user_deleted(deleted)
@@ -81,10 +72,55 @@ class KeycloakWebhook:
         changed = [f for f in ("given_name", "family_name") if getattr(profile, f) != getattr(user.profile, f)]
         if event.email and event.email != user.email:
             changed.append("email")
+        verified = user.email_verified if event.email_verified is None else event.email_verified
+        if verified != user.email_verified:
+            changed.append("email_verified")
         updated = replace(
-            user, email=event.email or user.email, profile=profile, updated_at=now, last_event_at=event.time
+            user,
+            email=event.email or user.email,
+            email_verified=verified,
+            profile=profile,
+            updated_at=now,
+            last_event_at=event.time,
         )
         updated = uow.users.save(updated)
         if changed:
             uow.events.user_updated(updated, changed)
+        return Outcome.APPLIED
+
+    def _create(self, uow: UserUnitOfWork, event: KeycloakEvent) -> Outcome:
+        """Any event but a deletion creates the user it names (its REGISTER may be late or lost)."""
+        if event.deletes:
+            return Outcome.IGNORED
+        now = self._clock()
+        user = User(
+            id=new_id(),
+            subject=event.subject,
+            email=event.email,
+            profile=Profile(given_name=event.given_name[:100], family_name=event.family_name[:100]),
+            created_at=now,
+            updated_at=now,
+            email_verified=bool(event.email_verified) or event.kind is KeycloakEventKind.VERIFY_EMAIL,
+            last_login_at=event.time if event.kind is KeycloakEventKind.LOGIN else None,
+            # A sign-in or a verification orders no profile: the REGISTER sent with it still applies after it.
+            last_event_at=event.time if event.changes_profile else None,
+        )
+        uow.users.add(user)
+        uow.events.user_created(user)
+        return Outcome.APPLIED
+
+    def _sign_in(self, uow: UserUnitOfWork, user: User, event: KeycloakEvent) -> Outcome:
+        signed_in = user.signed_in(event.time)
+        if signed_in is None:
+            return Outcome.OUT_OF_ORDER
+        saved = uow.users.save(replace(signed_in, updated_at=self._clock()))
+        uow.events.user_updated(saved, ["last_login_time"])
+        return Outcome.APPLIED
+
+    def _verify_email(self, uow: UserUnitOfWork, user: User) -> Outcome:
+        """Keycloak sends VERIFY_EMAIL only once the address is verified: setting it again changes nothing."""
+        if user.email_verified:
+            return Outcome.APPLIED
+        saved = uow.users.save(replace(user, email_verified=True, updated_at=self._clock()))
+        uow.events.user_updated(saved, ["email_verified"])
         return Outcome.APPLIED

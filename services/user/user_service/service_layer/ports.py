@@ -1,12 +1,14 @@
 """What the user use cases need from the outside: one unit of work over the service's stores and its
-events. The user service calls no other service, so it has no other port.
+events, and Keycloak's directory of users (the reconciliation). The user service calls no other
+service.
 
-SQL: `service_layer.unit_of_work.SqlUserUnitOfWork` and `adapters/`; tests: `tests/fakes.py`.
+SQL: `service_layer.unit_of_work.SqlUserUnitOfWork` and `adapters/`; Keycloak:
+`adapters.keycloak_admin.KeycloakAdminDirectory`; tests: `tests/fakes.py`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 from typing import Protocol
 
@@ -14,6 +16,7 @@ from devinsider_common.pagination import ListWindow
 from devinsider_common.unit_of_work import UnitOfWork
 from user_service.domain.blacklist import BlacklistEntry, BlacklistKind
 from user_service.domain.model import User, UserState
+from user_service.domain.reconciliation import KeycloakAccount
 from user_service.domain.requests import ProVerification, ProVerificationState, SupportRequest
 
 Clock = Callable[[], datetime]
@@ -98,7 +101,9 @@ class KeycloakEventStore(Protocol):
 class UserEvents(Protocol):
     """The service's events, written with the change that caused them (the outbox)."""
 
-    def user_created(self, user: User) -> None: ...
+    def user_created(self, user: User, welcome: bool = True) -> None:
+        """The new user, and its welcome mail unless `welcome` is false."""
+        ...
 
     def user_updated(self, user: User, changed: list[str]) -> None: ...
 
@@ -134,3 +139,16 @@ class UserUnitOfWork(UnitOfWork, Protocol):
 
 
 UowFactory = Callable[[], UserUnitOfWork]
+
+
+class KeycloakDirectory(Protocol):
+    """The users of the realm, as Keycloak's admin API shows them."""
+
+    def pages(self) -> Iterable[Sequence[KeycloakAccount]]:
+        """Every user, a page at a time. `errors.Unavailable` (raised at any page) when the listing cannot
+        be completed: the pages already given are true, but their sum is not the realm."""
+        ...
+
+    def exists(self, subject: str) -> bool:
+        """Whether the realm has a user of this id; `errors.Unavailable` when Keycloak cannot tell."""
+        ...

@@ -52,6 +52,7 @@ class UserUseCases:
                     roles=roles,
                     created_at=now,
                     updated_at=now,
+                    email_verified=principal.email_verified,  # as the token says; Keycloak's events keep it after
                 )
                 uow.users.add(user)
                 uow.events.user_created(user)
