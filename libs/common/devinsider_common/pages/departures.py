@@ -7,7 +7,9 @@ Keycloak reports an account deleted. Each page service (company, investor, progr
 - hands a page the user owned alone to its next member (the longest-standing admin, else editor, else
   viewer), so a page never loses its owner while it has members; a page left with no member at all is
   logged as orphaned (`page.orphaned`) for staff;
-- records `MemberRemoved` (and `MemberUpdated` for a successor), as a departure would.
+- revokes the pending invitations addressed to the user's e-mail address, on any page;
+- records `MemberRemoved` (and `MemberUpdated` for a successor, `InvitationChanged` for a revocation), as a
+  departure and a revocation would.
 Every effect is idempotent: a second delivery finds the inbox record, a replay with another message id
 finds no member rows left.
 """
@@ -55,9 +57,10 @@ class AccountDeletions:
 
     def __call__(self, delivery: Delivery) -> bool:
         try:
-            subject = unpack_payload(delivery.envelope, UserDeleted).subject
+            event = unpack_payload(delivery.envelope, UserDeleted)
         except ValueError as error:
             raise PermanentFailure(str(error)) from error
+        subject, email = event.subject, event.email.strip().lower()
         if not subject:
             raise PermanentFailure("UserDeleted without a subject")
         with self._uow() as uow:
@@ -68,8 +71,13 @@ class AccountDeletions:
                 self._hand_over(uow, member)
                 uow.members.remove(member.page_id, subject)
                 uow.membership_events.member_removed(member, True)
+            invitations = uow.invitations.pending_to(email) if email else []
+            for invitation in invitations:
+                revoked = invitation.revoke(self._clock())
+                uow.invitations.save_state(revoked)
+                uow.membership_events.invitation_changed(revoked)
             uow.commit()
-        log.info("account.left_pages", subject=subject, pages=len(memberships))
+        log.info("account.left_pages", subject=subject, pages=len(memberships), invitations=len(invitations))
         return True
 
     def _hand_over(self, uow: DepartureUnitOfWork, member: Member) -> None:

@@ -125,6 +125,11 @@ class InvitationRepository:
         row = self._connection.execute(query).mappings().first()
         return _invitation(row) if row else None
 
+    def pending_to(self, email: str) -> list[Invitation]:
+        t = self._table
+        query = select(t).where(t.c.email == email, t.c.state == int(InvitationState.PENDING)).order_by(t.c.id)
+        return [_invitation(row) for row in self._connection.execute(query).mappings()]
+
     def save_state(self, invitation: Invitation) -> None:
         t = self._table
         self._connection.execute(

@@ -204,6 +204,10 @@ class MemoryInvitations:
             None,
         )
 
+    def pending_to(self, email: str) -> list[Invitation]:
+        found = [i for i in self._rows.values() if (i.email, i.state) == (email, InvitationState.PENDING)]
+        return sorted(found, key=lambda i: i.id)
+
     def save_state(self, invitation: Invitation) -> None:
         stored = self._rows.get(invitation.id)
         if stored is not None:

@@ -12,7 +12,7 @@ from devinsider.user.v1.events_pb2 import UserCreated, UserDeleted
 from devinsider_common.consumer import Delivery, PermanentFailure
 from devinsider_common.outbox.envelope import build_envelope
 from devinsider_common.pages.departures import AccountDeletions
-from devinsider_common.pages.model import Member
+from devinsider_common.pages.model import Invitation, InvitationState, Member
 from devinsider_common.pages.roles import PageRole
 from devinsider_common.testing.clock import FakeClock
 from devinsider_common.testing.memory import (
@@ -49,14 +49,16 @@ def member(page: str, subject: str, role: PageRole, joined_minutes: int = 0) -> 
     return Member(page, subject, role, display_name=subject.title(), email=f"{subject}@x.io", created_at=at)
 
 
-def world(*rows: Member) -> tuple[AccountDeletions, MemoryStore]:
+def world(*rows: Member, invitations: tuple[Invitation, ...] = ()) -> tuple[AccountDeletions, MemoryStore]:
     store = MemoryStore()
-    store.publish({"page_members": {(m.page_id, m.subject): m for m in rows}})
+    members = {(m.page_id, m.subject): m for m in rows}
+    store.publish({"page_members": members, "page_invitations": {i.id: i for i in invitations}})
     return AccountDeletions("company", lambda: PagesUow(store), FakeClock(T0 + timedelta(days=1))), store
 
 
-def deleted(subject: str, message_id: str = "m1") -> Delivery:
-    envelope = build_envelope(UserDeleted(name="users/1", subject=subject), source="user", external_id="users/1")
+def deleted(subject: str, message_id: str = "m1", email: str = "") -> Delivery:
+    event = UserDeleted(name="users/1", subject=subject, email=email)
+    envelope = build_envelope(event, source="user", external_id="users/1")
     return Delivery("company.user-deletions", message_id, envelope, 1)
 
 
@@ -124,6 +126,31 @@ def test_without_an_admin_the_next_editor_or_viewer_succeeds_and_co_owners_keep_
         ("p2", "co-owner"): PageRole.OWNER,
         ("p2", "admin"): PageRole.ADMIN,  # p2 still has an owner: nobody is promoted
     }
+
+
+def invited(invitation_id: str, page: str, email: str) -> Invitation:
+    at = T0 - timedelta(days=1)
+    return Invitation(
+        invitation_id,
+        page,
+        email,
+        PageRole.EDITOR,
+        "alice",
+        f"hash-{invitation_id}",
+        created_at=at,
+        expires_at=at + timedelta(days=7),
+    )
+
+
+def test_the_pending_invitations_to_the_users_address_are_revoked() -> None:
+    handle, store = world(
+        member("p1", "gone", PageRole.VIEWER),
+        invitations=(invited("i1", "p2", "gone@x.io"), invited("i2", "p3", "gone@x.io"), invited("i3", "p2", "x@x.io")),
+    )
+    assert handle(deleted("gone", email="Gone@X.io")) is True
+    states = {key: i.state for key, i in store.tables["page_invitations"].items()}
+    assert states == {"i1": InvitationState.REVOKED, "i2": InvitationState.REVOKED, "i3": InvitationState.PENDING}
+    assert sorted(e.about for e in events(store) if e.kind == "InvitationChanged") == ["gone@x.io", "gone@x.io"]
 
 
 def test_a_page_with_no_other_member_is_left_without_members() -> None:

@@ -231,6 +231,14 @@ def test_an_invitation_is_stored_whole_and_got_by_id(uow: Uow) -> None:
         assert unit.invitations.pending_for("p1", "carol@acme.io") is None
 
 
+def test_the_pending_invitations_to_an_address_are_found_on_every_page(uow: Uow) -> None:
+    closed = replace(invitation("i3", page="p3"), state=InvitationState.REVOKED, closed_at=T0)
+    stored(uow, invitation("i2", page="p2"), invitation("i1"), invitation("i4", email="carol@acme.io"), closed)
+    with uow() as unit:
+        assert [(i.id, i.page_id) for i in unit.invitations.pending_to("bob@acme.io")] == [("i1", "p1"), ("i2", "p2")]
+        assert unit.invitations.pending_to("dave@acme.io") == []
+
+
 @pytest.mark.parametrize(
     "twin",
     [

@@ -99,7 +99,9 @@ def test_updates_and_deletions_name_the_user() -> None:
     assert updated.routing_key == topology.USER_UPDATED
     assert list(cast(events_pb2.UserUpdated, updated.event).changed_fields) == ["job_title", "email"]
     assert (deleted.routing_key, deleted.external_id) == (topology.USER_DELETED, "users/u1")
-    assert cast(events_pb2.UserDeleted, deleted.event) == events_pb2.UserDeleted(name="users/u1", subject="kc-ada")
+    assert cast(events_pb2.UserDeleted, deleted.event) == events_pb2.UserDeleted(
+        name="users/u1", subject="kc-ada", email="ada@acme.io"
+    )
 
 
 def test_a_pro_verification_goes_to_odoo_and_its_decision_is_mailed() -> None:

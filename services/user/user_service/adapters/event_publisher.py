@@ -37,7 +37,7 @@ class UserEventPublisher:
         self._outbox.add(topology.USER_UPDATES, topology.USER_UPDATED, event, external_id=user.name)
 
     def user_deleted(self, user: User) -> None:
-        event = events_pb2.UserDeleted(name=user.name, subject=user.subject)
+        event = events_pb2.UserDeleted(name=user.name, subject=user.subject, email=user.email)
         self._outbox.add(topology.USER_UPDATES, topology.USER_DELETED, event, external_id=user.name)
 
     def pro_verification_changed(self, request: ProVerification, user: User) -> None:
