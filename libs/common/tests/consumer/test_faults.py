@@ -1,7 +1,8 @@
 """Fault tests of the consumer runtime with counts: a consumer process killed in the middle of a message
 (its effect written, not committed) loses nothing and applies nothing twice once another process takes
-over; a message delivered twice is applied once. Effects and the inbox are real PostgreSQL, the broker
-is the real RabbitMQ (a fresh vhost)."""
+over; a message delivered twice is applied once; the broker going away while events are produced
+(through the outbox and its relay) and consumed loses nothing either. Effects, outbox and inbox are real
+PostgreSQL, the broker is the real RabbitMQ (a fresh vhost, reached through a TCP proxy to cut it)."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ import sys
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 import pika
 import pika.exceptions
@@ -22,8 +24,12 @@ from devinsider.user.v1.events_pb2 import UserDeleted
 from devinsider_common.db.engine import create_service_engine
 from devinsider_common.outbox.amqp import AmqpPublisher
 from devinsider_common.outbox.envelope import build_envelope, to_json
+from devinsider_common.outbox.relay import start_relay_thread
 from devinsider_common.outbox.tables import define_outbox_tables
 from devinsider_common.outbox.topology import UNLOCK
+from devinsider_common.outbox.writer import OutboxWriter
+from devinsider_common.settings import BrokerSettings
+from devinsider_common.testing.tcp_proxy import TcpProxy
 
 pytestmark = [pytest.mark.rabbitmq, pytest.mark.postgres]
 
@@ -49,9 +55,9 @@ def consumer_process(
 ) -> Iterator[Callable[..., subprocess.Popen[bytes]]]:
     started: list[subprocess.Popen[bytes]] = []
 
-    def start(hang_on: str = "") -> subprocess.Popen[bytes]:
+    def start(hang_on: str = "", amqp: str = "") -> subprocess.Popen[bytes]:
         url, schema = pg_schema
-        command = [sys.executable, str(PROCESS), amqp_url, url, schema, str(tmp_path / "marker")]
+        command = [sys.executable, str(PROCESS), amqp or amqp_url, url, schema, str(tmp_path / "marker")]
         process = subprocess.Popen([*command, "--hang-on", hang_on], stdout=subprocess.DEVNULL)
         started.append(process)
         return process
@@ -133,3 +139,42 @@ def test_a_message_delivered_twice_is_applied_once(
     publish(amqp_url, ["after"])
     wait_for(lambda: "after" in applied(effects_engine), "the later message applied")
     assert applied(effects_engine) == {"twice": 1, "after": 1}
+
+
+def test_the_broker_away_while_events_are_produced_and_consumed_loses_nothing(
+    amqp_url: str, effects_engine: sa.Engine, consumer_process: Callable[..., subprocess.Popen[bytes]]
+) -> None:
+    parts = urlsplit(amqp_url)
+    with TcpProxy((parts.hostname or "127.0.0.1", parts.port or 5672)) as proxy:
+        proxied = urlunsplit(parts._replace(netloc=f"{parts.username}:{parts.password}@{proxy.address}"))
+        consumer_process(amqp=proxied)
+        wait_for(lambda: consuming(amqp_url), "the consumer is consuming")
+        relay = start_relay_thread(
+            effects_engine, BrokerSettings(amqp_url=proxied, relay_interval_seconds=0.05, relay_backoff_max_seconds=0.5)
+        )
+        assert relay is not None
+        try:
+            produce(effects_engine, [f"a{i:02d}" for i in range(10)])
+            wait_for(lambda: len(applied(effects_engine)) == 10, "the first ten applied")
+            proxy.cut()  # producer and consumer both lose the broker
+            produce(effects_engine, [f"b{i:02d}" for i in range(10)])  # committed while it is away
+            time.sleep(1.0)
+            assert len(applied(effects_engine)) == 10  # nothing could travel meanwhile
+            proxy.restore()
+            wait_for(lambda: len(applied(effects_engine)) == 20, "everything applied after the broker came back")
+        finally:
+            relay.stop()
+    counts = applied(effects_engine)
+    produced, effects, lost = 20, sum(counts.values()), 20 - len(counts)
+    assert (produced, effects, lost) == (20, 20, 0), counts
+    with effects_engine.connect() as connection:
+        pending = connection.execute(sa.text("SELECT count(*) FROM outbox_messages WHERE status <> 'published'"))
+        assert pending.scalar_one() == 0
+
+
+def produce(engine: sa.Engine, subjects: list[str]) -> None:
+    """Events committed to the outbox, as a service's use case writes them."""
+    with engine.begin() as connection:
+        writer = OutboxWriter(connection, "user")
+        for subject in subjects:
+            writer.add(UNLOCK, "", UserDeleted(subject=subject), external_id=f"users/{subject}")
