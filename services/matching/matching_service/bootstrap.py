@@ -1,5 +1,6 @@
 """Wires the matching service: the use cases on a unit of work, the index and its polling, the page
-directory, the jobs, the server (`devinsider_common.runtime` opens, serves and stops it)."""
+directory, the jobs, the consumer of the page services' events (`matching.pages`), the server
+(`devinsider_common.runtime` opens, serves and stops it)."""
 
 from __future__ import annotations
 
@@ -15,12 +16,14 @@ from devinsider_common.pages.user_directory import user_directory
 from devinsider_common.pagination import ListLimits
 from devinsider_common.runtime import RunningService, open_runtime, serve
 from matching_service.adapters.page_directory import GrpcPageDirectory
+from matching_service.adapters.page_events import read_page_event
 from matching_service.entrypoints.grpc_servicer import MatchingServicer
 from matching_service.service_layer.announcer import Announcer
 from matching_service.service_layer.app import MatchingApp
 from matching_service.service_layer.common import Clock, MatchingConfig, UowFactory
 from matching_service.service_layer.index_sync import IndexSync
 from matching_service.service_layer.matches import MatchUseCases
+from matching_service.service_layer.page_events import PageStatusFollower
 from matching_service.service_layer.ports import PageDirectory
 from matching_service.service_layer.profiles import ProfileUseCases
 from matching_service.service_layer.social import SocialUseCases
@@ -63,6 +66,7 @@ def build_app(
         sync=sync,
         announcer=announcer,
         refresher=StatusRefresher(uow, clock, directory, sync, announcer),
+        follower=PageStatusFollower(uow, clock, read_page_event, sync, announcer),
     )
 
 
@@ -74,7 +78,8 @@ def start(
     directory: PageDirectory | None = None,
     run_jobs: bool = True,
 ) -> MatchingService:
-    """Migrate, load the index, then serve; the index follows other replicas every poll interval."""
+    """Migrate, load the index, then serve (with AMQP_URL: the relay and the consumer of `matching.pages`);
+    the index follows other replicas every poll interval."""
     runtime = open_runtime(settings, MIGRATIONS, verifier=verifier, guard=guard)
     if directory is None:
         ttl = settings.page_access_cache_ttl_seconds
@@ -89,4 +94,7 @@ def start(
         Job(ANNOUNCEMENT_JOB, app.announcer.drain, settings.announcement_drain_interval_seconds),
     ]
     stop_polling = app.sync.start_polling(settings.index_poll_interval_seconds)
-    return serve(runtime, app, [registration], jobs=jobs, run_jobs=run_jobs, on_stop=[stop_polling])
+    subscriptions = [app.follower.subscription()]
+    return serve(
+        runtime, app, [registration], jobs=jobs, run_jobs=run_jobs, on_stop=[stop_polling], subscriptions=subscriptions
+    )

@@ -54,8 +54,9 @@ class MatchingSettings(ServiceSettings):
     announcement_drain_interval_seconds: float = 10.0
     # Bound on how long a change made on another replica takes to reach this one's index.
     index_poll_interval_seconds: float = 1.0
-    # How often page statuses (active, published, complete) are re-read from the page services.
-    page_status_refresh_seconds: float = 300.0
+    # How often page statuses (active, published, complete) are re-read from the page services: a
+    # slow safety net, since their page events (queue `matching.pages`) bring each change within seconds.
+    page_status_refresh_seconds: float = 3600.0
 
     @field_validator("program_weights", "investor_weights")
     @classmethod

@@ -20,7 +20,7 @@ from devinsider_common.pages.ports import ClaimsDirectory, UserDirectory
 from devinsider_common.pages.roles import PagePermission, PageRole, allows
 from devinsider_common.pagination import ListWindow
 from devinsider_common.testing.clock import FakeClock
-from devinsider_common.testing.memory import MemoryStore, MemoryUnitOfWork, insert_unique, window_of
+from devinsider_common.testing.memory import MemoryInbox, MemoryStore, MemoryUnitOfWork, insert_unique, window_of
 from devinsider_common.unit_of_work import DuplicateRecord
 from matching_service.bootstrap import MIGRATIONS, build_app
 from matching_service.domain.pages import PageStatus
@@ -99,19 +99,20 @@ class MemoryProfiles:
 
 class MemoryStatuses:
     def __init__(self, table: Table) -> None:
-        self._rows: dict[str, PageStatus] = table
+        self._rows: dict[str, tuple[PageStatus, datetime]] = table  # page -> (status, as of)
 
     def get_many(self, pages: Iterable[str]) -> dict[str, PageStatus]:
-        return {p: self._rows[p] for p in pages if p in self._rows}
+        return {p: self._rows[p][0] for p in pages if p in self._rows}
 
     def all(self) -> Iterable[PageStatus]:
-        return list(self._rows.values())
+        return [status for status, _ in self._rows.values()]
 
-    def save(self, status: PageStatus, fetched_at: datetime) -> bool:
-        if self._rows.get(status.page.name) == status:
+    def save(self, status: PageStatus, as_of: datetime, at: datetime) -> bool:
+        stored = self._rows.get(status.page.name)
+        if stored is not None and stored[1] > as_of:
             return False
-        self._rows[status.page.name] = status
-        return True
+        self._rows[status.page.name] = (status, as_of)
+        return stored is None or stored[0] != status
 
 
 def _next_id(table: Table) -> int:
@@ -267,6 +268,7 @@ class FakeMatchingUnitOfWork(MemoryUnitOfWork):
         self.notified = MemoryNotified(self.table("notified"))
         self.announcements = MemoryAnnouncements(self.table("announcements"))
         self.events = RecordedEvents(self.table("events"))
+        self.inbox = MemoryInbox(self.table("inbox"))
 
 
 # -- the page services -----------------------------------------------------------------------------------

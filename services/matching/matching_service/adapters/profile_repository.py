@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import zlib
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import Connection, RowMapping, delete, func, insert, select, text, update
@@ -69,6 +69,7 @@ def decode_profile(row: RowMapping) -> CriteriaProfile:
 def _status(row: RowMapping) -> PageStatus:
     values = dict(row)
     values.pop("fetched_at")
+    values.pop("as_of")
     kind = PageKind(values.pop("kind"))
     return PageStatus(page=parse_page(values.pop("page"), "page", (kind,)), **values)
 
@@ -114,10 +115,22 @@ class PageStatusRepository:
         for row in self._connection.execute(select(page_statuses)).mappings():
             yield _status(row)
 
-    def save(self, status: PageStatus, fetched_at: datetime) -> bool:
-        """Store the status; True when it changed what matching decides on (gates, summaries)."""
-        current = self.get_many([status.page.name]).get(status.page.name)
-        if current == status:
+    def save(self, status: PageStatus, as_of: datetime, at: datetime) -> bool:
+        """Store the status unless the stored one holds as of a later time; True when it changed what
+        matching decides on (gates, summaries). The row is locked first, so concurrent writers of one
+        page (the poll, the event consumer, a profile update) apply in turn."""
+        row = (
+            self._connection.execute(
+                select(page_statuses).where(page_statuses.c.page == status.page.name).with_for_update()
+            )
+            .mappings()
+            .first()
+        )
+        if row is not None and row["as_of"] is not None and _utc(row["as_of"]) > _utc(as_of):
+            return False  # a newer status is stored: this one arrived late
+        if row is not None and _status(row) == status:
+            statement = update(page_statuses).where(page_statuses.c.page == status.page.name)
+            self._connection.execute(statement.values(as_of=as_of))
             return False
         values = {
             "kind": int(status.page.kind),
@@ -129,11 +142,17 @@ class PageStatusRepository:
             "logo_url": status.logo_url[:2048],
             "tagline": status.tagline[:300],
             "country_code": status.country_code[:2],
-            "fetched_at": fetched_at,
+            "fetched_at": at,
+            "as_of": as_of,
         }
         self._connection.execute(delete(page_statuses).where(page_statuses.c.page == status.page.name))
         self._connection.execute(insert(page_statuses).values(page=status.page.name, **values))
         return True
+
+
+def _utc(moment: datetime) -> datetime:
+    """SQLite gives a stored UTC time back without its zone."""
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 class ChangeLog:

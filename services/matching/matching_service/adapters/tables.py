@@ -1,4 +1,4 @@
-"""The matching service's tables (SQLAlchemy Core), in its own schema; see migrations 0001 and 0002."""
+"""The matching service's tables (SQLAlchemy Core), in its own schema; see migrations 0001 to 0003."""
 
 from __future__ import annotations
 
@@ -49,7 +49,11 @@ page_statuses = Table(
     Column("logo_url", String(2048), nullable=False),
     Column("tagline", String(300), nullable=False),
     Column("country_code", String(2), nullable=False),
+    # When matching last wrote the row (its clock).
     Column("fetched_at", TZ, nullable=False),
+    # The time the status holds as of: the occur time of the event that reported it (the owning
+    # service's clock), or the time the owning service was asked (migration 0003; null: unknown).
+    Column("as_of", TZ, nullable=True),
 )
 change_log = Table(
     "change_log",

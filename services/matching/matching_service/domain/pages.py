@@ -4,7 +4,8 @@ Page kinds, names and their parsing are `devinsider_common.pages.names`."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from datetime import datetime
 
 from devinsider_common.pages.names import PageKind, PageName
 
@@ -29,3 +30,17 @@ class PageStatus:
 
     def complete_for(self, target_kind: PageKind) -> bool:
         return self.program_complete if target_kind is PageKind.PROGRAM else self.investor_complete
+
+
+def deleted_status(page: PageName, last: PageStatus | None) -> PageStatus:
+    """A page its owning service deleted (or no longer returns): inactive, its last summary kept."""
+    return replace(last or PageStatus(page), active=False)
+
+
+@dataclass(frozen=True)
+class PageChange:
+    """What an owning service's event says about one of its pages, as of `at` (its own clock)."""
+
+    page: PageName
+    status: PageStatus | None  # None: the page was deleted
+    at: datetime

@@ -8,6 +8,7 @@ from matching_service.service_layer.announcer import Announcer
 from matching_service.service_layer.common import MatchingConfig
 from matching_service.service_layer.index_sync import IndexSync
 from matching_service.service_layer.matches import MatchUseCases
+from matching_service.service_layer.page_events import PageStatusFollower
 from matching_service.service_layer.profiles import ProfileUseCases
 from matching_service.service_layer.social import SocialUseCases
 from matching_service.service_layer.status_refresh import StatusRefresher
@@ -24,3 +25,4 @@ class MatchingApp:
     sync: IndexSync
     announcer: Announcer
     refresher: StatusRefresher
+    follower: PageStatusFollower

@@ -7,11 +7,13 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Protocol
 
+from devinsider.common.v1.event_pb2 import EventEnvelope
+from devinsider_common.consumer import Inbox
 from devinsider_common.pages.names import PageKind, PageName
 from devinsider_common.pages.roles import PagePermission, PageRole
 from devinsider_common.pagination import ListWindow
 from devinsider_common.unit_of_work import UnitOfWork
-from matching_service.domain.pages import PageStatus
+from matching_service.domain.pages import PageChange, PageStatus
 from matching_service.domain.profile import CriteriaProfile
 from matching_service.domain.social import Block, Favorite
 from matching_service.domain.taxonomy import Taxonomy
@@ -40,14 +42,17 @@ class ProfileStore(Protocol):
 
 
 class StatusStore(Protocol):
-    """The page statuses last fetched from the owning services."""
+    """The page statuses matching last learnt from the owning services (their events, their BatchGet*),
+    each with the time it holds as of."""
 
     def get_many(self, pages: Iterable[str]) -> dict[str, PageStatus]: ...
 
     def all(self) -> Iterable[PageStatus]: ...
 
-    def save(self, status: PageStatus, fetched_at: datetime) -> bool:
-        """Store the status; True when it changed what matching decides on (gates, summaries)."""
+    def save(self, status: PageStatus, as_of: datetime, at: datetime) -> bool:
+        """Store `status`, which holds as of `as_of` (an event's occur time, or the time its service was
+        asked), at `at`; unless the stored one holds as of a later time (then nothing changes). True when
+        it changed what matching decides on (gates, summaries); an equal status only moves `as_of` on."""
         ...
 
 
@@ -148,7 +153,10 @@ class MatchingEvents(Protocol):
 
 
 class MatchingUnitOfWork(UnitOfWork, Protocol):
-    """One transaction over the matching service's repositories and its outbox."""
+    """One transaction over the matching service's repositories, its outbox and its inbox."""
+
+    @property
+    def inbox(self) -> Inbox: ...
 
     @property
     def taxonomy(self) -> TaxonomyStore: ...
@@ -196,4 +204,13 @@ class PageDirectory(Protocol):
     def statuses(self, names: Iterable[str]) -> dict[str, PageStatus]:
         """Status and summary of each existing page, one batch call per owning service; unknown or
         deleted pages are left out."""
+        ...
+
+
+class PageEventReader(Protocol):
+    """The page services' events (company, investor, program), read as page changes."""
+
+    def __call__(self, envelope: EventEnvelope) -> PageChange | None:
+        """The change of a page's status `envelope` reports (created, updated, deleted); None for the
+        other events of those services (members, invitations...); ValueError when it cannot be read."""
         ...

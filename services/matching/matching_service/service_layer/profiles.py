@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from datetime import datetime
 
 from devinsider_common.auth.principal import Principal
 from devinsider_common.pages.names import PageName
@@ -35,18 +36,21 @@ class ProfileUseCases:
     def update(self, principal: Principal, changes: CriteriaProfile, fields: set[str]) -> CriteriaProfile:
         page = changes.page
         authorize(self._directory, principal, page.name, PagePermission.EDIT)
+        asked = self._clock()  # the status holds as of this time (a later page event wins)
         status = self._directory.statuses([page.name]).get(page.name)
         try:
-            merged = self._save(changes, fields, status)
+            merged = self._save(changes, fields, status, asked)
         except DuplicateRecord:
             # A concurrent first save of the page's profile won its key: apply these fields on top of
             # it, as if this update had come second (a PATCH of its fields, never a lost write).
-            merged = self._save(changes, fields, status)
+            merged = self._save(changes, fields, status, asked)
         self._sync.catch_up()
         self._announcer.after_change(page)
         return merged
 
-    def _save(self, changes: CriteriaProfile, fields: set[str], status: PageStatus | None) -> CriteriaProfile:
+    def _save(
+        self, changes: CriteriaProfile, fields: set[str], status: PageStatus | None, asked: datetime
+    ) -> CriteriaProfile:
         page = changes.page
         taxonomy = self._sync.taxonomy()
         now = self._clock()
@@ -65,7 +69,7 @@ class ProfileUseCases:
             changed = sorted(f for f in fields if previous is None or getattr(previous, f) != getattr(merged, f))
             uow.profiles.save(merged, exists=previous is not None)
             if status is not None:
-                uow.statuses.save(status, now)
+                uow.statuses.save(status, asked, now)
             uow.changes.record([page.name], now)
             uow.events.profile_updated(merged, changed)
             # The MatchFound round this change owes commits with it (drained below, or by the job).

@@ -1,5 +1,8 @@
 """Job: re-read the status of every profiled page from its owning service (activity, completeness,
-publication, summaries), so gates follow changes made there (one run across replicas).
+publication, summaries), so gates follow changes made there (one run across replicas). The page
+services' events bring those changes within seconds (`page_events.PageStatusFollower`); this slow poll is
+the safety net for an event lost or never sent. A status read here holds as of the time its service was
+asked, so it never overwrites a newer one an event brought meanwhile.
 
 A page whose status changed owes an announcement round, written in the same transaction as the
 status (as a profile change does): a program published, or a company completed, after its profile was
@@ -8,11 +11,9 @@ each pair to one MatchFound however many rounds run."""
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 import structlog
 
-from matching_service.domain.pages import PageStatus
+from matching_service.domain.pages import deleted_status
 from matching_service.service_layer.announcer import Announcer
 from matching_service.service_layer.common import Clock, UowFactory
 from matching_service.service_layer.index_sync import IndexSync
@@ -40,14 +41,15 @@ class StatusRefresher:
         changed = 0
         for start in range(0, len(pages), BATCH):
             chunk = pages[start : start + BATCH]
+            asked = self._clock()
             fresh = self._directory.statuses(p.name for p in chunk)
             now = self._clock()
             with self._uow() as uow:
                 names = []
                 for page in chunk:
                     # A page the owning service no longer returns is deleted: inactive, summary kept.
-                    status = fresh.get(page.name) or replace(stored.get(page.name) or PageStatus(page), active=False)
-                    if uow.statuses.save(status, now):
+                    status = fresh.get(page.name) or deleted_status(page, stored.get(page.name))
+                    if uow.statuses.save(status, asked, now):
                         names.append(page.name)
                         uow.announcements.request(page.name, now)
                 uow.changes.record(names, now)

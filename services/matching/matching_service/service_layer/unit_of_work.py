@@ -1,4 +1,5 @@
-"""The matching service's SQL unit of work: its repositories and its outbox on one transaction.
+"""The matching service's SQL unit of work: its repositories, its outbox and its inbox on
+one transaction.
 
 The one module of the service layer that knows SQLAlchemy and the adapters; the use cases know its
 Protocol (`ports.MatchingUnitOfWork`)."""
@@ -7,6 +8,7 @@ from __future__ import annotations
 
 from sqlalchemy import Connection
 
+from devinsider_common.consumer import SqlInbox
 from devinsider_common.db.uow import SqlUnitOfWork
 from devinsider_common.outbox.writer import OutboxWriter
 from matching_service.adapters.event_publisher import MatchingEventPublisher
@@ -32,6 +34,7 @@ class SqlMatchingUnitOfWork(SqlUnitOfWork):
     notified: NotifiedMatches
     announcements: PendingAnnouncements
     events: MatchingEventPublisher
+    inbox: SqlInbox
 
     def _open_repositories(self, connection: Connection) -> None:
         self.taxonomy = TaxonomyRepository(connection)
@@ -43,3 +46,4 @@ class SqlMatchingUnitOfWork(SqlUnitOfWork):
         self.notified = NotifiedMatches(connection)
         self.announcements = PendingAnnouncements(connection)
         self.events = MatchingEventPublisher(OutboxWriter(connection, SOURCE))
+        self.inbox = SqlInbox(connection)

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import select
@@ -60,6 +60,38 @@ def backend(each_store: tuple[str, str] | None) -> Iterator[Backend]:
         yield Backend(lambda: SqlMatchingUnitOfWork(engine), published)
 
 
+def test_a_status_never_gives_way_to_one_that_holds_as_of_an_earlier_time(backend: Backend) -> None:
+    earlier, later = NOW - timedelta(seconds=5), NOW + timedelta(seconds=5)
+    live, draft = PageStatus(P, active=True, display_name="P"), PageStatus(P, active=False, display_name="P")
+    with backend.uow() as uow:
+        assert uow.statuses.save(live, NOW, NOW)
+        uow.commit()
+    with backend.uow() as uow:
+        assert not uow.statuses.save(draft, earlier, later)  # older: nothing changes
+        assert not uow.statuses.save(live, later, later)  # the same status, as of a later time
+        uow.commit()
+    with backend.uow() as uow:
+        assert uow.statuses.get_many(["programs/p"]) == {"programs/p": live}
+        assert not uow.statuses.save(draft, NOW, later)  # older than the time the equal status moved on to
+        assert uow.statuses.save(draft, later, later)  # as of the same time: applied
+        uow.commit()
+    with backend.uow() as uow:
+        assert uow.statuses.get_many(["programs/p"]) == {"programs/p": draft}
+
+
+def test_the_inbox_records_a_message_once_per_consumer_with_the_transaction(backend: Backend) -> None:
+    with backend.uow() as uow:
+        assert uow.inbox.first_time("matching.pages", "m1")
+        # not committed: not seen
+    with backend.uow() as uow:
+        assert uow.inbox.first_time("matching.pages", "m1")
+        assert not uow.inbox.first_time("matching.pages", "m1")
+        assert uow.inbox.first_time("matching.other", "m1")
+        uow.commit()
+    with backend.uow() as uow:
+        assert not uow.inbox.first_time("matching.pages", "m1")
+
+
 def ordered_id(n: int) -> str:
     return f"01a00000-0000-7000-8000-{n:012d}"
 
@@ -90,7 +122,7 @@ def test_taxonomy_profiles_statuses_and_the_change_log(backend: Backend) -> None
         assert taxonomy is not None and taxonomy.criteria == seed_taxonomy().criteria
         uow.profiles.save(company, exists=False)
         uow.profiles.save(investor, exists=False)
-        assert uow.statuses.save(PageStatus(ACME, active=True, display_name="Acme"), NOW)
+        assert uow.statuses.save(PageStatus(ACME, active=True, display_name="Acme"), NOW, NOW)
         uow.changes.record(["companies/acme", "investors/i", "companies/acme"], NOW)
         uow.changes.record([], NOW)
         uow.commit()
@@ -104,8 +136,8 @@ def test_taxonomy_profiles_statuses_and_the_change_log(backend: Backend) -> None
         uow.profiles.save(company, exists=False)
     with backend.uow() as uow:
         uow.profiles.save(CriteriaProfile(ACME, {}, None, None, 1, NOW), exists=True)
-        assert not uow.statuses.save(PageStatus(ACME, active=True, display_name="Acme"), NOW)  # unchanged
-        assert uow.statuses.save(PageStatus(ACME, active=False, display_name="Acme"), NOW)
+        assert not uow.statuses.save(PageStatus(ACME, active=True, display_name="Acme"), NOW, NOW)  # unchanged
+        assert uow.statuses.save(PageStatus(ACME, active=False, display_name="Acme"), NOW, NOW)
         uow.commit()
     with backend.uow() as uow:
         assert uow.profiles.get("companies/acme").criteria == {}  # type: ignore[union-attr]
