@@ -401,7 +401,7 @@ def _start_stack(
     running = envoy.start(config, port, admin_port, workdir / "envoy.log")
     stack.callback(running.stop)
     # The consumers' queues (unlocks, account deletions) exist before a test produces their events.
-    consuming = [service.wait_until_consuming(30) for service in (company, investor, program)]
+    consuming = [service.wait_until_consuming(30) for service in (company, investor, program, matching)]
     assert all(consuming), "a consumer did not connect"
     return SuiteStack(running, user, company, investor, program, matching, billing, broker, keys, prefix)
 
