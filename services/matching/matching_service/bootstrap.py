@@ -21,6 +21,7 @@ from matching_service.entrypoints.grpc_servicer import MatchingServicer
 from matching_service.service_layer.announcer import Announcer
 from matching_service.service_layer.app import MatchingApp
 from matching_service.service_layer.common import Clock, MatchingConfig, UowFactory
+from matching_service.service_layer.departures import CreatorErasure
 from matching_service.service_layer.index_sync import IndexSync
 from matching_service.service_layer.matches import MatchUseCases
 from matching_service.service_layer.page_events import PageStatusFollower
@@ -94,7 +95,7 @@ def start(
         Job(ANNOUNCEMENT_JOB, app.announcer.drain, settings.announcement_drain_interval_seconds),
     ]
     stop_polling = app.sync.start_polling(settings.index_poll_interval_seconds)
-    subscriptions = [app.follower.subscription()]
+    subscriptions = [app.follower.subscription(), CreatorErasure(lambda: SqlMatchingUnitOfWork(engine)).subscription()]
     return serve(
         runtime, app, [registration], jobs=jobs, run_jobs=run_jobs, on_stop=[stop_polling], subscriptions=subscriptions
     )

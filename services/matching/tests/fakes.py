@@ -134,9 +134,20 @@ class MemoryChanges:
         return [(s, self._rows[s]) for s in sorted(self._rows) if s > seq][:limit]
 
 
+def forget_creator(rows: dict[str, Any], subject: str) -> int:
+    """A deleted account's subject erased from the rows (favorites or blocks) it created."""
+    mine = [key for key, row in rows.items() if row.creator == subject]
+    for key in mine:
+        rows[key] = replace(rows[key], creator="")
+    return len(mine)
+
+
 class MemoryFavorites:
     def __init__(self, table: Table) -> None:
         self._rows: dict[str, Favorite] = table
+
+    def forget_creator(self, subject: str) -> int:
+        return forget_creator(self._rows, subject)
 
     def find(self, owner: str, page: str) -> Favorite | None:
         return next((f for f in self._rows.values() if (f.owner.name, f.page.name) == (owner, page)), None)
@@ -164,6 +175,9 @@ class MemoryFavorites:
 class MemoryBlocks:
     def __init__(self, table: Table) -> None:
         self._rows: dict[str, Block] = table
+
+    def forget_creator(self, subject: str) -> int:
+        return forget_creator(self._rows, subject)
 
     def find(self, blocker: str, page: str) -> Block | None:
         return next((b for b in self._rows.values() if (b.blocker.name, b.page.name) == (blocker, page)), None)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime
 
-from sqlalchemy import Connection, RowMapping, delete, insert, or_, select
+from sqlalchemy import Connection, RowMapping, Table, delete, insert, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from devinsider_common.pages.names import PageKind, PageName, parse_page
@@ -29,6 +29,9 @@ def _block(row: RowMapping) -> Block:
 class FavoriteRepository:
     def __init__(self, connection: Connection) -> None:
         self._connection = connection
+
+    def forget_creator(self, subject: str) -> int:
+        return _forget_creator(self._connection, favorites, subject)
 
     def find(self, owner: str, page: str) -> Favorite | None:
         query = select(favorites).where(favorites.c.owner == owner, favorites.c.page == page)
@@ -69,9 +72,19 @@ class FavoriteRepository:
         return set(self._connection.execute(select(favorites.c.page).where(favorites.c.owner == owner)).scalars())
 
 
+def _forget_creator(connection: Connection, table: Table, subject: str) -> int:
+    erased = connection.execute(
+        update(table).where(table.c.creator == subject).values(creator="").returning(table.c.id)
+    )
+    return len(erased.all())
+
+
 class BlockRepository:
     def __init__(self, connection: Connection) -> None:
         self._connection = connection
+
+    def forget_creator(self, subject: str) -> int:
+        return _forget_creator(self._connection, blocks, subject)
 
     def find(self, blocker: str, page: str) -> Block | None:
         row = (

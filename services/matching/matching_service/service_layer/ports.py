@@ -85,6 +85,10 @@ class FavoriteStore(Protocol):
 
     def pages_of(self, owner: str) -> set[str]: ...
 
+    def forget_creator(self, subject: str) -> int:
+        """Erase `subject` (a deleted account) from the favorites it created; how many."""
+        ...
+
 
 class BlockStore(Protocol):
     def find(self, blocker: str, page: str) -> Block | None: ...
@@ -102,6 +106,10 @@ class BlockStore(Protocol):
         ...
 
     def either_way(self, a: str, b: str) -> bool: ...
+
+    def forget_creator(self, subject: str) -> int:
+        """Erase `subject` (a deleted account) from the blocks it created; how many."""
+        ...
 
     def counterparts(self, page: str) -> set[str]:
         """Every page this page blocked or was blocked by."""

@@ -203,6 +203,26 @@ def test_favorites_and_blocks_are_unique_per_pair_and_listed_newest_first(backen
         )
 
 
+def test_a_deleted_creator_is_erased_from_the_favorites_and_blocks_it_created(backend: Backend) -> None:
+    mine = Favorite(ordered_id(1), ACME, P, "gone", NOW)
+    theirs = Favorite(ordered_id(2), ACME, VC, "alice", NOW)
+    block = Block(ordered_id(3), P, ACME, "spam", "gone", NOW)
+    with backend.uow() as uow:
+        for favorite in (mine, theirs):
+            uow.favorites.add(favorite)
+        uow.blocks.add(block)
+        uow.commit()
+    with backend.uow() as uow:
+        assert (uow.favorites.forget_creator("gone"), uow.blocks.forget_creator("gone")) == (1, 1)
+        uow.commit()
+    with backend.uow() as uow:
+        assert uow.favorites.get("companies/acme", mine.id).creator == ""  # type: ignore[union-attr]
+        assert uow.favorites.get("companies/acme", theirs.id).creator == "alice"  # type: ignore[union-attr]
+        assert uow.blocks.get("programs/p", block.id).creator == ""  # type: ignore[union-attr]
+        assert uow.blocks.either_way("programs/p", "companies/acme")  # the page keeps its block
+        assert uow.favorites.forget_creator("gone") == 0
+
+
 def test_announcement_debts_notified_pairs_and_events(backend: Backend) -> None:
     with backend.uow() as uow:
         for name in ("companies/acme", "programs/p", "companies/acme"):
