@@ -113,7 +113,10 @@ def _mail_note() -> str:
     if os.environ.get("AMQP_URL"):
         return "Mail (invitations...) is published to RabbitMQ (mail.exchange.direct)."
     if directory := _mail_sink_dir():
-        return f"Mail (invitations with their accept link and token) is written to {directory}/ as .eml files."
+        return (
+            f"Mail (invitations with their accept link and token) is written to {directory}/ as .eml files. "
+            "Without AMQP_URL no service consumes another's events (unlock reveals, account deletions)."
+        )
     return "Mail stays in each service's outbox (MAIL_SINK_DIR is empty)."
 
 
