@@ -1,6 +1,7 @@
 """A deleted account leaves its pages, end to end: Keycloak's signed `access.DELETE_ACCOUNT` through the edge,
 the user service's `UserDeleted` on RabbitMQ, each page service's `<service>.user-deletions` consumer. The
-page the user owned alone goes to its admin; the page where they were a viewer just loses them."""
+page the user owned alone goes to its admin; the page where they were a viewer just loses them; an
+invitation still waiting for them is revoked."""
 
 from __future__ import annotations
 
@@ -37,6 +38,16 @@ def test_a_deleted_account_leaves_its_pages_and_its_page_goes_to_the_admin(suite
     assert _members(suite_stack, company, admin) == sorted(
         [(subject, "PAGE_ROLE_OWNER"), (admin_subject, "PAGE_ROLE_ADMIN")]
     )
+    other_owner = suite_stack.token(unique("kc-other"))
+    other = create_company(suite_stack, other_owner, displayName="Still Inviting Ltd")["name"]
+    invitation = {"email": email, "role": "PAGE_ROLE_EDITOR"}
+    waiting = ok(suite_stack.call("POST", f"/v1/{other}/invitations", invitation, other_owner))["name"]
+
+    def invitation_state() -> str:
+        listed = ok(suite_stack.call("GET", f"/v1/{other}/invitations", token=other_owner)).get("invitations", [])
+        return str(next(i["state"] for i in listed if i["name"] == waiting))
+
+    assert invitation_state() == "INVITATION_STATE_PENDING"
 
     deleted = keycloak_event(suite_stack, "access.DELETE_ACCOUNT", subject)
     assert deleted.status == 200, deleted.body
@@ -44,3 +55,4 @@ def test_a_deleted_account_leaves_its_pages_and_its_page_goes_to_the_admin(suite
     _eventually(lambda: _members(suite_stack, company, admin) == [(admin_subject, "PAGE_ROLE_OWNER")], "handed over")
     _eventually(lambda: subject not in dict(_members(suite_stack, fund.name, fund.owner)), "left the investor page")
     assert (fund.owner_subject, "PAGE_ROLE_OWNER") in _members(suite_stack, fund.name, fund.owner)
+    _eventually(lambda: invitation_state() == "INVITATION_STATE_REVOKED", "the waiting invitation revoked")
