@@ -5,8 +5,9 @@ invitation still waiting for them is revoked."""
 
 from __future__ import annotations
 
-import time
 from typing import Any
+
+from devinsider_common.testing.polling import wait_for
 
 from .journeys import investor_page, join_investor, keycloak_event, keycloak_register, ok
 from .suite_stack import EVENTUALLY_SECONDS, SuiteStack, create_company, join_company, unique
@@ -15,13 +16,6 @@ from .suite_stack import EVENTUALLY_SECONDS, SuiteStack, create_company, join_co
 def _members(stack: SuiteStack, page: str, token: str) -> list[tuple[str, str]]:
     listed: list[dict[str, Any]] = ok(stack.call("GET", f"/v1/{page}/members", token=token)).get("members", [])
     return [(m["subject"], m["role"]) for m in listed]
-
-
-def _eventually(check: Any, what: str) -> None:
-    deadline = time.monotonic() + EVENTUALLY_SECONDS
-    while not check():
-        assert time.monotonic() < deadline, f"not within {EVENTUALLY_SECONDS} s: {what}"
-        time.sleep(0.1)
 
 
 def test_a_deleted_account_leaves_its_pages_and_its_page_goes_to_the_admin(suite_stack: SuiteStack) -> None:
@@ -52,7 +46,14 @@ def test_a_deleted_account_leaves_its_pages_and_its_page_goes_to_the_admin(suite
     deleted = keycloak_event(suite_stack, "access.DELETE_ACCOUNT", subject)
     assert deleted.status == 200, deleted.body
 
-    _eventually(lambda: _members(suite_stack, company, admin) == [(admin_subject, "PAGE_ROLE_OWNER")], "handed over")
-    _eventually(lambda: subject not in dict(_members(suite_stack, fund.name, fund.owner)), "left the investor page")
+    assert wait_for(
+        lambda: _members(suite_stack, company, admin) == [(admin_subject, "PAGE_ROLE_OWNER")],
+        timeout=EVENTUALLY_SECONDS,
+    ), "handed over"
+    assert wait_for(
+        lambda: subject not in dict(_members(suite_stack, fund.name, fund.owner)), timeout=EVENTUALLY_SECONDS
+    ), "left the investor page"
     assert (fund.owner_subject, "PAGE_ROLE_OWNER") in _members(suite_stack, fund.name, fund.owner)
-    _eventually(lambda: invitation_state() == "INVITATION_STATE_REVOKED", "the waiting invitation revoked")
+    assert wait_for(lambda: invitation_state() == "INVITATION_STATE_REVOKED", timeout=EVENTUALLY_SECONDS), (
+        "the waiting invitation revoked"
+    )

@@ -59,6 +59,14 @@ class Runtime(Generic[SettingsT]):
         self.engine.dispose()
 
 
+def open_engine(settings: ServiceSettings, migrations_dir: Path) -> Engine:
+    """The service's engine, its schema migrated to the head of `migrations_dir` (a runtime's first step,
+    and all that a one-off command on the service's database needs)."""
+    engine = create_service_engine(settings.effective_database_url, settings.schema_name)
+    migrations.upgrade(engine, settings.schema_name, migrations_dir)
+    return engine
+
+
 def open_runtime(
     settings: SettingsT,
     migrations_dir: Path,
@@ -68,8 +76,7 @@ def open_runtime(
 ) -> Runtime[SettingsT]:
     """Migrate the service's schema and open what every service shares; tests pass their own
     `verifier` (dev tokens) or `guard`."""
-    engine = create_service_engine(settings.effective_database_url, settings.schema_name)
-    migrations.upgrade(engine, settings.schema_name, migrations_dir)
+    engine = open_engine(settings, migrations_dir)
     cache = create_cache(settings)
     service_token = service_token_provider(settings.auth, settings.service_name)
     channels = ChannelFactory()

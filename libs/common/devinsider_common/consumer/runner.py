@@ -21,20 +21,23 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 import pika
 import pika.exceptions
 import structlog
+from google.protobuf.message import Message
 
 from devinsider.common.v1.event_pb2 import EventEnvelope
 from devinsider_common.background import BackgroundLoop, start_loop
 from devinsider_common.consumer.queues import ConsumerQueue, declare_queue
 from devinsider_common.metrics import CONSUMED_TOTAL, CONSUMER_CONNECTED, CONSUMER_QUEUE_MESSAGES
-from devinsider_common.outbox.envelope import from_json
+from devinsider_common.outbox.envelope import from_json, unpack_payload
 from devinsider_common.settings import BrokerSettings
 
 log = structlog.get_logger("devinsider.consumer")
+
+M = TypeVar("M", bound=Message)
 
 # The delivery count travels in this header through the retry queue.
 ATTEMPT_HEADER = "x-devinsider-attempt"
@@ -58,6 +61,13 @@ class Delivery:
     @property
     def event_type(self) -> str:
         return self.envelope.event_type
+
+    def payload(self, event_class: type[M]) -> M:
+        """The event as `event_class`; an envelope carrying another type can never be handled here."""
+        try:
+            return unpack_payload(self.envelope, event_class)
+        except ValueError as error:
+            raise PermanentFailure(str(error)) from error
 
 
 # Applies the event in one transaction; True when applied, False when the inbox had seen it already.

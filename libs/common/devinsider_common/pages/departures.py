@@ -25,7 +25,6 @@ import structlog
 
 from devinsider.user.v1.events_pb2 import UserDeleted
 from devinsider_common.consumer import ConsumerQueue, Delivery, Inbox, PermanentFailure, Subscription
-from devinsider_common.outbox.envelope import unpack_payload
 from devinsider_common.outbox.topology import USER_DELETED, USER_UPDATES, Binding
 from devinsider_common.pages.model import Member
 from devinsider_common.pages.ports import MembershipUnitOfWork
@@ -56,10 +55,7 @@ class AccountDeletions:
         return Subscription(self.queue, self)
 
     def __call__(self, delivery: Delivery) -> bool:
-        try:
-            event = unpack_payload(delivery.envelope, UserDeleted)
-        except ValueError as error:
-            raise PermanentFailure(str(error)) from error
+        event = delivery.payload(UserDeleted)
         subject, email = event.subject, event.email.strip().lower()
         if not subject:
             raise PermanentFailure("UserDeleted without a subject")

@@ -1,6 +1,7 @@
 """The company, investor and program services as one client, for the services that read their pages
-(billing, matching): who may act on a page (CheckPageAccess, cached briefly) and the pages themselves
-(BatchGet*, service-only), both retried on UNAVAILABLE since they only read.
+(billing, matching; company and investor, about the pages that unlocked theirs): who may act on a page
+(CheckPageAccess, cached briefly) and the pages themselves (BatchGet*, service-only), both retried on
+UNAVAILABLE since they only read.
 """
 
 from __future__ import annotations
@@ -20,8 +21,45 @@ from devinsider_common.pages.remote import RemotePageAccess
 from devinsider_common.pages.roles import PagePermission, PageRole
 
 
-def _reads(service: str, batch_get: str) -> list[str]:
-    return [f"/{service}/CheckPageAccess", f"/{service}/{batch_get}"]
+@dataclass(frozen=True)
+class _Client:
+    """How to reach one kind's page service: its stub, its CheckPageAccess request, its read methods."""
+
+    stub: Any
+    check_request: type[Any]
+    service: str
+    batch_get: str
+
+    def stub_on(self, channels: ChannelFactory, target: str) -> Any:
+        """A stub on `target` whose reads (retried on UNAVAILABLE) are CheckPageAccess and the batch get."""
+        reads = [f"/{self.service}/CheckPageAccess", f"/{self.service}/{self.batch_get}"]
+        return channels.stub(target, self.stub, idempotent_methods=reads)
+
+
+_CLIENTS: Mapping[PageKind, _Client] = {
+    PageKind.COMPANY: _Client(
+        company_pb2_grpc.CompanyServiceStub,
+        company_pb2.CheckPageAccessRequest,
+        "devinsider.company.v1.CompanyService",
+        "BatchGetCompanies",
+    ),
+    PageKind.INVESTOR: _Client(
+        investor_pb2_grpc.InvestorServiceStub,
+        investor_pb2.CheckPageAccessRequest,
+        "devinsider.investor.v1.InvestorService",
+        "BatchGetInvestors",
+    ),
+    PageKind.PROGRAM: _Client(
+        program_pb2_grpc.ProgramServiceStub,
+        program_pb2.CheckPageAccessRequest,
+        "devinsider.program.v1.ProgramService",
+        "BatchGetPrograms",
+    ),
+}
+
+
+def _remote_access(kind: PageKind, stub: Any, cache: Cache, ttl_seconds: float) -> RemotePageAccess:
+    return RemotePageAccess(stub.CheckPageAccess, _CLIENTS[kind].check_request, cache, ttl_seconds)
 
 
 @dataclass(frozen=True)
@@ -35,21 +73,9 @@ class PageServices:
     @classmethod
     def connect(cls, channels: ChannelFactory, targets: Mapping[PageKind, str]) -> PageServices:
         return cls(
-            company=channels.stub(
-                targets[PageKind.COMPANY],
-                company_pb2_grpc.CompanyServiceStub,
-                idempotent_methods=_reads("devinsider.company.v1.CompanyService", "BatchGetCompanies"),
-            ),
-            investor=channels.stub(
-                targets[PageKind.INVESTOR],
-                investor_pb2_grpc.InvestorServiceStub,
-                idempotent_methods=_reads("devinsider.investor.v1.InvestorService", "BatchGetInvestors"),
-            ),
-            program=channels.stub(
-                targets[PageKind.PROGRAM],
-                program_pb2_grpc.ProgramServiceStub,
-                idempotent_methods=_reads("devinsider.program.v1.ProgramService", "BatchGetPrograms"),
-            ),
+            company=_CLIENTS[PageKind.COMPANY].stub_on(channels, targets[PageKind.COMPANY]),
+            investor=_CLIENTS[PageKind.INVESTOR].stub_on(channels, targets[PageKind.INVESTOR]),
+            program=_CLIENTS[PageKind.PROGRAM].stub_on(channels, targets[PageKind.PROGRAM]),
         )
 
     def batch_get(self, kind: PageKind, names: Sequence[str]) -> Sequence[Any]:
@@ -62,19 +88,8 @@ class PageServices:
         return self.program.BatchGetPrograms(program_pb2.BatchGetProgramsRequest(names=names)).programs
 
     def access(self, cache: Cache, ttl_seconds: float) -> PagesAccess:
-        return PagesAccess(
-            {
-                PageKind.COMPANY: RemotePageAccess(
-                    self.company.CheckPageAccess, company_pb2.CheckPageAccessRequest, cache, ttl_seconds
-                ),
-                PageKind.INVESTOR: RemotePageAccess(
-                    self.investor.CheckPageAccess, investor_pb2.CheckPageAccessRequest, cache, ttl_seconds
-                ),
-                PageKind.PROGRAM: RemotePageAccess(
-                    self.program.CheckPageAccess, program_pb2.CheckPageAccessRequest, cache, ttl_seconds
-                ),
-            }
-        )
+        stubs = {PageKind.COMPANY: self.company, PageKind.INVESTOR: self.investor, PageKind.PROGRAM: self.program}
+        return PagesAccess({kind: _remote_access(kind, stub, cache, ttl_seconds) for kind, stub in stubs.items()})
 
 
 class PagesAccess:
@@ -82,6 +97,18 @@ class PagesAccess:
 
     def __init__(self, remotes: Mapping[PageKind, RemotePageAccess]) -> None:
         self._remotes = remotes
+
+    @classmethod
+    def connect(
+        cls, channels: ChannelFactory, targets: Mapping[PageKind, str], cache: Cache, ttl_seconds: float
+    ) -> PagesAccess:
+        """CheckPageAccess of the services in `targets` (kind -> gRPC target) only."""
+        return cls(
+            {
+                kind: _remote_access(kind, _CLIENTS[kind].stub_on(channels, target), cache, ttl_seconds)
+                for kind, target in targets.items()
+            }
+        )
 
     def _remote(self, page: str) -> RemotePageAccess:
         kind = PageKind.of(page)

@@ -23,17 +23,12 @@ from sqlalchemy import Connection
 from sqlalchemy.dialects import postgresql, sqlite
 
 from devinsider.billing.v1.events_pb2 import UnlockCreated
-from devinsider.company.v1 import company_pb2, company_pb2_grpc
-from devinsider.investor.v1 import investor_pb2, investor_pb2_grpc
-from devinsider.program.v1 import program_pb2, program_pb2_grpc
 from devinsider_common import errors
 from devinsider_common.cache import Cache
 from devinsider_common.consumer import ConsumerQueue, Delivery, Inbox, PermanentFailure, Subscription
 from devinsider_common.grpc.clients import ChannelFactory
-from devinsider_common.outbox.envelope import unpack_payload
 from devinsider_common.outbox.topology import UNLOCK, Binding
 from devinsider_common.pages.names import PageKind
-from devinsider_common.pages.remote import RemotePageAccess
 from devinsider_common.pages.roles import PagePermission
 from devinsider_common.pages.services import PagesAccess
 from devinsider_common.unit_of_work import UnitOfWork
@@ -109,10 +104,7 @@ class UnlockProjector:
         return Subscription(self.queue, self)
 
     def __call__(self, delivery: Delivery) -> bool:
-        try:
-            event = unpack_payload(delivery.envelope, UnlockCreated)
-        except ValueError as error:  # another event on the fanout exchange: nothing this queue can do
-            raise PermanentFailure(str(error)) from error
+        event = delivery.payload(UnlockCreated)
         target = event.unlock.target.name
         target_id = target.partition("/")[2]
         if PageKind.of(target) is not self._kind:
@@ -164,24 +156,6 @@ class ProjectedUnlocks:
         return False
 
 
-_STUBS: Mapping[PageKind, tuple[Any, Any, str]] = {
-    PageKind.COMPANY: (company_pb2_grpc.CompanyServiceStub, company_pb2, "devinsider.company.v1.CompanyService"),
-    PageKind.INVESTOR: (investor_pb2_grpc.InvestorServiceStub, investor_pb2, "devinsider.investor.v1.InvestorService"),
-    PageKind.PROGRAM: (program_pb2_grpc.ProgramServiceStub, program_pb2, "devinsider.program.v1.ProgramService"),
-}
-
-
-def unlocker_access(channels: ChannelFactory, targets: Mapping[PageKind, str], cache: Cache, ttl: float) -> PagesAccess:
-    """CheckPageAccess of the services whose pages may unlock ours (`targets`: kind -> gRPC target);
-    `channels` carries this service's own identity (the RPC is service-only)."""
-    remotes = {}
-    for kind, target in targets.items():
-        stub_class, messages, service = _STUBS[kind]
-        stub = channels.stub(target, stub_class, idempotent_methods=[f"/{service}/CheckPageAccess"])
-        remotes[kind] = RemotePageAccess(stub.CheckPageAccess, messages.CheckPageAccessRequest, cache, ttl)
-    return PagesAccess(remotes)
-
-
 def projected_unlocks(
     uow: Callable[[], UnlockUnitOfWork],
     channels: ChannelFactory,
@@ -190,10 +164,11 @@ def projected_unlocks(
     ttl: float,
 ) -> ProjectedUnlocks:
     """A page service's checker: its projection read through its unit of work, the membership asked of
-    the services in `targets` (see `unlocker_access`)."""
+    the services in `targets` (kind -> gRPC target; `channels` carry this service's own identity, since
+    CheckPageAccess is service-only)."""
 
     def unlockers_of(target_id: str) -> list[str]:
         with uow() as reading:
             return reading.unlocks.unlockers_of(target_id)
 
-    return ProjectedUnlocks(unlockers_of, unlocker_access(channels, targets, cache, ttl))
+    return ProjectedUnlocks(unlockers_of, PagesAccess.connect(channels, targets, cache, ttl))

@@ -29,6 +29,7 @@ from devinsider_common.outbox.tables import define_outbox_tables
 from devinsider_common.outbox.topology import UNLOCK
 from devinsider_common.outbox.writer import OutboxWriter
 from devinsider_common.settings import BrokerSettings
+from devinsider_common.testing.polling import wait_for
 from devinsider_common.testing.tcp_proxy import TcpProxy
 
 pytestmark = [pytest.mark.rabbitmq, pytest.mark.postgres]
@@ -100,28 +101,21 @@ def applied(engine: sa.Engine) -> dict[str, int]:
     return {subject: int(count) for subject, count in rows}
 
 
-def wait_for(check: Callable[[], bool], what: str, timeout: float = 30.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not check():
-        assert time.monotonic() < deadline, f"not within {timeout} s: {what}"
-        time.sleep(0.1)
-
-
 def test_a_consumer_killed_mid_message_loses_nothing_and_applies_nothing_twice(
     amqp_url: str, effects_engine: sa.Engine, consumer_process: Callable[..., subprocess.Popen[bytes]], tmp_path: Path
 ) -> None:
     subjects = [f"s{i:02d}" for i in range(MESSAGES)]
     first = consumer_process(hang_on="s07")
-    wait_for(lambda: consuming(amqp_url), "the consumer is consuming")
+    assert wait_for(lambda: consuming(amqp_url), timeout=30), "the consumer is consuming"
     publish(amqp_url, subjects)
-    wait_for((tmp_path / "marker").exists, "the first consumer holds s07, uncommitted")
+    assert wait_for((tmp_path / "marker").exists, timeout=30), "the first consumer holds s07, uncommitted"
     os.kill(first.pid, signal.SIGKILL)
     first.wait(10)
     before_takeover = applied(effects_engine)
     assert "s07" not in before_takeover  # its transaction died with the process
 
     consumer_process()  # another replica takes the unacknowledged messages
-    wait_for(lambda: len(applied(effects_engine)) == MESSAGES, "every message applied")
+    assert wait_for(lambda: len(applied(effects_engine)) == MESSAGES, timeout=30), "every message applied"
     time.sleep(1.0)  # nothing more arrives
     counts = applied(effects_engine)
     produced, effects, lost = MESSAGES, sum(counts.values()), MESSAGES - len(counts)
@@ -133,11 +127,11 @@ def test_a_message_delivered_twice_is_applied_once(
     amqp_url: str, effects_engine: sa.Engine, consumer_process: Callable[..., subprocess.Popen[bytes]]
 ) -> None:
     consumer_process()
-    wait_for(lambda: consuming(amqp_url), "the consumer is consuming")
+    assert wait_for(lambda: consuming(amqp_url), timeout=30), "the consumer is consuming"
     (message_id,) = publish(amqp_url, ["twice"])
     publish(amqp_url, ["twice"], message_id=message_id)  # the relay republished it after a crash
     publish(amqp_url, ["after"])
-    wait_for(lambda: "after" in applied(effects_engine), "the later message applied")
+    assert wait_for(lambda: "after" in applied(effects_engine), timeout=30), "the later message applied"
     assert applied(effects_engine) == {"twice": 1, "after": 1}
 
 
@@ -148,20 +142,22 @@ def test_the_broker_away_while_events_are_produced_and_consumed_loses_nothing(
     with TcpProxy((parts.hostname or "127.0.0.1", parts.port or 5672)) as proxy:
         proxied = urlunsplit(parts._replace(netloc=f"{parts.username}:{parts.password}@{proxy.address}"))
         consumer_process(amqp=proxied)
-        wait_for(lambda: consuming(amqp_url), "the consumer is consuming")
+        assert wait_for(lambda: consuming(amqp_url), timeout=30), "the consumer is consuming"
         relay = start_relay_thread(
             effects_engine, BrokerSettings(amqp_url=proxied, relay_interval_seconds=0.05, relay_backoff_max_seconds=0.5)
         )
         assert relay is not None
         try:
             produce(effects_engine, [f"a{i:02d}" for i in range(10)])
-            wait_for(lambda: len(applied(effects_engine)) == 10, "the first ten applied")
+            assert wait_for(lambda: len(applied(effects_engine)) == 10, timeout=30), "the first ten applied"
             proxy.cut()  # producer and consumer both lose the broker
             produce(effects_engine, [f"b{i:02d}" for i in range(10)])  # committed while it is away
             time.sleep(1.0)
             assert len(applied(effects_engine)) == 10  # nothing could travel meanwhile
             proxy.restore()
-            wait_for(lambda: len(applied(effects_engine)) == 20, "everything applied after the broker came back")
+            assert wait_for(lambda: len(applied(effects_engine)) == 20, timeout=30), (
+                "everything applied after the broker came back"
+            )
         finally:
             relay.stop()
     counts = applied(effects_engine)

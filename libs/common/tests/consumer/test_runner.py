@@ -28,6 +28,7 @@ from devinsider_common.outbox.topology import UNLOCK, Binding
 from devinsider_common.settings import BrokerSettings
 from devinsider_common.testing.amqp import drain
 from devinsider_common.testing.memory import MemoryInbox
+from devinsider_common.testing.polling import wait_for
 from devinsider_common.testing.tcp_proxy import TcpProxy
 
 pytestmark = pytest.mark.rabbitmq
@@ -44,14 +45,6 @@ def settings(amqp_url: str) -> BrokerSettings:
         consumer_retry_delay_seconds=0.2,
         consumer_backoff_max_seconds=0.5,
     )
-
-
-def eventually(check: Callable[[], bool], what: str, timeout: float = 15.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not check():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"not within {timeout} s: {what}")
-        time.sleep(0.05)
 
 
 def publish(amqp_url: str, subject: str, body: str | None = None, message_id: str | None = None) -> str:
@@ -81,7 +74,7 @@ def dead_letters(amqp_url: str) -> list[str]:
         dead.extend(message_id for message_id, _ in queue_messages(amqp_url, QUEUE.dead_letter_queue))
         return bool(dead)
 
-    eventually(arrived, "a message dead-lettered")
+    assert wait_for(arrived, timeout=15), "a message dead-lettered"
     return dead
 
 
@@ -120,7 +113,7 @@ def running() -> Iterator[Callable[[str, Recorder], ConsumerThread]]:
         consumer = start_consumer_thread("test", settings(amqp_url), [Subscription(QUEUE, handler)])
         assert consumer is not None
         started.append(consumer)
-        eventually(consumer.consumer.connected.is_set, "the consumer connected")
+        assert wait_for(consumer.consumer.connected.is_set, timeout=15), "the consumer connected"
         return consumer
 
     yield start
@@ -134,9 +127,9 @@ def test_each_event_is_handled_then_acknowledged(amqp_url: str, running: Callabl
     before = outcome("handled")
     for subject in ("a", "b", "c"):
         publish(amqp_url, subject)
-    eventually(lambda: len(handler.applied) == 3, "three events handled")
+    assert wait_for(lambda: len(handler.applied) == 3, timeout=15), "three events handled"
     assert handler.applied == ["a", "b", "c"] and handler.attempts == [1, 1, 1]
-    eventually(lambda: outcome("handled") - before == 3, "three acknowledged")
+    assert wait_for(lambda: outcome("handled") - before == 3, timeout=15), "three acknowledged"
     assert queue_messages(amqp_url, QUEUE.name) == []
     assert queue_messages(amqp_url, QUEUE.dead_letter_queue) == []
 
@@ -147,9 +140,9 @@ def test_a_message_delivered_twice_is_applied_once(amqp_url: str, running: Calla
     before = outcome("duplicate")
     message_id = publish(amqp_url, "twice")
     publish(amqp_url, "twice", message_id=message_id)  # the relay republished it after a crash
-    eventually(lambda: len(handler.attempts) == 2, "both deliveries seen")
+    assert wait_for(lambda: len(handler.attempts) == 2, timeout=15), "both deliveries seen"
     assert handler.applied == ["twice"]
-    eventually(lambda: outcome("duplicate") - before == 1, "the second counted as a duplicate")
+    assert wait_for(lambda: outcome("duplicate") - before == 1, timeout=15), "the second counted as a duplicate"
 
 
 def test_a_failing_handler_gets_the_message_again_after_a_delay(
@@ -159,7 +152,7 @@ def test_a_failing_handler_gets_the_message_again_after_a_delay(
     running(amqp_url, handler)
     started = time.monotonic()
     publish(amqp_url, "flaky")
-    eventually(lambda: handler.applied == ["flaky"], "applied on the third delivery")
+    assert wait_for(lambda: handler.applied == ["flaky"], timeout=15), "applied on the third delivery"
     assert handler.attempts == [1, 2, 3]
     assert time.monotonic() - started >= 0.4  # two waits in the retry queue (0.2 s each)
     assert queue_messages(amqp_url, QUEUE.dead_letter_queue) == []
@@ -171,7 +164,7 @@ def test_a_message_that_keeps_failing_ends_in_the_dead_letter_queue(
     handler = Recorder(fail=lambda _: RuntimeError("bug"))
     running(amqp_url, handler)
     message_id = publish(amqp_url, "poisoned")
-    eventually(lambda: len(handler.attempts) == MAX_ATTEMPTS, "every attempt made")
+    assert wait_for(lambda: len(handler.attempts) == MAX_ATTEMPTS, timeout=15), "every attempt made"
     assert dead_letters(amqp_url) == [message_id] and handler.applied == []
     time.sleep(0.5)  # no further delivery once dead-lettered
     assert handler.attempts == [1, 2, 3]
@@ -226,11 +219,11 @@ def test_the_consumer_reconnects_and_loses_nothing_while_the_broker_is_away(
         handler = Recorder()
         consumer = running(proxied, handler)
         publish(amqp_url, "before")
-        eventually(lambda: handler.applied == ["before"], "handled before the cut")
+        assert wait_for(lambda: handler.applied == ["before"], timeout=15), "handled before the cut"
         proxy.cut()
-        eventually(lambda: not consumer.consumer.connected.is_set(), "the consumer noticed")
+        assert wait_for(lambda: not consumer.consumer.connected.is_set(), timeout=15), "the consumer noticed"
         for subject in ("during-1", "during-2"):
             publish(amqp_url, subject)  # straight to the broker: produced while the consumer is cut off
         proxy.restore()
-        eventually(lambda: len(handler.applied) == 3, "handled after reconnecting")
+        assert wait_for(lambda: len(handler.applied) == 3, timeout=15), "handled after reconnecting"
     assert sorted(handler.applied) == ["before", "during-1", "during-2"]

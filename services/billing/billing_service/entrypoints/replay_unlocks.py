@@ -16,9 +16,8 @@ from billing_service.bootstrap import MIGRATIONS
 from billing_service.service_layer.unit_of_work import SqlBillingUnitOfWork
 from billing_service.service_layer.unlock_replay import UnlockReplay
 from billing_service.settings import BillingSettings
-from devinsider_common.db import migrations
-from devinsider_common.db.engine import create_service_engine
 from devinsider_common.logging import configure_logging
+from devinsider_common.runtime import open_engine
 from devinsider_common.startup import load_settings
 
 PROCESS = "devinsider-billing-replay-unlocks"
@@ -54,11 +53,10 @@ def main(argv: list[str] | None = None) -> None:
     args = _parser().parse_args(argv)  # before the settings: --help needs none
     settings = load_settings(BillingSettings, PROCESS)
     configure_logging(settings.service_name, settings.log_level, settings.log_json)
-    # The engine and migrations as `devinsider_common.runtime.open_runtime` opens them, without the
-    # rest of a runtime (cache, channels, tokens): the replay talks to nothing but its database.
-    engine = create_service_engine(settings.effective_database_url, settings.schema_name)
+    # The engine of a runtime without the rest (cache, channels, tokens): the replay talks to nothing but
+    # its database.
+    engine = open_engine(settings, MIGRATIONS)
     try:
-        migrations.upgrade(engine, settings.schema_name, MIGRATIONS)
         count = UnlockReplay(partial(SqlBillingUnitOfWork, engine)).republish_unlocks(args.batch_size)
     finally:
         engine.dispose()

@@ -12,7 +12,6 @@ import structlog
 
 from devinsider.user.v1.events_pb2 import UserDeleted
 from devinsider_common.consumer import ConsumerQueue, Delivery, PermanentFailure, Subscription
-from devinsider_common.outbox.envelope import unpack_payload
 from devinsider_common.outbox.topology import USER_DELETED, USER_UPDATES, Binding
 from matching_service.service_layer.common import UowFactory
 
@@ -30,10 +29,7 @@ class CreatorErasure:
         return Subscription(self.queue, self)
 
     def __call__(self, delivery: Delivery) -> bool:
-        try:
-            subject = unpack_payload(delivery.envelope, UserDeleted).subject
-        except ValueError as error:
-            raise PermanentFailure(str(error)) from error
+        subject = delivery.payload(UserDeleted).subject
         if not subject:
             raise PermanentFailure("UserDeleted without a subject")
         with self._uow() as uow:
