@@ -17,15 +17,24 @@ def _add_request_id(_: object, __: str, event: structlog.types.EventDict) -> str
     return event
 
 
+def _static_field(key: str, value: object) -> structlog.types.Processor:
+    def add(_: object, __: str, event: structlog.types.EventDict) -> structlog.types.EventDict:
+        event.setdefault(key, value)
+        return event
+
+    return add
+
+
 # Libraries whose INFO lines are routine chatter (APScheduler logs every run of every job).
 QUIET_LIBRARY_LOGGERS = ("apscheduler", "pika", "alembic.runtime.migration")
 
 
-def configure_logging(service: str, level: str = "INFO", json: bool = True) -> None:
+def configure_logging(service: str, level: str = "INFO", json: bool = True, worker: int | None = None) -> None:
     """Configure structlog and the standard library loggers once, at process start.
 
     Library loggers (APScheduler, pika, Alembic...) go through the same processors, so every line a
-    service writes is one JSON object with `service`, `level`, `timestamp` and the request id."""
+    service writes is one JSON object with `service`, `level`, `timestamp` and the request id (and
+    `worker`, the process's index, under a supervisor of several: devinsider_common.workers)."""
     renderer: structlog.types.Processor = (
         structlog.processors.JSONRenderer() if json else structlog.dev.ConsoleRenderer(colors=False)
     )
@@ -35,6 +44,8 @@ def configure_logging(service: str, level: str = "INFO", json: bool = True) -> N
         structlog.processors.TimeStamper(fmt="iso", utc=True),
         _add_request_id,
     ]
+    if worker is not None:
+        shared.append(_static_field("worker", worker))
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(
         structlog.stdlib.ProcessorFormatter(

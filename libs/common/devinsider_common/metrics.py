@@ -73,12 +73,14 @@ CONSUMER_QUEUE_MESSAGES = Gauge(
     "Messages waiting in a consumer's queue (`ready`: its lag) or in its dead-letter queue (`dead`).",
     ["queue", "state"],
     registry=REGISTRY,
+    multiprocess_mode="mostrecent",  # every worker reads the same queue: the latest reading
 )
 CONSUMER_CONNECTED = Gauge(
     "devinsider_consumer_connected",
-    "1 while the process's consumer holds its RabbitMQ connection, else 0.",
+    "Consumers holding their RabbitMQ connection: 1 per connected process (0: none consumes).",
     ["service"],
     registry=REGISTRY,
+    multiprocess_mode="livesum",
 )
 
 
@@ -218,9 +220,11 @@ def http_app(serving: Callable[[], bool], registry: CollectorRegistry = REGISTRY
 class MetricsServer:
     """`/metrics` and `/healthz` over HTTP on a daemon thread."""
 
-    def __init__(self, host: str, port: int, serving: Callable[[], bool]) -> None:
+    def __init__(
+        self, host: str, port: int, serving: Callable[[], bool], registry: CollectorRegistry = REGISTRY
+    ) -> None:
         self._httpd = make_server(
-            host, port, http_app(serving), server_class=_ThreadingWSGIServer, handler_class=_QuietHandler
+            host, port, http_app(serving, registry), server_class=_ThreadingWSGIServer, handler_class=_QuietHandler
         )
         self.port: int = self._httpd.server_port
         self._thread = threading.Thread(target=self._httpd.serve_forever, name="metrics-http", daemon=True)

@@ -2,10 +2,10 @@
 
 A bootstrap does three things: `open_runtime` (engine and migrations, cache, channels, this
 service's token, the access guard, the token verifier), its own `build_app` on that runtime, and
-`serve` (gRPC server, event consumers, outbox relay, scheduled jobs). Stopping runs in one order
-everywhere: the server reports NOT_SERVING and drains, then the consumers finish the message in hand,
-then the jobs stop, then the relay, then the service's own hooks, then the channels close and the
-engine is disposed.
+`serve` (gRPC server, event consumers, outbox relay, scheduled jobs), in one process or in WORKERS
+processes (devinsider_common.workers). Stopping runs in one order everywhere: the server reports
+NOT_SERVING and drains, then the consumers finish the message in hand, then the jobs stop, then the
+relay, then the service's own hooks, then the channels close and the engine is disposed.
 
 `main` of every service is `run_service(Settings, "devinsider-<name>-service", start)`.
 """
@@ -35,6 +35,7 @@ from devinsider_common.logging import configure_logging
 from devinsider_common.outbox.relay import start_relay_thread
 from devinsider_common.settings import ServiceSettings
 from devinsider_common.startup import load_settings
+from devinsider_common.workers import Supervisor, runs_jobs_here, worker_count
 
 SettingsT = TypeVar("SettingsT", bound=ServiceSettings)
 AppT = TypeVar("AppT")
@@ -150,7 +151,7 @@ def serve(
     consumer = start_consumer_thread(settings.service_name, settings.broker, subscriptions)
     if consumer is not None:
         server.on_stop.append(consumer.stop)
-    if run_jobs and jobs:
+    if run_jobs and jobs and runs_jobs_here():
         server.on_stop.append(start_scheduler(list(jobs), create_lock_factory(settings)))
     relay = start_relay_thread(engine, settings.broker)
     if relay is not None:
@@ -163,8 +164,12 @@ def serve(
 def run_service(
     factory: Callable[[], SettingsT], process: str, start: Callable[[SettingsT], RunningService[SettingsT, AppT]]
 ) -> None:
-    """A service's `main`: settings (or a one-line refusal), logging, serve until SIGTERM."""
+    """A service's `main`: settings (or a one-line refusal), logging, serve until SIGTERM: in this
+    process, or in WORKERS processes under this one (devinsider_common.workers)."""
     settings = load_settings(factory, process)
     configure_logging(settings.service_name, settings.log_level, settings.log_json)
+    count = worker_count(settings)
+    if count > 1:
+        raise SystemExit(Supervisor(settings, factory, process, start, count).run())
     service = start(settings)
     serve_until_signal(service.server)

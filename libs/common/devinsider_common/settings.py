@@ -103,7 +103,11 @@ class ServiceSettings(BaseSettings):
     # refuses new calls.
     shutdown_delay_seconds: float = 5.0
     health_check_interval_seconds: float = 2.0
+    # Threads serving calls in one process.
     max_workers: int = 16
+    # Processes serving calls on the port (devinsider_common.workers); 0: one per available core
+    # (the CPU affinity, capped by a container's CPU limit). Always 1 on SQLite.
+    workers: int = Field(default=0, ge=0, le=64)
     # A client connection is closed (HTTP/2 GOAWAY) after this long, so that clients connect again and
     # reach replicas added since (an L4 balancer or DNS hands new connections to them); calls in flight
     # get MAX_CONNECTION_AGE_GRACE_SECONDS more. 0 keeps connections for ever.
