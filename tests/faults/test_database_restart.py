@@ -9,7 +9,7 @@ The property: while the database is away, grpc.health.v1 and `/healthz` say NOT_
 and every call that fails fails with UNAVAILABLE (rich status, ErrorInfo reason UNAVAILABLE) —
 never UNKNOWN or INTERNAL, including calls whose connection died in the middle of their
 transaction; once the proxy is back, health is SERVING again and every call started after that
-succeeds, on the same process (the pool's pre-ping replaces the dead connections).
+succeeds, on the same process (the health probe's failed ping invalidates the pool's dead connections).
 """
 
 from __future__ import annotations

@@ -36,7 +36,7 @@ def test_a_connection_killed_mid_transaction_is_unavailable_then_the_pool_recove
     with pytest.raises(errors.Unavailable), SqlUnitOfWork(engine):
         pass  # while it is down: refused at the start
     proxy.restore()
-    with SqlUnitOfWork(engine) as uow:  # pre-ping replaces the dead pooled connections
+    with SqlUnitOfWork(engine) as uow:  # the failure invalidated the dead pooled connections
         assert uow.connection.execute(text("SELECT 1")).scalar_one() == 1
 
 

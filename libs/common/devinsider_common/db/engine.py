@@ -7,13 +7,20 @@ Alembic's version table all land there without qualifying names.
 from __future__ import annotations
 
 import re
+import time
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy import Engine, create_engine, event, exc, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.pool import ConnectionPoolEntry
 
 _SCHEMA_NAME = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
+# A pooled connection idle for longer than this is pinged before use; a busier one is not (a ping on
+# every checkout is one more round trip per call). A server restart is still caught by the health probe,
+# whose failed ping invalidates every connection of the pool (SQLAlchemy's disconnect handling).
+IDLE_PING_SECONDS = 30.0
+_RETURNED_AT = "devinsider_returned_at"
 
 
 def is_sqlite(engine: Engine) -> bool:
@@ -39,14 +46,37 @@ def create_service_engine(url: str, schema: str, pool_size: int = 10) -> Engine:
         return engine
     if not _SCHEMA_NAME.match(schema):
         raise ValueError(f"invalid schema name {schema!r}")
-    return create_engine(
+    engine = create_engine(
         url,
         pool_size=pool_size,
         max_overflow=pool_size,
-        pool_pre_ping=True,  # a restarted PostgreSQL costs one failed ping, not a failed call
         pool_recycle=1800,
         connect_args={"options": f"-csearch_path={schema}", "connect_timeout": 5},
     )
+    _ping_after_idle(engine)
+    return engine
+
+
+def _ping_after_idle(engine: Engine, idle_seconds: float = IDLE_PING_SECONDS) -> None:
+    """Ping a connection on checkout only when it sat in the pool for `idle_seconds` or more; a dead one
+    is replaced (the pool retries the checkout) instead of failing the call that drew it."""
+
+    def returned(_: Any, record: ConnectionPoolEntry) -> None:
+        record.info[_RETURNED_AT] = time.monotonic()
+
+    def checkout(dbapi_connection: Any, record: ConnectionPoolEntry, _: Any) -> None:
+        returned_at = record.info.get(_RETURNED_AT)
+        if returned_at is None or time.monotonic() - returned_at < idle_seconds:
+            return  # new, or in use a moment ago
+        try:
+            alive = engine.dialect.do_ping(dbapi_connection)
+        except Exception as error:
+            raise exc.DisconnectionError(str(error)) from error
+        if not alive:
+            raise exc.DisconnectionError("the pooled connection did not answer its ping")
+
+    event.listen(engine, "checkin", returned)
+    event.listen(engine, "checkout", checkout)
 
 
 def ensure_schema(engine: Engine, schema: str) -> None:
