@@ -291,13 +291,15 @@ def published(store: FakeStore, kind: str | None = None) -> list[Published]:
 class FakeKeycloak:
     """Keycloak's directory (`ports.KeycloakDirectory`) in memory: its accounts listed in pages of
     `page_size` until a short one, as the admin API is read. A test can fail a page (`fail_at`: its
-    index), run something just before a page is read (`before_page`, a concurrent change), and keep
-    accounts off every page while they still exist (`unlisted`: the pages shifted under a deletion)."""
+    index; `fail_with`: the error, Keycloak unavailable by default), run something just before a page
+    is read (`before_page`, a concurrent change), and keep accounts off every page while they still
+    exist (`unlisted`: the pages shifted under a deletion)."""
 
     def __init__(self, *accounts: KeycloakAccount, page_size: int = 2) -> None:
         self.accounts: dict[str, KeycloakAccount] = {a.subject: a for a in accounts}
         self.page_size = page_size
         self.fail_at: int | None = None
+        self.fail_with: type[errors.Unavailable] = errors.Unavailable
         self.before_page: dict[int, Callable[[], object]] = {}
         self.unlisted: set[str] = set()
         self.existence_checks: list[str] = []
@@ -311,7 +313,7 @@ class FakeKeycloak:
             if index in self.before_page:
                 self.before_page.pop(index)()
             if index == self.fail_at:
-                raise errors.Unavailable(f"page {index} failed")
+                raise self.fail_with(f"page {index} failed")
             listed = [a for a in self.accounts.values() if a.subject not in self.unlisted]
             page = listed[index * self.page_size : (index + 1) * self.page_size]
             yield page

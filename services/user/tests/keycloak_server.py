@@ -3,7 +3,9 @@ users (paged listing with `first`/`max`, one user by id), for the adapter and se
 
 `page_answers[first]` replaces the answer to the page starting at `first` (a status and a body: a
 failure, a malformed page), `user_answers[id]` the answer about one user; `requests` records the
-admin calls, `tokens_issued` the grants.
+admin calls, `tokens_issued` the grants (`expires_in`: `token_lifetime`), accepted until
+`revoke_tokens()`; with `refuse_tokens` none is. `hold_page[first]`, when set, is an
+event the answer to that page waits for (a run kept in progress).
 """
 
 from __future__ import annotations
@@ -29,6 +31,10 @@ class FakeKeycloak:
         self.user_answers: dict[str, tuple[int, bytes]] = {}
         self.requests: list[str] = []
         self.tokens_issued: list[str] = []
+        self.token_lifetime = 300
+        self.refuse_tokens = False
+        self.hold_page: dict[int, threading.Event] = {}
+        self._accepted: set[str] = set()
         self.port = 0
 
     @property
@@ -39,7 +45,19 @@ class FakeKeycloak:
     def token_url(self) -> str:
         return f"{self.base_url}/realms/{self.realm}/protocol/openid-connect/token"
 
-    def add_user(self, user_id: str, email: str = "", first: str = "", last: str = "", verified: bool = False) -> None:
+    def revoke_tokens(self) -> None:
+        """Every token issued so far is refused from now on (a 401), as after a revocation."""
+        self._accepted.clear()
+
+    def add_user(
+        self,
+        user_id: str,
+        email: str = "",
+        first: str = "",
+        last: str = "",
+        verified: bool = False,
+        enabled: bool = True,
+    ) -> None:
         self.users.append(
             {
                 "id": user_id,
@@ -48,7 +66,7 @@ class FakeKeycloak:
                 "firstName": first,
                 "lastName": last,
                 "emailVerified": verified,
-                "enabled": True,
+                "enabled": enabled,
                 "createdTimestamp": 1_795_000_000_000,
             }
         )
@@ -65,14 +83,18 @@ class FakeKeycloak:
             ):
                 return 401, {"error": "unauthorized_client"}
             self.tokens_issued.append(f"token-{len(self.tokens_issued)}")
-            return 200, {"access_token": self.tokens_issued[-1], "expires_in": 300, "token_type": "Bearer"}
+            self._accepted.add(self.tokens_issued[-1])
+            answer = {"access_token": self.tokens_issued[-1], "expires_in": self.token_lifetime}
+            return 200, answer | {"token_type": "Bearer"}
         if not path.startswith(admin):
             return 404, {"error": "Realm not found."}
         self.requests.append(path + ("?" + urllib.parse.urlencode(query) if query else ""))
-        if bearer not in self.tokens_issued:
+        if bearer not in self._accepted or self.refuse_tokens:
             return 401, {"error": "HTTP 401 Unauthorized"}
         if path == admin:
             first, size = int(query.get("first", "0")), int(query.get("max", "100"))
+            if first in self.hold_page:
+                self.hold_page[first].wait(timeout=10)
             if first in self.page_answers:
                 return self.page_answers[first]
             return 200, self.users[first : first + size]

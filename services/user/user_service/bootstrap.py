@@ -8,6 +8,7 @@ use cases on the in-memory unit of work with `build_app`.
 from __future__ import annotations
 
 from datetime import timedelta
+from functools import partial
 from pathlib import Path
 
 from devinsider.user.v1 import user_pb2, user_pb2_grpc
@@ -71,11 +72,13 @@ def keycloak_directory(settings: UserSettings) -> KeycloakAdminDirectory | None:
     if not settings.keycloak_admin_url:
         return None
     auth = settings.auth
-    token = client_credentials_tokens(auth.token_url, auth.client_id, auth.client_secret, auth.jwks_timeout_seconds)
+    open_token = partial(
+        client_credentials_tokens, auth.token_url, auth.client_id, auth.client_secret, auth.jwks_timeout_seconds
+    )
     return KeycloakAdminDirectory(
         settings.keycloak_admin_url,
         settings.keycloak_realm,
-        token,
+        open_token,
         settings.keycloak_reconcile_page_size,
         settings.keycloak_admin_timeout_seconds,
     )

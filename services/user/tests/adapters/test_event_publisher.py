@@ -85,6 +85,26 @@ def test_the_email_verification_and_last_sign_in_go_to_odoo_and_to_the_user_only
     assert not public.email_verified and not public.HasField("last_login_time")
 
 
+def test_a_disabling_goes_to_odoo_and_to_the_user_only() -> None:
+    disabled = replace(ADA, disabled=True)
+    publisher, outbox = _publisher()
+    publisher.user_updated(disabled, ["disabled"])
+    [row] = outbox.rows
+    assert (row.exchange, row.routing_key) == (topology.USER_UPDATES, topology.USER_UPDATED)
+    updated = cast(events_pb2.UserUpdated, row.event)
+    assert updated.user.disabled and updated.user.state == user_pb2.USER_STATE_ACTIVE
+    assert list(updated.changed_fields) == ["disabled"]
+    assert not user_to_proto(disabled, private=False).disabled
+
+
+def test_the_user_events_are_odoos_user_payload() -> None:
+    """UserCreated, UserUpdated and UserDeleted reach `odoo_user_queue` (a topic binding `user.*`)."""
+    [binding] = [b for b in topology.BINDINGS if b.queue == topology.ODOO_USER_QUEUE]
+    assert (binding.exchange, binding.routing_key) == (topology.USER_UPDATES, "user.*")
+    for key in (topology.USER_CREATED, topology.USER_UPDATED, topology.USER_DELETED):
+        assert key.startswith("user.") and key.count(".") == 1, key
+
+
 def test_no_mail_is_asked_for_a_user_without_an_email() -> None:
     publisher, outbox = _publisher()
     publisher.user_created(replace(ADA, email=""))

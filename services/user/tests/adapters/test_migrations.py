@@ -14,7 +14,7 @@ from user_service.service_layer.unit_of_work import SqlUserUnitOfWork
 NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
 
 
-def test_users_stored_before_0002_are_unverified_and_never_signed_in(each_database: tuple[str, str]) -> None:
+def test_users_stored_before_0002_are_unverified_never_signed_in_and_enabled(each_database: tuple[str, str]) -> None:
     url, schema = each_database
     engine = create_service_engine(url, schema)
     try:
@@ -37,10 +37,11 @@ def test_users_stored_before_0002_are_unverified_and_never_signed_in(each_databa
         migrations.upgrade(engine, schema, MIGRATIONS)
         with SqlUserUnitOfWork(engine) as uow:
             user = uow.users.get("u1")
-        assert user is not None and (user.email, user.email_verified, user.last_login_at) == (
+        assert user is not None and (user.email, user.email_verified, user.last_login_at, user.disabled) == (
             "ada@acme.io",
             False,
             None,
+            False,
         )
         migrations.downgrade(engine, MIGRATIONS, "0001")
         migrations.upgrade(engine, schema, MIGRATIONS)

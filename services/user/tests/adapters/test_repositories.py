@@ -104,6 +104,7 @@ def test_a_user_reads_back_as_written(uow: UowFactory) -> None:
         last_event_at=NOW,
         email_verified=True,
         last_login_at=NOW - timedelta(minutes=1),
+        disabled=True,
     )
     _add(uow, lambda u: u.users.add(ada))
     with uow() as u:
@@ -111,12 +112,12 @@ def test_a_user_reads_back_as_written(uow: UowFactory) -> None:
         assert u.users.get("missing") is None and u.users.get_by_subject("kc-missing") is None
     assert by_id is not None and utc(by_id) == ada == utc(by_subject)
     assert by_id.last_event_at is not None and as_utc(by_id.last_event_at) == NOW  # (not compared by ==)
-    assert (by_id.email_verified, utc(by_id).last_login_at) == (True, NOW - timedelta(minutes=1))
+    assert (by_id.email_verified, utc(by_id).last_login_at, by_id.disabled) == (True, NOW - timedelta(minutes=1), True)
     bob = _user(2)
     _add(uow, lambda u: u.users.add(bob))
     with uow() as u:
         stored = u.users.get(bob.id)
-    assert stored is not None and (stored.email_verified, stored.last_login_at) == (False, None)
+    assert stored is not None and (stored.email_verified, stored.last_login_at, stored.disabled) == (False, None, False)
 
 
 def test_what_is_not_committed_is_not_stored(uow: UowFactory) -> None:

@@ -301,6 +301,8 @@ def test_keycloak_events_arrive_signed_and_without_a_token(stub: Stub, token: To
     assert me.email_verified and me.last_login_time.ToMilliseconds() == json.loads(login)["time"]
     public = stub.GetUser(user_pb2.GetUserRequest(name=me.name), metadata=bearer(token(names.subject("other"))))
     assert not public.email_verified and not public.HasField("last_login_time")  # the user's own, not others'
+    staff = stub.GetUser(user_pb2.GetUserRequest(name=me.name), metadata=_as(token, names, "ops", "admin"))
+    assert staff.email_verified and staff.last_login_time == me.last_login_time and not staff.disabled
     _keycloak(stub, event("access.DELETE_ACCOUNT"))
     assert failure(lambda: stub.GetMe(user_pb2.GetMeRequest(), metadata=bearer(token(subject)))) == Failure(
         grpc.StatusCode.PERMISSION_DENIED, "DELETED"

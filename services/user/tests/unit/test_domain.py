@@ -12,7 +12,7 @@ from devinsider_common import errors
 from user_service.domain.blacklist import BlacklistEntry, BlacklistKind, decide_access, parent_domains
 from user_service.domain.keycloak_event import KeycloakEventKind, parse_keycloak_event
 from user_service.domain.model import ContactCategory, Profile, User, UserState
-from user_service.domain.reconciliation import KeycloakAccount, follow_account, user_from_account
+from user_service.domain.reconciliation import Drift, KeycloakAccount, drift_of, follow_account, user_from_account
 from user_service.domain.requests import ProVerification, ProVerificationState
 
 NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
@@ -80,6 +80,8 @@ def test_access_rule() -> None:
     assert decide_access("s", "a@ok.io", False, {"s"}, set()).reason == "BLACKLISTED_USER"
     assert decide_access("s", "a@mail.spam.io", False, set(), {"spam.io"}).reason == "BLACKLISTED_DOMAIN"
     assert decide_access("s", "a@notspam.io", False, set(), {"spam.io"}).allowed
+    assert decide_access("s", "a@ok.io", False, set(), set(), user_disabled=True).reason == "DISABLED"
+    assert decide_access("s", "a@ok.io", True, set(), set(), user_disabled=True).reason == "DELETED"  # final first
 
 
 def test_parent_domains() -> None:
@@ -147,14 +149,15 @@ def test_keycloak_event_fields_come_from_details_or_representation() -> None:
         parse_keycloak_event(_body(type="admin.USER-UPDATE", resourcePath="users/u", representation="{oops"))
 
 
-@pytest.mark.parametrize(
-    ("representation", "verified"), [({"emailVerified": True}, True), ({"emailVerified": False}, False), ({}, None)]
-)
-def test_an_admin_event_may_say_whether_the_email_is_verified(
-    representation: dict[str, object], verified: bool | None
+@pytest.mark.parametrize(("key", "field"), [("emailVerified", "email_verified"), ("enabled", "enabled")])
+@pytest.mark.parametrize("value", [True, False, None, "yes"])
+def test_an_admin_event_may_say_whether_the_email_is_verified_and_the_account_enabled(
+    key: str, field: str, value: object
 ) -> None:
+    representation = {} if value is None else {key: value}
     body = _body(type="admin.USER-UPDATE", resourcePath="users/u", representation=json.dumps(representation))
-    assert parse_keycloak_event(body).email_verified is verified
+    said = getattr(parse_keycloak_event(body), field)
+    assert said is (value if isinstance(value, bool) else None)  # None: the event does not say
 
 
 @pytest.mark.parametrize(
@@ -194,3 +197,17 @@ def test_a_missing_user_is_made_as_register_would() -> None:
     assert (user.id, user.subject, user.email, user.email_verified) == ("u1", "kc", "ada@acme.io", True)
     assert (user.profile.given_name, user.profile.family_name) == ("A" * 100, "L")
     assert (user.created_at, user.last_event_at, user.state) == (NOW, NOW - timedelta(seconds=3), UserState.ACTIVE)
+    assert not user.disabled
+    disabled = user_from_account(replace(account, enabled=False), "u2", NOW, NOW)
+    assert disabled.disabled and disabled.state is UserState.ACTIVE  # refused, not deleted
+
+
+def test_a_user_is_disabled_and_enabled_again_as_keycloak_says() -> None:
+    user = User(id="u1", subject="kc", email="ada@acme.io", profile=Profile(given_name="Ada", family_name="L"))
+    account = KeycloakAccount("kc", email="ada@acme.io", given_name="Ada", family_name="L", enabled=False)
+    disabled, changed = follow_account(user, account)
+    assert disabled.disabled and changed == ["disabled"] and drift_of(changed) is Drift.DISABLED
+    assert follow_account(disabled, account) == (disabled, [])
+    enabled, changed = follow_account(disabled, replace(account, email="new@acme.io", enabled=True))
+    assert not enabled.disabled and changed == ["email", "disabled"] and drift_of(changed) is Drift.DISABLED
+    assert drift_of(["email"]) is Drift.CHANGED

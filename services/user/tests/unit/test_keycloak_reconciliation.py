@@ -50,17 +50,14 @@ def _local(w: World, *subjects: str) -> None:
         w.app.users.me(principal(subject, email=f"{subject}@acme.io"))
 
 
-def _email_webhook(w: World, subject: str) -> None:
-    body = json.dumps(
-        {
-            "id": str(uuid.uuid4()),
-            "time": int(w.clock.now.timestamp() * 1000),
-            "type": "UPDATE_EMAIL",
-            "userId": subject,
-        }
-        | {"details": {"updated_email": f"{subject}@new.io"}}
-    ).encode()
+def _webhook(w: World, **payload: object) -> None:
+    """A Keycloak event, as of now, through the webhook."""
+    body = json.dumps({"id": str(uuid.uuid4()), "time": int(w.clock.now.timestamp() * 1000), **payload}).encode()
     w.app.keycloak.receive(body, sign(body, WEBHOOK_SECRET))
+
+
+def _email_webhook(w: World, subject: str) -> None:
+    _webhook(w, type="UPDATE_EMAIL", userId=subject, details={"updated_email": f"{subject}@new.io"})
 
 
 def test_without_a_keycloak_directory_there_is_no_reconciliation() -> None:
@@ -119,6 +116,45 @@ def test_users_gone_from_keycloak_are_marked_deleted_as_the_delete_webhook_does(
     assert w.app.blacklist.check_access("kc-gone", "").reason == "DELETED"
     assert report.found == report.fixed == {Drift.ABSENT: 2}
     assert _run(w).found == {}  # a deleted user is not deleted again
+
+
+def _admin_update(w: World, subject: str, **representation: object) -> None:
+    _webhook(w, type="admin.USER-UPDATE", resourcePath=f"users/{subject}", representation=json.dumps(representation))
+
+
+def test_users_keycloak_disables_are_refused_and_kept_until_enabled_again() -> None:
+    w = _world(replace(BOB, enabled=False), replace(CY, enabled=False))
+    _local(w, "kc-bob")
+    w.clock.advance(seconds=1)
+    report = _run(w)
+    bob, cy = _user(w, "kc-bob"), _user(w, "kc-cy")
+    assert bob.disabled and bob.state is UserState.ACTIVE  # refused, not deleted: nothing of his is dropped
+    assert cy.disabled  # created as Keycloak lists it
+    [updated] = published(w.store, "user_updated")
+    assert (updated.name, updated.detail) == (bob.name, ("disabled",))
+    assert published(w.store, "user_deleted") == []
+    assert w.app.blacklist.check_access("kc-bob", "").reason == "DISABLED"
+    assert report.found == report.fixed == {Drift.DISABLED: 1, Drift.MISSING: 1}
+    _keycloak(w).put(BOB)  # enabled again
+    w.clock.advance(seconds=1)
+    assert _run(w).fixed == {Drift.DISABLED: 1} and not _user(w, "kc-bob").disabled
+    assert w.app.blacklist.check_access("kc-bob", "").allowed
+
+
+def test_a_user_the_webhook_disabled_is_in_step_with_the_listing() -> None:
+    w = _world(replace(ADA, email="kc-ada@acme.io", enabled=False))
+    _local(w, "kc-ada")
+    _admin_update(w, "kc-ada", enabled=False)  # both paths make the same user of a disabled account
+    w.clock.advance(seconds=1)
+    assert _user(w, "kc-ada").disabled and _run(w).found == {}
+
+
+def test_a_disabled_user_gone_from_keycloak_is_deleted() -> None:
+    w = _world()
+    _local(w, "kc-gone")
+    _admin_update(w, "kc-gone", enabled=False)
+    w.clock.advance(seconds=1)
+    assert _run(w).fixed == {Drift.ABSENT: 1} and _user(w, "kc-gone").state is UserState.DELETED
 
 
 @pytest.mark.parametrize("failing_page", [0, 1, 2])

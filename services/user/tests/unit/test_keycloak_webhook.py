@@ -45,6 +45,18 @@ def _register(w: World, subject: str, **extra: Any) -> bytes:
     return _event(w, "access.REGISTER", subject, details=details, **extra)
 
 
+def _admin(w: World, type_: str, subject: str, age: int, **representation: object) -> bytes:
+    """An admin event on `subject`'s user (by another user, the admin), `age` seconds old."""
+    return _event(
+        w,
+        type_,
+        "kc-the-admin",
+        resourcePath=f"users/{subject}",
+        representation=json.dumps(representation),
+        age=timedelta(seconds=age),
+    )
+
+
 def _receive(w: World, body: bytes, signature: str | None = None) -> Outcome:
     return w.app.keycloak.receive(body, sign(body, WEBHOOK_SECRET) if signature is None else signature)
 
@@ -266,14 +278,7 @@ def test_an_admin_update_may_set_the_verification_either_way(w: World) -> None:
     _receive(w, _register(w, "kc-adm", age=timedelta(seconds=10)))
 
     def admin_update(age: int, **representation: object) -> bytes:
-        return _event(
-            w,
-            "admin.USER-UPDATE",
-            "kc-the-admin",
-            resourcePath="users/kc-adm",
-            representation=json.dumps(representation),
-            age=timedelta(seconds=age),
-        )
+        return _admin(w, "admin.USER-UPDATE", "kc-adm", age, **representation)
 
     assert _receive(w, admin_update(5, emailVerified=True)) is Outcome.APPLIED
     assert _user(w, "kc-adm").email_verified and published(w.store)[-1].detail == ("email_verified",)
@@ -281,6 +286,28 @@ def test_an_admin_update_may_set_the_verification_either_way(w: World) -> None:
     assert _user(w, "kc-adm").email_verified
     assert _receive(w, admin_update(3, emailVerified=False)) is Outcome.APPLIED
     assert not _user(w, "kc-adm").email_verified
+
+
+def test_an_admin_disabling_refuses_the_user_until_it_is_enabled_again(w: World) -> None:
+    _receive(w, _register(w, "kc-dis", age=timedelta(seconds=10)))
+    version = _user(w, "kc-dis").version
+    assert _receive(w, _admin(w, "admin.USER-UPDATE", "kc-dis", 5, enabled=False)) is Outcome.APPLIED
+    user = _user(w, "kc-dis")
+    assert user.disabled and user.state is UserState.ACTIVE and user.version == version + 1  # kept, not deleted
+    assert published(w.store)[-1].kind == "user_updated" and published(w.store)[-1].detail == ("disabled",)
+    assert w.app.blacklist.check_access("kc-dis", "").reason == "DISABLED"
+    assert _receive(w, _admin(w, "admin.USER-UPDATE", "kc-dis", 4, firstName="Grace")) is Outcome.APPLIED
+    assert _user(w, "kc-dis").disabled  # silent on it: it stays
+    assert _receive(w, _admin(w, "admin.USER-UPDATE", "kc-dis", 3, enabled=True)) is Outcome.APPLIED
+    assert not _user(w, "kc-dis").disabled and published(w.store)[-1].detail == ("disabled",)
+    assert w.app.blacklist.check_access("kc-dis", "").allowed
+    late = _admin(w, "admin.USER-UPDATE", "kc-dis", 6, enabled=False)  # older than the enabling
+    assert _receive(w, late) is Outcome.OUT_OF_ORDER and not _user(w, "kc-dis").disabled
+
+
+def test_a_user_an_admin_creates_disabled_is_created_disabled(w: World) -> None:
+    _receive(w, _admin(w, "admin.USER-CREATE", "kc-off", 1, email="off@acme.io", enabled=False))
+    assert _user(w, "kc-off").disabled and w.app.blacklist.check_access("kc-off", "").reason == "DISABLED"
 
 
 @pytest.mark.parametrize(

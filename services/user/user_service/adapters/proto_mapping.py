@@ -54,6 +54,7 @@ def user_to_proto(user: User, *, private: bool) -> user_pb2.User:
         message.phone_number = user.profile.phone_number
         message.roles.extend(user.roles)
         message.email_verified = user.email_verified
+        message.disabled = user.disabled
         if user.last_login_at is not None:
             message.last_login_time.FromDatetime(as_utc(user.last_login_at))
     return message

@@ -40,6 +40,7 @@ users = Table(
     Column("version", Integer, nullable=False),
     Column("email_verified", Boolean, nullable=False, default=False, server_default=false()),
     Column("last_login_at", DateTime(timezone=True)),
+    Column("disabled", Boolean, nullable=False, default=False, server_default=false()),
 )
 
 pro_verifications = Table(

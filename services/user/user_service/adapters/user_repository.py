@@ -37,6 +37,7 @@ def _to_user(row: RowMapping) -> User:
         last_event_at=row["last_event_at"],
         email_verified=row["email_verified"],
         last_login_at=row["last_login_at"],
+        disabled=row["disabled"],
     )
 
 
@@ -63,6 +64,7 @@ def _to_row(user: User) -> dict[str, Any]:
         "version": user.version,
         "email_verified": user.email_verified,
         "last_login_at": user.last_login_at,
+        "disabled": user.disabled,
     }
 
 

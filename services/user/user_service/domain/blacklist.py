@@ -48,11 +48,20 @@ class AccessDecision:
 
 
 def decide_access(
-    subject: str, email: str, user_deleted: bool, blocked_subjects: set[str], blocked_domains: set[str]
+    subject: str,
+    email: str,
+    user_deleted: bool,
+    blocked_subjects: set[str],
+    blocked_domains: set[str],
+    *,
+    user_disabled: bool = False,
 ) -> AccessDecision:
-    """The platform's access rule: deleted users and blacklisted subjects or domains are refused."""
+    """The platform's access rule: deleted users, users Keycloak disables, and blacklisted subjects or
+    domains are refused."""
     if user_deleted:
         return AccessDecision(False, "DELETED")
+    if user_disabled:
+        return AccessDecision(False, "DISABLED")
     if subject in blocked_subjects:
         return AccessDecision(False, "BLACKLISTED_USER")
     domain = email.rpartition("@")[2].lower()

@@ -50,8 +50,10 @@ class KeycloakEvent:
     email: str = ""
     given_name: str = ""
     family_name: str = ""
-    # An admin event's `emailVerified`; None when the event does not say.
+    # An admin event's `emailVerified` and `enabled` (false: an admin disabled the user); None when the
+    # event does not say.
     email_verified: bool | None = None
+    enabled: bool | None = None
 
     @property
     def deletes(self) -> bool:
@@ -119,7 +121,7 @@ def parse_keycloak_event(body: bytes) -> KeycloakEvent:
         raise errors.InvalidArgument.for_field("userId", f"no affected user in a {raw_type} event")
     details = _object(payload, "details")
     rep = _representation(payload)
-    verified = rep.get("emailVerified")
+    verified, enabled = rep.get("emailVerified"), rep.get("enabled")
     return KeycloakEvent(
         id=event_id,
         kind=kind,
@@ -130,4 +132,5 @@ def parse_keycloak_event(body: bytes) -> KeycloakEvent:
         given_name=str(details.get("first_name") or rep.get("firstName") or ""),
         family_name=str(details.get("last_name") or rep.get("lastName") or ""),
         email_verified=verified if isinstance(verified, bool) else None,
+        enabled=enabled if isinstance(enabled, bool) else None,
     )

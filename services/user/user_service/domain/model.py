@@ -93,6 +93,9 @@ class User:
     # Keycloak's: whether it verified the e-mail, and the time of the latest sign-in (LOGIN event).
     email_verified: bool = False
     last_login_at: datetime | None = None
+    # Keycloak's `enabled` is false: the access rule refuses the user until Keycloak enables it again.
+    # Reversible, like a blacklisting: the user keeps its state, memberships and data.
+    disabled: bool = False
 
     @property
     def name(self) -> str:

@@ -1,6 +1,7 @@
 """Reconciliation with Keycloak: what its admin API says of a user, and how a local user follows it. No I/O.
 
-Keycloak owns the e-mail address and its verification: they follow Keycloak. Names are also edited
+Keycloak owns the e-mail address, its verification and whether the account is enabled: they follow
+Keycloak (a disabled account is refused, not deleted: `User.disabled`). Names are also edited
 here (UpdateMe) and nothing records which side wrote last, so Keycloak's names only fill a name that
 is empty here: overwriting would undo the user's own edits on every run.
 """
@@ -24,11 +25,13 @@ class KeycloakAccount:
     given_name: str = ""
     family_name: str = ""
     email_verified: bool = False
+    enabled: bool = True  # absent from an answer: enabled (never lock anyone out on a missing field)
 
 
 class Drift(enum.StrEnum):
     MISSING = "missing"  # in Keycloak, not here: created
     CHANGED = "changed"  # here, with an e-mail, verification or empty name Keycloak has otherwise: updated
+    DISABLED = "disabled"  # here, enabled while Keycloak disables it (or the reverse): access follows
     ABSENT = "absent"  # here, no longer in Keycloak: marked deleted
 
 
@@ -54,6 +57,7 @@ def user_from_account(account: KeycloakAccount, user_id: str, now: datetime, obs
         updated_at=now,
         email_verified=account.email_verified,
         last_event_at=observed_at,
+        disabled=not account.enabled,
     )
 
 
@@ -70,4 +74,14 @@ def follow_account(user: User, account: KeycloakAccount) -> tuple[User, list[str
         changed.append("email")
     if account.email_verified != user.email_verified:
         changed.append("email_verified")
-    return replace(user, email=email, profile=profile, email_verified=account.email_verified), changed
+    if user.disabled == account.enabled:
+        changed.append("disabled")
+    followed = replace(
+        user, email=email, profile=profile, email_verified=account.email_verified, disabled=not account.enabled
+    )
+    return followed, changed
+
+
+def drift_of(changed: list[str]) -> Drift:
+    """The kind of drift of a user `follow_account` changed: a change of access outweighs the profile's."""
+    return Drift.DISABLED if "disabled" in changed else Drift.CHANGED

@@ -76,14 +76,15 @@ class BlacklistUseCases:
             blocked_subjects = uow.blacklist.matching(BlacklistKind.USER, {subject})
             blocked_domains = uow.blacklist.matching(BlacklistKind.EMAIL_DOMAIN, parent_domains(email))
         deleted = user is not None and user.state is UserState.DELETED
-        decision = decide_access(subject, email, deleted, blocked_subjects, blocked_domains)
+        disabled = user is not None and user.disabled
+        decision = decide_access(subject, email, deleted, blocked_subjects, blocked_domains, user_disabled=disabled)
         return replace(decision, user=user.name) if user is not None else decision
 
 
 class CachedAccessGuard:
     """The auth layer's AccessGuard for this service. Answers are cached per subject and e-mail for
-    `ttl` seconds (in Redis when configured, shared by the replicas), so a new blacklist entry or a
-    deletion is enforced within that bound."""
+    `ttl` seconds (in Redis when configured, shared by the replicas), so a new blacklist entry, a
+    deletion or a disabling is enforced within that bound."""
 
     def __init__(self, blacklist: BlacklistUseCases, cache: Cache, ttl_seconds: float) -> None:
         self._blacklist = blacklist

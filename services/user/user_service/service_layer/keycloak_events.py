@@ -1,4 +1,8 @@
-"""Keycloak webhook: signature, replay and staleness checks, then the change to the user."""
+"""Keycloak webhook: signature, replay and staleness checks, then the change to the user.
+
+An admin event whose representation has `enabled: false` marks the user disabled (the access rule
+refuses it, `DISABLED`) and `enabled: true` lifts it, as the reconciliation does from the users listing.
+"""
 
 from __future__ import annotations
 
@@ -75,10 +79,14 @@ class KeycloakWebhook:
         verified = user.email_verified if event.email_verified is None else event.email_verified
         if verified != user.email_verified:
             changed.append("email_verified")
+        disabled = user.disabled if event.enabled is None else not event.enabled
+        if disabled != user.disabled:
+            changed.append("disabled")
         updated = replace(
             user,
             email=event.email or user.email,
             email_verified=verified,
+            disabled=disabled,
             profile=profile,
             updated_at=now,
             last_event_at=event.time,
@@ -102,6 +110,7 @@ class KeycloakWebhook:
             updated_at=now,
             email_verified=bool(event.email_verified) or event.kind is KeycloakEventKind.VERIFY_EMAIL,
             last_login_at=event.time if event.kind is KeycloakEventKind.LOGIN else None,
+            disabled=event.enabled is False,
             # A sign-in or a verification orders no profile: the REGISTER sent with it still applies after it.
             last_event_at=event.time if event.changes_profile else None,
         )

@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 from typing import Protocol
 
+from devinsider_common import errors
 from devinsider_common.pagination import ListWindow
 from devinsider_common.unit_of_work import UnitOfWork
 from user_service.domain.blacklist import BlacklistEntry, BlacklistKind
@@ -141,8 +142,13 @@ class UserUnitOfWork(UnitOfWork, Protocol):
 UowFactory = Callable[[], UserUnitOfWork]
 
 
+class KeycloakRefused(errors.Unavailable):
+    """Keycloak refuses the service's credentials even with a fresh token (401), or lets them see no users
+    (403): no run can succeed until the client, its secret or its `view-users` role are fixed."""
+
+
 class KeycloakDirectory(Protocol):
-    """The users of the realm, as Keycloak's admin API shows them."""
+    """The users of the realm, as Keycloak's admin API shows them. Any call may raise `KeycloakRefused`."""
 
     def pages(self) -> Iterable[Sequence[KeycloakAccount]]:
         """Every user, a page at a time. `errors.Unavailable` (raised at any page) when the listing cannot

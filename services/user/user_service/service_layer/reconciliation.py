@@ -5,7 +5,8 @@ transaction each, so one conflict costs one user, not the run):
 - creates the users missing here, as REGISTER would, but without the welcome mail (they may have
   registered long ago: the first run on an existing realm must not mail everyone),
 - brings the others in step (`domain.reconciliation.follow_account`), unless a webhook event applied
-  to them since their page was read (that event is newer than the page),
+  to them since their page was read (that event is newer than the page); a user Keycloak disables is
+  marked disabled (refused by the access rule, `DISABLED`), as the admin UPDATE webhook event does,
 - then, only once the listing completed, marks deleted the active users Keycloak no longer has, as
   the delete webhook does. A user is only taken for absent when it existed before the listing began,
   Keycloak answers 404 for it alone (offset pages shift when users are deleted during the listing),
@@ -30,6 +31,7 @@ from user_service.domain.reconciliation import (
     Drift,
     KeycloakAccount,
     ReconciliationReport,
+    drift_of,
     follow_account,
     user_from_account,
 )
@@ -90,11 +92,12 @@ class KeycloakReconciliation:
                 followed, changed = follow_account(user, account)
                 if not changed:
                     return
-                report.found[Drift.CHANGED] += 1
+                drift = drift_of(changed)
+                report.found[drift] += 1
                 saved = uow.users.save(replace(followed, updated_at=now, last_event_at=observed_at))
                 uow.events.user_updated(saved, changed)
                 uow.commit()
-                report.fixed[Drift.CHANGED] += 1
+                report.fixed[drift] += 1
         except (DuplicateRecord, errors.Conflict) as lost:  # a webhook event or a first call got there first
             log.info("keycloak.reconcile_skipped", subject=account.subject, reason=str(lost))
 
