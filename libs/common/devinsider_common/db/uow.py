@@ -8,6 +8,11 @@ A violated constraint leaves the unit of work as `DuplicateRecord` (a unique key
 block's exit for a statement inside it (inside the block the statement still raises SQLAlchemy's
 `IntegrityError`, which only an adapter may catch), so use cases never see SQLAlchemy's errors.
 
+A read-only unit of work (`read_only=True`, for the use cases that only read) runs each statement in
+autocommit mode: no BEGIN and no ROLLBACK around it, so a read that is one statement is one round trip
+to the database. Its statements see what was committed when each started, as they would in a READ
+COMMITTED transaction; it cannot commit.
+
 Losing the database (a restart, a network cut) is `errors.Unavailable` (gRPC UNAVAILABLE: retry)
 wherever it happens: opening the unit of work, in the middle of its statements, or at the commit;
 never an unexpected error that the interceptor would turn into INTERNAL.
@@ -39,8 +44,9 @@ def _violation(error: IntegrityError) -> ConstraintViolation:
 
 
 class SqlUnitOfWork:
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, read_only: bool = False) -> None:
         self._engine = engine
+        self.read_only = read_only
         self._connection: Connection | None = None
 
     @property
@@ -52,7 +58,10 @@ class SqlUnitOfWork:
     def __enter__(self) -> Self:
         try:
             self._connection = self._engine.connect()
-            self._connection.begin()
+            if self.read_only:
+                self._connection.execution_options(isolation_level="AUTOCOMMIT")
+            else:
+                self._connection.begin()
         except OperationalError as error:
             raise errors.Unavailable("the database cannot be reached; retry shortly") from error
         self._open_repositories(self._connection)
@@ -62,6 +71,8 @@ class SqlUnitOfWork:
         """Hook: build the service's repositories on `connection`."""
 
     def commit(self) -> None:
+        if self.read_only:
+            raise RuntimeError("a read-only unit of work cannot commit")
         try:
             self.connection.commit()
         except DBAPIError as error:
