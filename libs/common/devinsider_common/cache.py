@@ -69,6 +69,22 @@ class RedisCache:
         except redis.RedisError as error:
             self._failed("set", error)
 
+    def get_with_ttl(self, entity: str, key: str) -> tuple[bytes | None, float]:
+        """The value and the seconds it has left, in one round trip; (None, 0) on a miss or an error."""
+        if not self._usable():
+            return None, 0.0
+        try:
+            pipeline = self._client.pipeline(transaction=False)
+            pipeline.get(self.key(entity, key))
+            pipeline.pttl(self.key(entity, key))
+            value, left_ms = pipeline.execute()
+        except redis.RedisError as error:
+            self._failed("get", error)
+            return None, 0.0
+        if value is None or not isinstance(left_ms, int) or left_ms <= 0:
+            return None, 0.0
+        return (value.encode() if isinstance(value, str) else value), left_ms / 1000
+
     def delete(self, entity: str, key: str) -> None:
         # Attempted even while skipping reads: a successful delete is what keeps the cache fresh.
         try:
@@ -105,6 +121,39 @@ class InMemoryCache:
     def delete(self, entity: str, key: str) -> None:
         with self._lock:
             self._entries.pop((entity, key), None)
+
+
+class NearCache:
+    """A process-local copy in front of Redis, for answers read on every call (the access check): a hit
+    costs no round trip. A copy lives only as long as its Redis entry had left, so an entry is never
+    older than the TTL it was written with; but a delete reaches this process's copy only, the other
+    processes keep theirs until it expires. So it serves entries whose TTL is the stated staleness bound,
+    not entries that rely on a delete to stay fresh."""
+
+    def __init__(self, shared: RedisCache, local: InMemoryCache | None = None) -> None:
+        self._shared = shared
+        self._local = local or InMemoryCache()
+
+    def get(self, entity: str, key: str) -> bytes | None:
+        value = self._local.get(entity, key)
+        if value is None:
+            value, left = self._shared.get_with_ttl(entity, key)
+            if value is not None:
+                self._local.set(entity, key, value, left)
+        return value
+
+    def set(self, entity: str, key: str, value: bytes | str, ttl_seconds: float) -> None:
+        self._shared.set(entity, key, value, ttl_seconds)
+        self._local.set(entity, key, value, ttl_seconds)
+
+    def delete(self, entity: str, key: str) -> None:
+        self._shared.delete(entity, key)
+        self._local.delete(entity, key)
+
+
+def near(cache: Cache) -> Cache:
+    """`cache` with a process-local copy in front when it is Redis (see NearCache); itself otherwise."""
+    return NearCache(cache) if isinstance(cache, RedisCache) else cache
 
 
 def redis_client(url: str) -> redis.Redis:

@@ -12,7 +12,7 @@ import structlog.testing
 from sqlalchemy import Engine, text
 
 from devinsider_common import errors
-from devinsider_common.cache import Cache, InMemoryCache, RedisCache, create_cache, redis_client
+from devinsider_common.cache import Cache, InMemoryCache, NearCache, RedisCache, create_cache, near, redis_client
 from devinsider_common.jobs import Job, run_once_across_replicas
 from devinsider_common.locks import (
     InProcessLockFactory,
@@ -32,11 +32,12 @@ def redis_conn(redis_prefix: tuple[str, str]) -> Iterator[redis.Redis]:
     client.close()
 
 
-@pytest.fixture(params=["redis", "memory"])
+@pytest.fixture(params=["redis", "near", "memory"])
 def cache(request: pytest.FixtureRequest) -> Cache:
     if request.param == "memory":
         return InMemoryCache()
-    return RedisCache(request.getfixturevalue("redis_conn"), request.getfixturevalue("redis_prefix")[1])
+    shared = RedisCache(request.getfixturevalue("redis_conn"), request.getfixturevalue("redis_prefix")[1])
+    return NearCache(shared) if request.param == "near" else shared
 
 
 def test_cache_round_trip_and_ttl_expiry(cache: Cache) -> None:
@@ -49,6 +50,25 @@ def test_cache_round_trip_and_ttl_expiry(cache: Cache) -> None:
     assert cache.get("user", "1") is None
     cache.delete("user", "2")
     assert cache.get("user", "2") is None
+
+
+def test_a_near_copy_saves_the_round_trip_and_lives_no_longer_than_its_redis_entry(
+    redis_conn: redis.Redis, redis_prefix: tuple[str, str]
+) -> None:
+    shared = RedisCache(redis_conn, redis_prefix[1])
+    cache = near(shared)
+    assert isinstance(cache, NearCache) and near(InMemoryCache()).__class__ is InMemoryCache
+    shared.set("access", "alice", "1", ttl_seconds=0.6)  # written by another process
+    time.sleep(0.4)
+    assert cache.get("access", "alice") == b"1"  # copied here with the 0.2 s its entry had left
+    redis_conn.delete(shared.key("access", "alice"))
+    assert cache.get("access", "alice") == b"1"  # served from this process, no round trip
+    time.sleep(0.3)
+    assert cache.get("access", "alice") is None  # expired with its Redis entry, not 0.6 s after the copy
+    cache.set("access", "bob", "0", ttl_seconds=30)
+    assert redis_conn.exists(shared.key("access", "bob")) == 1  # written through
+    cache.delete("access", "bob")
+    assert redis_conn.exists(shared.key("access", "bob")) == 0 and cache.get("access", "bob") is None
 
 
 def test_redis_keys_are_namespaced_and_prefixes_isolate(redis_conn: redis.Redis, redis_prefix: tuple[str, str]) -> None:

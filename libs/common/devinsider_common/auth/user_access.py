@@ -12,7 +12,7 @@ from devinsider.user.v1 import user_pb2, user_pb2_grpc
 from devinsider_common import errors
 from devinsider_common.auth.principal import Principal
 from devinsider_common.auth.verifier import AccessGuard, AllowAll
-from devinsider_common.cache import Cache
+from devinsider_common.cache import Cache, near
 from devinsider_common.context import token_var
 from devinsider_common.grpc.clients import ChannelFactory
 from devinsider_common.settings import ServiceSettings
@@ -100,4 +100,5 @@ def platform_access_guard(
     if not settings.user_target:
         return AllowAll()
     stub = channels.stub(settings.user_target, user_pb2_grpc.UserServiceStub, idempotent_methods=[CHECK_USER_ACCESS])
-    return UserServiceAccessGuard(stub, service_token, cache, settings.access_cache_ttl_seconds)
+    # The answer is read on every call: a copy in this process saves the Redis round trip, within the TTL.
+    return UserServiceAccessGuard(stub, service_token, near(cache), settings.access_cache_ttl_seconds)
