@@ -12,6 +12,7 @@ from types import TracebackType
 from typing import Protocol, Self, TypeVar
 
 T = TypeVar("T")
+UowT_co = TypeVar("UowT_co", covariant=True)
 
 
 class ConstraintViolation(Exception):
@@ -38,6 +39,13 @@ class UnitOfWork(Protocol):
     def __exit__(
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None: ...
+
+
+class UnitOfWorkFactory(Protocol[UowT_co]):
+    """Opens a unit of work. A use case that only reads asks for `read_only=True`: each statement then
+    commits on its own (one round trip, no BEGIN or ROLLBACK), and the unit of work cannot commit."""
+
+    def __call__(self, read_only: bool = False) -> UowT_co: ...
 
 
 def create_once(

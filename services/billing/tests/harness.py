@@ -59,8 +59,8 @@ class StaleReadUnitOfWork(FakeBillingUnitOfWork):
     """A unit of work that read before a concurrent twin committed: each `(store, method)` in
     `unseen` finds nothing (the race a test cannot otherwise stage without threads)."""
 
-    def __init__(self, store: MemoryStore, unseen: set[tuple[str, str]]) -> None:
-        super().__init__(store)
+    def __init__(self, store: MemoryStore, unseen: set[tuple[str, str]], read_only: bool = False) -> None:
+        super().__init__(store, read_only)
         self._unseen = unseen
 
     def _open_repositories(self) -> None:
@@ -91,10 +91,10 @@ class Billing:
             self.settings, self.unit_of_work, self.clock, self.access, self.blocks, self.states, provider
         )
 
-    def unit_of_work(self) -> FakeBillingUnitOfWork:
+    def unit_of_work(self, read_only: bool = False) -> FakeBillingUnitOfWork:
         if self.stale_reads:
-            return StaleReadUnitOfWork(self.store, self.stale_reads.pop(0))
-        return FakeBillingUnitOfWork(self.store)
+            return StaleReadUnitOfWork(self.store, self.stale_reads.pop(0), read_only)
+        return FakeBillingUnitOfWork(self.store, read_only)
 
     def member(self, page: PageName, subject: str, role: PageRole = PageRole.OWNER, **claims: Any) -> Principal:
         self.access.add_member(page, subject, role)

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, replace
 from datetime import datetime
+from functools import partial
 from typing import Any
 
 from devinsider_common import errors
@@ -267,8 +268,8 @@ class FakeUserUnitOfWork(MemoryUnitOfWork):
     keycloak_events: FakeKeycloakEvents
     events: FakeEvents
 
-    def __init__(self, store: FakeStore) -> None:
-        super().__init__(store)
+    def __init__(self, store: FakeStore, read_only: bool = False) -> None:
+        super().__init__(store, read_only)
 
     def _open_repositories(self) -> None:
         def table(name: str) -> Table:
@@ -341,8 +342,8 @@ class World:
     settings: UserSettings
     keycloak: FakeKeycloak | None = None
 
-    def uow(self) -> FakeUserUnitOfWork:
-        return FakeUserUnitOfWork(self.store)
+    def uow(self, read_only: bool = False) -> FakeUserUnitOfWork:
+        return FakeUserUnitOfWork(self.store, read_only)
 
     def committed(self, table: str) -> list[Any]:
         return list(self.store.committed(table).values())
@@ -353,5 +354,5 @@ def world(keycloak: FakeKeycloak | None = None, **settings: Any) -> World:
     `keycloak`, the reconciliation runs against it."""
     config = fake_settings(**settings)
     store, clock = FakeStore(), FakeClock()
-    app = build_app(config, lambda: FakeUserUnitOfWork(store), clock, keycloak)
+    app = build_app(config, partial(FakeUserUnitOfWork, store), clock, keycloak)
     return World(app, store, clock, config, keycloak)

@@ -95,7 +95,7 @@ def start(
     """
     runtime = open_runtime(settings, MIGRATIONS, verifier=verifier, guard=AllowAll())
     engine = runtime.engine
-    app = build_app(settings, lambda: SqlUserUnitOfWork(engine), clock, keycloak_directory(settings))
+    app = build_app(settings, partial(SqlUserUnitOfWork, engine), clock, keycloak_directory(settings))
     runtime.guard = CachedAccessGuard(app.blacklist, runtime.cache, settings.access_cache_ttl_seconds)
     registration = ServiceRegistration(SERVICE_NAME, user_pb2_grpc.add_UserServiceServicer_to_server, UserServicer(app))
     jobs: list[Job] = []

@@ -74,8 +74,9 @@ class MemoryUnitOfWork:
     """Base of a service's in-memory unit of work: subclasses build their repositories on `tables`
     in `_open_repositories` (the mirror of `SqlUnitOfWork._open_repositories`)."""
 
-    def __init__(self, store: MemoryStore) -> None:
+    def __init__(self, store: MemoryStore, read_only: bool = False) -> None:
         self.store = store
+        self.read_only = read_only  # as SqlUnitOfWork's: it cannot commit, and here it must not write
         self._tables: Tables | None = None
         self._opened: Tables = {}  # the committed state the copy started from
 
@@ -101,6 +102,8 @@ class MemoryUnitOfWork:
         """Hook: build the service's repositories on `self.tables`."""
 
     def commit(self) -> None:
+        if self.read_only:
+            raise RuntimeError("a read-only unit of work cannot commit")
         self.store.merge(self._opened, self.tables)
         self._opened = copy_tables(self.tables)  # writes after the commit are a new transaction
 
@@ -110,8 +113,16 @@ class MemoryUnitOfWork:
     def __exit__(
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
+        wrote = self.read_only and exc is None and _rows(self._tables or {}) != _rows(self._opened)
         self._tables = None  # an uncommitted copy is dropped, as a rolled-back transaction
         self._opened = {}
+        if wrote:  # on the database each statement of a read-only unit of work commits on its own
+            raise AssertionError("a read-only unit of work changed the data")
+
+
+def _rows(tables: Tables) -> Tables:
+    """The tables that hold rows (a read creates the tables it looks in)."""
+    return {name: rows for name, rows in tables.items() if rows}
 
 
 def insert_unique(table: dict[Any, T], key: Any, row: T, what: str = "row") -> None:
@@ -239,6 +250,34 @@ class MemoryInvitations:
     def due_for_expiry(self, now: datetime, limit: int) -> list[str]:
         due = [i for i in self._rows.values() if i.state is InvitationState.PENDING and i.expires_at <= now]
         return [i.id for i in sorted(due, key=lambda i: i.expires_at)][:limit]
+
+
+@dataclass(frozen=True)
+class MemoryPage:
+    """A page of the shared page tests' minimal page service: a title and the orphan mark."""
+
+    id: str
+    title: str
+    orphaned_at: datetime | None = None
+    updated_at: datetime | None = None
+    is_deleted: bool = False
+
+
+class MemoryPages:
+    """That service's page store, on a dict keyed by id (a page service's own has more to it)."""
+
+    def __init__(self, table: dict[str, MemoryPage]) -> None:
+        self._rows = table
+
+    def get(self, page_id: str, lock: bool = False) -> MemoryPage | None:
+        return self._rows.get(page_id)
+
+    def save(self, page: MemoryPage) -> None:
+        self._rows[page.id] = page
+
+    def title(self, page_id: str) -> str | None:
+        page = self._rows.get(page_id)
+        return page.title if page is not None and not page.is_deleted else None
 
 
 @dataclass(frozen=True)

@@ -25,7 +25,7 @@ class CatalogueUseCases:
         self._limits = limits
 
     def get_plan(self, plan_id: str) -> Plan:
-        with self._uow() as uow:
+        with self._uow(read_only=True) as uow:
             plan = uow.plans.get(plan_id)
         if plan is None:
             raise errors.NotFound(f"plans/{plan_id} does not exist")
@@ -36,7 +36,7 @@ class CatalogueUseCases:
     ) -> tuple[list[Plan], str]:
         filters = {"page_kind": page_kind, "kind": kind, "show_inactive": show_inactive}
         window = list_window(page_size, page_token, self._limits, filters=filters)
-        with self._uow() as uow:
+        with self._uow(read_only=True) as uow:
             found = uow.plans.list_after(window, page_kind, kind, show_inactive)
         return finish_window(window, found, plan_position)
 
@@ -69,7 +69,7 @@ class CheckoutUseCases:
         self._origins.check(violations, "checkout.success_url", success_url, required=True)
         self._origins.check(violations, "checkout.cancel_url", cancel_url, required=False)
         violations.raise_if_any()
-        with self._uow() as uow:
+        with self._uow(read_only=True) as uow:
             if request_id and (existing := uow.checkouts.by_request(page, request_id)) is not None:
                 return existing
             plan = uow.plans.get(plan_id)
@@ -125,14 +125,14 @@ class CheckoutUseCases:
         def twin() -> Checkout | None:  # the same request_id raced us: answer with the winner
             if not request_id:
                 return None
-            with self._uow() as uow:
+            with self._uow(read_only=True) as uow:
                 return uow.checkouts.by_request(page, request_id)
 
         return create_once(write, twin)
 
     def get(self, principal: Principal, page: PageName, checkout_id: str) -> Checkout:
         self._auth.require(principal, page, PagePermission.MANAGE_BILLING)
-        with self._uow() as uow:
+        with self._uow(read_only=True) as uow:
             checkout = uow.checkouts.get(page, checkout_id)
         if checkout is None:
             raise errors.NotFound(f"{page.name}/checkouts/{checkout_id} does not exist")
@@ -147,7 +147,7 @@ class InvoiceUseCases:
 
     def get(self, principal: Principal, page: PageName, invoice_id: str) -> Invoice:
         self._auth.require(principal, page, PagePermission.MANAGE_BILLING)
-        with self._uow() as uow:
+        with self._uow(read_only=True) as uow:
             invoice = uow.invoices.get(page, invoice_id)
         if invoice is None:
             raise errors.NotFound(f"{page.name}/invoices/{invoice_id} does not exist")
@@ -159,6 +159,6 @@ class InvoiceUseCases:
         self._auth.require(principal, page, PagePermission.MANAGE_BILLING)
         filters = {"parent": page.name, "state": state}
         window = list_window(page_size, page_token, self._limits, filters=filters)
-        with self._uow() as uow:
+        with self._uow(read_only=True) as uow:
             found = uow.invoices.list_after(page, window, state)
         return finish_window(window, found)

@@ -11,8 +11,9 @@ from devinsider_common.pages.names import PageName
 from devinsider_common.pages.ports import ClaimsDirectory, UserDirectory
 from devinsider_common.pages.roles import PagePermission
 from devinsider_common.pages.user_directory import user_reference
+from devinsider_common.unit_of_work import UnitOfWorkFactory
 
-UowFactory = Callable[[], BillingUnitOfWork]
+UowFactory = UnitOfWorkFactory[BillingUnitOfWork]
 Clock = Callable[[], datetime]
 
 

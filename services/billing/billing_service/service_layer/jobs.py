@@ -19,7 +19,7 @@ class BillingJobs:
     def expire_checkouts(self) -> int:
         """Open checkouts past their expiry are closed (a late payment event then changes nothing)."""
         now = self._clock()
-        with self._uow() as uow:
+        with self._uow(read_only=True) as uow:
             due = uow.checkouts.expired_open_ids(now)
         handled = 0
         for checkout_id in due:

@@ -28,7 +28,7 @@ class LedgerUseCases:
     def balance(self, principal: Principal, page: PageName) -> CreditBalance:
         self._auth.require(principal, page, PagePermission.VIEW_PRIVATE)
         now = self._clock()
-        with self._uow() as uow:
+        with self._uow(read_only=True) as uow:
             held = uow.ledger.balance(page)
             soon = uow.ledger.expiring_between(page, now, now + EXPIRING_SOON)
         return CreditBalance(page, held.balance, min(soon, held.balance), held.last_entry_id, held.updated_at)
@@ -39,7 +39,7 @@ class LedgerUseCases:
         self._auth.require(principal, page, PagePermission.MANAGE_BILLING)
         filters = {"parent": page.name, "kind": kind}
         window = list_window(page_size, page_token, self._limits, filters=filters)
-        with self._uow() as uow:
+        with self._uow(read_only=True) as uow:
             found = uow.ledger.list_after(page, window, kind)
         return finish_window(window, found)
 
@@ -93,7 +93,7 @@ class LedgerUseCases:
                 return entry
 
         def twin() -> LedgerEntry | None:  # the request id was used concurrently: the same entry
-            with self._uow() as uow:
+            with self._uow(read_only=True) as uow:
                 return uow.ledger.by_request(page, request_id)
 
         def lost(_: Exception) -> errors.Conflict:
@@ -103,7 +103,7 @@ class LedgerUseCases:
 
     def expire_due_credits(self) -> int:
         now = self._clock()
-        with self._uow() as uow:
+        with self._uow(read_only=True) as uow:
             pages = uow.ledger.pages_with_expired_lots(now)
         written = 0
         for name in pages:

@@ -35,7 +35,7 @@ class SubscriptionUseCases:
 
     def get(self, principal: Principal, page: PageName, subscription_id: str) -> Subscription:
         self._auth.require(principal, page, PagePermission.VIEW_PRIVATE)
-        with self._uow() as uow:
+        with self._uow(read_only=True) as uow:
             subscription = uow.subscriptions.get(page, subscription_id)
         if subscription is None:
             raise errors.NotFound(f"{page.name}/subscriptions/{subscription_id} does not exist")
@@ -47,7 +47,7 @@ class SubscriptionUseCases:
         self._auth.require(principal, page, PagePermission.VIEW_PRIVATE)
         filters = {"parent": page.name, "states": sorted(int(s) for s in states)}
         window = list_window(page_size, page_token, self._limits, filters=filters)
-        with self._uow() as uow:
+        with self._uow(read_only=True) as uow:
             found = uow.subscriptions.list_after(page, window, states)
         return finish_window(window, found, subscription_position)
 
@@ -76,7 +76,7 @@ class SubscriptionUseCases:
     def end_due_periods(self) -> int:
         """The job: past-due, expired or ended-by-cancellation subscriptions whose period is over."""
         now = self._clock()
-        with self._uow() as uow:
+        with self._uow(read_only=True) as uow:
             due = uow.subscriptions.due_ids(now)
         handled = 0
         for subscription_id in due:

@@ -50,7 +50,7 @@ class UnlockUseCases:
         self._limits = limits
 
     def _existing(self, page: PageName, target: PageName, request_id: str) -> Unlock | None:
-        with self._uow() as uow:
+        with self._uow(read_only=True) as uow:
             return self._replay(uow.unlocks.by_request(page, request_id), uow.unlocks.by_target(page, target), target)
 
     @staticmethod
@@ -108,7 +108,7 @@ class UnlockUseCases:
 
     def get(self, principal: Principal, page: PageName, unlock_id: str) -> Unlock:
         self._auth.require(principal, page, PagePermission.VIEW_PRIVATE)
-        with self._uow() as uow:
+        with self._uow(read_only=True) as uow:
             unlock = uow.unlocks.get(page, unlock_id)
         if unlock is None:
             raise errors.NotFound(f"{page.name}/unlocks/{unlock_id} does not exist")
@@ -120,13 +120,13 @@ class UnlockUseCases:
         self._auth.require(principal, page, PagePermission.VIEW_PRIVATE)
         filters = {"parent": page.name, "target_kind": target_kind}
         window = list_window(page_size, page_token, self._limits, filters=filters)
-        with self._uow() as uow:
+        with self._uow(read_only=True) as uow:
             found = uow.unlocks.list_after(page, window, target_kind)
         return finish_window(window, found)
 
     def has_unlocked(self, target: PageName, subject: str = "", unlocker: PageName | None = None) -> list[str]:
         """The pages (among the given one, or those `subject` is a member of) that unlocked `target`."""
-        with self._uow() as uow:
+        with self._uow(read_only=True) as uow:
             if unlocker is not None:
                 return [unlocker.name] if uow.unlocks.by_target(unlocker, target) else []
             candidates = uow.unlocks.unlockers_of(target)

@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+from functools import partial
 
 import pytest
 
@@ -295,11 +296,11 @@ class TestInMemory(Contract):
     @pytest.fixture
     def uow(self) -> UowFactory:
         store = seeded_store()
-        return lambda: FakeBillingUnitOfWork(store)
+        return partial(FakeBillingUnitOfWork, store)
 
 
 class TestSql(Contract):
     @pytest.fixture
     def uow(self, each_database: tuple[str, str]) -> Iterator[UowFactory]:
         with migrated_engine(each_database, MIGRATIONS) as engine:
-            yield lambda: SqlBillingUnitOfWork(engine)
+            yield partial(SqlBillingUnitOfWork, engine)

@@ -78,7 +78,7 @@ def app(each_database: tuple[str, str]) -> Iterator[tuple[BillingApp, FakePageAc
     access = FakePageAccess()
     uses = build_app(
         BillingSettings(),
-        lambda: SqlBillingUnitOfWork(engine),
+        partial(SqlBillingUnitOfWork, engine),
         FakeClock(),
         access,
         FakeBlockList(),

@@ -83,8 +83,8 @@ def test_each_batch_commits_on_its_own(billing: Billing, monkeypatch: pytest.Mon
             super()._open_repositories()
             monkeypatch.setattr(self.ledger, "get", broken)
 
-    def failing_on_the_third() -> FakeBillingUnitOfWork:
-        units.append(LedgerGone(billing.store) if len(units) == 2 else billing.unit_of_work())
+    def failing_on_the_third(read_only: bool = False) -> FakeBillingUnitOfWork:
+        units.append(LedgerGone(billing.store, read_only) if len(units) == 2 else billing.unit_of_work(read_only))
         return units[-1]
 
     with pytest.raises(RuntimeError, match="database gone"):
@@ -97,8 +97,8 @@ def test_the_walk_ends_at_the_first_short_batch(billing: Billing, batch_size: in
     unlocks_by_two_pages(billing)  # five
     units: list[FakeBillingUnitOfWork] = []
 
-    def counted() -> FakeBillingUnitOfWork:
-        units.append(billing.unit_of_work())
+    def counted(read_only: bool = False) -> FakeBillingUnitOfWork:
+        units.append(billing.unit_of_work(read_only))
         return units[-1]
 
     assert UnlockReplay(counted).republish_unlocks(batch_size) == 5

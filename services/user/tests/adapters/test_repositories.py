@@ -8,6 +8,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from typing import Any, TypeVar
 
 import pytest
@@ -49,12 +50,12 @@ def uow(request: pytest.FixtureRequest) -> UowFactory:
     """A unit-of-work factory on an empty store: the fake, or the SQL one (its tables emptied)."""
     if request.param == "memory":
         store = FakeStore()
-        return lambda: FakeUserUnitOfWork(store)
+        return partial(FakeUserUnitOfWork, store)
     engine: Engine = request.getfixturevalue("engines")[request.param]
     with engine.begin() as connection:
         for table in reversed(metadata.sorted_tables):
             connection.execute(table.delete())
-    return lambda: SqlUserUnitOfWork(engine)
+    return partial(SqlUserUnitOfWork, engine)
 
 
 def utc(item: T) -> T:

@@ -64,13 +64,13 @@ class BlacklistUseCases:
             self._limits,
             filters={"kind": kind.value if kind else ""},
         )
-        with self._uow() as uow:
+        with self._uow(read_only=True) as uow:
             found = uow.blacklist.list_after(window, kind)
         return finish_window(window, found)
 
     def check_access(self, subject: str, email: str) -> AccessDecision:
         """The platform access rule, read fresh from the database."""
-        with self._uow() as uow:
+        with self._uow(read_only=True) as uow:
             user = uow.users.get_by_subject(subject)
             email = email or (user.email if user else "")
             blocked_subjects = uow.blacklist.matching(BlacklistKind.USER, {subject})

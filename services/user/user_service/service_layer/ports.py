@@ -14,7 +14,7 @@ from typing import Protocol
 
 from devinsider_common import errors
 from devinsider_common.pagination import ListWindow
-from devinsider_common.unit_of_work import UnitOfWork
+from devinsider_common.unit_of_work import UnitOfWork, UnitOfWorkFactory
 from user_service.domain.blacklist import BlacklistEntry, BlacklistKind
 from user_service.domain.model import User, UserState
 from user_service.domain.reconciliation import KeycloakAccount
@@ -139,7 +139,7 @@ class UserUnitOfWork(UnitOfWork, Protocol):
     def events(self) -> UserEvents: ...
 
 
-UowFactory = Callable[[], UserUnitOfWork]
+UowFactory = UnitOfWorkFactory[UserUnitOfWork]
 
 
 class KeycloakRefused(errors.Unavailable):

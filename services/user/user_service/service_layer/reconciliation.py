@@ -133,7 +133,7 @@ class KeycloakReconciliation:
         found: list[User] = []
         window = ListWindow(LOCAL_WINDOW)
         while True:
-            with self._uow() as uow:
+            with self._uow(read_only=True) as uow:
                 rows = uow.users.list_after(window, "", UserState.ACTIVE)
             found.extend(rows[:LOCAL_WINDOW])
             if len(rows) <= LOCAL_WINDOW:

@@ -57,11 +57,11 @@ class RequestUseCases:
     def _same_pro_verification(self, user_id: str, key: str) -> ProVerification | None:
         if not key:
             return None
-        with self._uow() as uow:
+        with self._uow(read_only=True) as uow:
             return uow.pro_verifications.find(user_id, key)
 
     def get_pro_verification(self, principal: Principal, request_id: str) -> ProVerification:
-        with self._uow() as uow:
+        with self._uow(read_only=True) as uow:
             request = uow.pro_verifications.get(request_id)
             owner = uow.users.get_by_subject(principal.subject)
         # Someone else's request is reported as missing: its existence is not the caller's business.
@@ -78,7 +78,7 @@ class RequestUseCases:
         user_id = None if principal.is_staff_or_service else self._users.me(principal).id
         filters = {"user": user_id or "", "state": state.value if state else ""}
         window = list_window(page_size, page_token, self._limits, filters=filters)
-        with self._uow() as uow:
+        with self._uow(read_only=True) as uow:
             found = uow.pro_verifications.list_after(window, user_id, state)
         return finish_window(window, found)
 
@@ -132,12 +132,12 @@ class RequestUseCases:
     def _same_support_request(self, user_id: str, key: str) -> SupportRequest | None:
         if not key:
             return None
-        with self._uow() as uow:
+        with self._uow(read_only=True) as uow:
             return uow.support_requests.find(user_id, key)
 
     def list_support_requests(self, page_size: int, page_token: str) -> tuple[list[SupportRequest], str]:
         window = list_window(page_size, page_token, self._limits)
-        with self._uow() as uow:
+        with self._uow(read_only=True) as uow:
             found = uow.support_requests.list_after(window)
         return finish_window(window, found)
 

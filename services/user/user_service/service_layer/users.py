@@ -36,10 +36,16 @@ class UserUseCases:
     def _get_or_create(self, principal: Principal, create: bool) -> User | None:
         """The caller's user, its roles brought in step with the token's; created when `create`."""
         roles = tuple(sorted(principal.roles))
+        with self._uow(read_only=True) as reading:  # the warm path: one round trip, nothing to write
+            user = reading.users.get_by_subject(principal.subject)
+        if user is not None and user.roles == roles:
+            return user
+        if user is None and not create:
+            return None
         with self._uow() as uow:
             user = uow.users.get_by_subject(principal.subject)
             if user is not None and user.roles == roles:
-                return user
+                return user  # a concurrent call wrote it meanwhile
             now = self._clock()
             if user is None:
                 if not create:
@@ -76,7 +82,7 @@ class UserUseCases:
 
     def get_user(self, principal: Principal, user_id: str) -> UserView:
         """A user that is not deleted, in full to themselves, staff and services, else its public profile."""
-        with self._uow() as uow:
+        with self._uow(read_only=True) as uow:
             user = uow.users.get(user_id)
         if user is None or user.state is UserState.DELETED:
             raise errors.NotFound(f"users/{user_id} does not exist", reason="USER_NOT_FOUND")
@@ -87,6 +93,6 @@ class UserUseCases:
     ) -> tuple[list[User], str]:
         filters = {"email_suffix": email_suffix, "state": state.value if state else ""}
         window = list_window(page_size, page_token, self._limits, filters=filters)
-        with self._uow() as uow:
+        with self._uow(read_only=True) as uow:
             found = uow.users.list_after(window, email_suffix, state)
         return finish_window(window, found)
