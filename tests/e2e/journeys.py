@@ -160,22 +160,32 @@ class Page:
     display_name: str
 
 
+def match_on_the_page(stack: EdgeStack, page: str, token: str) -> dict[str, Any]:
+    """A criteria profile for `page` holding nothing of its own: matching follows what the page holds."""
+    return ok(stack.call("PATCH", f"/v1/{page}/criteriaProfile?updateMask=criteria", {}, token))
+
+
 def published_program(stack: EdgeStack) -> Page:
-    """A published partner program whose criteria profile wants fintech companies in France."""
+    """A published partner program whose page wants fintech companies in France (matching follows it)."""
     subject = unique("prog-pat")
     owner = stack.token(subject, roles=("program",))
     display_name = f"Fintech Partners {uuid.uuid4().hex[:6]}"
-    body = {"displayName": display_name, "vendorName": "Contoso", "programType": "PROGRAM_TYPE_TECHNOLOGY"}
+    body = {
+        "displayName": display_name,
+        "vendorName": "Contoso",
+        "programType": "PROGRAM_TYPE_TECHNOLOGY",
+        "industries": ["fintech"],
+        "countryCodes": ["FR"],
+    }
     name = ok(stack.call("POST", "/v1/programs", body, owner))["name"]
     assert ok(stack.call("POST", f"/v1/{name}:publish", {}, owner))["state"] == "PROGRAM_STATE_PUBLISHED"
-    profile = {"criteria": [criterion("INDUSTRY", "fintech"), criterion("COUNTRY", "FR")]}
-    saved = ok(stack.call("PATCH", f"/v1/{name}/criteriaProfile", profile, owner))
+    saved = match_on_the_page(stack, name, owner)
     assert saved["page"] == {"kind": "PAGE_KIND_PROGRAM", "name": name}, saved
     return Page(name, subject, owner, display_name)
 
 
 def investor_page(stack: EdgeStack, contact_email: str = "", with_profile: bool = True) -> Page:
-    """An active VC page; its criteria profile wants series A and tickets of 10 000 to 30 000 EUR."""
+    """An active VC page; with a profile, its page wants series A and tickets of 10 000 to 30 000 EUR."""
     subject = unique("inv-ivan")
     owner = stack.token(subject, roles=("investor",))
     display_name = f"Northwind Ventures {uuid.uuid4().hex[:6]}"
@@ -186,13 +196,11 @@ def investor_page(stack: EdgeStack, contact_email: str = "", with_profile: bool 
     }
     if contact_email:
         body["contact"] = {"email": contact_email}
+    if with_profile:
+        body |= {"fundingStages": ["series_a"], "ticketMin": eur(1_000_000), "ticketMax": eur(3_000_000)}
     name = ok(stack.call("POST", "/v1/investors", body, owner))["name"]
     if with_profile:
-        profile = {
-            "criteria": [criterion("FUNDING_STAGE", "series_a")],
-            "ticketRange": {"min": eur(1_000_000), "max": eur(3_000_000)},
-        }
-        saved = ok(stack.call("PATCH", f"/v1/{name}/criteriaProfile", profile, owner))
+        saved = match_on_the_page(stack, name, owner)
         assert saved["ticketRange"]["max"] == eur(3_000_000), saved
     return Page(name, subject, owner, display_name)
 
@@ -246,10 +254,12 @@ def isv_journey(stack: EdgeStack) -> IsvJourney:
     me = ok(stack.call("GET", "/v1/users/me", token=owner))
     assert (me["name"], me["givenName"]) == (user["name"], "Alice")  # the same user, not a second one
 
-    # 2. The company page, complete for matchmaking; contacts are the members'.
+    # 2. The company page, complete for matchmaking; contacts are the members'. It holds what matching
+    # matches it on (industries, categories, markets, size, revenue, funding need).
     display_name = f"Acme Fintech {uuid.uuid4().hex[:6]}"
     contact_email = f"hq@{subject}.example"
-    created = create_company(stack, owner, **complete_company(display_name, contact_email))
+    fintech = {"industries": ["fintech", "retail"], "solutionCategories": ["ai_ml"]}
+    created = create_company(stack, owner, **(complete_company(display_name, contact_email) | fintech))
     company = created["name"]
     assert created["viewerRole"] == "PAGE_ROLE_OWNER" and created["completeness"]["programMatchmaking"] is True
     assert created["completeness"]["investorMatchmaking"] is True, created["completeness"]
@@ -267,25 +277,18 @@ def isv_journey(stack: EdgeStack) -> IsvJourney:
     invitation, _ = stack.broker.invitation_token(f"{colleague_subject}@example.com", "company_invitation")
     assert ok(stack.call("GET", f"/v1/{company}", token=colleague))["contact"]["email"] == contact_email
 
-    # 4. The criteria profile: no matches before it, the program and the investor after.
+    # 4. The criteria profile: no matches before it, the program and the investor after. It holds what the
+    # page does not (the stage the company raises); the rest is the page's.
     assert matches(stack, company, "PROGRAM", owner) == {} and matches(stack, company, "INVESTOR", owner) == {}
-    profile = {
-        "criteria": [
-            criterion("INDUSTRY", "fintech", "retail"),
-            criterion("TECHNOLOGY", "ai_ml"),
-            criterion("COUNTRY", "FR"),
-            criterion("FUNDING_STAGE", "seed"),
-        ],
-        "fundingNeed": {"lookingForFunding": True, "amount": eur(2_000_000)},
-    }
+    profile = {"criteria": [criterion("FUNDING_STAGE", "seed")]}
     stranger = stack.call("PATCH", f"/v1/{company}/criteriaProfile", profile, program.owner)
     assert status_of(stranger)[:2] == (403, 7), stranger.body
     saved = ok(stack.call("PATCH", f"/v1/{company}/criteriaProfile", profile, owner))
-    assert saved["name"] == f"{company}/criteriaProfile" and len(saved["criteria"]) == 4, saved
-    assert (
-        ok(stack.call("GET", f"/v1/{company}/criteriaProfile", token=colleague))["fundingNeed"]
-        == profile["fundingNeed"]
-    )
+    assert saved["name"] == f"{company}/criteriaProfile" and len(saved["criteria"]) == 6, saved  # 5 the page's
+    assert ok(stack.call("GET", f"/v1/{company}/criteriaProfile", token=colleague))["fundingNeed"] == {
+        "lookingForFunding": True,
+        "amount": eur(2_000_000),
+    }
     # (Other journeys' pages of the same stack may match too: only this journey's are looked at.)
     assert matches(stack, company, "PROGRAM", colleague)[program.name] == 100.0
     # Investor: stage seed is a neighbouring step of series A (0.5 x 3), the amount is in the ticket (1 x 3).

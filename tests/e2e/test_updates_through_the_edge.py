@@ -93,20 +93,16 @@ def test_company_pages_refuse_unknown_countries_and_industries(suite_stack: Suit
 
 def test_scores_are_shown_without_float_noise(suite_stack: SuiteStack) -> None:
     # Program weights 3 (industry) + 2 (country) + 2 (partner type): 100 x (3/7 + 2/7 + 2/7) is
-    # 99.99999999999999 in floats.
-    wanted = {
-        "criteria": [
-            criterion("INDUSTRY", "fintech"),
-            criterion("COUNTRY", "FR"),
-            criterion("PARTNER_TYPE", "reseller"),
-        ]
-    }
+    # 99.99999999999999 in floats. Industries and countries are the pages', partner types the profiles'.
+    wanted = {"criteria": [criterion("PARTNER_TYPE", "reseller")]}
     admin = suite_stack.token(unique("prog-noise"), roles=("program",))
-    body = {"displayName": f"Resellers {uuid.uuid4().hex[:6]}", "vendorName": "Contoso"}
-    program = ok(suite_stack.call("POST", "/v1/programs", {**body, "programType": "PROGRAM_TYPE_RESELLER"}, admin))
+    body: dict[str, Any] = {"displayName": f"Resellers {uuid.uuid4().hex[:6]}", "vendorName": "Contoso"}
+    body |= {"programType": "PROGRAM_TYPE_RESELLER", "industries": ["fintech"], "countryCodes": ["FR"]}
+    program = ok(suite_stack.call("POST", "/v1/programs", body, admin))
     ok(suite_stack.call("POST", f"/v1/{program['name']}:publish", {}, admin))
     ok(suite_stack.call("PATCH", f"/v1/{program['name']}/criteriaProfile", wanted, admin))
-    company, owner, _ = _page(suite_stack)
+    company, owner, _ = _page(suite_stack)  # in France
+    ok(suite_stack.call("PATCH", f"/v1/{company}", {"industries": ["fintech"]}, owner))
     ok(suite_stack.call("PATCH", f"/v1/{company}/criteriaProfile", wanted, owner))
 
     scored = ok(suite_stack.call("POST", f"/v1/{company}:scoreMatch", {"target": program["name"]}, owner))

@@ -38,6 +38,9 @@ class FakePage:
     investor_complete: bool = True
     vendor_company: str = ""
     logo_url: str = ""
+    # The page's own fields matching takes its facts from, as its proto message takes them (`industries`,
+    # `country_codes`, `financials`...).
+    facts: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass
@@ -101,6 +104,7 @@ def page_service_handlers(world: PageWorld) -> list[grpc.GenericRpcHandler]:
                     completeness=company_pb2.CompanyCompleteness(
                         program_matchmaking=p.program_complete, investor_matchmaking=p.investor_complete
                     ),
+                    **p.facts,
                 )
                 for p in world.batch("companies", list(request.names))
             ]
@@ -114,6 +118,7 @@ def page_service_handlers(world: PageWorld) -> list[grpc.GenericRpcHandler]:
                     display_name=p.display_name,
                     logo_url=p.logo_url,
                     state=investor_pb2.INVESTOR_STATE_ACTIVE if p.active else investor_pb2.INVESTOR_STATE_DELETED,
+                    **p.facts,
                 )
                 for p in world.batch("investors", list(request.names))
             ]
@@ -128,6 +133,7 @@ def page_service_handlers(world: PageWorld) -> list[grpc.GenericRpcHandler]:
                     logo_url=p.logo_url,
                     vendor_company=p.vendor_company,
                     state=program_pb2.PROGRAM_STATE_PUBLISHED if p.active else program_pb2.PROGRAM_STATE_DRAFT,
+                    **p.facts,
                 )
                 for p in world.batch("programs", list(request.names))
             ]

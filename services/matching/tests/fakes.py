@@ -23,6 +23,7 @@ from devinsider_common.testing.clock import FakeClock
 from devinsider_common.testing.memory import MemoryInbox, MemoryStore, MemoryUnitOfWork, insert_unique, window_of
 from devinsider_common.unit_of_work import DuplicateRecord
 from matching_service.bootstrap import MIGRATIONS, build_app
+from matching_service.domain.facts import PageFacts
 from matching_service.domain.pages import PageStatus
 from matching_service.domain.profile import CriteriaProfile
 from matching_service.domain.social import Block, Favorite
@@ -298,9 +299,11 @@ class FakePageDirectory:
     batch_calls: list[tuple[PageKind, tuple[str, ...]]] = field(default_factory=list)
 
     def add(self, name: str, owner: str = "", **status: Any) -> PageStatus:
-        """An active page (complete for both kinds of matchmaking unless told), named after its id."""
+        """An active page (complete for both kinds of matchmaking unless told), named after its id, stating
+        no facts unless told (`facts`; None: a status without facts, as stored before migration 0004)."""
         page = parse_page(name, "name")
         values: dict[str, Any] = {"active": True, "program_complete": True, "investor_complete": True}
+        values["facts"] = PageFacts()
         values["display_name"] = name.split("/")[1]
         self.pages[name] = PageStatus(page, **(values | status))
         if owner:

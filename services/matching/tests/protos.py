@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from google.protobuf import field_mask_pb2
+
 from devinsider.common.v1 import money_pb2
 from devinsider.matching.v1 import matching_pb2 as pb
 from devinsider.matching.v1 import matching_pb2_grpc
@@ -23,8 +25,11 @@ def crit(dimension: int, *codes: str, required: bool = False) -> pb.ProfileCrite
 def set_profile(
     stub: Stub, page: str, auth: Metadata, *criteria: pb.ProfileCriterion, **extra: object
 ) -> pb.CriteriaProfile:
+    """Set the profile's criteria (and `extra` fields); with none, an empty profile (the page's facts alone)."""
     profile = pb.CriteriaProfile(name=f"{page}/criteriaProfile", criteria=list(criteria), **extra)  # type: ignore[arg-type]
-    return stub.UpdateCriteriaProfile(pb.UpdateCriteriaProfileRequest(criteria_profile=profile), metadata=auth)
+    mask = None if criteria or extra else field_mask_pb2.FieldMask(paths=["criteria"])
+    request = pb.UpdateCriteriaProfileRequest(criteria_profile=profile, update_mask=mask)
+    return stub.UpdateCriteriaProfile(request, metadata=auth)
 
 
 def eur(amount: int) -> money_pb2.Money:

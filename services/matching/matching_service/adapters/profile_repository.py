@@ -13,6 +13,7 @@ from sqlalchemy import Connection, RowMapping, delete, func, insert, select, tex
 
 from devinsider_common.pages.names import PageKind, parse_page
 from matching_service.adapters.tables import change_log, page_statuses, profiles
+from matching_service.domain.facts import PageFacts
 from matching_service.domain.pages import PageStatus
 from matching_service.domain.profile import Criteria, CriteriaProfile, FundingNeed, Money, TicketRange
 from matching_service.domain.taxonomy import Dimension, dimension_by_key
@@ -29,15 +30,20 @@ def _money_json(value: Money | None) -> dict[str, Any] | None:
     return {"currency": value.currency_code, "amount": value.amount_minor} if value else None
 
 
+def _need_json(need: FundingNeed | None) -> dict[str, Any] | None:
+    return {"looking": need.looking_for_funding, "amount": _money_json(need.amount)} if need else None
+
+
+def _need(value: dict[str, Any] | None) -> FundingNeed | None:
+    return FundingNeed(bool(value["looking"]), _money(value["amount"])) if value else None
+
+
 def encode_profile(profile: CriteriaProfile) -> dict[str, str]:
     crit = {d.key: {"codes": list(c.codes), "required": c.required} for d, c in sorted(profile.criteria.items())}
-    need = profile.funding_need
     ticket = profile.ticket_range
     return {
         "criteria": json.dumps(crit),
-        "funding_need": json.dumps(
-            {"looking": need.looking_for_funding, "amount": _money_json(need.amount)} if need else None
-        ),
+        "funding_need": json.dumps(_need_json(profile.funding_need)),
         "ticket_range": json.dumps(
             {"min": _money_json(ticket.min), "max": _money_json(ticket.max), "required": ticket.required}
             if ticket
@@ -53,16 +59,43 @@ def decode_profile(row: RowMapping) -> CriteriaProfile:
         dimension = dimension_by_key(key)
         if dimension is not None:
             crit[dimension] = Criteria(tuple(value["codes"]), bool(value["required"]))
-    need_json = json.loads(row["funding_need"])
     ticket_json = json.loads(row["ticket_range"])
-    need = FundingNeed(bool(need_json["looking"]), _money(need_json["amount"])) if need_json else None
     ticket = None
     if ticket_json:
-        low, high = _money(ticket_json["min"]), _money(ticket_json["max"])
-        if low is not None and high is not None:
-            ticket = TicketRange(low, high, bool(ticket_json["required"]))
+        ticket = TicketRange(_money(ticket_json["min"]), _money(ticket_json["max"]), bool(ticket_json["required"]))
     return CriteriaProfile(
-        parse_page(row["page"], "page", (kind,)), crit, need, ticket, row["taxonomy_version"], row["updated_at"]
+        parse_page(row["page"], "page", (kind,)),
+        crit,
+        _need(json.loads(row["funding_need"])),
+        ticket,
+        row["taxonomy_version"],
+        row["updated_at"],
+    )
+
+
+def encode_facts(facts: PageFacts | None) -> str | None:
+    if facts is None:
+        return None
+    return json.dumps(
+        {
+            "codes": {d.key: list(c) for d, c in sorted(facts.codes.items())},
+            "funding_need": _need_json(facts.funding_need),
+            "ticket_min": _money_json(facts.ticket_min),
+            "ticket_max": _money_json(facts.ticket_max),
+        }
+    )
+
+
+def decode_facts(text: str | None) -> PageFacts | None:
+    if text is None:
+        return None
+    value = json.loads(text)
+    by_key = ((dimension_by_key(key), codes) for key, codes in value["codes"].items())
+    return PageFacts(
+        {d: tuple(codes) for d, codes in by_key if d is not None},
+        _need(value["funding_need"]),
+        _money(value["ticket_min"]),
+        _money(value["ticket_max"]),
     )
 
 
@@ -71,7 +104,8 @@ def _status(row: RowMapping) -> PageStatus:
     values.pop("fetched_at")
     values.pop("as_of")
     kind = PageKind(values.pop("kind"))
-    return PageStatus(page=parse_page(values.pop("page"), "page", (kind,)), **values)
+    facts = decode_facts(values.pop("facts"))
+    return PageStatus(page=parse_page(values.pop("page"), "page", (kind,)), facts=facts, **values)
 
 
 class ProfileRepository:
@@ -117,8 +151,8 @@ class PageStatusRepository:
 
     def save(self, status: PageStatus, as_of: datetime, at: datetime) -> bool:
         """Store the status unless the stored one holds as of a later time; True when it changed what
-        matching decides on (gates, summaries). The row is locked first, so concurrent writers of one
-        page (the poll, the event consumer, a profile update) apply in turn."""
+        matching decides on (gates, summaries, the page's facts). The row is locked first, so concurrent
+        writers of one page (the poll, the event consumer, a profile update) apply in turn."""
         row = (
             self._connection.execute(
                 select(page_statuses).where(page_statuses.c.page == status.page.name).with_for_update()
@@ -142,6 +176,7 @@ class PageStatusRepository:
             "logo_url": status.logo_url[:2048],
             "tagline": status.tagline[:300],
             "country_code": status.country_code[:2],
+            "facts": encode_facts(status.facts),
             "fetched_at": at,
             "as_of": as_of,
         }

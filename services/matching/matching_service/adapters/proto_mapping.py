@@ -11,7 +11,14 @@ from devinsider_common.grpc.requests import optional_enum
 from devinsider_common.pages.names import PageName
 from matching_service.domain.gates import Gate
 from matching_service.domain.pages import PageStatus
-from matching_service.domain.profile import Criteria, CriteriaProfile, FundingNeed, Money, TicketRange
+from matching_service.domain.profile import (
+    Criteria,
+    CriteriaProfile,
+    FundingNeed,
+    Money,
+    TicketRange,
+    page_dimensions,
+)
 from matching_service.domain.scoring import DimensionScore, shown
 from matching_service.domain.social import BlockView, FavoriteView
 from matching_service.domain.taxonomy import DISPLAY_NAMES, Criterion, Dimension, Taxonomy
@@ -64,7 +71,10 @@ def money_from_proto(m: money_pb2.Money) -> Money:
 
 def profile_to_proto(profile: CriteriaProfile) -> pb.CriteriaProfile:
     message = pb.CriteriaProfile(
-        name=profile.name, page=page_ref(profile.page), taxonomy_version=profile.taxonomy_version
+        name=profile.name,
+        page=page_ref(profile.page),
+        taxonomy_version=profile.taxonomy_version,
+        page_dimensions=[int(d) for d in page_dimensions(profile.page.kind)],  # type: ignore[misc]
     )
     for dimension, entry in sorted(profile.criteria.items()):
         message.criteria.append(
@@ -114,7 +124,8 @@ def ticket_range_from_proto(message: pb.CriteriaProfile) -> TicketRange | None:
     if not message.HasField("ticket_range"):
         return None
     t = message.ticket_range
-    return TicketRange(money_from_proto(t.min), money_from_proto(t.max), t.required)
+    low = money_from_proto(t.min) if t.HasField("min") else None
+    return TicketRange(low, money_from_proto(t.max) if t.HasField("max") else None, t.required)
 
 
 def dimension_score_to_proto(d: DimensionScore) -> pb.DimensionScore:

@@ -1,4 +1,4 @@
-"""The matching service's tables (SQLAlchemy Core), in its own schema; see migrations 0001 to 0003."""
+"""The matching service's tables (SQLAlchemy Core), in its own schema; see migrations 0001 to 0004."""
 
 from __future__ import annotations
 
@@ -54,6 +54,8 @@ page_statuses = Table(
     # The time the status holds as of: the occur time of the event that reported it (the owning
     # service's clock), or the time the owning service was asked (migration 0003; null: unknown).
     Column("as_of", TZ, nullable=True),
+    # The facts the page holds (`domain.facts.PageFacts`) as JSON (migration 0004; null: not known yet).
+    Column("facts", Text, nullable=True),
 )
 change_log = Table(
     "change_log",

@@ -1,8 +1,9 @@
-"""Criteria profiles: what a company is, what a program or an investor looks for."""
+"""Criteria profiles: what a company is, what a program or an investor looks for; which of those facts
+the page holds itself (`PAGE_FIELDS`) and a profile may not."""
 
 from __future__ import annotations
 
-import re
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -12,8 +13,45 @@ from matching_service.domain.taxonomy import CODED, Dimension, Scale, Taxonomy
 
 MAX_CODES = 100
 PROFILE_FIELDS = ("criteria", "funding_need", "ticket_range")
-_CURRENCY = re.compile(r"^[A-Z]{3}$")
+# The largest amount a page may state (10^15 minor units): the top of a ticket range left open.
 MAX_AMOUNT_MINOR = 10**15
+
+# The facts each kind of page holds itself, by the page fields holding them. The page is their source of
+# truth (docs/decisions.md): a profile never holds their values (its effective profile takes them from
+# the page, `facts.effective_profile`), only their `required` flags. FUNDING_AMOUNT is the company's
+# funding need (`funding_need`) or the investor's ticket bounds (`ticket_range.min`, `.max`).
+PAGE_FIELDS: dict[PageKind, dict[Dimension, str]] = {
+    PageKind.COMPANY: {
+        Dimension.INDUSTRY: "industries",
+        Dimension.TECHNOLOGY: "solution_categories",
+        Dimension.COUNTRY: "hq_country_code, target_country_codes and target_regions",
+        Dimension.COMPANY_SIZE: "company_size",
+        Dimension.REVENUE_RANGE: "financials.revenue_range",
+        Dimension.FUNDING_AMOUNT: "financials.looking_for_funding and financials.funding_target",
+    },
+    PageKind.INVESTOR: {
+        Dimension.INDUSTRY: "industries",
+        Dimension.TECHNOLOGY: "solution_categories",
+        Dimension.COUNTRY: "country_codes and regions",
+        Dimension.FUNDING_STAGE: "funding_stages",
+        Dimension.FUNDING_AMOUNT: "ticket_min and ticket_max",
+    },
+    PageKind.PROGRAM: {
+        Dimension.INDUSTRY: "industries",
+        Dimension.TECHNOLOGY: "solution_categories",
+        Dimension.COUNTRY: "country_codes and regions",
+    },
+}
+
+
+def page_dimensions(kind: PageKind) -> tuple[Dimension, ...]:
+    """The dimensions whose values a page of `kind` holds itself, in enum order."""
+    return tuple(sorted(PAGE_FIELDS[kind]))
+
+
+def from_the_page(page: PageName, dimension: Dimension) -> str:
+    """Why a value is refused: it is the page's (the field violation names the page field to edit)."""
+    return f"is taken from {page.name} ({PAGE_FIELDS[page.kind][dimension]}): edit the page"
 
 
 @dataclass(frozen=True)
@@ -38,9 +76,15 @@ class FundingNeed:
 
 @dataclass(frozen=True)
 class TicketRange:
-    min: Money
-    max: Money
+    # Both ends in an effective profile (the investor page's); none in a stored one, which keeps only
+    # `required` (a profile stored before migration 0004 may still hold both until the page is read).
+    min: Money | None
+    max: Money | None
     required: bool = False
+
+    @property
+    def bounds(self) -> tuple[Money, Money] | None:
+        return (self.min, self.max) if self.min is not None and self.max is not None else None
 
 
 @dataclass(frozen=True)
@@ -69,21 +113,36 @@ class CriteriaProfile:
     def states(self, dimension: Dimension) -> bool:
         """Whether a target states this dimension (empty dimensions do not count in scores)."""
         if dimension is Dimension.FUNDING_AMOUNT:
-            return self.ticket_range is not None
+            return self.ticket_range is not None and self.ticket_range.bounds is not None
         return bool(self.codes(dimension))
 
 
-def validate_profile(profile: CriteriaProfile, taxonomy: Taxonomy, previous: CriteriaProfile | None) -> None:
-    """Every rule a profile must satisfy against the latest taxonomy; InvalidArgument naming each bad field.
+def validate_profile(
+    profile: CriteriaProfile,
+    taxonomy: Taxonomy,
+    previous: CriteriaProfile | None,
+    fields: Collection[str] = PROFILE_FIELDS,
+) -> None:
+    """Every rule the `fields` of a profile must satisfy against the latest taxonomy; InvalidArgument
+    naming each bad field.
 
     Deprecated codes are refused unless the page already had them (they stay for existing profiles).
+    Values the page holds itself (`PAGE_FIELDS`) are refused; their `required` flags are not. Only the
+    fields given are checked: the others are the stored profile's (which may be older than this rule).
     """
     v = Violations()
-    kind = profile.page.kind
-    for dimension, entry in profile.criteria.items():
+    page = profile.page
+    kind = page.kind
+    owned = PAGE_FIELDS[kind]
+    for dimension, entry in profile.criteria.items() if "criteria" in fields else ():
         path = f"criteria_profile.criteria[{dimension.key}]"
         if dimension not in CODED:
             v.add(path, "the funding amount has its own fields (funding_need, ticket_range)")
+            continue
+        if kind is PageKind.COMPANY:
+            v.check(not entry.required, f"{path}.required", "is for program and investor targets only")
+        if dimension in owned:
+            v.check(not entry.codes, f"{path}.codes", from_the_page(page, dimension))
             continue
         if len(entry.codes) > MAX_CODES:
             v.add(f"{path}.codes", f"at most {MAX_CODES} codes")
@@ -95,33 +154,22 @@ def validate_profile(profile: CriteriaProfile, taxonomy: Taxonomy, previous: Cri
             elif criterion.deprecated and code not in kept:
                 v.add(f"{path}.codes", f"{code!r} is deprecated")
         if kind is PageKind.COMPANY:
-            v.check(not entry.required, f"{path}.required", "is for program and investor targets only")
             if dimension.scale is Scale.ORDINAL:
                 v.check(len(entry.codes) <= 1, f"{path}.codes", "a company has one value on this dimension")
         else:
             v.check(not entry.required or bool(entry.codes), f"{path}.required", "needs at least one code")
-    if profile.funding_need is not None:
-        if kind is not PageKind.COMPANY:
+    if "funding_need" in fields and profile.funding_need is not None:
+        if kind is PageKind.COMPANY:
+            v.add("criteria_profile.funding_need", from_the_page(page, Dimension.FUNDING_AMOUNT))
+        else:
             v.add("criteria_profile.funding_need", "is for company profiles only")
-        elif profile.funding_need.amount is not None:
-            _money(v, "criteria_profile.funding_need.amount", profile.funding_need.amount)
-    if profile.ticket_range is not None:
+    if "ticket_range" in fields and profile.ticket_range is not None:
         ticket = profile.ticket_range
         if kind is not PageKind.INVESTOR:
             v.add("criteria_profile.ticket_range", "is for investor profiles only")
         else:
-            _money(v, "criteria_profile.ticket_range.min", ticket.min)
-            _money(v, "criteria_profile.ticket_range.max", ticket.max)
-            v.check(
-                ticket.min.currency_code == ticket.max.currency_code,
-                "criteria_profile.ticket_range.max",
-                "must be in the currency of min",
-            )
-            v.check(ticket.max.amount_minor >= ticket.min.amount_minor, "criteria_profile.ticket_range.max", "< min")
-            v.check(ticket.max.amount_minor > 0, "criteria_profile.ticket_range.max", "must be positive")
+            for end, value in (("min", ticket.min), ("max", ticket.max)):
+                v.check(
+                    value is None, f"criteria_profile.ticket_range.{end}", from_the_page(page, Dimension.FUNDING_AMOUNT)
+                )
     v.raise_if_any("the criteria profile is invalid")
-
-
-def _money(v: Violations, path: str, money: Money) -> None:
-    v.check(bool(_CURRENCY.match(money.currency_code)), f"{path}.currency_code", "must be an ISO 4217 code")
-    v.check(0 <= money.amount_minor <= MAX_AMOUNT_MINOR, f"{path}.amount_minor", "must be between 0 and 10^15")

@@ -121,14 +121,15 @@ def _geo_fit(taxonomy: Taxonomy, wanted: tuple[str, ...], has: set[str]) -> Dime
 
 
 def _amount_fit(company: CriteriaProfile, target: CriteriaProfile) -> DimensionFit:
-    ticket = target.ticket_range
-    assert ticket is not None  # only called for stated dimensions
-    label = f"{ticket.min.currency_code} {ticket.min.amount_minor}-{ticket.max.amount_minor}"
+    bounds = target.ticket_range.bounds if target.ticket_range is not None else None
+    assert bounds is not None  # only called for stated dimensions
+    low, high = bounds
+    label = f"{low.currency_code} {low.amount_minor}-{high.amount_minor}"
     need = company.funding_need
     amount = need.amount if need is not None else None
-    if amount is None or amount.currency_code != ticket.min.currency_code:
+    if amount is None or amount.currency_code != low.currency_code:
         return DimensionFit(Dimension.FUNDING_AMOUNT, 0.0, missing=(label,))
-    fit = ticket_fit(float(amount.amount_minor), float(ticket.min.amount_minor), float(ticket.max.amount_minor))
+    fit = ticket_fit(float(amount.amount_minor), float(low.amount_minor), float(high.amount_minor))
     if fit >= 1.0:
         return DimensionFit(Dimension.FUNDING_AMOUNT, fit, matched=(label,))
     if fit > 0:
@@ -157,9 +158,7 @@ def dimension_fit(
 def stated_dimensions(taxonomy: Taxonomy, target: CriteriaProfile) -> tuple[Dimension, ...]:
     """The dimensions a target states with at least one code the taxonomy knows (or a ticket range)."""
     return tuple(
-        d
-        for d in Dimension
-        if (target.ticket_range is not None if d.scale is Scale.RANGE else taxonomy.known(d, target.codes(d)))
+        d for d in Dimension if (target.states(d) if d.scale is Scale.RANGE else taxonomy.known(d, target.codes(d)))
     )
 
 

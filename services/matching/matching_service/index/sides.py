@@ -157,11 +157,12 @@ class TargetSide(Side):
         for dimension in CODED:
             for col, value in self.space.credit(dimension, profile.codes(dimension)).items():
                 self.credit[col, slot] = value
-        ticket = profile.ticket_range
-        if ticket is not None:
-            self.currency[slot] = self.space.currency_id(ticket.min.currency_code)
-            self.low[slot] = float(ticket.min.amount_minor)
-            self.high[slot] = float(ticket.max.amount_minor)
+        bounds = profile.ticket_range.bounds if profile.ticket_range is not None else None
+        if bounds is not None:
+            low, high = bounds
+            self.currency[slot] = self.space.currency_id(low.currency_code)
+            self.low[slot] = float(low.amount_minor)
+            self.high[slot] = float(high.amount_minor)
         if status is not None and status.vendor_company:
             self.vendor[slot] = status.vendor_company
             self.by_vendor.setdefault(status.vendor_company, set()).add(slot)

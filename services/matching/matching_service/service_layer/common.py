@@ -1,4 +1,5 @@
-"""What the use cases share: the unit-of-work factory, the clock, the configuration, permission checks."""
+"""What the use cases share: the unit-of-work factory, the clock, the configuration, permission checks,
+storing what an owning service said about a page."""
 
 from __future__ import annotations
 
@@ -10,6 +11,8 @@ from devinsider_common import errors
 from devinsider_common.auth.principal import Principal
 from devinsider_common.pages.names import PageKind
 from devinsider_common.pages.roles import PagePermission
+from matching_service.domain.facts import own_values
+from matching_service.domain.pages import PageStatus
 from matching_service.domain.scoring import Weights
 from matching_service.service_layer.ports import MatchingUnitOfWork, PageDirectory
 
@@ -33,6 +36,18 @@ def authorize(directory: PageDirectory, principal: Principal, page: str, permiss
     if permission is PagePermission.VIEW_PRIVATE and principal.is_staff_or_service:
         return
     directory.require(page, principal.subject, permission)
+
+
+def save_status(uow: MatchingUnitOfWork, status: PageStatus, as_of: datetime, at: datetime) -> bool:
+    """Store what the owning service said about a page (`StatusStore.save`: True when it changed). Once
+    the page's facts are stored, its profile keeps only matching's own values: a profile stored before
+    migration 0004 loses the page's values the first time its facts arrive (they scored until then)."""
+    changed = uow.statuses.save(status, as_of, at)
+    if changed and status.facts is not None:
+        profile = uow.profiles.get(status.page.name)
+        if profile is not None and (own := own_values(profile)) != profile:
+            uow.profiles.save(own, exists=True)
+    return changed
 
 
 def not_found(what: str) -> errors.NotFound:

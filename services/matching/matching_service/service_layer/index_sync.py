@@ -1,9 +1,10 @@
 """Keeps this replica's in-memory index in step with the database.
 
 Every write records the changed pages in `change_log` (serialised, so sequence numbers commit in
-order). Each replica applies the rows after the last sequence it saw: right after its own writes
-(read-your-writes) and every `poll_interval` seconds in a background thread, so a change made on
-another replica is visible within that bound. A new taxonomy version rebuilds the index.
+order): profiles, and statuses with the facts their pages hold (the index holds effective profiles,
+`domain.facts`). Each replica applies the rows after the last sequence it saw: right after its own
+writes (read-your-writes) and every `poll_interval` seconds in a background thread, so a change made
+on another replica is visible within that bound. A new taxonomy version rebuilds the index.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from collections.abc import Callable
 import structlog
 
 from devinsider_common.pages.names import PageKind
+from matching_service.domain.pages import effective
 from matching_service.domain.scoring import Weights
 from matching_service.domain.taxonomy import Taxonomy
 from matching_service.index.engine import MatchIndex
@@ -53,7 +55,8 @@ class IndexSync:
             index = MatchIndex(taxonomy, self._weights)
             count = 0
             for profile in uow.profiles.all():
-                index.upsert(profile.page.kind, profile.page.name, profile, statuses.get(profile.page.name))
+                status = statuses.get(profile.page.name)
+                index.upsert(profile.page.kind, profile.page.name, effective(profile, status, taxonomy), status)
                 count += 1
         self._index, self._seq = index, seq
         log.info("index.loaded", profiles=count, seq=seq, taxonomy_version=taxonomy.version)
@@ -75,10 +78,12 @@ class IndexSync:
                 pages = {page for _, page in rows}
                 profiles = uow.profiles.get_many(pages)
                 statuses = uow.statuses.get_many(pages)
+            taxonomy = self._index.taxonomy
             for page in pages:
-                kind = PageKind.of(page)
+                kind, profile, status = PageKind.of(page), profiles.get(page), statuses.get(page)
                 if kind is not None:
-                    self._index.upsert(kind, page, profiles.get(page), statuses.get(page))
+                    shown = effective(profile, status, taxonomy) if profile is not None else None
+                    self._index.upsert(kind, page, shown, status)
             self._seq = rows[-1][0]
             return len(pages)
 

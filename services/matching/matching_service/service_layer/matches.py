@@ -9,7 +9,7 @@ from devinsider_common.pages.roles import PagePermission
 from devinsider_common.pagination import ListLimits, list_window, next_page_token
 from matching_service.domain.gates import Gate, first_gate
 from matching_service.domain.matches import MatchFilters, MatchItem, MatchList, Query, ScoreResult, position
-from matching_service.domain.pages import PageStatus
+from matching_service.domain.pages import PageStatus, effective
 from matching_service.domain.profile import CriteriaProfile
 from matching_service.domain.scoring import DimensionScore, score_pair
 from matching_service.index.engine import Ranked
@@ -48,13 +48,15 @@ class MatchUseCases:
             stored = uow.statuses.get_many([company.name, target.name])
             blocked = uow.blocks.either_way(company.name, target.name)
         statuses = stored | fresh  # the owning services' word first, the stored one if they gave none
-        company_profile = profiles.get(company.name) or CriteriaProfile(company)
-        target_profile = profiles.get(target.name) or CriteriaProfile(target)
+        company_profile, target_profile = (
+            effective(profiles.get(p.name) or CriteriaProfile(p), statuses.get(p.name), taxonomy)
+            for p in (company, target)
+        )
         scored = score_pair(taxonomy, company_profile, target_profile, self._config.weights[target.kind])
         gate = first_gate(
             statuses.get(company.name) or PageStatus(company),
             statuses.get(target.name) or PageStatus(target),
-            profiles.get(company.name),
+            company_profile,
             blocked=blocked,
             required_unmet=scored.required_unmet,
         )
@@ -136,12 +138,17 @@ class MatchUseCases:
         self, anchor: PageName, other_kind: PageKind, names: list[str]
     ) -> dict[str, tuple[float, tuple[DimensionScore, ...]]]:
         taxonomy = self._sync.taxonomy()
-        with self._uow() as uow:
+        with self._uow() as uow:  # the stored statuses' facts, as the index scored them
             profiles = uow.profiles.get_many([anchor.name, *names])
-        mine = profiles.get(anchor.name) or CriteriaProfile(anchor)
+            statuses = uow.statuses.get_many([anchor.name, *names])
+
+        def profile_of(page: PageName) -> CriteriaProfile:
+            return effective(profiles.get(page.name) or CriteriaProfile(page), statuses.get(page.name), taxonomy)
+
+        mine = profile_of(anchor)
         out = {}
         for name in names:
-            other = profiles.get(name) or CriteriaProfile(parse_page(name, "page", (other_kind,)))
+            other = profile_of(parse_page(name, "page", (other_kind,)))
             company, target = (mine, other) if anchor.kind is PageKind.COMPANY else (other, mine)
             scored = score_pair(taxonomy, company, target, self._config.weights[target.page.kind])
             out[name] = (scored.score, scored.dimensions)

@@ -3,8 +3,9 @@
 The company, investor and program services publish their page, member and invitation events on their
 direct exchanges (`odoo_<kind>.exchange.direct`) with the routing key of Odoo's queue; matching binds
 its own queue to the three with those keys, so Odoo's queues still get theirs. A page created, updated
-(published, listed, completed...) or deleted changes its stored status exactly as the status refresh
-would (the same mapping; a deleted page turns inactive with its summary kept), in one transaction with
+(published, listed, completed, its industries or countries edited...) or deleted changes its stored
+status and facts exactly as the status refresh would (the same mapping; a deleted page turns inactive
+with its summary and facts kept), in one transaction with
 the inbox record, the change log row every replica's index follows, and the announcement round the
 change owes; then this replica's index catches up and the round is drained, as after the refresh.
 
@@ -22,7 +23,7 @@ from devinsider_common.consumer import ConsumerQueue, Delivery, PermanentFailure
 from devinsider_common.outbox.topology import ODOO_COMPANY, ODOO_INVESTOR, ODOO_PROGRAM, Binding, direct_routing_key
 from matching_service.domain.pages import deleted_status
 from matching_service.service_layer.announcer import Announcer
-from matching_service.service_layer.common import Clock, UowFactory
+from matching_service.service_layer.common import Clock, UowFactory, save_status
 from matching_service.service_layer.index_sync import IndexSync
 from matching_service.service_layer.ports import PageEventReader
 
@@ -68,7 +69,7 @@ class PageStatusFollower:
             if not uow.inbox.first_time(self.queue.name, delivery.message_id):
                 return False
             status = change.status or deleted_status(change.page, uow.statuses.get_many([name]).get(name))
-            changed = uow.statuses.save(status, change.at, now)
+            changed = save_status(uow, status, change.at, now)
             if changed:
                 uow.changes.record([name], now)
                 uow.announcements.request(name, now)

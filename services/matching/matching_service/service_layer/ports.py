@@ -52,7 +52,8 @@ class StatusStore(Protocol):
     def save(self, status: PageStatus, as_of: datetime, at: datetime) -> bool:
         """Store `status`, which holds as of `as_of` (an event's occur time, or the time its service was
         asked), at `at`; unless the stored one holds as of a later time (then nothing changes). True when
-        it changed what matching decides on (gates, summaries); an equal status only moves `as_of` on."""
+        it changed what matching decides on (gates, summaries, the page's facts); an equal status only
+        moves `as_of` on."""
         ...
 
 

@@ -1,4 +1,7 @@
-"""Getting and setting the criteria profile of a page (permission from the owning service first)."""
+"""Getting and setting the criteria profile of a page (permission from the owning service first).
+
+A profile is read and returned as matching scores it: the dimensions its page holds come from the page
+(`domain.facts`), read fresh from the owning service. Writes refuse the page's values and store the rest."""
 
 from __future__ import annotations
 
@@ -9,10 +12,11 @@ from devinsider_common.auth.principal import Principal
 from devinsider_common.pages.names import PageName
 from devinsider_common.pages.roles import PagePermission
 from devinsider_common.unit_of_work import DuplicateRecord
-from matching_service.domain.pages import PageStatus
+from matching_service.domain.facts import own_values
+from matching_service.domain.pages import PageStatus, effective
 from matching_service.domain.profile import CriteriaProfile, validate_profile
 from matching_service.service_layer.announcer import Announcer
-from matching_service.service_layer.common import Clock, UowFactory, authorize
+from matching_service.service_layer.common import Clock, UowFactory, authorize, save_status
 from matching_service.service_layer.index_sync import IndexSync
 from matching_service.service_layer.ports import PageDirectory
 
@@ -29,9 +33,13 @@ class ProfileUseCases:
 
     def get(self, principal: Principal, page: PageName) -> CriteriaProfile:
         authorize(self._directory, principal, page.name, PagePermission.VIEW_PRIVATE)
+        # The page's word first (read only: storing it is the events' and the refresh's), else the stored one.
+        status = self._directory.statuses([page.name]).get(page.name)
         with self._uow() as uow:
             found = uow.profiles.get(page.name)
-        return found or CriteriaProfile(page, taxonomy_version=self._sync.taxonomy().version)
+            status = status or uow.statuses.get_many([page.name]).get(page.name)
+        taxonomy = self._sync.taxonomy()
+        return effective(found or CriteriaProfile(page, taxonomy_version=taxonomy.version), status, taxonomy)
 
     def update(self, principal: Principal, changes: CriteriaProfile, fields: set[str]) -> CriteriaProfile:
         page = changes.page
@@ -65,14 +73,17 @@ class ProfileUseCases:
                 taxonomy_version=taxonomy.version,
                 updated_at=now,
             )
-            validate_profile(merged, taxonomy, previous)
+            validate_profile(merged, taxonomy, previous, fields)
+            if status is not None and status.facts is not None:
+                merged = own_values(merged)  # the page's values an older profile may hold are the page's now
             changed = sorted(f for f in fields if previous is None or getattr(previous, f) != getattr(merged, f))
             uow.profiles.save(merged, exists=previous is not None)
             if status is not None:
-                uow.statuses.save(status, asked, now)
+                save_status(uow, status, asked, now)
+            shown = effective(merged, uow.statuses.get_many([page.name]).get(page.name), taxonomy)
             uow.changes.record([page.name], now)
-            uow.events.profile_updated(merged, changed)
+            uow.events.profile_updated(shown, changed)
             # The MatchFound round this change owes commits with it (drained below, or by the job).
             uow.announcements.request(page.name, now)
             uow.commit()
-        return merged
+        return shown

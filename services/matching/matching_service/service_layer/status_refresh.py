@@ -1,5 +1,6 @@
 """Job: re-read the status of every profiled page from its owning service (activity, completeness,
-publication, summaries), so gates follow changes made there (one run across replicas). The page
+publication, summaries, the facts the page holds), so gates and scores follow changes made there (one
+run across replicas; `devinsider-matching-sync-pages` runs it on demand). The page
 services' events bring those changes within seconds (`page_events.PageStatusFollower`); this slow poll is
 the safety net for an event lost or never sent. A status read here holds as of the time its service was
 asked, so it never overwrites a newer one an event brought meanwhile.
@@ -15,7 +16,7 @@ import structlog
 
 from matching_service.domain.pages import deleted_status
 from matching_service.service_layer.announcer import Announcer
-from matching_service.service_layer.common import Clock, UowFactory
+from matching_service.service_layer.common import Clock, UowFactory, save_status
 from matching_service.service_layer.index_sync import IndexSync
 from matching_service.service_layer.ports import PageDirectory
 
@@ -49,7 +50,7 @@ class StatusRefresher:
                 for page in chunk:
                     # A page the owning service no longer returns is deleted: inactive, summary kept.
                     status = fresh.get(page.name) or deleted_status(page, stored.get(page.name))
-                    if uow.statuses.save(status, asked, now):
+                    if save_status(uow, status, asked, now):
                         names.append(page.name)
                         uow.announcements.request(page.name, now)
                 uow.changes.record(names, now)
@@ -62,3 +63,10 @@ class StatusRefresher:
             except Exception:  # the rounds stay pending: the announcement job drains them
                 log.exception("matches.announce_failed", reason="status refresh")
         return changed
+
+    def without_facts(self) -> list[str]:
+        """The profiled pages whose facts are not known (their service never returned them since migration
+        0004): their profiles still score their own values."""
+        with self._uow() as uow:
+            known = {s.page.name for s in uow.statuses.all() if s.facts is not None}
+            return sorted(p.page.name for p in uow.profiles.all() if p.page.name not in known)

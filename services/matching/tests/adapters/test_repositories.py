@@ -18,6 +18,7 @@ from devinsider_common.pagination import ListWindow
 from devinsider_common.testing.fixtures import migrated_engine
 from devinsider_common.unit_of_work import DuplicateRecord
 from matching_service.bootstrap import MIGRATIONS
+from matching_service.domain.facts import PageFacts
 from matching_service.domain.pages import PageStatus
 from matching_service.domain.profile import Criteria, CriteriaProfile, FundingNeed, Money, TicketRange
 from matching_service.domain.social import Block, Favorite
@@ -79,6 +80,35 @@ def test_a_status_never_gives_way_to_one_that_holds_as_of_an_earlier_time(backen
         assert uow.statuses.get_many(["programs/p"]) == {"programs/p": draft}
 
 
+def test_a_status_stores_the_facts_its_page_holds(backend: Backend) -> None:
+    """Facts are part of the status: stored with it, compared with it (an edited page is a change), and
+    null until a page's service first gives them (statuses stored before migration 0004)."""
+    later = NOW + timedelta(seconds=5)
+    facts = PageFacts(
+        {Dimension.INDUSTRY: ("fintech", "retail"), Dimension.COUNTRY: ("FR", "europe")},
+        FundingNeed(True, Money("EUR", 5)),
+        Money("EUR", 1),
+        None,
+    )
+    unknown = PageStatus(ACME, active=True, display_name="Acme")
+    with backend.uow() as uow:
+        assert uow.statuses.save(unknown, NOW, NOW)
+        uow.commit()
+    with backend.uow() as uow:
+        assert uow.statuses.get_many(["companies/acme"]) == {"companies/acme": unknown}  # facts not known
+        assert uow.statuses.save(replace(unknown, facts=facts), NOW, NOW)  # the first facts: a change
+        uow.commit()
+    with backend.uow() as uow:
+        assert uow.statuses.get_many(["companies/acme"])["companies/acme"].facts == facts
+        assert [s.facts for s in uow.statuses.all()] == [facts]
+        assert not uow.statuses.save(replace(unknown, facts=facts), later, later)  # the same facts
+        edited = PageFacts({Dimension.INDUSTRY: ("retail",)})
+        assert uow.statuses.save(replace(unknown, facts=edited), later, later)  # the page edited
+        uow.commit()
+    with backend.uow() as uow:
+        assert uow.statuses.get_many(["companies/acme"])["companies/acme"].facts == edited
+
+
 def test_the_inbox_records_a_message_once_per_consumer_with_the_transaction(backend: Backend) -> None:
     with backend.uow() as uow:
         assert uow.inbox.first_time("matching.pages", "m1")
@@ -110,18 +140,20 @@ def test_taxonomy_profiles_statuses_and_the_change_log(backend: Backend) -> None
     )
     investor = CriteriaProfile(
         VC,
-        {Dimension.FUNDING_STAGE: Criteria(("seed",), True)},
+        {Dimension.FUNDING_STAGE: Criteria((), True), Dimension.BUSINESS_MODEL: Criteria(("saas",))},
         None,
-        TicketRange(Money("EUR", 1), Money("EUR", 9), True),
+        TicketRange(None, None, True),  # the page's range, required
         1,
         NOW,
     )
+    legacy = CriteriaProfile(P, {}, None, TicketRange(Money("EUR", 1), Money("EUR", 9), False), 1, NOW)
     with backend.uow() as uow:
         assert uow.taxonomy.latest_version() == 1 and uow.taxonomy.get(9) is None
         taxonomy = uow.taxonomy.get(1)
         assert taxonomy is not None and taxonomy.criteria == seed_taxonomy().criteria
         uow.profiles.save(company, exists=False)
         uow.profiles.save(investor, exists=False)
+        uow.profiles.save(legacy, exists=False)
         assert uow.statuses.save(PageStatus(ACME, active=True, display_name="Acme"), NOW, NOW)
         uow.changes.record(["companies/acme", "investors/i", "companies/acme"], NOW)
         uow.changes.record([], NOW)
@@ -129,8 +161,9 @@ def test_taxonomy_profiles_statuses_and_the_change_log(backend: Backend) -> None
     with backend.uow() as uow:
         assert aware(uow.profiles.get("companies/acme")) == company
         assert aware(uow.profiles.get_many(["investors/i"])["investors/i"]) == investor
+        assert aware(uow.profiles.get("programs/p")) == legacy
         assert set(uow.profiles.get_many(["investors/i", "programs/none"])) == {"investors/i"}
-        assert {p.page.name for p in uow.profiles.all()} == {"companies/acme", "investors/i"}
+        assert {p.page.name for p in uow.profiles.all()} == {"companies/acme", "investors/i", "programs/p"}
     # A unique key met raises DuplicateRecord when the statement's unit of work ends.
     with pytest.raises(DuplicateRecord), backend.uow() as uow:
         uow.profiles.save(company, exists=False)

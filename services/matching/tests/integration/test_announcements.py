@@ -16,7 +16,7 @@ from matching_service.service_layer.unit_of_work import SqlMatchingUnitOfWork
 from matching_service.settings import MatchingSettings
 
 from ..conftest import PageWorld, start_matching
-from ..protos import IND, Stub, crit, set_profile
+from ..protos import Stub, set_profile
 
 MATCH_FOUND = "devinsider.matching.v1.MatchFound"
 
@@ -40,20 +40,20 @@ def test_a_crash_after_the_commit_leaves_the_round_pending_and_the_job_announces
     callers: CallerFactory,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    world.add("companies/acme", owner="alice")
-    world.add("programs/p", owner="pat")
+    world.add("companies/acme", owner="alice", facts={"industries": ["fintech"]})
+    world.add("programs/p", owner="pat", facts={"industries": ["fintech"]})
     alice, pat = callers("alice").metadata, callers("pat", ("program",)).metadata
-    set_profile(stub, "companies/acme", alice, crit(IND, "fintech"))
+    set_profile(stub, "companies/acme", alice)
     # The process "dies" between the commit of the change and its announcements.
     monkeypatch.setattr(service.app.announcer, "after_change", lambda page: 0)
-    set_profile(stub, "programs/p", pat, crit(IND, "fintech"))
+    set_profile(stub, "programs/p", pat)
     assert _announced(service) == 0 and _pending(service) == ["programs/p"]
     # A restarted replica's job drains the debt: the pair is announced exactly once.
     restarted = start_matching(settings.model_copy(update={"announcement_drain_interval_seconds": 0.1}))
     try:
         assert wait_for(lambda: _pending(service) == [])
         assert _announced(service) == 1
-        set_profile(stub, "programs/p", pat, crit(IND, "fintech"))  # a replay is drained later ...
+        set_profile(stub, "programs/p", pat)  # a replay is drained later ...
         assert wait_for(lambda: _pending(service) == [])
         assert _announced(service) == 1  # ... and announces nothing new
     finally:

@@ -21,6 +21,7 @@ from devinsider_common.testing.tokens import CallerFactory
 from ..conftest import PageWorld, make_settings, start_matching
 from ..protos import IND, Stub, crit, eur, set_profile
 
+FINTECH = {"industries": ["fintech"]}  # what the page says (its service's fields)
 INVALID, DENIED, NOT_FOUND = (
     grpc.StatusCode.INVALID_ARGUMENT,
     grpc.StatusCode.PERMISSION_DENIED,
@@ -46,9 +47,9 @@ def test_every_rpc_is_served_and_maps_its_refusals(
 ) -> None:
     alice, pat, eve = callers("alice").metadata, callers("pat", ("program",)).metadata, callers("eve").metadata
     billing = callers("svc-billing", ("service",)).metadata
-    world.add("companies/acme", owner="alice", display_name="Acme")
-    world.add("programs/p", owner="pat", display_name="Partner Program")
-    world.add("programs/q", owner="pat")
+    world.add("companies/acme", owner="alice", display_name="Acme", facts={"industries": ["fintech", "retail"]})
+    world.add("programs/p", owner="pat", display_name="Partner Program", facts=FINTECH)
+    world.add("programs/q", owner="pat", facts={"industries": ["retail", "edtech"]})
 
     # -- taxonomy ------------------------------------------------------------------------------------
     assert stub.GetTaxonomy(pb.GetTaxonomyRequest(), metadata=alice).version == 1
@@ -61,21 +62,24 @@ def test_every_rpc_is_served_and_maps_its_refusals(
     assert (bad_parent.code, bad_parent.fields) == (INVALID, ["parent"])
 
     # -- profiles -------------------------------------------------------------------------------------
-    saved = set_profile(stub, "companies/acme", alice, crit(IND, "fintech", "retail"))
+    saved = set_profile(stub, "companies/acme", alice, crit(pb.DIMENSION_BUSINESS_MODEL, "saas"))
     got = stub.GetCriteriaProfile(pb.GetCriteriaProfileRequest(name="companies/acme/criteriaProfile"), metadata=alice)
     assert got == saved and saved.taxonomy_version == 1 and saved.update_time.seconds > 0
+    assert [(c.dimension, list(c.codes)) for c in saved.criteria] == [
+        (IND, ["fintech", "retail"]),  # the page's
+        (pb.DIMENSION_BUSINESS_MODEL, ["saas"]),
+    ]
+    assert IND in saved.page_dimensions and pb.DIMENSION_BUSINESS_MODEL not in saved.page_dimensions
     invalid = failure(
         lambda: set_profile(
-            stub, "companies/acme", alice, crit(IND, "nope"), ticket_range=pb.TicketRange(min=eur(1), max=eur(2))
+            stub, "companies/acme", alice, crit(IND, "fintech"), ticket_range=pb.TicketRange(min=eur(1), max=eur(2))
         )
     )
     assert (invalid.code, invalid.reason) == (INVALID, "INVALID_ARGUMENT")
     assert invalid.fields == ["criteria_profile.criteria[industry].codes", "criteria_profile.ticket_range"]
-    assert failure(lambda: set_profile(stub, "companies/acme", eve, crit(IND, "fintech"))) == Failure(
-        DENIED, "PAGE_PERMISSION_DENIED"
-    )
-    set_profile(stub, "programs/p", pat, crit(IND, "fintech"))  # 100: announced
-    set_profile(stub, "programs/q", pat, crit(IND, "retail", "edtech"))  # 50
+    assert failure(lambda: set_profile(stub, "companies/acme", eve)) == Failure(DENIED, "PAGE_PERMISSION_DENIED")
+    set_profile(stub, "programs/p", pat)  # wants fintech: 100, announced
+    set_profile(stub, "programs/q", pat)  # wants retail and edtech: 50
 
     # -- scores and matches -------------------------------------------------------------------------------
     scored = stub.ScoreMatch(pb.ScoreMatchRequest(company="companies/acme", target="programs/p"), metadata=alice)
@@ -150,13 +154,13 @@ def test_every_rpc_is_served_and_maps_its_refusals(
 def test_authentication_access_policies_and_tokens_bound_to_their_caller(
     stub: Stub, world: PageWorld, callers: CallerFactory
 ) -> None:
-    world.add("companies/acme", owner="alice")
+    world.add("companies/acme", owner="alice", facts=FINTECH)
     for i in range(3):
-        world.add(f"programs/p{i}", owner="pat")
+        world.add(f"programs/p{i}", owner="pat", facts=FINTECH)
     alice, pat = callers("alice").metadata, callers("pat", ("program",)).metadata
-    set_profile(stub, "companies/acme", alice, crit(IND, "fintech"))
+    set_profile(stub, "companies/acme", alice)
     for i in range(3):
-        set_profile(stub, f"programs/p{i}", pat, crit(IND, "fintech"))
+        set_profile(stub, f"programs/p{i}", pat)
     anonymous = failure(
         lambda: stub.GetCriteriaProfile(pb.GetCriteriaProfileRequest(name="companies/acme/criteriaProfile"))
     )
@@ -180,13 +184,13 @@ def test_the_service_runs_on_sqlite(
     settings = make_settings(tmp_path, f"sqlite+pysqlite:///{tmp_path / 'matching.sqlite3'}", "matching", page_services)
     running = start_matching(settings)
     try:
-        world.add("companies/acme", owner="alice")
-        world.add("programs/p", owner="pat")
+        world.add("companies/acme", owner="alice", facts=FINTECH)
+        world.add("programs/p", owner="pat", facts=FINTECH)
         alice, pat = callers("alice").metadata, callers("pat", ("program",)).metadata
         with grpc.insecure_channel(f"127.0.0.1:{running.port}") as channel:
             stub = Stub(channel)
-            set_profile(stub, "companies/acme", alice, crit(IND, "fintech"))
-            set_profile(stub, "programs/p", pat, crit(IND, "fintech"))
+            set_profile(stub, "companies/acme", alice)
+            set_profile(stub, "programs/p", pat)
             request = pb.ListCompanyMatchesRequest(parent="companies/acme", target_kind=page_pb2.PAGE_KIND_PROGRAM)
             assert [m.score for m in stub.ListCompanyMatches(request, metadata=alice).matches] == [100.0]
             ref = page_pb2.PageRef(kind=page_pb2.PAGE_KIND_PROGRAM, name="programs/p")

@@ -22,7 +22,7 @@ from devinsider_common.testing.tokens import CallerFactory
 from matching_service.service_layer.unit_of_work import SqlMatchingUnitOfWork
 
 from ..conftest import PageWorld, make_settings, start_matching
-from ..protos import IND, crit, set_profile
+from ..protos import set_profile
 
 pytestmark = pytest.mark.rabbitmq
 
@@ -62,12 +62,13 @@ def test_a_deleted_company_leaves_the_matches_once_its_event_is_consumed(
     try:
         assert service.wait_until_consuming()  # `matching.pages` exists and is bound
         alice, pat = callers("alice").metadata, callers("pat", ("program",)).metadata
-        world.add(ACME, owner="alice", display_name="Acme")  # the company service keeps it live throughout
-        world.add("programs/p", owner="pat", display_name="Partner Program")
+        fintech = {"industries": ["fintech"]}
+        world.add(ACME, owner="alice", display_name="Acme", facts=fintech)  # the company service keeps it live
+        world.add("programs/p", owner="pat", display_name="Partner Program", facts=fintech)
         with grpc.insecure_channel(f"127.0.0.1:{service.port}") as channel:
             stub = matching_pb2_grpc.MatchingServiceStub(channel)
-            set_profile(stub, ACME, alice, crit(IND, "fintech"))
-            set_profile(stub, "programs/p", pat, crit(IND, "fintech"))
+            set_profile(stub, ACME, alice)
+            set_profile(stub, "programs/p", pat)
             listing = pb.ListProgramMatchesRequest(parent="programs/p")
             assert [m.summary.page.name for m in stub.ListProgramMatches(listing, metadata=pat).matches] == [ACME]
             calls = len(world.batch_calls)

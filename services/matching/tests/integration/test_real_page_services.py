@@ -14,6 +14,7 @@ from urllib.parse import parse_qs, urlparse
 
 import grpc
 import pytest
+from google.protobuf import field_mask_pb2
 from sqlalchemy import select
 
 from company_service.bootstrap import CompanyService
@@ -116,8 +117,8 @@ def _complete_company() -> company_pb2.Company:
         hq_country_code="FR",
         founding_year=2015,
         company_size=company_pb2.COMPANY_SIZE_11_50,
-        industries=["manufacturing"],
-        solution_categories=["analytics"],
+        industries=["fintech", "retail"],
+        solution_categories=["ai_ml", "analytics"],  # analytics: no code of the taxonomy, it scores nothing
         target_regions=["europe"],
         licensing_models=[company_pb2.LICENSING_MODEL_SAAS],
         distribution_channels=[company_pb2.DISTRIBUTION_CHANNEL_DIRECT],
@@ -174,7 +175,11 @@ def test_matching_against_the_real_page_services(platform: Platform, callers: Ca
 
     def new_program(display_name: str) -> str:
         created = program_pb2.Program(
-            display_name=display_name, vendor_name="Microsoft", program_type=program_pb2.PROGRAM_TYPE_TECHNOLOGY
+            display_name=display_name,
+            vendor_name="Microsoft",
+            program_type=program_pb2.PROGRAM_TYPE_TECHNOLOGY,
+            industries=["fintech"],
+            country_codes=["FR"],
         )
         return p.programs.CreateProgram(program_pb2.CreateProgramRequest(program=created), metadata=pat).name
 
@@ -185,30 +190,37 @@ def test_matching_against_the_real_page_services(platform: Platform, callers: Ca
         display_name="Northwind Ventures",
         category=investor_pb2.INVESTOR_CATEGORY_INSTITUTIONAL,
         investor_type=investor_pb2.INVESTOR_TYPE_VENTURE_CAPITAL,
+        funding_stages=["series_a"],
+        ticket_min=eur(1_000_000),
+        ticket_max=eur(3_000_000),
     )
     northwind = p.investors.CreateInvestor(investor_pb2.CreateInvestorRequest(investor=investor), metadata=ivan).name
 
     # -- (a) the company's real CheckPageAccess decides who may set its criteria -------------------------
-    company_criteria = (crit(IND, "fintech", "retail"), crit(TECH, "ai_ml"), crit(COUNTRY, "FR"), crit(STAGE, "seed"))
-    funding = pb.FundingNeed(looking_for_funding=True, amount=eur(2_000_000))
-    assert failure(lambda: set_profile(p.matching, acme, eve, *company_criteria, funding_need=funding)).code == DENIED
+    company_criteria = crit(STAGE, "seed")  # the rest is the page's
+    assert failure(lambda: set_profile(p.matching, acme, eve, company_criteria)).code == DENIED
     assert (
-        failure(lambda: set_profile(p.matching, acme, pat, *company_criteria, funding_need=funding)).code == DENIED
+        failure(lambda: set_profile(p.matching, acme, pat, company_criteria)).code == DENIED
     )  # a program's owner is no member of the company either
-    saved = set_profile(p.matching, acme, bob, *company_criteria, funding_need=funding)  # the editor may
-    assert saved.page.name == acme and [c.codes[0] for c in saved.criteria][:1] == ["fintech"]
+    saved = set_profile(p.matching, acme, bob, company_criteria)  # the editor may
+    # What the real company page holds, read from its service, as matching scores it.
+    assert saved.page.name == acme and {c.dimension: list(c.codes) for c in saved.criteria} == {
+        IND: ["fintech", "retail"],
+        TECH: ["ai_ml"],
+        COUNTRY: ["FR", "europe"],
+        pb.DIMENSION_COMPANY_SIZE: ["11_50"],
+        pb.DIMENSION_REVENUE_RANGE: ["1m_5m"],
+        STAGE: ["seed"],
+    }
+    assert (saved.funding_need.looking_for_funding, saved.funding_need.amount) == (True, eur(2_000_000))
     assert (
-        failure(lambda: set_profile(p.matching, azure, bob, crit(IND, "fintech"))).code == DENIED
+        failure(lambda: set_profile(p.matching, azure, bob)).code == DENIED
     )  # and the company's editor is no member of the program
-    set_profile(p.matching, azure, pat, crit(IND, "fintech"), crit(COUNTRY, "FR"))
-    set_profile(p.matching, draft, pat, crit(IND, "fintech"), crit(COUNTRY, "FR"))
-    set_profile(
-        p.matching,
-        northwind,
-        ivan,
-        crit(STAGE, "series_a"),
-        ticket_range=pb.TicketRange(min=eur(1_000_000), max=eur(3_000_000)),
-    )
+    set_profile(p.matching, azure, pat)
+    set_profile(p.matching, draft, pat)
+    vc = set_profile(p.matching, northwind, ivan, ticket_range=pb.TicketRange(required=False))
+    assert (vc.ticket_range.min, vc.ticket_range.max) == (eur(1_000_000), eur(3_000_000))
+    assert [(c.dimension, list(c.codes)) for c in vc.criteria] == [(STAGE, ["series_a"])]
 
     # -- (b) the published program, with its real display name and the score explained ---------------
     programs = pb.ListCompanyMatchesRequest(parent=acme, target_kind=page_pb2.PAGE_KIND_PROGRAM, explain=True)
@@ -244,7 +256,7 @@ def test_matching_against_the_real_page_services(platform: Platform, callers: Ca
     carol = callers("kc-carol").metadata  # one company page per founder
     half = p.companies.CreateCompany(company_pb2.CreateCompanyRequest(company=sketch), metadata=carol)
     assert not half.completeness.program_matchmaking
-    set_profile(p.matching, half.name, carol, crit(IND, "fintech"), crit(COUNTRY, "FR"))
+    set_profile(p.matching, half.name, carol)
     incomplete = p.matching.ScoreMatch(pb.ScoreMatchRequest(company=half.name, target=azure), metadata=carol)
     assert incomplete.gate == pb.MATCH_GATE_COMPANY_INCOMPLETE
     still = p.matching.ListProgramMatches(pb.ListProgramMatchesRequest(parent=azure), metadata=pat).matches
@@ -308,7 +320,13 @@ def test_matching_against_the_real_page_services(platform: Platform, callers: Ca
         ).code
         == DENIED
     )  # the investor's list is its members' only
-    set_profile(p.matching, acme, bob, *company_criteria, funding_need=pb.FundingNeed(looking_for_funding=False))
-    assert list(p.matching.ListCompanyMatches(investors, metadata=alice).matches) == []
+    # The company stops looking for funding on its page: no longer complete for investor matchmaking.
+    stopped = company_pb2.Company(name=acme, financials=company_pb2.CompanyFinancials(looking_for_funding=False))
+    mask = field_mask_pb2.FieldMask(paths=["financials.looking_for_funding"])
+    p.companies.UpdateCompany(company_pb2.UpdateCompanyRequest(company=stopped, update_mask=mask), metadata=alice)
     gate = p.matching.ScoreMatch(pb.ScoreMatchRequest(company=acme, target=northwind), metadata=alice).gate
-    assert gate == pb.MATCH_GATE_NOT_LOOKING_FOR_FUNDING
+    assert gate == pb.MATCH_GATE_COMPANY_INCOMPLETE  # a score reads the page at once
+    assert p.matching_service.app.refresher.run() >= 1  # lists, once the status and facts are stored
+    assert list(p.matching.ListCompanyMatches(investors, metadata=alice).matches) == []
+    profile = p.matching.GetCriteriaProfile(pb.GetCriteriaProfileRequest(name=f"{acme}/criteriaProfile"), metadata=bob)
+    assert not profile.funding_need.looking_for_funding

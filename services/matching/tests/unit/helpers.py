@@ -2,29 +2,34 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
+from dataclasses import replace
 from typing import Any, TypeVar, cast
 
 import grpc
 
 from devinsider_common import context
 from devinsider_common.auth.principal import Principal
-from devinsider_common.pages.names import PageName, parse_page
+from devinsider_common.pages.names import PageKind, PageName, parse_page
 from devinsider_common.testing.tokens import principal
-from matching_service.domain.profile import Criteria, CriteriaProfile, FundingNeed, Money, TicketRange
+from matching_service.domain.facts import PageFacts, own_values
+from matching_service.domain.profile import PAGE_FIELDS, Criteria, CriteriaProfile, FundingNeed, Money, TicketRange
 from matching_service.domain.taxonomy import Dimension
 from matching_service.entrypoints.grpc_servicer import MatchingServicer
 
 from ..fakes import World
 
 T = TypeVar("T")
-IND, TECH, COUNTRY, STAGE, SIZE = (
+IND, TECH, COUNTRY, STAGE, SIZE, REVENUE, PARTNER, MODEL = (
     Dimension.INDUSTRY,
     Dimension.TECHNOLOGY,
     Dimension.COUNTRY,
     Dimension.FUNDING_STAGE,
     Dimension.COMPANY_SIZE,
+    Dimension.REVENUE_RANGE,
+    Dimension.PARTNER_TYPE,
+    Dimension.BUSINESS_MODEL,
 )
 ALICE, PAT, IVAN, EVE = (
     principal("alice"),
@@ -45,7 +50,7 @@ def eur(amount: int) -> Money:
 
 def profile(
     name: str,
-    criteria: dict[Dimension, Criteria | tuple[str, ...]] | None = None,
+    criteria: Mapping[Dimension, Criteria | tuple[str, ...]] | None = None,
     *,
     funding_need: FundingNeed | None = None,
     ticket_range: TicketRange | None = None,
@@ -57,9 +62,22 @@ def profile(
 def set_profile(
     matching: World, who: Principal, name: str, criteria: dict[Dimension, Any], **extra: Any
 ) -> CriteriaProfile:
-    """Set the criteria (and the funding need or ticket range given) of `name` through the use case."""
-    fields = {"criteria", *extra}
-    return matching.app.profiles.update(who, profile(name, criteria, **extra), fields)
+    """Set the criteria (and the funding need or ticket range given) of `name` where each now lives: the
+    codes of the dimensions its page holds, a company's funding need and an investor's ticket bounds on the
+    page (as its owner would edit it), the rest and every `required` flag through the profile use case."""
+    wanted = profile(name, criteria, **extra)
+    kind = wanted.page.kind
+    if name in matching.pages.pages:
+        owned = PAGE_FIELDS[kind]
+        facts = matching.pages.pages[name].facts or PageFacts()
+        facts = replace(facts, codes={d: c.codes for d, c in wanted.criteria.items() if d in owned and c.codes})
+        if "funding_need" in extra and kind is PageKind.COMPANY:
+            facts = replace(facts, funding_need=wanted.funding_need)
+        if "ticket_range" in extra and kind is PageKind.INVESTOR:
+            ticket = wanted.ticket_range
+            facts = replace(facts, ticket_min=ticket.min if ticket else None, ticket_max=ticket.max if ticket else None)
+        matching.pages.update(name, facts=facts)
+    return matching.app.profiles.update(who, own_values(wanted), {"criteria", *extra})
 
 
 def market(matching: World) -> None:

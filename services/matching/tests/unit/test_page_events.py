@@ -20,32 +20,44 @@ from devinsider.program.v1 import program_pb2
 from devinsider_common.consumer import Delivery, PermanentFailure
 from devinsider_common.outbox.envelope import build_envelope
 from devinsider_common.outbox.topology import ODOO_COMPANY, ODOO_INVESTOR, ODOO_PROGRAM
+from matching_service.domain.facts import PageFacts
 from matching_service.domain.pages import PageStatus
+from matching_service.domain.profile import FundingNeed
+from matching_service.domain.taxonomy import Dimension
 from matching_service.service_layer.page_events import QUEUE, pages_queue
 
 from ..fakes import World
-from .helpers import ALICE, IND, IVAN, PAT, page, set_profile
+from .helpers import ALICE, COUNTRY, IND, IVAN, PAT, page, set_profile
 
 ACME, VC, PROG = "companies/acme", "investors/vc", "programs/p"
 OWNERS = {ACME: ALICE, VC: IVAN, PROG: PAT}
 
 
+# Every page serves fintech, as `profiled` sets it (the events carry the whole page).
 def company(active: bool = True, **fields: Any) -> company_pb2.Company:
     state = company_pb2.COMPANY_STATE_ACTIVE if active else company_pb2.COMPANY_STATE_PRE_LISTED
     values: dict[str, Any] = {"display_name": "Acme", "tagline": "Ledgers", "hq_country_code": "FR"} | fields
+    values.setdefault("industries", ["fintech"])
     completeness = company_pb2.CompanyCompleteness(program_matchmaking=True, investor_matchmaking=False)
     return company_pb2.Company(name=ACME, state=state, completeness=completeness, **values)
 
 
 def investor(active: bool = True) -> investor_pb2.Investor:
     state = investor_pb2.INVESTOR_STATE_ACTIVE if active else investor_pb2.INVESTOR_STATE_DELETED
-    return investor_pb2.Investor(name=VC, state=state, display_name="VC Fund", logo_url="https://l/vc.png")
+    return investor_pb2.Investor(
+        name=VC, state=state, display_name="VC Fund", logo_url="https://l/vc.png", industries=["fintech"]
+    )
 
 
 def program(active: bool = True) -> program_pb2.Program:
     state = program_pb2.PROGRAM_STATE_PUBLISHED if active else program_pb2.PROGRAM_STATE_DRAFT
     return program_pb2.Program(
-        name=PROG, state=state, display_name="Partner Program", vendor_company="companies/v", country_codes=["DE"]
+        name=PROG,
+        state=state,
+        display_name="Partner Program",
+        vendor_company="companies/v",
+        country_codes=["DE"],
+        industries=["fintech"],
     )
 
 
@@ -75,12 +87,26 @@ def deleted(name: str) -> Message:
 
 
 # The status each service's page above maps to (the refresh's mapping of BatchGet*).
+FINTECH = {Dimension.INDUSTRY: ("fintech",)}
 EXPECTED = {
     ACME: PageStatus(
-        page(ACME), True, program_complete=True, display_name="Acme", tagline="Ledgers", country_code="FR"
+        page(ACME),
+        True,
+        program_complete=True,
+        display_name="Acme",
+        tagline="Ledgers",
+        country_code="FR",
+        facts=PageFacts(FINTECH | {Dimension.COUNTRY: ("FR",)}, FundingNeed(False)),
     ),
-    VC: PageStatus(page(VC), True, display_name="VC Fund", logo_url="https://l/vc.png"),
-    PROG: PageStatus(page(PROG), True, vendor_company="companies/v", display_name="Partner Program", country_code="DE"),
+    VC: PageStatus(page(VC), True, display_name="VC Fund", logo_url="https://l/vc.png", facts=PageFacts(FINTECH)),
+    PROG: PageStatus(
+        page(PROG),
+        True,
+        vendor_company="companies/v",
+        display_name="Partner Program",
+        country_code="DE",
+        facts=PageFacts(FINTECH | {Dimension.COUNTRY: ("DE",)}),
+    ),
 }
 PAGES = pytest.mark.parametrize("name", [ACME, VC, PROG])
 
@@ -162,7 +188,7 @@ def test_a_deleted_page_without_a_stored_status_is_stored_inactive(matching: Wor
 
 def test_a_program_published_by_an_event_announces_the_pair_it_opens_once(matching: World) -> None:
     matching.pages.add(ACME, owner="alice", display_name="Acme")
-    set_profile(matching, ALICE, ACME, {IND: ("fintech",)})
+    set_profile(matching, ALICE, ACME, {IND: ("fintech",), COUNTRY: ("DE",)})  # what the program's page wants
     profiled(matching, PROG, active=False)  # a draft: the gates keep the pair out
     assert matching.store.events("match_found") == []
     assert matching.app.follower(delivery(updated(PROG, active=True), later(matching, 1)))
