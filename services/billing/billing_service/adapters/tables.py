@@ -19,6 +19,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    text,
 )
 
 metadata = MetaData()
@@ -61,6 +62,14 @@ subscriptions = Table(
     Column("contact_email", String(320), nullable=False),
     Column("created_at", TZ, nullable=False),
     Column("updated_at", TZ, nullable=False),
+    # At most one live (trialing, active, past-due) subscription per page (migration 0001).
+    Index(
+        "uq_subscriptions_one_live",
+        "page",
+        unique=True,
+        postgresql_where=text("state IN (1, 2, 3)"),
+        sqlite_where=text("state IN (1, 2, 3)"),
+    ),
 )
 
 checkouts = Table(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Boolean, Column, DateTime, Float, Integer, MetaData, String, Table, Text
+from sqlalchemy import Boolean, Column, DateTime, Float, Integer, MetaData, String, Table, Text, UniqueConstraint
 
 metadata = MetaData()
 TZ = DateTime(timezone=True)
@@ -73,17 +73,19 @@ favorites = Table(
     Column("page_kind", Integer, nullable=False),
     Column("creator", String(255), nullable=False),
     Column("created_at", TZ, nullable=False),
+    UniqueConstraint("owner", "page", name="uq_favorites_owner_page"),
 )
 blocks = Table(
     "blocks",
     metadata,
     Column("id", String(36), primary_key=True),
     Column("blocker", String(80), nullable=False),
-    Column("page", String(80), nullable=False),
+    Column("page", String(80), nullable=False, index=True),
     Column("page_kind", Integer, nullable=False),
     Column("reason", String(500), nullable=False),
     Column("creator", String(255), nullable=False),
     Column("created_at", TZ, nullable=False),
+    UniqueConstraint("blocker", "page", name="uq_blocks_blocker_page"),
 )
 notified_matches = Table(
     "notified_matches",
@@ -99,6 +101,6 @@ pending_announcements = Table(
     "pending_announcements",
     metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),
-    Column("page", String(80), nullable=False),
+    Column("page", String(80), nullable=False, index=True),
     Column("requested_at", TZ, nullable=False),
 )

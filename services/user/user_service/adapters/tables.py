@@ -6,6 +6,7 @@ from sqlalchemy import (
     Boolean,
     Column,
     DateTime,
+    Index,
     Integer,
     MetaData,
     String,
@@ -13,6 +14,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     false,
+    text,
 )
 
 metadata = MetaData()
@@ -59,6 +61,14 @@ pro_verifications = Table(
     Column("decided_at", DateTime(timezone=True)),
     Column("idempotency_key", String(128)),
     UniqueConstraint("user_id", "idempotency_key", name="uq_pro_verifications_idempotency"),
+    # At most one pending request per user (migration 0001).
+    Index(
+        "uq_pro_verifications_one_pending",
+        "user_id",
+        unique=True,
+        postgresql_where=text("state = 'pending'"),
+        sqlite_where=text("state = 'pending'"),
+    ),
 )
 
 support_requests = Table(
