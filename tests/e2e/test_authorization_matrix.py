@@ -402,10 +402,15 @@ _MEMBER_RPCS: dict[str, PageRule] = {
     "AcceptInvitation": PageRule(None, child="invitation", fill=_accept, refusal="INVITATION_EMAIL_MISMATCH"),
     "DeclineInvitation": PageRule(None, child="invitation", refusal="INVITATION_TOKEN_INVALID"),
 }
+# Platform staff (and services) give a page an owner: no page role may, not even the owner's.
+_ASSIGN_OWNER = PageRule(None, fill=_set(user="users/nobody"), refusal="ROLE_MISSING")
 PAGE_RULES: dict[str, PageRule] = {
     **{f"CompanyService.{name}": rule for name, rule in _MEMBER_RPCS.items()},
     **{f"InvestorService.{name}": rule for name, rule in _MEMBER_RPCS.items()},
     **{f"ProgramService.{name}": rule for name, rule in _MEMBER_RPCS.items()},
+    "CompanyService.AssignCompanyOwner": _ASSIGN_OWNER,
+    "InvestorService.AssignInvestorOwner": _ASSIGN_OWNER,
+    "ProgramService.AssignProgramOwner": _ASSIGN_OWNER,
     "CompanyService.UpdateCompany": PageRule(EDIT, fill=_mask("company", "display_name", "Renamed Co")),
     "CompanyService.DeleteCompany": PageRule(DELETE, fresh=True),
     "CompanyService.UploadCompanyLogo": PageRule(EDIT, fill=_set(body__content_type="image/png", body__data=PNG)),

@@ -14,7 +14,14 @@ from company_service.service_layer.app import CompanyApp
 from company_service.service_layer.claims import ClaimUseCases
 from company_service.service_layer.companies import CompanyUseCases
 from company_service.service_layer.logos import LogoUseCases
-from company_service.service_layer.ports import Clock, LogoStorage, UnlockChecker, UowFactory, UserDirectory
+from company_service.service_layer.ports import (
+    Clock,
+    LogoStorage,
+    UnlockChecker,
+    UowFactory,
+    UserDirectory,
+    UserLookup,
+)
 from company_service.service_layer.unit_of_work import SOURCE, SqlCompanyUnitOfWork
 from company_service.settings import CompanySettings
 from devinsider.company.v1 import company_pb2, company_pb2_grpc
@@ -26,8 +33,9 @@ from devinsider_common.pages.departures import AccountDeletions
 from devinsider_common.pages.invitations import PageInvitations, invitation_rate
 from devinsider_common.pages.membership import PageMembers
 from devinsider_common.pages.names import PageKind
+from devinsider_common.pages.orphans import PageOwners
 from devinsider_common.pages.unlocks import UnlockProjector, projected_unlocks
-from devinsider_common.pages.user_directory import user_directory
+from devinsider_common.pages.user_directory import user_directory, user_lookup
 from devinsider_common.pagination import ListLimits
 from devinsider_common.runtime import RunningService, open_runtime, serve
 
@@ -52,6 +60,7 @@ def build_app(
     users: UserDirectory,
     unlocks: UnlockChecker,
     storage: LogoStorage,
+    lookup: UserLookup,
 ) -> CompanyApp:
     limits = ListLimits.from_settings(settings)
     members = PageMembers(uow, clock, limits, users)
@@ -62,6 +71,7 @@ def build_app(
         logos=LogoUseCases(uow, clock, storage, settings.logo_max_bytes),
         members=members,
         invitations=PageInvitations(uow, clock, limits, members, ttl, invitation_rate(settings)),
+        owners=PageOwners(uow, clock, lookup),
     )
 
 
@@ -89,7 +99,7 @@ def start(
         unlocks = projected_unlocks(uow, runtime.service_channels, unlocking, runtime.cache, ttl)
     storage = storage or LocalDiskLogoStorage(settings.upload_dir)
     users = user_directory(runtime.guard)
-    app = build_app(settings, uow, clock, users, unlocks, storage)
+    app = build_app(settings, uow, clock, users, unlocks, storage, user_lookup(settings, runtime.service_channels))
     servicer = CompanyServicer(app, logo_url, settings.page_access_cache_ttl_seconds)
     registration = ServiceRegistration(SERVICE_NAME, company_pb2_grpc.add_CompanyServiceServicer_to_server, servicer)
     expiry = Job(INVITATION_EXPIRY_JOB, app.invitations.expire_due, settings.invitation_expiry_interval_seconds)

@@ -22,15 +22,18 @@ from devinsider_common import errors
 from devinsider_common.auth.principal import Principal
 from devinsider_common.ids import new_id
 from devinsider_common.pages.model import Member
+from devinsider_common.pages.orphans import PageOrphanMarks
 from devinsider_common.pages.ports import ClaimsDirectory
 from devinsider_common.pages.roles import PageRole
 from devinsider_common.pagination import ListWindow
 from devinsider_common.testing.clock import FakeClock
 from devinsider_common.testing.memory import (
+    MemoryInbox,
     MemoryInvitations,
     MemoryMembers,
     MemoryStore,
     MemoryUnitOfWork,
+    MemoryUsers,
     RecordedEvent,
     RecordingPageEvents,
     insert_unique,
@@ -55,6 +58,7 @@ def _matches(company: Company, q: DirectoryQuery, members: Iterable[Member]) -> 
         not q.company_sizes or c.company_size in q.company_sizes,
         q.looking_for_funding is None or c.financials.looking_for_funding == q.looking_for_funding,
         q.member_subject is None or any(m.page_id == company.id and m.subject == q.member_subject for m in members),
+        not q.orphaned or company.orphaned_at is not None,
     ]
     return all(checks)
 
@@ -174,6 +178,8 @@ class FakeCompanyUow(MemoryUnitOfWork):
     invitations: MemoryInvitations
     events: RecordingEvents
     membership_events: RecordingEvents
+    orphans: PageOrphanMarks[Company]
+    inbox: MemoryInbox
 
     def __init__(self, store: FakeStore) -> None:
         super().__init__(store)
@@ -185,6 +191,8 @@ class FakeCompanyUow(MemoryUnitOfWork):
         self.invitations = MemoryInvitations(self.table("invitations"))
         self.events = RecordingEvents(self.table("outbox"))
         self.membership_events = self.events
+        self.orphans = PageOrphanMarks(self.companies.get, self.companies.save, self.events.company_updated)
+        self.inbox = MemoryInbox(self.table("inbox"))
 
     def commit(self) -> None:
         failure, self.store.fail_next_commit = self.store.fail_next_commit, None
@@ -285,6 +293,7 @@ class World:
     unlocks: FakeUnlocks
     storage: MemoryLogoStorage
     settings: CompanySettings
+    users: MemoryUsers  # the user service's users, as staff name them
 
     def uow(self) -> FakeCompanyUow:
         return FakeCompanyUow(self.store)
@@ -327,9 +336,15 @@ def world(
 ) -> World:
     """A fresh store, clock, billing and logo storage; `uow` builds the unit of work (a test may wrap it)."""
     settings = settings or unit_settings()
-    store, clock, unlocks, storage = FakeStore(), FakeClock(now), FakeUnlocks(), MemoryLogoStorage()
-    app = build_app(settings, lambda: uow(store), clock, ClaimsDirectory(), unlocks, storage)
-    return World(app, store, clock, unlocks, storage, settings)
+    store, clock, unlocks, storage, users = (
+        FakeStore(),
+        FakeClock(now),
+        FakeUnlocks(),
+        MemoryLogoStorage(),
+        MemoryUsers(),
+    )
+    app = build_app(settings, lambda: uow(store), clock, ClaimsDirectory(), unlocks, storage, users)
+    return World(app, store, clock, unlocks, storage, settings, users)
 
 
 def person(subject: str, roles: tuple[str, ...] = ("isv",), email: str = "", *, verified: bool = True) -> Principal:

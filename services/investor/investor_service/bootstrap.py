@@ -20,14 +20,15 @@ from devinsider_common.pages.departures import AccountDeletions
 from devinsider_common.pages.invitations import PageInvitations, invitation_rate
 from devinsider_common.pages.membership import PageMembers
 from devinsider_common.pages.names import PageKind
+from devinsider_common.pages.orphans import PageOwners
 from devinsider_common.pages.unlocks import UnlockProjector, projected_unlocks
-from devinsider_common.pages.user_directory import user_directory
+from devinsider_common.pages.user_directory import user_directory, user_lookup
 from devinsider_common.pagination import ListLimits
 from devinsider_common.runtime import RunningService, open_runtime, serve
 from investor_service.entrypoints.grpc_servicer import InvestorServicer
 from investor_service.service_layer.app import InvestorApp
 from investor_service.service_layer.investors import InvestorUseCases
-from investor_service.service_layer.ports import InvestorUnitOfWork, UnlockChecker, UserDirectory
+from investor_service.service_layer.ports import InvestorUnitOfWork, UnlockChecker, UserDirectory, UserLookup
 from investor_service.service_layer.unit_of_work import SOURCE, SqlInvestorUnitOfWork
 from investor_service.settings import InvestorSettings
 
@@ -45,6 +46,7 @@ def build_app(
     clock: Callable[[], datetime],
     users: UserDirectory,
     unlocks: UnlockChecker,
+    lookup: UserLookup,
 ) -> InvestorApp:
     limits = ListLimits.from_settings(settings)
     members = PageMembers(uow, clock, limits, users)
@@ -53,6 +55,7 @@ def build_app(
         investors=InvestorUseCases(uow, clock, limits, members, unlocks),
         members=members,
         invitations=PageInvitations(uow, clock, limits, members, ttl, invitation_rate(settings)),
+        owners=PageOwners(uow, clock, lookup),
     )
 
 
@@ -77,7 +80,7 @@ def start(
         ttl = settings.unlock_cache_ttl_seconds
         unlocks = projected_unlocks(uow, runtime.service_channels, unlocking, runtime.cache, ttl)
     users = user_directory(runtime.guard)
-    app = build_app(settings, uow, utc_now, users, unlocks)
+    app = build_app(settings, uow, utc_now, users, unlocks, user_lookup(settings, runtime.service_channels))
     servicer = InvestorServicer(app, settings.page_access_cache_ttl_seconds)
     registration = ServiceRegistration(SERVICE_NAME, investor_pb2_grpc.add_InvestorServiceServicer_to_server, servicer)
     expiry = Job(EXPIRY_JOB, app.invitations.expire_due, settings.invitation_expiry_interval_seconds)

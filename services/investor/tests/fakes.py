@@ -14,15 +14,18 @@ from datetime import datetime
 
 from devinsider_common.auth.principal import Principal
 from devinsider_common.pages.model import Member
+from devinsider_common.pages.orphans import PageOrphanMarks
 from devinsider_common.pages.ports import ClaimsDirectory
 from devinsider_common.pages.roles import PageRole
 from devinsider_common.pagination import ListWindow
 from devinsider_common.testing.clock import FakeClock
 from devinsider_common.testing.memory import (
+    MemoryInbox,
     MemoryInvitations,
     MemoryMembers,
     MemoryStore,
     MemoryUnitOfWork,
+    MemoryUsers,
     RecordedEvent,
     RecordingPageEvents,
     insert_unique,
@@ -60,6 +63,7 @@ def _matches(investor: Investor, query: InvestorQuery, members: Iterable[Member]
         ),
         not query.member_subject
         or any(m.page_id == investor.id and m.subject == query.member_subject for m in members),
+        not query.orphaned or investor.orphaned_at is not None,
     ]
     return all(checks)
 
@@ -132,6 +136,8 @@ class FakeInvestorUow(MemoryUnitOfWork):
     invitations: MemoryInvitations
     events: RecordingEvents
     membership_events: RecordingEvents
+    orphans: PageOrphanMarks[Investor]
+    inbox: MemoryInbox
 
     def _open_repositories(self) -> None:
         members = self.table("members")
@@ -140,6 +146,8 @@ class FakeInvestorUow(MemoryUnitOfWork):
         self.invitations = MemoryInvitations(self.table("invitations"))
         self.events = RecordingEvents(self.table("outbox"))
         self.membership_events = self.events
+        self.orphans = PageOrphanMarks(self.investors.get, self.investors.save, self.events.investor_updated)
+        self.inbox = MemoryInbox(self.table("inbox"))
 
     def page_title(self, page_id: str) -> str | None:
         return self.investors.title(page_id)
@@ -185,6 +193,7 @@ class World:
     clock: FakeClock
     unlocks: FakeUnlocks
     settings: InvestorSettings
+    users: MemoryUsers  # the user service's users, as staff name them
 
     def events(self, kind: str = "") -> list[Event]:
         return published(self.store, kind)
@@ -197,9 +206,9 @@ def world(
 ) -> World:
     """A fresh store, clock and billing; `uow` builds the unit of work (a test may wrap it)."""
     settings = settings or unit_settings()
-    store, clock, unlocks = MemoryStore(), FakeClock(now), FakeUnlocks()
-    app = build_app(settings, lambda: uow(store), clock, ClaimsDirectory(), unlocks)
-    return World(app, store, clock, unlocks, settings)
+    store, clock, unlocks, users = MemoryStore(), FakeClock(now), FakeUnlocks(), MemoryUsers()
+    app = build_app(settings, lambda: uow(store), clock, ClaimsDirectory(), unlocks, users)
+    return World(app, store, clock, unlocks, settings, users)
 
 
 MEMBER_ROLES = ("investor",)  # realm roles of the pages' members in these tests

@@ -20,14 +20,15 @@ from devinsider_common.jobs import Job
 from devinsider_common.pages.departures import AccountDeletions
 from devinsider_common.pages.invitations import PageInvitations, invitation_rate
 from devinsider_common.pages.membership import PageMembers
-from devinsider_common.pages.user_directory import user_directory
+from devinsider_common.pages.orphans import PageOwners
+from devinsider_common.pages.user_directory import user_directory, user_lookup
 from devinsider_common.pagination import ListLimits
 from devinsider_common.runtime import RunningService, open_runtime, serve
 from program_service.adapters.company_client import GrpcCompanyDirectory
 from program_service.entrypoints.grpc_servicer import ProgramServicer
 from program_service.service_layer.app import ProgramApp
 from program_service.service_layer.applications import ApplicationUseCases
-from program_service.service_layer.ports import Clock, CompanyDirectory, UowFactory, UserDirectory
+from program_service.service_layer.ports import Clock, CompanyDirectory, UowFactory, UserDirectory, UserLookup
 from program_service.service_layer.programs import ProgramUseCases
 from program_service.service_layer.unit_of_work import SOURCE, SqlProgramUnitOfWork
 from program_service.settings import ProgramSettings
@@ -41,7 +42,12 @@ ProgramService = RunningService[ProgramSettings, ProgramApp]
 
 
 def build_app(
-    settings: ProgramSettings, uow: UowFactory, clock: Clock, companies: CompanyDirectory, users: UserDirectory
+    settings: ProgramSettings,
+    uow: UowFactory,
+    clock: Clock,
+    companies: CompanyDirectory,
+    users: UserDirectory,
+    lookup: UserLookup,
 ) -> ProgramApp:
     limits = ListLimits.from_settings(settings)
     members = PageMembers(uow, clock, limits, users)
@@ -51,6 +57,7 @@ def build_app(
         applications=ApplicationUseCases(uow, clock, limits, companies, users),
         members=members,
         invitations=PageInvitations(uow, clock, limits, members, ttl, invitation_rate(settings)),
+        owners=PageOwners(uow, clock, lookup),
     )
 
 
@@ -75,7 +82,8 @@ def start(
     def uow() -> SqlProgramUnitOfWork:
         return SqlProgramUnitOfWork(engine, accept_url)
 
-    app = build_app(settings, uow, utc_now, companies, user_directory(runtime.guard))
+    lookup = user_lookup(settings, runtime.service_channels)
+    app = build_app(settings, uow, utc_now, companies, user_directory(runtime.guard), lookup)
     servicer = ProgramServicer(app, settings.page_access_cache_ttl_seconds)
     registration = ServiceRegistration(SERVICE_NAME, program_pb2_grpc.add_ProgramServiceServicer_to_server, servicer)
     expiry = Job(EXPIRY_JOB, app.invitations.expire_due, settings.invitation_expiry_interval_seconds)

@@ -14,10 +14,12 @@ from typing import Any
 from devinsider_common import errors
 from devinsider_common.auth.principal import Principal
 from devinsider_common.pages.model import Invitation, Member
+from devinsider_common.pages.orphans import PageOrphanMarks
 from devinsider_common.pages.ports import ClaimsDirectory, UserSummary
 from devinsider_common.pages.roles import PagePermission, PageRole, allows
 from devinsider_common.pagination import ListWindow
 from devinsider_common.testing.memory import (
+    MemoryInbox,
     MemoryInvitations,
     MemoryMembers,
     MemoryStore,
@@ -98,6 +100,7 @@ def _matches(program: Program, query: ProgramQuery) -> bool:
         and (not query.country_codes or bool(set(query.country_codes) & set(c.country_codes)))
         and (not query.industries or bool(set(query.industries) & set(c.industries)))
         and (not query.vendor_company or c.vendor_company == query.vendor_company)
+        and (not query.orphaned or program.orphaned_at is not None)
     )
 
 
@@ -230,6 +233,8 @@ class FakeProgramUnitOfWork(MemoryUnitOfWork):
     invitations: MemoryInvitations
     events: RecordedEvents
     membership_events: RecordedEvents
+    orphans: PageOrphanMarks[Program]
+    inbox: MemoryInbox
 
     def _open_repositories(self) -> None:
         self.programs = MemoryPrograms(self.table("programs"))
@@ -238,6 +243,8 @@ class FakeProgramUnitOfWork(MemoryUnitOfWork):
         self.invitations = MemoryInvitations(self.table("invitations"))
         self.events = RecordedEvents(self.table("events"))
         self.membership_events = self.events
+        self.orphans = PageOrphanMarks(self.programs.get, self.programs.save, self.events.program_updated)
+        self.inbox = MemoryInbox(self.table("inbox"))
 
     def page_title(self, page_id: str) -> str | None:
         program = self.programs.get(page_id)

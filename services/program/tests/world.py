@@ -7,15 +7,18 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from devinsider_common.auth.principal import Principal
+from devinsider_common.pages.departures import AccountDeletions
 from devinsider_common.pages.roles import PageRole
 from devinsider_common.testing.clock import FakeClock
-from devinsider_common.testing.memory import MemoryStore
+from devinsider_common.testing.memory import MemoryStore, MemoryUsers
+from devinsider_common.testing.pages import user_deleted
 from devinsider_common.testing.tokens import principal
 from program_service.bootstrap import build_app
 from program_service.domain.application import ApplicationView
 from program_service.domain.program import ProgramContent, ProgramType, ProgramView
 from program_service.service_layer.app import ProgramApp
 from program_service.service_layer.ports import UowFactory
+from program_service.service_layer.unit_of_work import SOURCE
 from program_service.settings import ProgramSettings
 
 from .fakes import FakeCompanies, FakeProgramUnitOfWork, FakeUsers, published
@@ -73,6 +76,7 @@ class Stage:
     clock: FakeClock = field(default_factory=FakeClock)
     companies: FakeCompanies = field(default_factory=FakeCompanies)
     users: FakeUsers = field(default_factory=FakeUsers)
+    directory: MemoryUsers = field(default_factory=MemoryUsers)  # the user service's users, by name
     settings: ProgramSettings = field(default_factory=settings)
     app: ProgramApp = field(init=False)
     serial: int = 0
@@ -83,7 +87,7 @@ class Stage:
 
     def app_on(self, uow: UowFactory) -> ProgramApp:
         """The same use cases (same store, clock and fakes) on another unit of work."""
-        return build_app(self.settings, uow, self.clock, self.companies, self.users)
+        return build_app(self.settings, uow, self.clock, self.companies, self.users, self.directory)
 
     def unique(self, prefix: str) -> str:
         self.serial += 1
@@ -122,6 +126,15 @@ class Stage:
 
     def view(self, program_id: str, who: str = "staff") -> ProgramView:
         return self.app.programs.get(self.who(who), program_id)
+
+    def orphaned_program(self) -> str:
+        """A published program whose sole member, its owner `kc-solo`, deleted their account an hour
+        after creating it: the departure (`<service>.user-deletions`) marked it orphaned."""
+        program_id = self.create_program(who="solo", publish=True)
+        self.clock.advance(hours=1)
+        departures = AccountDeletions(SOURCE, lambda: FakeProgramUnitOfWork(self.store), self.clock)
+        assert departures(user_deleted(departures.queue.name, "kc-solo"))
+        return program_id
 
 
 @dataclass

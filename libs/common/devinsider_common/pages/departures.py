@@ -6,12 +6,13 @@ Keycloak reports an account deleted. Each page service (company, investor, progr
 - removes the user's member rows, and with them the name and e-mail address they held;
 - hands a page the user owned alone to its next member (the longest-standing admin, else editor, else
   viewer), so a page never loses its owner while it has members; a page left with no member at all is
-  logged as orphaned (`page.orphaned`) for staff;
+  marked orphaned (`orphaned_at`, with the page's `*Updated` event naming `orphan_time`) for staff to
+  find and give an owner (`pages.orphans`);
 - revokes the pending invitations addressed to the user's e-mail address, on any page;
 - records `MemberRemoved` (and `MemberUpdated` for a successor, `InvitationChanged` for a revocation), as a
   departure and a revocation would.
 Every effect is idempotent: a second delivery finds the inbox record, a replay with another message id
-finds no member rows left.
+finds no member rows left, and a page already marked keeps its first `orphaned_at`.
 """
 
 from __future__ import annotations
@@ -77,7 +78,8 @@ class AccountDeletions:
         return True
 
     def _hand_over(self, uow: DepartureUnitOfWork, member: Member) -> None:
-        """A sole owner's page goes to its longest-standing admin, else editor, else viewer."""
+        """A sole owner's page goes to its longest-standing admin, else editor, else viewer; with none
+        left it is marked orphaned."""
         if member.role is not PageRole.OWNER or uow.members.owner_count(member.page_id, lock=True) > 1:
             return
         for role in (PageRole.ADMIN, PageRole.EDITOR, PageRole.VIEWER):
@@ -90,4 +92,5 @@ class AccountDeletions:
                 uow.membership_events.member_updated(successor, chosen.role)
                 log.info("page.owner_succeeded", page=member.page_id, successor=successor.subject)
                 return
-        log.warning("page.orphaned", page=member.page_id, former_owner=member.subject)
+        if uow.orphans.mark(member.page_id, self._clock()):
+            log.warning("page.orphaned", page=member.page_id, former_owner=member.subject)

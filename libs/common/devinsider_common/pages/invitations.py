@@ -116,7 +116,8 @@ class PageInvitations:
             with self._uow() as uow:
                 invitation = self._get(uow, page_id, invitation_id)
                 member = replace(joining, role=invitation.role)
-                accepted = invitation.accept(token, member, principal.email_verified, self._clock())
+                now = self._clock()
+                accepted = invitation.accept(token, member, principal.email_verified, now)
                 ensure_page(uow, page_id)
                 if uow.members.get(page_id, principal.subject) is not None:
                     raise errors.AlreadyExists("you are already a member of this page", reason="ALREADY_MEMBER")
@@ -124,6 +125,8 @@ class PageInvitations:
                 uow.members.add(member)
                 uow.membership_events.member_added(member, accepted)
                 uow.membership_events.invitation_changed(accepted)
+                if member.role is PageRole.OWNER:  # an orphaned page has its owner again
+                    uow.orphans.clear(page_id, now)
                 uow.commit()
         except DuplicateRecord as error:  # joined concurrently through another invitation
             raise errors.AlreadyExists("you are already a member of this page", reason="ALREADY_MEMBER") from error

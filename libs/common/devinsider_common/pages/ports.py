@@ -85,6 +85,25 @@ class MembershipEvents(Protocol):
     def invitation_changed(self, invitation: Invitation) -> None: ...
 
 
+class PageOrphans(Protocol):
+    """The orphan mark of a page service's pages (`orphaned_at` on its own page rows): set when a page
+    loses its last member, cleared when it gets an owner again. Each change records the page's
+    `*Updated` event with `orphan_time` changed (SQL and fakes: `pages.orphans.PageOrphanMarks`)."""
+
+    def mark(self, page_id: str, now: datetime) -> bool:
+        """Mark a live page orphaned at `now`; False (nothing written) when it already is, so the first
+        mark stays, or when the page is gone."""
+        ...
+
+    def clear(self, page_id: str, now: datetime) -> bool:
+        """Clear the mark of a live page; False (nothing written) when it has none."""
+        ...
+
+    def orphaned_at(self, page_id: str) -> datetime | None:
+        """When a live page was marked orphaned; None when it is not (or is gone)."""
+        ...
+
+
 class MembershipUnitOfWork(Protocol):
     # Read-only in the Protocol, so a unit of work may hold a narrower type (the SQL repository).
     @property
@@ -95,6 +114,9 @@ class MembershipUnitOfWork(Protocol):
 
     @property
     def membership_events(self) -> MembershipEvents: ...
+
+    @property
+    def orphans(self) -> PageOrphans: ...
 
     def page_title(self, page_id: str) -> str | None:
         """The page's display name, or None when it does not exist (or is deleted)."""
@@ -122,9 +144,33 @@ class UserDirectory(Protocol):
     def describe(self, principal: Principal) -> UserSummary: ...
 
 
+@dataclass(frozen=True)
+class DirectoryUser:
+    """A user of the user service, as a page service records a member it did not see sign in."""
+
+    user: str  # `users/{id}`
+    subject: str
+    display_name: str
+    email: str
+    refusal: str = ""  # why the platform refuses the account (CheckUserAccess's reason); empty when allowed
+
+
+class UserLookup(Protocol):
+    """Other users than the caller, by name (the user service's GetUser and CheckUserAccess)."""
+
+    def find(self, user: str) -> DirectoryUser | None:
+        """The user named `users/{id}`; None when it is unknown or deleted."""
+        ...
+
+
+def display_name(given_name: str, family_name: str, email: str) -> str:
+    """A member's display name: the given and family names, else the e-mail address."""
+    return (" ".join(p for p in (given_name, family_name) if p) or email)[:200]
+
+
 class ClaimsDirectory:
     """Describes the caller from its token's claims (no call to the user service)."""
 
     def describe(self, principal: Principal) -> UserSummary:
-        name = " ".join(p for p in (principal.given_name, principal.family_name) if p) or principal.email
-        return UserSummary(user="", display_name=name[:200], email=principal.email.lower())
+        name = display_name(principal.given_name, principal.family_name, principal.email)
+        return UserSummary(user="", display_name=name, email=principal.email.lower())

@@ -1,4 +1,4 @@
-"""The member, invitation and access-check RPCs of a page service, written once.
+"""The member, invitation, owner-assignment and access-check RPCs of a page service, written once.
 
 The company, investor and program protos declare these RPCs with the same request and message
 fields; a page service's servicer delegates each of them here, passing its own generated module.
@@ -20,7 +20,8 @@ from devinsider_common.grpc.requests import caller, optional_enum, required_enum
 from devinsider_common.pages.invitations import PageInvitations
 from devinsider_common.pages.membership import PageMembers
 from devinsider_common.pages.model import Invitation, InvitationState
-from devinsider_common.pages.names import PageKind, parse_child, parse_page
+from devinsider_common.pages.names import PageKind, parse_child, parse_id, parse_page
+from devinsider_common.pages.orphans import PageOwners
 from devinsider_common.pages.proto_mapping import invitation_to_proto, member_to_proto
 from devinsider_common.pages.roles import PagePermission, PageRole
 
@@ -34,6 +35,7 @@ class MembershipRpcs:
         collection: str,
         members: PageMembers,
         invitations: PageInvitations,
+        owners: PageOwners,
         titles: Titles,
         access_ttl_seconds: int,
     ) -> None:
@@ -45,6 +47,7 @@ class MembershipRpcs:
         self._collection = collection
         self._members = members
         self._invitations = invitations
+        self._owners = owners
         self._titles = titles
         self._access_ttl = access_ttl_seconds
 
@@ -85,6 +88,12 @@ class MembershipRpcs:
     def leave(self, request: Any) -> empty_pb2.Empty:
         self._members.leave(caller(), self._page_id(request.name))
         return empty_pb2.Empty()
+
+    def assign_owner(self, request: Any) -> Any:
+        """`Assign<Page>Owner` (named after the page, so each servicer declares it and delegates here)."""
+        page_id = self._page_id(request.name)
+        user = parse_id(request.user, "users", "user")
+        return self._member(self._owners.assign(caller(), page_id, f"users/{user}"))
 
     def create_invitation(self, request: Any) -> Any:
         page_id = self._page_id(request.parent, "parent")
@@ -143,7 +152,7 @@ class MembershipServicer:
     """Mixin of a page service's servicer: the nine member, invitation and access-check RPCs its
     proto shares with the other page services, delegated to `self._membership`. Listed first in the
     servicer's bases, so these override the generated servicer's UNIMPLEMENTED defaults; the
-    `Leave<Page>` RPC, named after the page, stays in the service's servicer."""
+    `Leave<Page>` and `Assign<Page>Owner` RPCs, named after the page, stay in the service's servicer."""
 
     _membership: MembershipRpcs
 

@@ -11,7 +11,7 @@ need the database's unique indexes run on it). The adapter tests prove the same 
 PostgreSQL and SQLite (libs/common/tests/pages/test_memory_repositories.py for the page stores).
 
 Shared here: the store, the unit-of-work base, and the member and invitation repositories every
-page service has (`devinsider_common.pages`).
+page service has (`devinsider_common.pages`), with a minimal page store for the shared page tests.
 """
 
 from __future__ import annotations
@@ -24,6 +24,8 @@ from types import TracebackType
 from typing import Any, Self, TypeVar
 
 from devinsider_common.pages.model import Invitation, InvitationState, Member
+from devinsider_common.pages.orphans import PageOrphanMarks
+from devinsider_common.pages.ports import DirectoryUser
 from devinsider_common.pages.roles import PageRole
 from devinsider_common.pagination import ListWindow
 from devinsider_common.unit_of_work import DuplicateRecord
@@ -314,6 +316,10 @@ class RecordingPageEvents:
     def invitation_changed(self, invitation: Invitation) -> None:
         self.record("InvitationChanged", invitation.email, invitation=invitation.id, state=invitation.state)
 
+    def page_updated(self, page: MemoryPage, changed: list[str]) -> None:
+        """The `*Updated` event of a MemoryPage (a page service records its own)."""
+        self.record("PageUpdated", page.id, page=page, changed=list(changed))
+
 
 class MemoryInbox:
     """The `Inbox` port on a memory unit of work's table: a message id seen per consumer, kept or
@@ -346,3 +352,41 @@ class MemoryUnlocks:
             (at, unlock, unlocker) for unlock, (target, unlocker, at) in self._table.items() if target == target_id
         )
         return list(dict.fromkeys(unlocker for _, _, unlocker in rows))
+
+
+class MemoryUsers:
+    """The `UserLookup` port (the user service's users by name) on a dict, with who was asked."""
+
+    def __init__(self, *users: DirectoryUser) -> None:
+        self.users = {u.user: u for u in users}
+        self.asked: list[str] = []
+
+    def add(self, *users: DirectoryUser) -> None:
+        self.users.update({u.user: u for u in users})
+
+    def find(self, user: str) -> DirectoryUser | None:
+        self.asked.append(user)
+        return self.users.get(user)
+
+
+class MemoryPageUow(MemoryUnitOfWork):
+    """A minimal page service's unit of work, for the shared page tests: MemoryPages, members,
+    invitations, their events, the orphan mark and an inbox (a page service's fake has its own pages)."""
+
+    pages: MemoryPages
+    members: MemoryMembers
+    invitations: MemoryInvitations
+    membership_events: RecordingPageEvents
+    orphans: PageOrphanMarks[MemoryPage]
+    inbox: MemoryInbox
+
+    def _open_repositories(self) -> None:
+        self.pages = MemoryPages(self.table("pages"))
+        self.members = MemoryMembers(self.table("page_members"))
+        self.invitations = MemoryInvitations(self.table("page_invitations"))
+        self.membership_events = RecordingPageEvents(self.table("outbox"))
+        self.orphans = PageOrphanMarks(self.pages.get, self.pages.save, self.membership_events.page_updated)
+        self.inbox = MemoryInbox(self.table("inbox"))
+
+    def page_title(self, page_id: str) -> str | None:
+        return self.pages.title(page_id)

@@ -1,6 +1,7 @@
 """A deleted account leaves every page (the page services' UserDeleted handler), on the in-memory unit of
-work: member rows and the personal data in them go, a sole owner's page goes to its next member, each
-delivery is applied once, and an event the handler cannot use is dead-lettered."""
+work: member rows and the personal data in them go, a sole owner's page goes to its next member or, with
+nobody left, is marked orphaned (once: a replay never moves the mark), each delivery is applied once, and
+an event the handler cannot use is dead-lettered."""
 
 from __future__ import annotations
 
@@ -15,33 +16,11 @@ from devinsider_common.pages.departures import AccountDeletions
 from devinsider_common.pages.model import Invitation, InvitationState, Member
 from devinsider_common.pages.roles import PageRole
 from devinsider_common.testing.clock import FakeClock
-from devinsider_common.testing.memory import (
-    MemoryInbox,
-    MemoryInvitations,
-    MemoryMembers,
-    MemoryStore,
-    MemoryUnitOfWork,
-    RecordedEvent,
-    RecordingPageEvents,
-)
+from devinsider_common.testing.memory import MemoryPage, MemoryPageUow, MemoryStore, RecordedEvent
+from devinsider_common.testing.pages import user_deleted
 
 T0 = datetime(2026, 12, 1, 9, tzinfo=UTC)
-
-
-class PagesUow(MemoryUnitOfWork):
-    members: MemoryMembers
-    invitations: MemoryInvitations
-    membership_events: RecordingPageEvents
-    inbox: MemoryInbox
-
-    def _open_repositories(self) -> None:
-        self.members = MemoryMembers(self.table("page_members"))
-        self.invitations = MemoryInvitations(self.table("page_invitations"))
-        self.membership_events = RecordingPageEvents(self.table("outbox"))
-        self.inbox = MemoryInbox(self.table("inbox"))
-
-    def page_title(self, page_id: str) -> str | None:
-        return page_id
+NOW = T0 + timedelta(days=1)  # the handler's clock
 
 
 def member(page: str, subject: str, role: PageRole, joined_minutes: int = 0) -> Member:
@@ -49,17 +28,26 @@ def member(page: str, subject: str, role: PageRole, joined_minutes: int = 0) -> 
     return Member(page, subject, role, display_name=subject.title(), email=f"{subject}@x.io", created_at=at)
 
 
-def world(*rows: Member, invitations: tuple[Invitation, ...] = ()) -> tuple[AccountDeletions, MemoryStore]:
+def world(
+    *rows: Member, invitations: tuple[Invitation, ...] = (), pages: tuple[MemoryPage, ...] = ()
+) -> tuple[AccountDeletions, MemoryStore]:
+    """The handler on a store with these members and invitations, and their pages (`pages` replace
+    the plain live pages of the members' page ids)."""
     store = MemoryStore()
     members = {(m.page_id, m.subject): m for m in rows}
-    store.publish({"page_members": members, "page_invitations": {i.id: i for i in invitations}})
-    return AccountDeletions("company", lambda: PagesUow(store), FakeClock(T0 + timedelta(days=1))), store
+    live = {m.page_id: MemoryPage(m.page_id, m.page_id.upper(), updated_at=T0) for m in rows}
+    store.publish(
+        {
+            "pages": live | {p.id: p for p in pages},
+            "page_members": members,
+            "page_invitations": {i.id: i for i in invitations},
+        }
+    )
+    return AccountDeletions("company", lambda: MemoryPageUow(store), FakeClock(NOW)), store
 
 
 def deleted(subject: str, message_id: str = "m1", email: str = "") -> Delivery:
-    event = UserDeleted(name="users/1", subject=subject, email=email)
-    envelope = build_envelope(event, source="user", external_id="users/1")
-    return Delivery("company.user-deletions", message_id, envelope, 1)
+    return user_deleted("company.user-deletions", subject, email, message_id)
 
 
 def members(store: MemoryStore) -> dict[tuple[str, str], PageRole]:
@@ -153,10 +141,51 @@ def test_the_pending_invitations_to_the_users_address_are_revoked() -> None:
     assert sorted(e.about for e in events(store) if e.kind == "InvitationChanged") == ["gone@x.io", "gone@x.io"]
 
 
-def test_a_page_with_no_other_member_is_left_without_members() -> None:
-    handle, store = world(member("p1", "gone", PageRole.OWNER))
+def orphaned_at(store: MemoryStore, page: str) -> datetime | None:
+    stored: MemoryPage = store.tables["pages"][page]
+    return stored.orphaned_at
+
+
+def test_a_page_left_with_no_member_is_marked_orphaned_in_the_same_transaction() -> None:
+    handle, store = world(member("p1", "gone", PageRole.OWNER), member("p2", "gone", PageRole.EDITOR))
+    commits = store.commits
     assert handle(deleted("gone")) is True
     assert members(store) == {}
+    assert (orphaned_at(store, "p1"), orphaned_at(store, "p2")) == (NOW, None)  # p2: she did not own it
+    assert store.tables["pages"]["p1"].updated_at == NOW
+    (updated,) = [e for e in events(store) if e.kind == "PageUpdated"]
+    assert (updated.about, updated.details["changed"]) == ("p1", ["orphan_time"])
+    assert store.commits == commits + 1  # the mark, its event, the removals and the inbox record: one commit
+
+
+def test_a_page_handed_over_or_with_another_owner_is_not_marked() -> None:
+    handle, store = world(
+        member("p1", "gone", PageRole.OWNER),
+        member("p1", "viewer", PageRole.VIEWER),
+        member("p2", "gone", PageRole.OWNER),
+        member("p2", "co-owner", PageRole.OWNER),
+    )
+    handle(deleted("gone"))
+    assert (orphaned_at(store, "p1"), orphaned_at(store, "p2")) == (None, None)
+    assert [e for e in events(store) if e.kind == "PageUpdated"] == []
+
+
+def test_a_replay_never_moves_the_mark_and_a_deleted_page_is_not_marked() -> None:
+    earlier = T0 - timedelta(days=3)
+    handle, store = world(
+        member("p1", "gone", PageRole.OWNER),  # already marked: say a first delivery's effect
+        member("p2", "gone", PageRole.OWNER),
+        pages=(
+            MemoryPage("p1", "P1", orphaned_at=earlier, updated_at=earlier),
+            MemoryPage("p2", "P2", is_deleted=True),
+        ),
+    )
+    assert handle(deleted("gone")) is True
+    assert (orphaned_at(store, "p1"), store.tables["pages"]["p1"].updated_at) == (earlier, earlier)
+    assert orphaned_at(store, "p2") is None
+    assert [e.kind for e in events(store)] == ["MemberRemoved", "MemberRemoved"]
+    assert handle(deleted("gone", message_id="m2")) is True  # republished: nothing left to act on
+    assert orphaned_at(store, "p1") == earlier and len(events(store)) == 2
 
 
 def test_each_delivery_is_applied_once_and_a_replay_changes_nothing() -> None:

@@ -26,6 +26,7 @@ from devinsider_common.db.uow import SqlUnitOfWork
 from devinsider_common.pages.invitations import PageInvitations, invitation_rate
 from devinsider_common.pages.membership import PageMembers, UowFactory
 from devinsider_common.pages.model import Invitation, InvitationState, Member, hash_token
+from devinsider_common.pages.orphans import PageOrphanMarks
 from devinsider_common.pages.ports import ClaimsDirectory, UserDirectory, UserSummary
 from devinsider_common.pages.repositories import InvitationRepository, MemberRepository
 from devinsider_common.pages.roles import PagePermission, PageRole
@@ -35,7 +36,14 @@ from devinsider_common.pagination import ListLimits
 from devinsider_common.rate_limits import RateLimit
 from devinsider_common.testing.clock import FakeClock
 from devinsider_common.testing.failures import failure
-from devinsider_common.testing.memory import MemoryInvitations, MemoryMembers, MemoryStore, MemoryUnitOfWork
+from devinsider_common.testing.memory import (
+    MemoryInvitations,
+    MemoryMembers,
+    MemoryPage,
+    MemoryPages,
+    MemoryStore,
+    MemoryUnitOfWork,
+)
 
 NOW = datetime(2026, 11, 25, 12, tzinfo=UTC)
 
@@ -72,22 +80,27 @@ class RecordingEvents:
     def invitation_changed(self, invitation: Invitation) -> None:
         self._add(Event("changed", invitation.state, invitation_id=invitation.id))
 
+    def page_updated(self, page: MemoryPage, changed: list[str]) -> None:
+        self._add(Event("page updated", (page.id, page.orphaned_at, tuple(changed))))
+
 
 class MiniPageUow(MemoryUnitOfWork):
-    """A page service's unit of work on the in-memory store: pages are {id: title}."""
+    """A page service's unit of work on the in-memory store (pages are MemoryPages)."""
 
     members: MemoryMembers
     invitations: MemoryInvitations
     membership_events: RecordingEvents
+    orphans: PageOrphanMarks[MemoryPage]
 
     def _open_repositories(self) -> None:
+        self.pages = MemoryPages(self.table("pages"))
         self.members = MemoryMembers(self.table("page_members"))
         self.invitations = MemoryInvitations(self.table("page_invitations"))
         self.membership_events = RecordingEvents(self.table("outbox"))
+        self.orphans = PageOrphanMarks(self.pages.get, self.pages.save, self.membership_events.page_updated)
 
     def page_title(self, page_id: str) -> str | None:
-        titles: dict[str, str] = self.table("pages")
-        return titles.get(page_id)
+        return self.pages.title(page_id)
 
 
 @dataclass
@@ -131,7 +144,7 @@ def make_world(
 
 def memory_world(directory: UserDirectory | None = None, rate: RateLimit | None = None) -> World:
     store = MemoryStore()
-    store.publish({"pages": {"p1": "Acme", "p2": "Globex"}})
+    store.publish({"pages": {"p1": MemoryPage("p1", "Acme"), "p2": MemoryPage("p2", "Globex")}})
 
     def events() -> list[Event]:
         outbox: dict[int, Event] = store.tables.get("outbox", {})
@@ -474,7 +487,29 @@ def test_records_name_users_and_members_by_their_user_id() -> None:
 
 metadata = sa.MetaData()
 TABLES = define_page_tables(metadata)
-pages = sa.Table("pages", metadata, sa.Column("id", sa.String(36), primary_key=True), sa.Column("title", sa.Text))
+pages = sa.Table(
+    "pages",
+    metadata,
+    sa.Column("id", sa.String(36), primary_key=True),
+    sa.Column("title", sa.Text),
+    sa.Column("orphaned_at", sa.DateTime(timezone=True)),
+    sa.Column("updated_at", sa.DateTime(timezone=True)),
+)
+
+
+class SqlMiniPages:
+    """The minimal page store on the `pages` table."""
+
+    def __init__(self, connection: Connection) -> None:
+        self._connection = connection
+
+    def get(self, page_id: str, lock: bool = False) -> MemoryPage | None:
+        row = self._connection.execute(sa.select(pages).where(pages.c.id == page_id)).mappings().first()
+        return MemoryPage(**row) if row else None
+
+    def save(self, page: MemoryPage) -> None:
+        values = {"orphaned_at": page.orphaned_at, "updated_at": page.updated_at}
+        self._connection.execute(sa.update(pages).where(pages.c.id == page.id).values(**values))
 
 
 class SqlMiniPageUow(SqlUnitOfWork):
@@ -484,6 +519,7 @@ class SqlMiniPageUow(SqlUnitOfWork):
     members: MemberRepository
     invitations: InvitationRepository
     membership_events: RecordingEvents
+    orphans: PageOrphanMarks[MemoryPage]
 
     def __init__(self, engine: Engine, outbox: dict[int, Event], racers: dict[str, Callable[[], object]]) -> None:
         super().__init__(engine)
@@ -508,6 +544,8 @@ class SqlMiniPageUow(SqlUnitOfWork):
         self.members = Members(connection, TABLES)
         self.invitations = Invitations(connection, TABLES)
         self.membership_events = RecordingEvents(self.outbox)
+        self.pages = SqlMiniPages(connection)
+        self.orphans = PageOrphanMarks(self.pages.get, self.pages.save, self.membership_events.page_updated)
 
     def page_title(self, page_id: str) -> str | None:
         return self.connection.execute(sa.select(pages.c.title).where(pages.c.id == page_id)).scalar()

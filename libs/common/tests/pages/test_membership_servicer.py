@@ -98,11 +98,25 @@ class FakeMembers:
         return True, PageRole.ADMIN
 
 
+class FakeOwners:
+    def __init__(self) -> None:
+        self.calls: list[tuple[str, str, str]] = []
+
+    def assign(self, principal: Principal, page_id: str, user: str) -> Member:
+        self.calls.append((principal.subject, page_id, user))
+        return Member(page_id, "kc-bob", PageRole.OWNER, user, "Bob", "bob@acme.io")
+
+
+OWNERS = FakeOwners()
+
+
 @pytest.fixture
 def rpcs() -> tuple[MembershipRpcs, FakeMembers]:
     members = FakeMembers()
     titles = lambda ids: {i: f"title of {i}" for i in ids}  # noqa: E731
-    return MembershipRpcs(company_pb2, "companies", members, None, titles, 42), members  # type: ignore[arg-type]
+    OWNERS.calls.clear()
+    rpcs = MembershipRpcs(company_pb2, "companies", members, None, OWNERS, titles, 42)  # type: ignore[arg-type]
+    return rpcs, members
 
 
 @pytest.fixture
@@ -141,6 +155,21 @@ def test_a_parent_outside_the_collection_is_refused_before_the_use_case(
     assert members.calls == []
 
 
+@pytest.mark.usefixtures("signed_in")
+def test_assign_owner_reads_the_page_and_the_user_and_answers_the_member(
+    rpcs: tuple[MembershipRpcs, FakeMembers],
+) -> None:
+    membership, _ = rpcs
+    owner = membership.assign_owner(company_pb2.AssignCompanyOwnerRequest(name="companies/p1", user="users/u-bob"))
+    assert OWNERS.calls == [("kc-alice", "p1", "users/u-bob")]
+    assert (owner.name, owner.user, owner.role) == ("companies/p1/members/u-bob", "users/u-bob", int(PageRole.OWNER))
+    for name, user, field in (("investors/p1", "users/u-bob", "name"), ("companies/p1", "kc-bob", "user")):
+        request = company_pb2.AssignCompanyOwnerRequest(name=name, user=user)
+        refused = failure(lambda request=request: membership.assign_owner(request))  # type: ignore[misc]
+        assert (refused.code, refused.fields) == (grpc.StatusCode.INVALID_ARGUMENT, [field])
+    assert len(OWNERS.calls) == 1
+
+
 def test_check_page_access_names_every_bad_field_and_answers_with_the_cache_time(
     rpcs: tuple[MembershipRpcs, FakeMembers],
 ) -> None:
@@ -157,4 +186,4 @@ def test_check_page_access_names_every_bad_field_and_answers_with_the_cache_time
 
 def test_a_collection_that_is_not_a_page_is_refused() -> None:
     with pytest.raises(ValueError, match="not a page collection"):
-        MembershipRpcs(company_pb2, "users", None, None, lambda ids: {}, 1)  # type: ignore[arg-type]
+        MembershipRpcs(company_pb2, "users", None, None, None, lambda ids: {}, 1)  # type: ignore[arg-type]

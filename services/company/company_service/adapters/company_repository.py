@@ -37,6 +37,7 @@ def _to_company(row: RowMapping) -> Company:
         created_at=row["created_at"],
         updated_at=row["updated_at"],
         deleted_at=row["deleted_at"],
+        orphaned_at=row["orphaned_at"],
         version=row["version"],
     )
 
@@ -62,6 +63,7 @@ def _to_row(company: Company) -> dict[str, Any]:
         "created_at": company.created_at,
         "updated_at": company.updated_at,
         "deleted_at": company.deleted_at,
+        "orphaned_at": company.orphaned_at,
         "version": company.version,
     }
 
@@ -147,6 +149,8 @@ class CompanyRepository:
             query = query.where(companies.c.company_size.in_([int(s) for s in q.company_sizes]))
         if q.looking_for_funding is not None:
             query = query.where(companies.c.looking_for_funding == q.looking_for_funding)
+        if q.orphaned:
+            query = query.where(companies.c.orphaned_at.is_not(None))
         if q.member_subject is not None:
             m = page_tables.members
             query = query.where(exists().where(m.c.page_id == companies.c.id, m.c.subject == q.member_subject))

@@ -93,6 +93,7 @@ def company_to_proto(
         create_time=timestamp(company.created_at),
         update_time=timestamp(company.updated_at),
         delete_time=timestamp(company.deleted_at),
+        orphan_time=timestamp(company.orphaned_at),
     )
     if full or c.pitch.published:
         message.pitch.CopyFrom(company_pb2.CompanyPitch(**c.pitch.to_dict()))

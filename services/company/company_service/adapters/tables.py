@@ -19,6 +19,7 @@ page_unlocks = define_unlock_table(metadata)
 
 TZ = DateTime(timezone=True)
 LIVE_FOUNDER = text("founder <> '' AND state <> 'deleted'")
+ORPHANED = text("orphaned_at IS NOT NULL")
 
 companies = Table(
     "companies",
@@ -42,12 +43,15 @@ companies = Table(
     Column("updated_at", TZ, nullable=False),
     Column("deleted_at", TZ),
     Column("version", Integer, nullable=False),
+    Column("orphaned_at", TZ),  # set while the page has no member (devinsider_common.pages.orphans)
     UniqueConstraint("creator", "idempotency_key", name="uq_companies_idempotency"),
     Index("ix_companies_state_sort", "state", "sort_name", "id"),
     # One live page per founding ISV user, enforced by the database, not only by the use case.
     Index(
         "uq_companies_live_founder", "founder", unique=True, postgresql_where=LIVE_FOUNDER, sqlite_where=LIVE_FOUNDER
     ),
+    # Staff's list of orphaned pages reads these few rows only.
+    Index("ix_companies_orphaned", "orphaned_at", postgresql_where=ORPHANED, sqlite_where=ORPHANED),
 )
 
 company_tags = Table(

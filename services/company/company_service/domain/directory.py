@@ -36,6 +36,7 @@ class DirectoryQuery:
     states: tuple[CompanyState, ...] = PUBLIC_STATES
     member_subject: str | None = None  # only the pages this subject is a member of
     order_by: str = "display_name"
+    orphaned: bool = False  # only the pages marked orphaned (staff)
 
     def search_words(self) -> list[str]:
         """The words of `query` a page's search text must all contain (lower-cased, the first few)."""

@@ -86,6 +86,8 @@ class Company:
     created_at: datetime | None = None
     updated_at: datetime | None = None
     deleted_at: datetime | None = None
+    # When the page lost its last member (devinsider_common.pages.orphans); None while it has an owner.
+    orphaned_at: datetime | None = None
     version: int = 1
 
     @property

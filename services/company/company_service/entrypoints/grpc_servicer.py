@@ -31,7 +31,13 @@ class CompanyServicer(MembershipServicer, company_pb2_grpc.CompanyServiceService
         self._app = app
         self._logo_url = logo_url
         self._membership = MembershipRpcs(
-            company_pb2, COLLECTION, app.members, app.invitations, app.companies.titles, access_ttl_seconds
+            company_pb2,
+            COLLECTION,
+            app.members,
+            app.invitations,
+            app.owners,
+            app.companies.titles,
+            access_ttl_seconds,
         )
 
     def _view(self, view: CompanyView) -> company_pb2.Company:
@@ -114,6 +120,12 @@ class CompanyServicer(MembershipServicer, company_pb2_grpc.CompanyServiceService
         company = self._app.claims.reject(parse_page(request.name, kinds=_COMPANY).id, request.reason)
         return self._view(CompanyView(company, True))
 
-    # Members, invitations and the access check: MembershipServicer; leaving is named after the page.
+    # Members, invitations and the access check: MembershipServicer; leaving and assigning an owner
+    # are named after the page, so they are declared here and delegate to it.
     def LeaveCompany(self, request: company_pb2.LeaveCompanyRequest, context: grpc.ServicerContext) -> empty_pb2.Empty:
         return self._membership.leave(request)
+
+    def AssignCompanyOwner(
+        self, request: company_pb2.AssignCompanyOwnerRequest, context: grpc.ServicerContext
+    ) -> company_pb2.Member:
+        return self._membership.assign_owner(request)  # type: ignore[no-any-return]

@@ -28,6 +28,7 @@ def directory_query(request: company_pb2.ListCompaniesRequest) -> DirectoryQuery
         looking_for_funding=request.looking_for_funding if request.HasField("looking_for_funding") else None,
         states=states,
         order_by=request.order_by,
+        orphaned=request.orphaned,
     )
     checks.raise_if_any("invalid filters")
     return query

@@ -9,6 +9,7 @@ from company_service.service_layer.companies import CompanyUseCases
 from company_service.service_layer.logos import LogoUseCases
 from devinsider_common.pages.invitations import PageInvitations
 from devinsider_common.pages.membership import PageMembers
+from devinsider_common.pages.orphans import PageOwners
 
 
 @dataclass(frozen=True)
@@ -18,3 +19,4 @@ class CompanyApp:
     logos: LogoUseCases
     members: PageMembers
     invitations: PageInvitations
+    owners: PageOwners

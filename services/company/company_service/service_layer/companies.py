@@ -15,6 +15,7 @@ from devinsider_common.auth.principal import ROLE_INVESTOR, ROLE_PROGRAM, Princi
 from devinsider_common.ids import new_id
 from devinsider_common.pages.membership import PageMembers, authorize
 from devinsider_common.pages.model import InvitationState, Member
+from devinsider_common.pages.orphans import check_orphan_filter
 from devinsider_common.pages.roles import PagePermission, PageRole
 from devinsider_common.pagination import ListLimits, ListWindow, finish_window, list_window
 from devinsider_common.unit_of_work import create_once
@@ -172,6 +173,7 @@ class CompanyUseCases:
     ) -> tuple[list[CompanyView], str, int]:
         """The directory (public view; staff and services see everything), with filters and an order."""
         staff = principal is not None and principal.is_staff_or_service
+        check_orphan_filter(principal, query.orphaned)
         if caller_is_member and principal is None:
             raise errors.Unauthenticated("caller_is_member needs a bearer token", reason="TOKEN_MISSING")
         query = replace(

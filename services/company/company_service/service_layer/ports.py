@@ -14,6 +14,7 @@ from company_service.domain.model import Claim, Company
 from devinsider_common.pages.model import Member
 from devinsider_common.pages.ports import InvitationStore, MembershipEvents, MembershipUnitOfWork, MemberStore
 from devinsider_common.pages.ports import UserDirectory as UserDirectory
+from devinsider_common.pages.ports import UserLookup as UserLookup
 from devinsider_common.pages.unlocks import UnlockChecker as UnlockChecker
 from devinsider_common.pagination import ListWindow
 from devinsider_common.unit_of_work import UnitOfWork

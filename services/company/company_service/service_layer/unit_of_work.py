@@ -11,9 +11,11 @@ from sqlalchemy import Connection, Engine
 from company_service.adapters.company_repository import CompanyRepository
 from company_service.adapters.event_publisher import CompanyEventPublisher
 from company_service.adapters.tables import page_tables, page_unlocks
+from company_service.domain.model import Company
 from devinsider_common.consumer import SqlInbox
 from devinsider_common.db.uow import SqlUnitOfWork
 from devinsider_common.outbox.writer import OutboxWriter
+from devinsider_common.pages.orphans import PageOrphanMarks
 from devinsider_common.pages.ports import MembershipEvents
 from devinsider_common.pages.repositories import InvitationRepository, MemberRepository
 from devinsider_common.pages.unlocks import SqlUnlockStore
@@ -29,6 +31,7 @@ class SqlCompanyUnitOfWork(SqlUnitOfWork):
     membership_events: MembershipEvents
     inbox: SqlInbox
     unlocks: SqlUnlockStore
+    orphans: PageOrphanMarks[Company]
 
     def __init__(self, engine: Engine, accept_url: str, logo_url: Callable[[str], str]) -> None:
         super().__init__(engine)
@@ -43,6 +46,7 @@ class SqlCompanyUnitOfWork(SqlUnitOfWork):
             OutboxWriter(connection, SOURCE), self.companies.title, self._accept_url, self._logo_url
         )
         self.membership_events = self.events
+        self.orphans = PageOrphanMarks(self.companies.get, self.companies.save, self.events.company_updated)
         self.inbox = SqlInbox(connection)
         self.unlocks = SqlUnlockStore(connection, page_unlocks)
 

@@ -21,12 +21,16 @@ from company_service.domain.directory import DirectoryQuery, position
 from company_service.domain.model import Company, CompanyState, Logo
 from company_service.service_layer.ports import CompanyUnitOfWork
 from company_service.service_layer.unit_of_work import SqlCompanyUnitOfWork
+from devinsider.company.v1 import events_pb2
 from devinsider_common.clock import as_utc
+from devinsider_common.db.uow import SqlUnitOfWork
 from devinsider_common.errors import DomainError
 from devinsider_common.pages.model import Member
 from devinsider_common.pages.roles import PageRole
 from devinsider_common.pagination import ListWindow
 from devinsider_common.testing.fixtures import migrated_engine
+from devinsider_common.testing.memory import MemoryUnitOfWork
+from devinsider_common.testing.pages import check_orphan_mark, page_updates
 from devinsider_common.unit_of_work import DuplicateRecord
 
 from ..fakes import FakeCompanyUow, FakeStore
@@ -65,18 +69,26 @@ def _utc(company: Company | None) -> Company | None:
     """SQLite gives naive datetimes back (in UTC); compare instants."""
     if company is None:
         return None
-    deleted = company.deleted_at
+    deleted, orphaned = company.deleted_at, company.orphaned_at
     return replace(
         company,
         created_at=as_utc(company.created_at) if company.created_at else None,
         updated_at=as_utc(company.updated_at) if company.updated_at else None,
         deleted_at=as_utc(deleted) if deleted else None,
+        orphaned_at=as_utc(orphaned) if orphaned else None,
     )
 
 
 def test_a_page_reads_back_as_written_once_committed(uow: UowFactory) -> None:
     page = _company(
-        "x", 1, "kc-ada", content=RICH, idempotency_key="r-1", logo=Logo("k/1.png", "image/png"), claim=OLD_CLAIM_VALUE
+        "x",
+        1,
+        "kc-ada",
+        content=RICH,
+        idempotency_key="r-1",
+        logo=Logo("k/1.png", "image/png"),
+        claim=OLD_CLAIM_VALUE,
+        orphaned_at=T0 + timedelta(hours=1),
     )
     with uow() as u:
         u.companies.add(page)
@@ -168,6 +180,29 @@ def test_save_checks_the_version_and_bumps_it(uow: UowFactory) -> None:
         assert u.companies.titles([page.id]) == {page.id: "Beta"}
 
 
+def _updated_events(u: CompanyUnitOfWork) -> list[tuple[list[str], bool]]:
+    assert isinstance(u, SqlUnitOfWork | MemoryUnitOfWork)
+    return page_updates(u, events_pb2.CompanyUpdated, "company")
+
+
+def test_the_orphan_mark_is_written_once_with_its_event_and_cleared(uow: UowFactory) -> None:
+    page = _company("Alone", 1)
+    _add(uow, page, _company("Gone", 2, state=CompanyState.DELETED))
+    later = T0 + timedelta(days=1)
+
+    def marked() -> None:
+        with uow() as u:
+            stored = _utc(u.companies.get(page.id))
+            assert stored is not None and (stored.orphaned_at, stored.updated_at, stored.version) == (later, later, 2)
+            assert _updated_events(u) == [(["orphan_time"], True)]  # the mark travels with the page
+            assert [c.id for c in u.companies.list_after(DirectoryQuery(orphaned=True), ListWindow(10))] == [page.id]
+
+    check_orphan_mark(uow, page.id, _company("", 2).id, later, marked)
+    with uow() as u:
+        assert _updated_events(u) == [(["orphan_time"], True), (["orphan_time"], False)]
+        assert u.companies.count(DirectoryQuery(orphaned=True)) == 0
+
+
 @pytest.fixture
 def directory(uow: UowFactory) -> list[Company]:
     """Five live pages, a pending and a deleted one; kc-mid is a member of Mid Corp."""
@@ -195,6 +230,7 @@ def directory(uow: UowFactory) -> list[Company]:
         )
         for minute, (name, country, industries, size, models, funding) in enumerate(rows, start=1)
     ]
+    pages[3] = replace(pages[3], orphaned_at=T0)  # Beta Works lost its last member
     pages.append(_company("Pre Listed", 5, state=CompanyState.PRE_LISTED))
     pages.append(_company("Pending Claim", 6, state=CompanyState.CLAIM_PENDING))
     pages.append(_company("Gone", 7, state=CompanyState.DELETED))
@@ -225,6 +261,8 @@ def test_directory_filters(uow: UowFactory, directory: list[Company]) -> None:
         (DirectoryQuery(query="100%"), ["alpha labs", "Beta Works", "Mid Corp", "Zeta Soft"]),
         (DirectoryQuery(query="100%_"), []),  # LIKE's wildcards are plain characters
         (DirectoryQuery(member_subject="kc-mid"), ["Mid Corp"]),
+        (DirectoryQuery(orphaned=True), ["Beta Works"]),
+        (DirectoryQuery(orphaned=True, hq_country_codes=("FR",)), []),
         (DirectoryQuery(states=(CompanyState.CLAIM_PENDING, CompanyState.DELETED)), ["Gone", "Pending Claim"]),
     ]
     for query, expected in cases:

@@ -82,6 +82,15 @@ def test_the_access_policy_and_tokens(stub: Stub, callers: CallerFactory) -> Non
     assert failure(lambda: stub.BatchGetCompanies(batch, metadata=callers("kc-isv").metadata)) == Failure(
         grpc.StatusCode.PERMISSION_DENIED, "SERVICE_ONLY"
     )
+    # Staff only; naming the user needs the user service, which this test runs without (USER_TARGET unset).
+    assign = c.AssignCompanyOwnerRequest(name="companies/nope", user="users/u-1")
+    assert failure(lambda: stub.AssignCompanyOwner(assign, metadata=callers("kc-isv").metadata)) == Failure(
+        grpc.StatusCode.PERMISSION_DENIED, "ROLE_MISSING"
+    )
+    staff = callers("kc-staff", roles=("admin",))
+    assert failure(lambda: stub.AssignCompanyOwner(assign, metadata=staff.metadata)) == Failure(
+        grpc.StatusCode.UNAVAILABLE, "USER_SERVICE_NOT_CONFIGURED"
+    )
 
 
 def test_the_directory_and_its_page_tokens(stub: Stub, callers: CallerFactory, clock: FakeClock) -> None:

@@ -126,3 +126,20 @@ def test_hidden_states_are_for_staff_and_caller_is_member_needs_a_caller() -> No
     everything, _, _ = w.app.companies.list_companies(person("kc-mid"), DirectoryQuery(), False, 0, "")
     assert {v.company.content.display_name: v.role for v in everything}["Mid Corp"] is PageRole.OWNER
     assert sum(1 for v in everything if v.role is not None) == 1
+
+
+def test_orphaned_pages_are_listed_to_staff_and_services_only() -> None:
+    w = _directory()
+    alone = w.seed({}, display_name="Alone Ltd")  # its last member's account was deleted
+    with w.uow() as uow:
+        assert uow.orphans.mark(alone, w.clock())
+        uow.commit()
+    orphaned = DirectoryQuery(orphaned=True)
+    for caller in (STAFF, person("svc-crm", ("service",))):
+        assert _names(w, orphaned, caller) == ["Alone Ltd"]
+    outsiders: tuple[Principal | None, ...] = (None, person("kc-isv"), person("kc-mid"))
+    for outsider in outsiders:
+        assert failure(lambda c=outsider: _names(w, orphaned, c)) == Failure(  # type: ignore[misc]
+            grpc.StatusCode.PERMISSION_DENIED, "ORPHAN_FILTER_STAFF_ONLY"
+        )
+    assert "Alone Ltd" in _names(w, DirectoryQuery())  # still in the directory for everyone

@@ -22,6 +22,7 @@ from devinsider.common.v1 import page_pb2
 from devinsider.company.v1 import company_pb2, company_pb2_grpc
 from devinsider_common.auth.principal import Principal
 from devinsider_common.errors import DomainError
+from devinsider_common.pages.ports import DirectoryUser
 from devinsider_common.pages.roles import PageRole
 from devinsider_common.testing.failures import failure_of
 
@@ -80,6 +81,8 @@ EXPECTED: dict[str, dict[str, grpc.StatusCode]] = {
         DENIED, isv=OK, guest=OK, owner=PRECONDITION, page_admin=OK, editor=OK, viewer=OK, other_owner=PRECONDITION
     ),
     "ApproveCompanyClaim": expect(DENIED, staff=OK, service=OK),
+    # Platform staff give a page an owner (one more here: P has one), whatever the caller's page role.
+    "AssignCompanyOwner": expect(DENIED, staff=OK, service=OK),
     "RejectCompanyClaim": expect(DENIED, staff=OK, service=OK),
     "ListMembers": members_ok(staff=OK),
     "UpdateMember": expect(DENIED, owner=OK, page_admin=OK, staff=OK),
@@ -116,6 +119,7 @@ def _requests(w: World) -> dict[str, Any]:
     invitation = w.app.invitations.create(owner, p, "invitee@example.com", PageRole.VIEWER, "")
     invitation_name = f"companies/{p}/invitations/{invitation.id}"
     token = mailed_token(w.store, "invitee@example.com")
+    w.users.add(DirectoryUser("users/u-newcomer", "kc-newcomer", "Newcomer", "newcomer@example.com"))
     c = company_pb2
     return {
         "GetCompany": c.GetCompanyRequest(name=f"companies/{p}"),
@@ -137,6 +141,7 @@ def _requests(w: World) -> dict[str, Any]:
         ),
         "DeleteMember": c.DeleteMemberRequest(name=f"companies/{p}/members/{SUBJECTS['editor']}"),
         "LeaveCompany": c.LeaveCompanyRequest(name=f"companies/{p}"),
+        "AssignCompanyOwner": c.AssignCompanyOwnerRequest(name=f"companies/{p}", user="users/u-newcomer"),
         "CreateInvitation": c.CreateInvitationRequest(
             parent=f"companies/{p}",
             invitation=c.Invitation(email="new@example.com", role=page_pb2.PAGE_ROLE_VIEWER),

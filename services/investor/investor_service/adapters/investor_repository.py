@@ -56,6 +56,7 @@ def _to_investor(row: RowMapping) -> Investor:
         updated_at=row["updated_at"],
         deleted_at=row["deleted_at"],
         request_id=row["request_id"] or "",
+        orphaned_at=row["orphaned_at"],
     )
 
 
@@ -93,6 +94,7 @@ def _to_row(investor: Investor) -> dict[str, Any]:
         "created_at": investor.created_at,
         "updated_at": investor.updated_at,
         "deleted_at": investor.deleted_at,
+        "orphaned_at": investor.orphaned_at,
     }
 
 
@@ -119,6 +121,8 @@ def _filters(query: InvestorQuery) -> list[ColumnElement[bool]]:
         where.append(i.ticket_currency == query.currency_code)
         where.append(or_(i.ticket_min_minor.is_(None), i.ticket_min_minor <= amount))
         where.append(or_(i.ticket_max_minor.is_(None), i.ticket_max_minor >= amount))
+    if query.orphaned:
+        where.append(i.orphaned_at.is_not(None))
     if query.member_subject:
         m = PAGE_TABLES.members.c
         where.append(exists().where(m.page_id == i.id, m.subject == query.member_subject))

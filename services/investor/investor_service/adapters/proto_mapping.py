@@ -58,6 +58,7 @@ def investor_to_proto(view: InvestorView) -> investor_pb2.Investor:
         create_time=timestamp(investor.created_at),
         update_time=timestamp(investor.updated_at),
         delete_time=timestamp(investor.deleted_at),
+        orphan_time=timestamp(investor.orphaned_at),
     )
     if view.full:
         c = p.contact

@@ -14,12 +14,14 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    text,
 )
 
 from devinsider_common.pages.tables import define_page_tables
 from devinsider_common.pages.unlocks import define_unlock_table
 
 metadata = MetaData()
+ORPHANED = text("orphaned_at IS NOT NULL")
 
 investors = Table(
     "investors",
@@ -57,9 +59,12 @@ investors = Table(
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("updated_at", DateTime(timezone=True), nullable=False),
     Column("deleted_at", DateTime(timezone=True)),
+    Column("orphaned_at", DateTime(timezone=True)),  # set while the page has no member (pages.orphans)
     UniqueConstraint("creator", "request_id", name="uq_investors_creator_request"),
     Index("ix_investors_state_sort", "state", "sort_name", "id"),
     Index("ix_investors_state_updated", "state", "updated_at", "id"),
+    # Staff's list of orphaned pages reads these few rows only.
+    Index("ix_investors_orphaned", "orphaned_at", postgresql_where=ORPHANED, sqlite_where=ORPHANED),
 )
 
 # The filterable list fields, one row per value, so "any of these" filters are indexed EXISTS.

@@ -104,6 +104,8 @@ class Investor:
     updated_at: datetime | None = None
     deleted_at: datetime | None = None
     request_id: str = ""  # the creator's idempotency key, when given
+    # When the page lost its last member (devinsider_common.pages.orphans); None while it has an owner.
+    orphaned_at: datetime | None = None
 
     @property
     def name(self) -> str:

@@ -46,6 +46,7 @@ class InvestorQuery:
     states: tuple[InvestorState, ...] = (InvestorState.ACTIVE,)
     member_subject: str = ""  # only pages this subject is a member of
     order: Order = Order.DISPLAY_NAME
+    orphaned: bool = False  # only the pages marked orphaned (staff)
 
     def fingerprint(self) -> dict[str, object]:
         """What a page token is bound to: every filter and the order."""
@@ -73,6 +74,7 @@ def build_query(
     currency_code: str,
     states: Iterable[InvestorState],
     order_by: str,
+    orphaned: bool = False,
     checks: Violations | None = None,
 ) -> InvestorQuery:
     """Validate a ListInvestors request's filters; every bad field is reported at once, with those already
@@ -111,6 +113,7 @@ def build_query(
         currency_code=currency,
         states=tuple(sorted(set(states))) or (InvestorState.ACTIVE,),
         order=order or Order.DISPLAY_NAME,
+        orphaned=orphaned,
     )
 
 

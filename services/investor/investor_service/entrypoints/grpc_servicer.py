@@ -26,7 +26,13 @@ class InvestorServicer(MembershipServicer, investor_pb2_grpc.InvestorServiceServ
     def __init__(self, app: InvestorApp, access_cache_ttl_seconds: int) -> None:
         self._app = app
         self._membership = MembershipRpcs(
-            investor_pb2, COLLECTION, app.members, app.invitations, app.investors.titles, access_cache_ttl_seconds
+            investor_pb2,
+            COLLECTION,
+            app.members,
+            app.invitations,
+            app.owners,
+            app.investors.titles,
+            access_cache_ttl_seconds,
         )
 
     # Pages
@@ -59,6 +65,7 @@ class InvestorServicer(MembershipServicer, investor_pb2_grpc.InvestorServiceServ
             currency_code=request.currency_code,
             states=repeated_enum(InvestorState, request.states, "states", checks),
             order_by=request.order_by,
+            orphaned=request.orphaned,
             checks=checks,
         )
         found = self._app.investors.list_investors(
@@ -97,9 +104,15 @@ class InvestorServicer(MembershipServicer, investor_pb2_grpc.InvestorServiceServ
         found = self._app.investors.batch_get(ids)
         return investor_pb2.BatchGetInvestorsResponse(investors=[mapping.full_view(i) for i in found])
 
-    # Members, invitations and the access check: the shared RPCs (MembershipServicer), but this one.
+    # Members, invitations and the access check: the shared RPCs (MembershipServicer), but these two,
+    # named after the page, which delegate to it.
 
     def LeaveInvestor(
         self, request: investor_pb2.LeaveInvestorRequest, context: grpc.ServicerContext
     ) -> empty_pb2.Empty:
         return self._membership.leave(request)
+
+    def AssignInvestorOwner(
+        self, request: investor_pb2.AssignInvestorOwnerRequest, context: grpc.ServicerContext
+    ) -> investor_pb2.Member:
+        return self._membership.assign_owner(request)  # type: ignore[no-any-return]

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from devinsider_common.pages.invitations import PageInvitations
 from devinsider_common.pages.membership import PageMembers
+from devinsider_common.pages.orphans import PageOwners
 from investor_service.service_layer.investors import InvestorUseCases
 
 
@@ -14,3 +15,4 @@ class InvestorApp:
     investors: InvestorUseCases
     members: PageMembers
     invitations: PageInvitations
+    owners: PageOwners

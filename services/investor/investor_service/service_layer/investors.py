@@ -14,6 +14,7 @@ from devinsider_common import errors
 from devinsider_common.auth.principal import Principal
 from devinsider_common.ids import new_id
 from devinsider_common.pages.membership import PageMembers, authorize, ensure_page
+from devinsider_common.pages.orphans import check_orphan_filter
 from devinsider_common.pages.roles import PagePermission, PageRole
 from devinsider_common.pagination import ListLimits, finish_window, list_window
 from devinsider_common.unit_of_work import DuplicateRecord, create_once
@@ -99,6 +100,7 @@ class InvestorUseCases:
     ) -> InvestorList:
         """The directory (public view), in the query's order; other states than active for staff only."""
         staff = principal is not None and principal.is_staff_or_service
+        check_orphan_filter(principal, query.orphaned)
         if query.states != (InvestorState.ACTIVE,) and not staff:
             raise errors.PermissionDenied("only platform staff list deleted pages", reason="STATE_FILTER_STAFF_ONLY")
         if caller_is_member:

@@ -15,6 +15,7 @@ from devinsider_common.pages.ports import (
     MemberStore,
 )
 from devinsider_common.pages.ports import UserDirectory as UserDirectory
+from devinsider_common.pages.ports import UserLookup as UserLookup
 from devinsider_common.pages.unlocks import UnlockChecker as UnlockChecker
 from devinsider_common.pagination import ListWindow
 from devinsider_common.unit_of_work import UnitOfWork

@@ -13,12 +13,14 @@ from sqlalchemy import Connection, Engine
 from devinsider_common.consumer import SqlInbox
 from devinsider_common.db.uow import SqlUnitOfWork
 from devinsider_common.outbox.writer import OutboxWriter
+from devinsider_common.pages.orphans import PageOrphanMarks
 from devinsider_common.pages.ports import MembershipEvents
 from devinsider_common.pages.repositories import InvitationRepository, MemberRepository
 from devinsider_common.pages.unlocks import SqlUnlockStore
 from investor_service.adapters.event_publisher import InvestorEventPublisher
 from investor_service.adapters.investor_repository import InvestorRepository
 from investor_service.adapters.tables import PAGE_TABLES, PAGE_UNLOCKS
+from investor_service.domain.model import Investor
 
 SOURCE = "investor"
 
@@ -31,6 +33,7 @@ class SqlInvestorUnitOfWork(SqlUnitOfWork):
     membership_events: MembershipEvents
     inbox: SqlInbox
     unlocks: SqlUnlockStore
+    orphans: PageOrphanMarks[Investor]
 
     def __init__(self, engine: Engine, accept_url: str = "") -> None:
         super().__init__(engine)
@@ -42,6 +45,7 @@ class SqlInvestorUnitOfWork(SqlUnitOfWork):
         self.invitations = InvitationRepository(connection, PAGE_TABLES)
         self.events = InvestorEventPublisher(OutboxWriter(connection, SOURCE), self._accept_url)
         self.membership_events = self.events
+        self.orphans = PageOrphanMarks(self.investors.get, self.investors.save, self.events.investor_updated)
         self.inbox = SqlInbox(connection)
         self.unlocks = SqlUnlockStore(connection, PAGE_UNLOCKS)
 

@@ -14,7 +14,9 @@ from typing import cast
 
 import pytest
 
+from devinsider.investor.v1 import events_pb2
 from devinsider_common.clock import as_utc
+from devinsider_common.db.uow import SqlUnitOfWork
 from devinsider_common.ids import new_id
 from devinsider_common.pages.model import Member
 from devinsider_common.pages.ports import ClaimsDirectory
@@ -22,7 +24,8 @@ from devinsider_common.pages.roles import PageRole
 from devinsider_common.pagination import ListWindow
 from devinsider_common.testing.clock import FakeClock
 from devinsider_common.testing.fixtures import migrated_engine
-from devinsider_common.testing.memory import MemoryStore
+from devinsider_common.testing.memory import MemoryStore, MemoryUnitOfWork, MemoryUsers
+from devinsider_common.testing.pages import check_orphan_mark, page_updates
 from devinsider_common.unit_of_work import DuplicateRecord
 from investor_service.bootstrap import MIGRATIONS, build_app
 from investor_service.domain.enums import InvestorCategory, InvestorState, InvestorType
@@ -67,12 +70,13 @@ def _utc(investor: Investor | None) -> Investor | None:
     """SQLite gives naive datetimes back (in UTC); compare instants."""
     if investor is None:
         return None
-    deleted = investor.deleted_at
+    deleted, orphaned = investor.deleted_at, investor.orphaned_at
     return replace(
         investor,
         created_at=as_utc(investor.created_at) if investor.created_at else None,
         updated_at=as_utc(investor.updated_at) if investor.updated_at else None,
         deleted_at=as_utc(deleted) if deleted else None,
+        orphaned_at=as_utc(orphaned) if orphaned else None,
     )
 
 
@@ -102,6 +106,7 @@ def test_a_page_reads_back_as_written_once_committed(uow: UowFactory) -> None:
         created_at=T0,
         updated_at=T0,
         request_id="req-1",
+        orphaned_at=T0 + timedelta(hours=1),
     )
     with uow() as u:
         u.investors.add(full)
@@ -161,6 +166,29 @@ def test_save_replaces_the_page_and_its_filter_tags(uow: UowFactory) -> None:
         assert [_utc(i) for i in u.investors.list_after(gone, ListWindow(10))] == [deleted]
 
 
+def _updated_events(u: InvestorUnitOfWork) -> list[tuple[list[str], bool]]:
+    assert isinstance(u, SqlUnitOfWork | MemoryUnitOfWork)
+    return page_updates(u, events_pb2.InvestorUpdated, "investor")
+
+
+def test_the_orphan_mark_is_written_once_with_its_event_and_cleared(uow: UowFactory) -> None:
+    page, gone = _investor("Alone", 1), _investor("Gone", 2)
+    _add(uow, page, replace(gone, state=InvestorState.DELETED))
+    later = T0 + timedelta(days=1)
+
+    def marked() -> None:
+        with uow() as u:
+            stored = _utc(u.investors.get(page.id))
+            assert stored is not None and (stored.orphaned_at, stored.updated_at) == (later, later)
+            assert _updated_events(u) == [(["orphan_time"], True)]  # the mark travels with the page
+            assert [i.id for i in u.investors.list_after(InvestorQuery(orphaned=True), ListWindow(10))] == [page.id]
+
+    check_orphan_mark(uow, page.id, gone.id, later, marked)
+    with uow() as u:
+        assert _updated_events(u) == [(["orphan_time"], True), (["orphan_time"], False)]
+        assert u.investors.count(InvestorQuery(orphaned=True)) == 0
+
+
 @pytest.fixture
 def directory(uow: UowFactory) -> dict[str, Investor]:
     """Five pages with distinct profiles, by display name; kc-alpha is a member of two of them."""
@@ -195,7 +223,7 @@ def directory(uow: UowFactory) -> dict[str, Investor]:
             ticket_min=Money("USD", 10_000_000_00),
             tagline="Late-stage software buyouts",
         ),
-        _investor("Delta Family", 4, investor_type=5, industries=("proptech",)),
+        replace(_investor("Delta Family", 4, investor_type=5, industries=("proptech",)), orphaned_at=T0),
         _investor("epsilon Ventures", 5, funding_stages=("seed",)),
     ]
     _add(uow, *pages)
@@ -233,6 +261,8 @@ def test_filters_combine_with_and_and_their_values_with_or(uow: UowFactory, dire
     assert _names(uow, ticket_amount_minor=1, currency_code="USD") == []
     assert _names(uow, member_subject="kc-alpha") == ["Alpha Angels", "Delta Family"]
     assert _names(uow, member_subject="kc-nobody") == []
+    assert _names(uow, orphaned=True) == ["Delta Family"]
+    assert _names(uow, orphaned=True, funding_stages=("seed",)) == []
     with uow() as u:
         assert u.investors.count(InvestorQuery()) == 5
         assert u.investors.count(InvestorQuery(funding_stages=("seed", "series_a"))) == 3
@@ -308,7 +338,7 @@ def test_a_create_that_meets_its_twin_at_the_unique_key_returns_the_twin(uow: Uo
     """create_once on each store: the insert raises DuplicateRecord (the SQL unit of work turns the
     database's IntegrityError into it) and the use case returns the stored twin."""
     lookups = _LateLookups(uow, misses=0)
-    app = build_app(unit_settings(), lookups, FakeClock(T0), ClaimsDirectory(), FakeUnlocks())
+    app = build_app(unit_settings(), lookups, FakeClock(T0), ClaimsDirectory(), FakeUnlocks(), MemoryUsers())
     twin = app.investors.create(person("kc-ada"), new_profile("Race Fund"), "req-1")
     lookups.misses = 1
     again = app.investors.create(person("kc-ada"), new_profile("Race Fund"), "req-1")

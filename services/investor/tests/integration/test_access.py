@@ -25,6 +25,7 @@ PUBLIC = ("", "", "", "", "", "")
 SIGNED_IN = ("TOKEN_MISSING", "", "", "", "", "")
 PAGE_CREATORS = ("TOKEN_MISSING", "ROLE_MISSING", "ROLE_MISSING", "", "", "")
 SERVICES = ("TOKEN_MISSING", "SERVICE_ONLY", "SERVICE_ONLY", "SERVICE_ONLY", "SERVICE_ONLY", "")
+STAFF = ("TOKEN_MISSING", "ROLE_MISSING", "ROLE_MISSING", "ROLE_MISSING", "", "")
 ACCESS = {
     "GetInvestor": PUBLIC,
     "ListInvestors": PUBLIC,
@@ -36,6 +37,7 @@ ACCESS = {
     "UpdateMember": SIGNED_IN,
     "DeleteMember": SIGNED_IN,
     "LeaveInvestor": SIGNED_IN,
+    "AssignInvestorOwner": STAFF,  # platform staff (and services) give an orphaned page an owner
     "CreateInvitation": SIGNED_IN,
     "ListInvitations": SIGNED_IN,
     "AcceptInvitation": SIGNED_IN,

@@ -51,6 +51,7 @@ def _to_program(row: RowMapping) -> Program:
         deleted_at=row["deleted_at"],
         idempotency_key=row["idempotency_key"] or "",
         version=row["version"],
+        orphaned_at=row["orphaned_at"],
     )
 
 
@@ -73,6 +74,7 @@ def _to_row(program: Program) -> dict[str, Any]:
         "deleted_at": program.deleted_at,
         "idempotency_key": program.idempotency_key or None,
         "version": program.version,
+        "orphaned_at": program.orphaned_at,
     }
 
 
@@ -146,6 +148,8 @@ class ProgramRepository:
         ]
         if query.only_member_of:
             where.append(t.c.id.in_(sorted(query.member_of)) if query.member_of else false())
+        if query.orphaned:
+            where.append(t.c.orphaned_at.is_not(None))
         if not query.see_all:
             visible = t.c.state == ProgramState.PUBLISHED.value
             where.append(or_(visible, t.c.id.in_(sorted(query.member_of))) if query.member_of else visible)

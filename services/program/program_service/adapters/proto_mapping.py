@@ -62,6 +62,7 @@ def program_to_proto(program: Program, viewer_role: PageRole | None = None) -> p
         publish_time=timestamp(program.published_at),
         archive_time=timestamp(program.archived_at),
         delete_time=timestamp(program.deleted_at),
+        orphan_time=timestamp(program.orphaned_at),
     )
 
 

@@ -15,6 +15,7 @@ from devinsider_common.pages.tables import define_page_tables
 
 TZ = sa.DateTime(timezone=True)
 OPEN_APPLICATION = sa.text("state IN ('pending', 'approved')")
+ORPHANED = sa.text("orphaned_at IS NOT NULL")
 
 
 def program_columns() -> list[Any]:
@@ -44,9 +45,12 @@ def program_columns() -> list[Any]:
         sa.Column("deleted_at", TZ),
         sa.Column("idempotency_key", sa.String(128)),
         sa.Column("version", sa.Integer, nullable=False),
+        sa.Column("orphaned_at", TZ),  # set while the page has no member (pages.orphans); revision 0002
         sa.UniqueConstraint("creator", "idempotency_key", name="uq_programs_idempotency"),
         sa.Index("ix_programs_state_name", "state", "display_name"),
         sa.Index("ix_programs_vendor_company", "vendor_company"),
+        # Staff's list of orphaned pages reads these few rows only (revision 0002).
+        sa.Index("ix_programs_orphaned", "orphaned_at", postgresql_where=ORPHANED, sqlite_where=ORPHANED),
     ]
 
 

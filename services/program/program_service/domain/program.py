@@ -149,6 +149,8 @@ class Program:
     deleted_at: datetime | None = None
     idempotency_key: str = ""
     version: int = 1
+    # When the page lost its last member (devinsider_common.pages.orphans); None while it has an owner.
+    orphaned_at: datetime | None = None
 
     @property
     def name(self) -> str:

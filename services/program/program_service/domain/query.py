@@ -33,6 +33,7 @@ class ProgramQuery:
     see_all: bool = False
     member_of: frozenset[str] = frozenset()
     only_member_of: bool = False
+    orphaned: bool = False  # only the programs marked orphaned (staff)
 
     def filters(self) -> dict[str, object]:
         """What a page token is bound to (the caller's scope is not: it is the caller's own)."""
@@ -45,6 +46,7 @@ class ProgramQuery:
             "states": sorted(s.value for s in self.states),
             "order": self.order_by,
             "member": self.only_member_of,
+            "orphaned": self.orphaned,
         }
 
     def descending(self) -> bool:

@@ -43,7 +43,13 @@ class ProgramServicer(MembershipServicer, program_pb2_grpc.ProgramServiceService
     def __init__(self, app: ProgramApp, access_ttl_seconds: int) -> None:
         self._app = app
         self._membership = MembershipRpcs(
-            program_pb2, COLLECTION, app.members, app.invitations, app.programs.titles, access_ttl_seconds
+            program_pb2,
+            COLLECTION,
+            app.members,
+            app.invitations,
+            app.owners,
+            app.programs.titles,
+            access_ttl_seconds,
         )
 
     # Programs.
@@ -82,6 +88,7 @@ class ProgramServicer(MembershipServicer, program_pb2_grpc.ProgramServiceService
             states=tuple(dict.fromkeys(states)) or (ProgramState.PUBLISHED,),
             order_by=request.order_by.strip() or "display_name",
             only_member_of=request.caller_is_member,
+            orphaned=request.orphaned,
         )
         found, token, total = self._app.programs.list_programs(
             current_principal(), request.page_size, request.page_token, query
@@ -177,6 +184,11 @@ class ProgramServicer(MembershipServicer, program_pb2_grpc.ProgramServiceService
         return _application(self._app.applications.withdraw(caller(), program_id, application_id))
 
     # Members, invitations and the access check: the shared page model's RPCs (MembershipServicer),
-    # but for the one named after the page.
+    # but for the two named after the page, which delegate to it.
     def LeaveProgram(self, request: program_pb2.LeaveProgramRequest, context: grpc.ServicerContext) -> empty_pb2.Empty:
         return self._membership.leave(request)
+
+    def AssignProgramOwner(
+        self, request: program_pb2.AssignProgramOwnerRequest, context: grpc.ServicerContext
+    ) -> program_pb2.Member:
+        return self._membership.assign_owner(request)  # type: ignore[no-any-return]

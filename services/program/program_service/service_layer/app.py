@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from devinsider_common.pages.invitations import PageInvitations
 from devinsider_common.pages.membership import PageMembers
+from devinsider_common.pages.orphans import PageOwners
 from program_service.service_layer.applications import ApplicationUseCases
 from program_service.service_layer.programs import ProgramUseCases
 
@@ -16,3 +17,4 @@ class ProgramApp:
     applications: ApplicationUseCases
     members: PageMembers
     invitations: PageInvitations
+    owners: PageOwners

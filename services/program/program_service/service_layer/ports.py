@@ -13,6 +13,7 @@ from typing import Protocol
 
 from devinsider_common.pages.ports import InvitationStore, MembershipEvents, MembershipUnitOfWork, MemberStore
 from devinsider_common.pages.ports import UserDirectory as UserDirectory  # who a caller is (members, applicants)
+from devinsider_common.pages.ports import UserLookup as UserLookup  # users by name (the owner staff assign)
 from devinsider_common.pages.roles import PagePermission, PageRole
 from devinsider_common.pagination import ListWindow
 from devinsider_common.unit_of_work import UnitOfWork

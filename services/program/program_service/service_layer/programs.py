@@ -15,6 +15,7 @@ from devinsider_common import errors
 from devinsider_common.auth.principal import Principal
 from devinsider_common.ids import new_id
 from devinsider_common.pages.membership import PageMembers, authorize
+from devinsider_common.pages.orphans import check_orphan_filter
 from devinsider_common.pages.roles import PagePermission, PageRole
 from devinsider_common.pagination import ListLimits, finish_window, list_window
 from devinsider_common.unit_of_work import create_once
@@ -97,6 +98,7 @@ class ProgramUseCases:
         the count of all of them."""
         if query.order_by not in ORDERS:
             raise errors.InvalidArgument.for_field("order_by", f"must be one of: {', '.join(ORDERS)}")
+        check_orphan_filter(principal, query.orphaned)
         if query.only_member_of and principal is None:
             raise errors.Unauthenticated("caller_is_member needs a bearer token", reason="TOKEN_MISSING")
         window = list_window(page_size, page_token, self._limits, filters=query.filters())

@@ -10,11 +10,13 @@ from sqlalchemy import Connection, Engine, select
 from devinsider_common.consumer import SqlInbox
 from devinsider_common.db.uow import SqlUnitOfWork
 from devinsider_common.outbox.writer import OutboxWriter
+from devinsider_common.pages.orphans import PageOrphanMarks
 from devinsider_common.pages.repositories import InvitationRepository, MemberRepository
 from program_service.adapters.application_repository import ApplicationRepository
 from program_service.adapters.event_publisher import ProgramEventPublisher
 from program_service.adapters.program_repository import ProgramRepository
 from program_service.adapters.tables import page_tables, programs
+from program_service.domain.program import Program
 
 SOURCE = "program"
 
@@ -26,6 +28,7 @@ class SqlProgramUnitOfWork(SqlUnitOfWork):
     invitations: InvitationRepository
     events: ProgramEventPublisher
     membership_events: ProgramEventPublisher
+    orphans: PageOrphanMarks[Program]
     inbox: SqlInbox
 
     def __init__(self, engine: Engine, accept_url: str) -> None:
@@ -39,6 +42,7 @@ class SqlProgramUnitOfWork(SqlUnitOfWork):
         self.invitations = InvitationRepository(connection, page_tables)
         self.events = ProgramEventPublisher(OutboxWriter(connection, SOURCE), self._accept_url)
         self.membership_events = self.events
+        self.orphans = PageOrphanMarks(self.programs.get, self.programs.save, self.events.program_updated)
         self.inbox = SqlInbox(connection)
 
     def page_title(self, page_id: str) -> str | None:

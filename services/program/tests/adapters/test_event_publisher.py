@@ -18,12 +18,12 @@ from devinsider_common.testing.outbox import RecordingOutbox
 from program_service.adapters.event_publisher import ProgramEventPublisher
 
 from ..fakes import published
-from ..world import COMPANY, World, build_world
+from ..world import COMPANY, Stage, build_world
 
 ACCEPT_URL = "https://app.example.com/invitations/accept"
 
 
-def _outbox_of(world: World) -> list[Row]:
+def _outbox_of(world: Stage) -> list[Row]:
     outbox = RecordingOutbox()
     publisher = ProgramEventPublisher(cast(OutboxWriter, outbox), ACCEPT_URL)
     for event in published(world.store):
@@ -154,3 +154,13 @@ def test_mails_go_only_to_recipients_with_an_address() -> None:
         (topology.ODOO_PROGRAM_MEMBER, ""),
         (topology.MAIL, "ann@example.com"),  # once per address
     ]
+
+
+def test_the_orphan_mark_reaches_odoo_with_the_program() -> None:
+    """An orphaned program's ProgramUpdated names `orphan_time` and carries it (the CRM and matching learn it)."""
+    stage = Stage()
+    program_id = stage.orphaned_program()
+    updated = [r.event for r in _outbox_of(stage) if isinstance(r.event, events_pb2.ProgramUpdated)]
+    (marked,) = [e for e in updated if list(e.changed_fields) == ["orphan_time"]]
+    assert marked.program.name == f"programs/{program_id}"
+    assert marked.program.orphan_time.ToDatetime(tzinfo=stage.clock().tzinfo) == stage.clock()

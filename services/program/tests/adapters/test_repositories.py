@@ -22,6 +22,7 @@ from devinsider_common.pagination import ListWindow
 from devinsider_common.testing.failures import failure
 from devinsider_common.testing.fixtures import migrated_engine
 from devinsider_common.testing.memory import MemoryStore
+from devinsider_common.testing.pages import check_orphan_mark
 from devinsider_common.unit_of_work import DuplicateRecord
 from program_service.bootstrap import MIGRATIONS
 from program_service.domain.application import Application, ApplicationState
@@ -96,6 +97,7 @@ def check_programs_round_trip_and_their_unique_keys(backend: Backend) -> None:
         logo_url="https://azure.example.com/logo.png",
         vendor_company="companies/msft",
         idempotency_key="r1",
+        orphaned_at=NOW + timedelta(hours=1),
     )
     add(backend, full, program("p2"))
     with backend.uow() as uow:
@@ -151,8 +153,8 @@ def check_program_queries_filter_and_window(backend: Backend) -> None:
             industries=("fintech",),
             vendor_company="companies/msft",
         ),
-        program("d", "Delta Draft"),
-        program("e", "Echo Gone", state=published, published_at=NOW, deleted_at=NOW),
+        program("d", "Delta Draft", orphaned_at=NOW),
+        program("e", "Echo Gone", state=published, published_at=NOW, deleted_at=NOW, orphaned_at=NOW),
     ]
     rows[1] = replace(rows[1], updated_at=NOW + timedelta(hours=3))
     add(backend, *rows)
@@ -176,6 +178,7 @@ def check_program_queries_filter_and_window(backend: Backend) -> None:
     drafts = (ProgramState.DRAFT,)
     assert ids(states=drafts) == [] and ids(states=drafts, member_of=frozenset({"d"})) == ["d"]
     assert ids(states=drafts, see_all=True) == ["d"]
+    assert ids(states=(*drafts, published), see_all=True, orphaned=True) == ["d"] and ids(orphaned=True) == []
     assert ids(only_member_of=True) == [] and ids(only_member_of=True, member_of=frozenset({"b", "d"})) == ["b"]
     for order in ("display_name", "publish_time desc", "update_time desc"):
         expected = ids(order_by=order)
@@ -184,6 +187,27 @@ def check_program_queries_filter_and_window(backend: Backend) -> None:
         assert [p.id for p in first] == expected[:2]  # size + 1: the extra one tells there is more
         after = ListWindow(size=5, after=position(utc(first[0]), order))
         assert ids(after, order_by=order) == expected[1:], order
+
+
+def check_the_orphan_mark_is_written_once_with_its_event_and_cleared(backend: Backend) -> None:
+    add(backend, program("p1"), program("p2", deleted_at=NOW))
+    later = NOW + timedelta(days=1)
+
+    def marked() -> None:
+        with backend.uow() as uow:
+            stored = uow.programs.get("p1")
+            assert stored is not None and utc(stored).orphaned_at == utc(stored).updated_at == later
+            assert stored.version == 2
+            assert [
+                p.id
+                for p in uow.programs.list_after(
+                    ListWindow(10), ProgramQuery(orphaned=True, see_all=True, states=(ProgramState.DRAFT,))
+                )
+            ] == ["p1"]
+        assert backend.events() == 1  # ProgramUpdated with `orphan_time` (its payload: test_event_publisher.py)
+
+    check_orphan_mark(backend.uow, "p1", "p2", later, marked)
+    assert backend.events() == 2
 
 
 def check_applications_round_trip_and_one_open_per_company(backend: Backend) -> None:
@@ -264,6 +288,7 @@ CONTRACT = [
     check_programs_round_trip_and_their_unique_keys,
     check_saves_are_versioned_and_deleted_programs_are_gone_from_reads,
     check_program_queries_filter_and_window,
+    check_the_orphan_mark_is_written_once_with_its_event_and_cleared,
     check_applications_round_trip_and_one_open_per_company,
     check_application_windows_are_newest_first,
     check_a_unit_of_work_commits_all_or_nothing,

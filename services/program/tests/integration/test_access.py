@@ -15,6 +15,7 @@ from program_service.bootstrap import SERVICE_NAME, ProgramService
 PUBLIC = {"GetProgram", "ListPrograms", "DeclineInvitation"}
 SERVICE_ONLY = {"BatchGetPrograms", "CheckPageAccess"}
 PROGRAM_ROLES = {"CreateProgram"}  # the program role, staff or a service
+STAFF_ONLY = {"AssignProgramOwner"}  # platform staff or a service
 CALLERS = {"anonymous": None, "isv": ("isv",), "program": ("program",), "staff": ("admin",), "service": ("service",)}
 POLICY_REASONS = {"TOKEN_MISSING", "SERVICE_ONLY", "ROLE_MISSING"}
 
@@ -28,6 +29,8 @@ def expected_refusal(rpc: str, caller: str) -> str:
     if rpc in SERVICE_ONLY and caller != "service":
         return "SERVICE_ONLY"
     if rpc in PROGRAM_ROLES and caller == "isv":
+        return "ROLE_MISSING"
+    if rpc in STAFF_ONLY and caller not in ("staff", "service"):
         return "ROLE_MISSING"
     return ""
 
@@ -53,5 +56,5 @@ def test_every_rpc_lets_in_only_its_audience(service: ProgramService, callers: C
                 except grpc.RpcError as error:
                     reason = failure_of(error).reason
                     got[(method.name, caller)] = reason if reason in POLICY_REASONS else ""
-    assert {m.name for m in methods} > PUBLIC | SERVICE_ONLY | PROGRAM_ROLES
+    assert {m.name for m in methods} > PUBLIC | SERVICE_ONLY | PROGRAM_ROLES | STAFF_ONLY
     assert got == expected

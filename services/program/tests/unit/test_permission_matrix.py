@@ -20,6 +20,7 @@ from devinsider.program.v1 import program_pb2
 from devinsider_common import errors
 from devinsider_common.auth.policy import policies_for_service
 from devinsider_common.auth.principal import Principal
+from devinsider_common.pages.ports import DirectoryUser
 from devinsider_common.pages.roles import PagePermission, PageRole
 from devinsider_common.testing.failures import failure_of
 from program_service.bootstrap import SERVICE_NAME
@@ -80,6 +81,13 @@ def _fresh_application(w: World) -> str:
     return w.apply(w.published_id, company_id).application.id
 
 
+def _newcomer(w: World) -> str:
+    """A user of the user service, by name, who is not a member yet."""
+    name = w.unique("newcomer")
+    w.directory.add(DirectoryUser(f"users/{name}", f"kc-{name}", name.title(), f"{name}@example.com"))
+    return f"users/{name}"
+
+
 def _user(p: Principal | None) -> Principal:
     """The caller as `grpc.requests.caller()` gives it to an authenticated RPC's use case."""
     if p is None:
@@ -100,6 +108,10 @@ MATRIX: dict[str, tuple[Call, dict[str, grpc.StatusCode]]] = {
     "ListPrograms(caller_is_member)": (
         lambda w, p: w.app.programs.list_programs(p, 0, "", ProgramQuery(only_member_of=True)),
         row(OK),
+    ),
+    "ListPrograms(orphaned)": (
+        lambda w, p: w.app.programs.list_programs(p, 0, "", ProgramQuery(orphaned=True)),
+        row(DENIED, anonymous=DENIED, staff=OK, service=OK),
     ),
     "UpdateProgram": (
         lambda w, p: w.app.programs.update(
@@ -135,6 +147,11 @@ MATRIX: dict[str, tuple[Call, dict[str, grpc.StatusCode]]] = {
     "LeaveProgram": (
         lambda w, p: w.app.members.leave(_user(p), _fresh_program(w)),
         row(NF, owner=PRECOND, admin=OK, editor=OK, viewer=OK),
+    ),
+    # Platform staff give a program an owner (one more here: it has one), whatever the caller's page role.
+    "AssignProgramOwner": (
+        lambda w, p: w.app.owners.assign(_user(p), w.published_id, _newcomer(w)),
+        row(DENIED, staff=OK, service=OK),
     ),
     "CreateInvitation": (
         lambda w, p: w.app.invitations.create(_user(p), w.published_id, f"{w.unique('x')}@new.io", PageRole.VIEWER, ""),
