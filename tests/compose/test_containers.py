@@ -40,7 +40,7 @@ def test_each_container_serves_health_reflection_and_metrics_on_its_port(
         assert full_name in {s.name for s in answer.list_services_response.service}
     address = compose_stack.targets(service, PORTS[service])[0].split(":")[0]
     with urllib.request.urlopen(f"http://{address}:9100/metrics", timeout=5) as response:
-        assert b"devinsider_grpc_server_handled_total" in response.read()
+        assert b"grpc_server_handled_total" in response.read()
 
 
 def test_a_page_created_over_grpc_is_read_back_through_the_edge(compose_stack: ComposeStack) -> None:

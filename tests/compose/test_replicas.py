@@ -20,7 +20,7 @@ from ..e2e.suite_stack import create_company, unique
 from .conftest import record
 from .stack import ComposeStack
 
-GET_COMPANY = "/devinsider.company.v1.CompanyService/GetCompany"
+GET_COMPANY = ("devinsider.company.v1.CompanyService", "GetCompany")
 # The load: a few clients, each pausing between reads (bounded: the machine must not be the bottleneck).
 CLIENTS, PAUSE_SECONDS = 4, 0.02
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 48
@@ -33,9 +33,10 @@ def handled(address: str) -> float:
     return sum(
         sample.value
         for family in text_string_to_metric_families(text)
-        if family.name == "devinsider_grpc_server_handled"
+        if family.name == "grpc_server_handled"
         for sample in family.samples
-        if sample.name.endswith("_total") and sample.labels.get("method") == GET_COMPANY
+        if sample.name.endswith("_total")
+        and (sample.labels.get("grpc_service"), sample.labels.get("grpc_method")) == GET_COMPANY
     )
 
 

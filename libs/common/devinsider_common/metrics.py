@@ -1,10 +1,11 @@
 """Prometheus metrics of a service process, and the small HTTP endpoint serving them with `/healthz`.
 
 One `CollectorRegistry` per process (`REGISTRY`). The server interceptor records every RPC it
-handles (`observe_rpc`); the outbox gauges are read from each registered service's database at
-scrape time by `OutboxCollector` (one cheap grouped COUNT/MIN; a database error yields no sample,
-never a failed scrape). `MetricsServer` serves `/metrics` (Prometheus text format) and `/healthz`
-(200 while the health reporter says SERVING, 503 otherwise: for probes that do not speak gRPC).
+handles (`rpc_started`, `observe_rpc`: the conventional `grpc_server_*` names); the outbox gauges are
+read from each registered service's database at scrape time by `OutboxCollector` (one cheap grouped
+COUNT/MIN; a database error yields no sample, never a failed scrape). `MetricsServer` serves `/metrics`
+(Prometheus text format) and `/healthz` (200 while the health reporter says SERVING, 503 otherwise: for
+probes that do not speak gRPC).
 """
 
 from __future__ import annotations
@@ -45,17 +46,26 @@ for _standard in (PROCESS_COLLECTOR, PLATFORM_COLLECTOR, GC_COLLECTOR):
 # Seconds; from a cached read (~1 ms) to calls that hit the gateway's 15 s timeout.
 LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 15.0)
 
-HANDLING_SECONDS = Histogram(
-    "devinsider_grpc_server_handling_seconds",
-    "Time to handle a gRPC call, by service, method path and status code.",
-    ["service", "method", "code"],
-    buckets=LATENCY_BUCKETS,
+# The conventional gRPC server metrics (grpc-ecosystem's go-grpc-prometheus, java-grpc-prometheus...), so
+# that stock dashboards and alerts work: `grpc_service` is the full proto service name, `grpc_type` always
+# `unary` (our services have no streaming method).
+STARTED_TOTAL = Counter(
+    "grpc_server_started_total",
+    "RPCs started on the server.",
+    ["grpc_type", "grpc_service", "grpc_method"],
     registry=REGISTRY,
 )
 HANDLED_TOTAL = Counter(
-    "devinsider_grpc_server_handled_total",
-    "gRPC calls handled, by service, method path and status code.",
-    ["service", "method", "code"],
+    "grpc_server_handled_total",
+    "RPCs completed on the server, whatever their status code.",
+    ["grpc_type", "grpc_service", "grpc_method", "grpc_code"],
+    registry=REGISTRY,
+)
+HANDLING_SECONDS = Histogram(
+    "grpc_server_handling_seconds",
+    "Response latency (seconds) of RPCs handled by the server.",
+    ["grpc_type", "grpc_service", "grpc_method"],
+    buckets=LATENCY_BUCKETS,
     registry=REGISTRY,
 )
 
@@ -84,10 +94,22 @@ CONSUMER_CONNECTED = Gauge(
 )
 
 
-def observe_rpc(service: str, method: str, code: str, seconds: float) -> None:
-    """Record one handled call (`method` is the gRPC path `/pkg.Service/Method`, `code` e.g. `NOT_FOUND`)."""
-    HANDLED_TOTAL.labels(service, method, code).inc()
-    HANDLING_SECONDS.labels(service, method, code).observe(seconds)
+def _split(path: str) -> tuple[str, str]:
+    """`/pkg.Service/Method` -> (`pkg.Service`, `Method`)."""
+    service, _, method = path.lstrip("/").partition("/")
+    return service, method
+
+
+def rpc_started(method: str) -> None:
+    """Count a call the interceptor starts (`method` is the gRPC path `/pkg.Service/Method`)."""
+    STARTED_TOTAL.labels("unary", *_split(method)).inc()
+
+
+def observe_rpc(method: str, code: str, seconds: float) -> None:
+    """Record one handled call (`method` is the gRPC path, `code` e.g. `NOT_FOUND`)."""
+    service, name = _split(method)
+    HANDLED_TOTAL.labels("unary", service, name, code).inc()
+    HANDLING_SECONDS.labels("unary", service, name).observe(seconds)
 
 
 @dataclass(frozen=True)

@@ -122,6 +122,7 @@ class ServiceInterceptor(grpc.ServerInterceptor):
                 (ctx.deadline_var, ctx.deadline_var.set(None if remaining is None else time.monotonic() + remaining)),
             ]
             context.set_trailing_metadata((("x-request-id", request_id),))
+            metrics.rpc_started(policy.method)
             started = time.perf_counter()
             failure: Any = None
             principal: Principal | None = None
@@ -143,7 +144,7 @@ class ServiceInterceptor(grpc.ServerInterceptor):
                     var.reset(token_)  # type: ignore[attr-defined]
                 code = "OK" if failure is None else _STATUS_NAMES.get(failure.code, "UNKNOWN")
                 elapsed = time.perf_counter() - started
-                metrics.observe_rpc(self._service, policy.method, code, elapsed)
+                metrics.observe_rpc(policy.method, code, elapsed)
                 log.info(
                     "rpc",
                     method=policy.method,

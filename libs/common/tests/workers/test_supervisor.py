@@ -26,7 +26,6 @@ from devinsider_gateway.testing.envoy import free_port
 pytestmark = [pytest.mark.postgres, pytest.mark.slow]
 
 SERVICE = Path(__file__).with_name("worker_service.py")
-GET_ME = "/devinsider.user.v1.UserService/GetMe"
 CALLS = 40
 
 
@@ -129,7 +128,7 @@ def test_workers_share_the_port_and_the_supervisor_sums_their_metrics(
     service = supervised(2)
     pids = [service.serving_pid() for _ in range(CALLS)]
     assert len(set(pids)) == 2 and service.process.pid not in pids  # both workers served, not the supervisor
-    assert service.metric("devinsider_grpc_server_handled_total", method=GET_ME, code="OK") == CALLS
+    assert service.metric("grpc_server_handled_total", grpc_method="GetMe", grpc_code="OK") == CALLS
     # Scheduled jobs run in worker 0 only (its lock is in-process without Redis: it could not span workers).
     assert wait_for(lambda: service.job_log.exists() and len(service.job_log.read_text().split()) >= 3)
     runs = {line.split(":")[0] for line in service.job_log.read_text().split()}
