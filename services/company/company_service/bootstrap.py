@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import timedelta
+from functools import partial
 from pathlib import Path
 
 from company_service.adapters.logo_storage import LocalDiskLogoStorage
@@ -88,15 +89,12 @@ def start(
     unless `run_jobs` is false); tests may pass dev tokens' `verifier`, their `clock`, an `unlocks` checker
     or logo `storage`."""
     runtime = open_runtime(settings, MIGRATIONS, verifier=verifier)
-    engine, accept_url, logo_url = runtime.engine, settings.invitation_accept_url, logo_url_for(settings)
-
-    def uow() -> SqlCompanyUnitOfWork:
-        return SqlCompanyUnitOfWork(engine, accept_url, logo_url)
-
+    logo_url = logo_url_for(settings)
+    uow = partial(SqlCompanyUnitOfWork, runtime.engine, settings.invitation_accept_url, logo_url)
     if unlocks is None:
         unlocking = {PageKind.INVESTOR: settings.investor_target, PageKind.PROGRAM: settings.program_target}
         ttl = settings.unlock_cache_ttl_seconds
-        unlocks = projected_unlocks(uow, runtime.service_channels, unlocking, runtime.cache, ttl)
+        unlocks = projected_unlocks(runtime.service_channels, unlocking, runtime.cache, ttl)
     storage = storage or LocalDiskLogoStorage(settings.upload_dir)
     users = user_directory(runtime.guard)
     app = build_app(settings, uow, clock, users, unlocks, storage, user_lookup(settings, runtime.service_channels))

@@ -8,9 +8,10 @@ PostgreSQL and SQLite, so what the use-case tests learn from it holds on the dat
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
+from functools import partial
 
 from company_service.bootstrap import build_app
 from company_service.domain.content import CompanyContent
@@ -21,7 +22,7 @@ from company_service.settings import CompanySettings
 from devinsider_common import errors
 from devinsider_common.auth.principal import Principal
 from devinsider_common.ids import new_id
-from devinsider_common.pages.model import Member
+from devinsider_common.pages.model import Member, PageForViewer
 from devinsider_common.pages.orphans import PageOrphanMarks
 from devinsider_common.pages.ports import ClaimsDirectory
 from devinsider_common.pages.roles import PageRole
@@ -33,10 +34,12 @@ from devinsider_common.testing.memory import (
     MemoryMembers,
     MemoryStore,
     MemoryUnitOfWork,
+    MemoryUnlocks,
     MemoryUsers,
     RecordedEvent,
     RecordingPageEvents,
     insert_unique,
+    page_for_viewer,
     window_of,
 )
 from devinsider_common.testing.tokens import principal
@@ -72,12 +75,21 @@ class MemoryCompanies:
     """`adapters.company_repository.CompanyRepository` on a dict keyed by id, with the table's unique
     keys: (creator, idempotency key), and one live page per founder."""
 
-    def __init__(self, table: dict[str, Company], members: dict[tuple[str, str], Member]) -> None:
+    def __init__(
+        self,
+        table: dict[str, Company],
+        members: dict[tuple[str, str], Member],
+        unlocks: dict[str, tuple[str, str, datetime]],
+    ) -> None:
         self._rows = table
         self._members = members
+        self._unlocks = unlocks
 
     def get(self, company_id: str, lock: bool = False) -> Company | None:
         return self._rows.get(company_id)
+
+    def get_for_viewer(self, company_id: str, subject: str | None) -> PageForViewer[Company] | None:
+        return page_for_viewer(self._rows.get(company_id), company_id, subject, self._members, self._unlocks)
 
     def get_many(self, ids: Sequence[str]) -> dict[str, Company]:
         return {i: self._rows[i] for i in set(ids) if i in self._rows}
@@ -180,19 +192,21 @@ class FakeCompanyUow(MemoryUnitOfWork):
     membership_events: RecordingEvents
     orphans: PageOrphanMarks[Company]
     inbox: MemoryInbox
+    unlocks: MemoryUnlocks
 
-    def __init__(self, store: FakeStore) -> None:
-        super().__init__(store)
+    def __init__(self, store: FakeStore, read_only: bool = False) -> None:
+        super().__init__(store, read_only)
 
     def _open_repositories(self) -> None:
         members = self.table("members")
-        self.companies = MemoryCompanies(self.table("companies"), members)
+        self.companies = MemoryCompanies(self.table("companies"), members, self.table("page_unlocks"))
         self.members = MemoryMembers(members)
         self.invitations = MemoryInvitations(self.table("invitations"))
         self.events = RecordingEvents(self.table("outbox"))
         self.membership_events = self.events
         self.orphans = PageOrphanMarks(self.companies.get, self.companies.save, self.events.company_updated)
         self.inbox = MemoryInbox(self.table("inbox"))
+        self.unlocks = MemoryUnlocks(self.table("page_unlocks"))
 
     def commit(self) -> None:
         failure, self.store.fail_next_commit = self.store.fail_next_commit, None
@@ -210,7 +224,7 @@ class RacedCompanies(MemoryCompanies):
     index does), or just before it (`seen`: the lookup, a statement of its own, sees it)."""
 
     def __init__(self, uow: FakeCompanyUow, pending: list[Company], seen: bool) -> None:
-        super().__init__(uow.table("companies"), uow.table("members"))
+        super().__init__(uow.table("companies"), uow.table("members"), uow.table("page_unlocks"))
         self._uow, self._pending, self._seen = uow, pending, seen
 
     def live_founded_by(self, subject: str) -> Company | None:
@@ -224,7 +238,7 @@ class RacedCompanies(MemoryCompanies):
         return super().live_founded_by(subject) if self._seen else found
 
 
-def racing(twin: Company, seen: bool = False) -> Callable[[FakeStore], FakeCompanyUow]:
+def racing(twin: Company, seen: bool = False) -> type[FakeCompanyUow]:
     """Units of work on which `twin` is committed concurrently, once (see RacedCompanies)."""
     pending = [twin]
 
@@ -250,14 +264,17 @@ def mailed_token(store: MemoryStore, email: str) -> str:
 
 
 class FakeUnlocks:
-    """Billing's HasUnlocked: the (page, subject) pairs whose organisation unlocked the page."""
+    """The unlock checker: the (page, subject) pairs whose organisation unlocked the page; each question
+    (page, subject) in `asked`, the unlockers it was given (read with the page) in `given`."""
 
     def __init__(self) -> None:
         self.unlocked: set[tuple[str, str]] = set()
         self.asked: list[tuple[str, str]] = []
+        self.given: list[tuple[str, ...]] = []
 
-    def has_unlocked(self, target: str, subject: str) -> bool:
+    def has_unlocked(self, target: str, subject: str, unlockers: Sequence[str]) -> bool:
         self.asked.append((target, subject))
+        self.given.append(tuple(unlockers))
         return (target, subject) in self.unlocked
 
 
@@ -295,8 +312,8 @@ class World:
     settings: CompanySettings
     users: MemoryUsers  # the user service's users, as staff name them
 
-    def uow(self) -> FakeCompanyUow:
-        return FakeCompanyUow(self.store)
+    def uow(self, read_only: bool = False) -> FakeCompanyUow:
+        return FakeCompanyUow(self.store, read_only)
 
     def events(self, kind: str = "") -> list[Event]:
         return published(self.store, kind)
@@ -332,7 +349,7 @@ class World:
 def world(
     settings: CompanySettings | None = None,
     now: datetime | None = None,
-    uow: Callable[[FakeStore], FakeCompanyUow] = FakeCompanyUow,
+    uow: type[FakeCompanyUow] = FakeCompanyUow,
 ) -> World:
     """A fresh store, clock, billing and logo storage; `uow` builds the unit of work (a test may wrap it)."""
     settings = settings or unit_settings()
@@ -343,7 +360,7 @@ def world(
         MemoryLogoStorage(),
         MemoryUsers(),
     )
-    app = build_app(settings, lambda: uow(store), clock, ClaimsDirectory(), unlocks, storage, users)
+    app = build_app(settings, partial(uow, store), clock, ClaimsDirectory(), unlocks, storage, users)
     return World(app, store, clock, unlocks, storage, settings, users)
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime, timedelta
+from functools import partial
 from pathlib import Path
 
 from devinsider.investor.v1 import investor_pb2, investor_pb2_grpc
@@ -28,7 +29,7 @@ from devinsider_common.runtime import RunningService, open_runtime, serve
 from investor_service.entrypoints.grpc_servicer import InvestorServicer
 from investor_service.service_layer.app import InvestorApp
 from investor_service.service_layer.investors import InvestorUseCases
-from investor_service.service_layer.ports import InvestorUnitOfWork, UnlockChecker, UserDirectory, UserLookup
+from investor_service.service_layer.ports import UnlockChecker, UowFactory, UserDirectory, UserLookup
 from investor_service.service_layer.unit_of_work import SOURCE, SqlInvestorUnitOfWork
 from investor_service.settings import InvestorSettings
 
@@ -42,7 +43,7 @@ InvestorService = RunningService[InvestorSettings, InvestorApp]
 
 def build_app(
     settings: InvestorSettings,
-    uow: Callable[[], InvestorUnitOfWork],
+    uow: UowFactory,
     clock: Callable[[], datetime],
     users: UserDirectory,
     unlocks: UnlockChecker,
@@ -70,15 +71,11 @@ def start(
     expiry job on a schedule. Tests pass dev tokens' `verifier`, `run_jobs=False` (they expire invitations
     themselves) or their own `unlocks` checker."""
     runtime = open_runtime(settings, MIGRATIONS, verifier=verifier)
-    engine, accept_url = runtime.engine, settings.invitation_accept_url
-
-    def uow() -> SqlInvestorUnitOfWork:
-        return SqlInvestorUnitOfWork(engine, accept_url)
-
+    uow = partial(SqlInvestorUnitOfWork, runtime.engine, settings.invitation_accept_url)
     if unlocks is None:
         unlocking = {PageKind.COMPANY: settings.company_target, PageKind.PROGRAM: settings.program_target}
         ttl = settings.unlock_cache_ttl_seconds
-        unlocks = projected_unlocks(uow, runtime.service_channels, unlocking, runtime.cache, ttl)
+        unlocks = projected_unlocks(runtime.service_channels, unlocking, runtime.cache, ttl)
     users = user_directory(runtime.guard)
     app = build_app(settings, uow, utc_now, users, unlocks, user_lookup(settings, runtime.service_channels))
     servicer = InvestorServicer(app, settings.page_access_cache_ttl_seconds)

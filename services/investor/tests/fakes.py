@@ -8,12 +8,13 @@ PostgreSQL and SQLite, so what the use-case tests learn from it holds on the dat
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import partial
 
 from devinsider_common.auth.principal import Principal
-from devinsider_common.pages.model import Member
+from devinsider_common.pages.model import Member, PageForViewer
 from devinsider_common.pages.orphans import PageOrphanMarks
 from devinsider_common.pages.ports import ClaimsDirectory
 from devinsider_common.pages.roles import PageRole
@@ -25,10 +26,12 @@ from devinsider_common.testing.memory import (
     MemoryMembers,
     MemoryStore,
     MemoryUnitOfWork,
+    MemoryUnlocks,
     MemoryUsers,
     RecordedEvent,
     RecordingPageEvents,
     insert_unique,
+    page_for_viewer,
     window_of,
 )
 from devinsider_common.testing.tokens import principal
@@ -72,12 +75,21 @@ class MemoryInvestors:
     """`adapters.investor_repository.InvestorRepository` on a dict keyed by id; one page per creator
     and request id, as the table's unique key."""
 
-    def __init__(self, table: dict[str, Investor], members: dict[tuple[str, str], Member]) -> None:
+    def __init__(
+        self,
+        table: dict[str, Investor],
+        members: dict[tuple[str, str], Member],
+        unlocks: dict[str, tuple[str, str, datetime]],
+    ) -> None:
         self._rows = table
         self._members = members
+        self._unlocks = unlocks
 
     def get(self, investor_id: str, lock: bool = False) -> Investor | None:
         return self._rows.get(investor_id)
+
+    def get_for_viewer(self, investor_id: str, subject: str | None) -> PageForViewer[Investor] | None:
+        return page_for_viewer(self._rows.get(investor_id), investor_id, subject, self._members, self._unlocks)
 
     def get_many(self, ids: Sequence[str]) -> dict[str, Investor]:
         return {i: self._rows[i] for i in set(ids) if i in self._rows}
@@ -138,16 +150,18 @@ class FakeInvestorUow(MemoryUnitOfWork):
     membership_events: RecordingEvents
     orphans: PageOrphanMarks[Investor]
     inbox: MemoryInbox
+    unlocks: MemoryUnlocks
 
     def _open_repositories(self) -> None:
         members = self.table("members")
-        self.investors = MemoryInvestors(self.table("investors"), members)
+        self.investors = MemoryInvestors(self.table("investors"), members, self.table("page_unlocks"))
         self.members = MemoryMembers(members)
         self.invitations = MemoryInvitations(self.table("invitations"))
         self.events = RecordingEvents(self.table("outbox"))
         self.membership_events = self.events
         self.orphans = PageOrphanMarks(self.investors.get, self.investors.save, self.events.investor_updated)
         self.inbox = MemoryInbox(self.table("inbox"))
+        self.unlocks = MemoryUnlocks(self.table("page_unlocks"))
 
     def page_title(self, page_id: str) -> str | None:
         return self.investors.title(page_id)
@@ -167,14 +181,17 @@ def mailed_token(store: MemoryStore, email: str) -> str:
 
 
 class FakeUnlocks:
-    """Billing's HasUnlocked: the (page, subject) pairs whose organisation unlocked the page."""
+    """The unlock checker: the (page, subject) pairs whose organisation unlocked the page; each question
+    (page, subject) in `asked`, the unlockers it was given (read with the page) in `given`."""
 
     def __init__(self) -> None:
         self.unlocked: set[tuple[str, str]] = set()
         self.asked: list[tuple[str, str]] = []
+        self.given: list[tuple[str, ...]] = []
 
-    def has_unlocked(self, target: str, subject: str) -> bool:
+    def has_unlocked(self, target: str, subject: str, unlockers: Sequence[str]) -> bool:
         self.asked.append((target, subject))
+        self.given.append(tuple(unlockers))
         return (target, subject) in self.unlocked
 
 
@@ -202,12 +219,12 @@ class World:
 def world(
     settings: InvestorSettings | None = None,
     now: datetime | None = None,
-    uow: Callable[[MemoryStore], FakeInvestorUow] = FakeInvestorUow,
+    uow: type[FakeInvestorUow] = FakeInvestorUow,
 ) -> World:
     """A fresh store, clock and billing; `uow` builds the unit of work (a test may wrap it)."""
     settings = settings or unit_settings()
     store, clock, unlocks, users = MemoryStore(), FakeClock(now), FakeUnlocks(), MemoryUsers()
-    app = build_app(settings, lambda: uow(store), clock, ClaimsDirectory(), unlocks, users)
+    app = build_app(settings, partial(uow, store), clock, ClaimsDirectory(), unlocks, users)
     return World(app, store, clock, unlocks, settings, users)
 
 

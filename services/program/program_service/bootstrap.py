@@ -8,6 +8,7 @@ service on their own schema, key prefix, vhost and company-service address by pa
 from __future__ import annotations
 
 from datetime import timedelta
+from functools import partial
 from pathlib import Path
 
 from devinsider.company.v1 import company_pb2_grpc
@@ -77,11 +78,7 @@ def start(
         settings.company_target, company_pb2_grpc.CompanyServiceStub, idempotent_methods=[COMPANY_CHECK_PAGE_ACCESS]
     )
     companies = GrpcCompanyDirectory(company_stub, runtime.cache, settings.company_access_cache_ttl_seconds)
-    engine, accept_url = runtime.engine, settings.invitation_accept_url
-
-    def uow() -> SqlProgramUnitOfWork:
-        return SqlProgramUnitOfWork(engine, accept_url)
-
+    uow = partial(SqlProgramUnitOfWork, runtime.engine, settings.invitation_accept_url)
     lookup = user_lookup(settings, runtime.service_channels)
     app = build_app(settings, uow, utc_now, companies, user_directory(runtime.guard), lookup)
     servicer = ProgramServicer(app, settings.page_access_cache_ttl_seconds)

@@ -13,7 +13,7 @@ from typing import Any
 
 from devinsider_common import errors
 from devinsider_common.auth.principal import Principal
-from devinsider_common.pages.model import Invitation, Member
+from devinsider_common.pages.model import Invitation, Member, PageForViewer
 from devinsider_common.pages.orphans import PageOrphanMarks
 from devinsider_common.pages.ports import ClaimsDirectory, UserSummary
 from devinsider_common.pages.roles import PagePermission, PageRole, allows
@@ -25,6 +25,7 @@ from devinsider_common.testing.memory import (
     MemoryStore,
     MemoryUnitOfWork,
     insert_unique,
+    page_for_viewer,
     window_of,
 )
 from devinsider_common.unit_of_work import DuplicateRecord
@@ -36,8 +37,9 @@ from program_service.domain.query import EPOCH, ProgramQuery
 class MemoryPrograms:
     """`adapters.program_repository.ProgramRepository` on a dict keyed by id."""
 
-    def __init__(self, table: dict[str, Program]) -> None:
+    def __init__(self, table: dict[str, Program], members: dict[tuple[str, str], Member]) -> None:
         self._rows = table
+        self._members = members
 
     def add(self, program: Program) -> None:
         if program.idempotency_key and self.find_by_request(program.creator, program.idempotency_key):
@@ -46,6 +48,9 @@ class MemoryPrograms:
 
     def get(self, program_id: str, lock: bool = False) -> Program | None:
         return self._rows.get(program_id)
+
+    def get_for_viewer(self, program_id: str, subject: str | None) -> PageForViewer[Program] | None:
+        return page_for_viewer(self._rows.get(program_id), program_id, subject, self._members)
 
     def find_by_request(self, creator: str, idempotency_key: str) -> Program | None:
         return next(
@@ -237,7 +242,7 @@ class FakeProgramUnitOfWork(MemoryUnitOfWork):
     inbox: MemoryInbox
 
     def _open_repositories(self) -> None:
-        self.programs = MemoryPrograms(self.table("programs"))
+        self.programs = MemoryPrograms(self.table("programs"), self.table("members"))
         self.applications = MemoryApplications(self.table("applications"))
         self.members = MemoryMembers(self.table("members"))
         self.invitations = MemoryInvitations(self.table("invitations"))
@@ -310,8 +315,8 @@ class Race:
         self.store = store
         self._competitor: Callable[[], object] | None = competitor
 
-    def uow(self) -> FakeProgramUnitOfWork:
-        return RacingUnitOfWork(self.store, self)
+    def uow(self, read_only: bool = False) -> FakeProgramUnitOfWork:
+        return RacingUnitOfWork(self.store, self, read_only)
 
     def before_insert(self, table: str, insert: Callable[[dict[Any, Any]], None]) -> None:
         if self._competitor is None:
@@ -322,8 +327,8 @@ class Race:
 
 
 class RacingUnitOfWork(FakeProgramUnitOfWork):
-    def __init__(self, store: MemoryStore, race: Race) -> None:
-        super().__init__(store)
+    def __init__(self, store: MemoryStore, race: Race, read_only: bool = False) -> None:
+        super().__init__(store, read_only)
         self._race = race
 
     def _open_repositories(self) -> None:
@@ -332,7 +337,7 @@ class RacingUnitOfWork(FakeProgramUnitOfWork):
 
         class RacingPrograms(MemoryPrograms):
             def add(self, program: Program) -> None:
-                race.before_insert("programs", lambda rows: MemoryPrograms(rows).add(program))
+                race.before_insert("programs", lambda rows: MemoryPrograms(rows, {}).add(program))
                 super().add(program)
 
         class RacingApplications(MemoryApplications):
@@ -340,5 +345,5 @@ class RacingUnitOfWork(FakeProgramUnitOfWork):
                 race.before_insert("applications", lambda rows: MemoryApplications(rows).add(application))
                 super().add(application)
 
-        self.programs = RacingPrograms(self.table("programs"))
+        self.programs = RacingPrograms(self.table("programs"), self.table("members"))
         self.applications = RacingApplications(self.table("applications"))

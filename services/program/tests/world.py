@@ -4,6 +4,7 @@ the in-memory unit of work (no I/O), and the callers of the permission matrix.""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 from devinsider_common.auth.principal import Principal
@@ -83,7 +84,7 @@ class Stage:
 
     def __post_init__(self) -> None:
         store = self.store
-        self.app = self.app_on(lambda: FakeProgramUnitOfWork(store))
+        self.app = self.app_on(partial(FakeProgramUnitOfWork, store))
 
     def app_on(self, uow: UowFactory) -> ProgramApp:
         """The same use cases (same store, clock and fakes) on another unit of work."""

@@ -99,7 +99,7 @@ class PageInvitations:
         """A page's invitations (managers), or with `page_id` None the caller's own, by e-mail."""
         filters = {"page": page_id or "-", "state": int(state or 0)}
         window = list_window(page_size, page_token, self._limits, filters=filters)
-        with self._uow() as uow:
+        with self._uow(read_only=True) as uow:
             if page_id is None:
                 if not principal.email:
                     return [], ""

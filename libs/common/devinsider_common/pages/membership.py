@@ -23,8 +23,9 @@ from devinsider_common.pages.ports import MembershipUnitOfWork, UserDirectory
 from devinsider_common.pages.roles import PagePermission, PageRole, allows
 from devinsider_common.pages.user_directory import user_reference
 from devinsider_common.pagination import ListLimits, finish_window, list_window
+from devinsider_common.unit_of_work import UnitOfWorkFactory
 
-UowFactory = Callable[[], MembershipUnitOfWork]
+UowFactory = UnitOfWorkFactory[MembershipUnitOfWork]
 Clock = Callable[[], datetime]
 
 
@@ -64,7 +65,7 @@ class PageMembers:
 
     def check_access(self, page_id: str, subject: str, permission: PagePermission) -> tuple[bool, PageRole | None]:
         """The answer of the service-only CheckPageAccess RPC."""
-        with self._uow() as uow:
+        with self._uow(read_only=True) as uow:
             member = uow.members.get(page_id, subject) if uow.page_title(page_id) is not None else None
         role = member.role if member else None
         return allows(role, permission), role
@@ -73,7 +74,7 @@ class PageMembers:
         self, principal: Principal, page_id: str, page_size: int, page_token: str, role: PageRole | None
     ) -> tuple[list[Member], str]:
         window = list_window(page_size, page_token, self._limits, filters={"page": page_id, "role": int(role or 0)})
-        with self._uow() as uow:
+        with self._uow(read_only=True) as uow:
             authorize(uow, page_id, principal, PagePermission.VIEW_PRIVATE)
             ensure_page(uow, page_id)
             found = uow.members.list_after(page_id, window, role)

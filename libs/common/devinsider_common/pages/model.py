@@ -13,10 +13,13 @@ import hmac
 import secrets
 from dataclasses import dataclass, replace
 from datetime import datetime
+from typing import Generic, TypeVar
 
 from devinsider_common import errors
 from devinsider_common.clock import as_utc
 from devinsider_common.pages.roles import PagePermission, PageRole, allows
+
+P = TypeVar("P")
 
 
 @dataclass(frozen=True)
@@ -35,6 +38,17 @@ class Member:
         """The id in the member's resource name: its user's id, or the subject of a member recorded
         without a user service (USER_TARGET unset)."""
         return self.user.removeprefix("users/") if self.user else self.subject
+
+
+@dataclass(frozen=True)
+class PageForViewer(Generic[P]):
+    """A page as one read gives it to a viewer (`get_for_viewer` of a page store): the page, the viewer's
+    role on it (None: not a member, or no viewer), and the pages that unlocked its contact details (each
+    once, by name; empty without a viewer or where the service keeps no unlock projection)."""
+
+    page: P
+    role: PageRole | None = None
+    unlockers: tuple[str, ...] = ()
 
 
 class InvitationState(enum.IntEnum):

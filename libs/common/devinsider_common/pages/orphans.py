@@ -165,6 +165,6 @@ class PageOwners:
         return promoted
 
     def _owner(self, page_id: str, subject: str) -> Member | None:
-        with self._uow() as uow:
+        with self._uow(read_only=True) as uow:
             member = uow.members.get(page_id, subject)
         return member if member is not None and member.role is PageRole.OWNER else None

@@ -3,14 +3,46 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
-from sqlalchemy import Connection, RowMapping, and_, delete, func, insert, or_, select, update
+from sqlalchemy import Connection, RowMapping, Table, and_, delete, func, insert, null, or_, select, update
+from sqlalchemy.sql.elements import ColumnElement
 
-from devinsider_common.pages.model import Invitation, InvitationState, Member
+from devinsider_common.pages.model import Invitation, InvitationState, Member, PageForViewer
 from devinsider_common.pages.roles import PageRole
 from devinsider_common.pages.tables import PageTables
 from devinsider_common.pagination import ListWindow
+
+P = TypeVar("P")
+VIEWER_ROLE, UNLOCKERS = "viewer_role", "viewer_unlockers"  # labels no page table uses
+
+
+def viewer_columns(
+    page_id: ColumnElement[str], subject: str | None, tables: PageTables, unlocks: Table | None = None
+) -> list[ColumnElement[Any]]:
+    """The columns a page's SELECT adds for its viewer (read back by `for_viewer`), so that a page read
+    with what the viewer may see of it is one statement: the viewer's role (a scalar subquery on the
+    members' primary key) and, from the unlock projection `unlocks` when the service keeps one, the
+    pages that unlocked it as one string (string_agg on PostgreSQL, group_concat on SQLite)."""
+    if subject is None:
+        return [null().label(VIEWER_ROLE), null().label(UNLOCKERS)]
+    m = tables.members.c
+    columns = [select(m.role).where(m.page_id == page_id, m.subject == subject).scalar_subquery().label(VIEWER_ROLE)]
+    if unlocks is None:
+        return [*columns, null().label(UNLOCKERS)]
+    u = unlocks.c
+    unlockers = select(func.aggregate_strings(u.unlocker, ",")).where(u.target_id == page_id).scalar_subquery()
+    return [*columns, unlockers.label(UNLOCKERS)]
+
+
+def for_viewer(row: RowMapping, page: P) -> PageForViewer[P]:
+    """`page` (read from `row`) with the viewer's columns of `row` (see `viewer_columns`)."""
+    role, unlockers = row[VIEWER_ROLE], row[UNLOCKERS]
+    return PageForViewer(
+        page,
+        PageRole(role) if role is not None else None,
+        tuple(sorted(set(unlockers.split(",")))) if unlockers else (),
+    )
 
 
 def _member(row: RowMapping) -> Member:

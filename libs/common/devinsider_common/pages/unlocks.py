@@ -6,14 +6,15 @@ the page service's queue `<service>.unlocks`, whose handler (`UnlockProjector`) 
 (target page, unlocking page) in the service's `page_unlocks` table, once per unlock, in the transaction
 of the inbox record. `devinsider-billing-replay-unlocks` publishes every unlock again to rebuild the
 table. A viewer sees the contacts when one of the pages that unlocked the target is an organisation the
-viewer belongs to: the local table names those pages (one query), and their own services answer the
-membership (CheckPageAccess, cached for UNLOCK_CACHE_TTL_SECONDS). A page nobody unlocked costs no call.
+viewer belongs to: the local table names those pages (read with the page itself, in the same statement:
+`pages.repositories.viewer_columns`), and their own services answer the membership (CheckPageAccess,
+cached for UNLOCK_CACHE_TTL_SECONDS). A page nobody unlocked costs no call.
 An unlock shows once its event is consumed: the relay's interval plus the consumer's latency.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
@@ -54,14 +55,11 @@ def define_unlock_table(metadata: sa.MetaData) -> sa.Table:
 
 
 class UnlockStore(Protocol):
-    """The projection (SQL: `SqlUnlockStore`; tests: `devinsider_common.testing.memory.MemoryUnlocks`)."""
+    """The projection's writes (SQL: `SqlUnlockStore`; tests: `devinsider_common.testing.memory.MemoryUnlocks`);
+    it is read with the page (`get_for_viewer` of the service's page store)."""
 
     def record(self, unlock: str, target_id: str, unlocker: str, created_at: datetime) -> bool:
         """Record an unlock of the page `target_id`; False when it was recorded before."""
-        ...
-
-    def unlockers_of(self, target_id: str) -> list[str]:
-        """The pages that unlocked `target_id`, oldest first."""
         ...
 
 
@@ -76,11 +74,6 @@ class SqlUnlockStore:
         statement = insert(self._table).values(values).on_conflict_do_nothing().returning(self._table.c.unlock)
         return self._connection.execute(statement).first() is not None
 
-    def unlockers_of(self, target_id: str) -> list[str]:
-        t = self._table.c
-        query = sa.select(t.unlocker).where(t.target_id == target_id).order_by(t.created_at, t.unlock)
-        return list(dict.fromkeys(self._connection.execute(query).scalars()))
-
 
 class UnlockUnitOfWork(UnitOfWork, Protocol):
     """What the projector needs of a page service's unit of work."""
@@ -93,9 +86,12 @@ class UnlockUnitOfWork(UnitOfWork, Protocol):
 
 
 class UnlockProjector:
-    """The handler of `<service>.unlocks`: records the unlocks of this service's pages, each once."""
+    """The handler of `<service>.unlocks`: records the unlocks of this service's pages, each once.
 
-    def __init__(self, service: str, kind: PageKind, uow: Callable[[], UnlockUnitOfWork]) -> None:
+    `kind` None records the unlocks of every kind of page (the contact service, which owns no page): the
+    store then gets the target's full name (`companies/{id}`) where a page service gets its page's id."""
+
+    def __init__(self, service: str, kind: PageKind | None, uow: Callable[[], UnlockUnitOfWork]) -> None:
         self.queue = ConsumerQueue(f"{service}.unlocks", (Binding(UNLOCK, f"{service}.unlocks", ""),))
         self._kind = kind
         self._uow = uow
@@ -107,10 +103,12 @@ class UnlockProjector:
         event = delivery.payload(UnlockCreated)
         target = event.unlock.target.name
         target_id = target.partition("/")[2]
-        if PageKind.of(target) is not self._kind:
+        if self._kind is not None and PageKind.of(target) is not self._kind:
             return False  # another service's page (the exchange fans out to every page service)
-        if not target_id or not event.unlocker.name:
+        if not target_id or PageKind.of(target) is None or not event.unlocker.name:
             raise PermanentFailure(f"an unlock without its target or unlocker: {event.unlock.name!r}")
+        if self._kind is None:
+            target_id = target  # every kind in one table: the full name tells them apart
         created = event.unlock.create_time.ToDatetime(UTC) if event.unlock.HasField("create_time") else None
         with self._uow() as uow:
             if not uow.inbox.first_time(self.queue.name, delivery.message_id):
@@ -126,8 +124,9 @@ class UnlockProjector:
 class UnlockChecker(Protocol):
     """Whether an organisation the viewer belongs to unlocked a page's contact details."""
 
-    def has_unlocked(self, target: str, subject: str) -> bool:
-        """`target` is the page (`companies/{id}`, `investors/{id}`); `subject` the viewer's Keycloak subject."""
+    def has_unlocked(self, target: str, subject: str, unlockers: Sequence[str]) -> bool:
+        """`target` is the page (`companies/{id}`, `investors/{id}`); `subject` the viewer's Keycloak subject;
+        `unlockers` the pages that unlocked the target, read with it (`PageForViewer.unlockers`)."""
         ...
 
 
@@ -138,16 +137,15 @@ class MembershipCheck(Protocol):
 
 
 class ProjectedUnlocks:
-    """The checker on the projection: the pages that unlocked the target (local), then whether the viewer
-    is a member of one (their services, cached). An unreachable service hides nothing it could not
-    confirm: the viewer gets the public view (fail closed) and a warning is logged."""
+    """The checker on the projection: given the pages that unlocked the target (read locally, with the
+    page), whether the viewer is a member of one (their services, cached). An unreachable service hides
+    nothing it could not confirm: the viewer gets the public view (fail closed) and a warning is logged."""
 
-    def __init__(self, unlockers_of: Callable[[str], list[str]], access: MembershipCheck) -> None:
-        self._unlockers_of = unlockers_of
+    def __init__(self, access: MembershipCheck) -> None:
         self._access = access
 
-    def has_unlocked(self, target: str, subject: str) -> bool:
-        for unlocker in self._unlockers_of(target.partition("/")[2]):
+    def has_unlocked(self, target: str, subject: str, unlockers: Sequence[str]) -> bool:
+        for unlocker in unlockers:
             try:
                 if self._access.allowed(unlocker, subject, PagePermission.VIEW_PRIVATE):
                     return True
@@ -157,18 +155,8 @@ class ProjectedUnlocks:
 
 
 def projected_unlocks(
-    uow: Callable[[], UnlockUnitOfWork],
-    channels: ChannelFactory,
-    targets: Mapping[PageKind, str],
-    cache: Cache,
-    ttl: float,
+    channels: ChannelFactory, targets: Mapping[PageKind, str], cache: Cache, ttl: float
 ) -> ProjectedUnlocks:
-    """A page service's checker: its projection read through its unit of work, the membership asked of
-    the services in `targets` (kind -> gRPC target; `channels` carry this service's own identity, since
-    CheckPageAccess is service-only)."""
-
-    def unlockers_of(target_id: str) -> list[str]:
-        with uow() as reading:
-            return reading.unlocks.unlockers_of(target_id)
-
-    return ProjectedUnlocks(unlockers_of, PagesAccess.connect(channels, targets, cache, ttl))
+    """A page service's checker: the membership asked of the services in `targets` (kind -> gRPC target;
+    `channels` carry this service's own identity, since CheckPageAccess is service-only)."""
+    return ProjectedUnlocks(PagesAccess.connect(channels, targets, cache, ttl))

@@ -23,7 +23,7 @@ from datetime import datetime
 from types import TracebackType
 from typing import Any, Self, TypeVar
 
-from devinsider_common.pages.model import Invitation, InvitationState, Member
+from devinsider_common.pages.model import Invitation, InvitationState, Member, PageForViewer
 from devinsider_common.pages.orphans import PageOrphanMarks
 from devinsider_common.pages.ports import DirectoryUser
 from devinsider_common.pages.roles import PageRole
@@ -31,6 +31,7 @@ from devinsider_common.pagination import ListWindow
 from devinsider_common.unit_of_work import DuplicateRecord
 
 T = TypeVar("T")
+P = TypeVar("P")
 Tables = dict[str, dict[Any, Any]]
 
 
@@ -347,11 +348,24 @@ class MemoryUnlocks:
         self._table[unlock] = (target_id, unlocker, created_at)
         return True
 
-    def unlockers_of(self, target_id: str) -> list[str]:
-        rows = sorted(
-            (at, unlock, unlocker) for unlock, (target, unlocker, at) in self._table.items() if target == target_id
-        )
-        return list(dict.fromkeys(unlocker for _, _, unlocker in rows))
+
+def page_for_viewer(
+    page: P | None,
+    page_id: str,
+    subject: str | None,
+    members: dict[tuple[str, str], Member],
+    unlocks: dict[str, tuple[str, str, datetime]] | None = None,
+) -> PageForViewer[P] | None:
+    """`get_for_viewer` of a memory page store: `page` with the viewer's role from the `members` table and
+    the pages that unlocked it from the `unlocks` table (MemoryUnlocks'), as `pages.repositories.viewer_columns`
+    reads them in SQL."""
+    if page is None:
+        return None
+    if subject is None:
+        return PageForViewer(page)
+    member = members.get((page_id, subject))
+    unlockers = {unlocker for target, unlocker, _ in (unlocks or {}).values() if target == page_id}
+    return PageForViewer(page, member.role if member else None, tuple(sorted(unlockers)))
 
 
 class MemoryUsers:

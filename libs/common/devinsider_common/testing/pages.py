@@ -1,11 +1,12 @@
-"""What the tests of the company, investor and program services share about their pages: the contract of
-the orphan mark (`pages.ports.PageOrphans`), asserted alike on a service's in-memory unit of work and on
-its SQL one (PostgreSQL, SQLite), and the delivery of a `UserDeleted` to a service's departures."""
+"""What the tests of the company, investor and program services share about their pages: the contracts of
+the orphan mark (`pages.ports.PageOrphans`) and of a page read for its viewer (`get_for_viewer`), asserted
+alike on a service's in-memory unit of work and on its SQL one (PostgreSQL, SQLite), and the delivery of a
+`UserDeleted` to a service's departures."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any, cast
 
 from google.protobuf.message import Message
@@ -16,8 +17,11 @@ from devinsider_common.consumer import Delivery
 from devinsider_common.db.uow import SqlUnitOfWork
 from devinsider_common.outbox.envelope import build_envelope, from_json, unpack_payload
 from devinsider_common.outbox.tables import outbox_messages
+from devinsider_common.pages.model import Member, PageForViewer
 from devinsider_common.pages.ports import MembershipUnitOfWork
+from devinsider_common.pages.roles import PageRole
 from devinsider_common.testing.memory import MemoryUnitOfWork, RecordedEvent
+from devinsider_common.unit_of_work import UnitOfWorkFactory
 
 
 def user_deleted(queue: str, subject: str, email: str = "", message_id: str = "m1") -> Delivery:
@@ -51,6 +55,41 @@ def check_orphan_mark(
         u.commit()
     with uow() as u:
         assert u.orphans.orphaned_at(page_id) is None
+
+
+def check_page_for_viewer(
+    uow: UnitOfWorkFactory[Any], pages: Callable[[Any], Any], page_id: str, other_id: str, unlocks: bool
+) -> None:
+    """`pages(u).get_for_viewer` on the committed pages `page_id` and `other_id` (the service's page store of
+    a unit of work `u`): the viewer's role on that page only, the pages that unlocked it (each once, by name;
+    with `unlocks`, the service's unlock projection `u.unlocks`, else none), nothing of a viewer without a
+    subject, None for an unknown page; read in a read-only unit of work, as GetCompany/GetInvestor/GetProgram do."""
+    at = datetime(2026, 12, 1, 9, tzinfo=UTC)
+    with uow() as u:
+        u.members.add(Member(page_id, "kc-owner", PageRole.OWNER, "", "Owner", "owner@example.com", at, at))
+        u.members.add(Member(other_id, "kc-viewer", PageRole.VIEWER, "", "Viewer", "viewer@example.com", at, at))
+        if unlocks:
+            u.unlocks.record("programs/p1/unlocks/a", page_id, "programs/p1", at)
+            u.unlocks.record("investors/i1/unlocks/b", page_id, "investors/i1", at + timedelta(seconds=1))
+            u.unlocks.record("investors/i1/unlocks/c", page_id, "investors/i1", at + timedelta(seconds=2))
+            u.unlocks.record("investors/i2/unlocks/d", other_id, "investors/i2", at)
+        u.commit()
+    unlockers, others = (("investors/i1", "programs/p1"), ("investors/i2",)) if unlocks else ((), ())
+    with uow(read_only=True) as u:
+        store = pages(u)
+        page = store.get(page_id)
+
+        def seen(page_id: str, subject: str | None) -> tuple[Any, PageRole | None, tuple[str, ...]] | None:
+            found: PageForViewer[Any] | None = store.get_for_viewer(page_id, subject)
+            return None if found is None else (found.page, found.role, found.unlockers)
+
+        assert page is not None
+        assert seen(page_id, "kc-owner") == (page, PageRole.OWNER, unlockers)
+        assert seen(page_id, "kc-viewer") == (page, None, unlockers)  # a member of another page only
+        assert seen(page_id, "kc-stranger") == (page, None, unlockers)
+        assert seen(page_id, None) == (page, None, ())  # no viewer: nothing to see beyond the page
+        assert seen(other_id, "kc-viewer") == (store.get(other_id), PageRole.VIEWER, others)
+        assert seen("no-such-page", "kc-owner") is None
 
 
 def page_updates(

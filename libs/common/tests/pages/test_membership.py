@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from typing import Any
 
 import grpc
@@ -44,6 +45,7 @@ from devinsider_common.testing.memory import (
     MemoryStore,
     MemoryUnitOfWork,
 )
+from devinsider_common.unit_of_work import UnitOfWorkFactory
 
 NOW = datetime(2026, 11, 25, 12, tzinfo=UTC)
 
@@ -150,7 +152,7 @@ def memory_world(directory: UserDirectory | None = None, rate: RateLimit | None 
         outbox: dict[int, Event] = store.tables.get("outbox", {})
         return [outbox[n] for n in sorted(outbox)]
 
-    world = make_world(lambda: MiniPageUow(store), events, directory, rate)
+    world = make_world(partial(MiniPageUow, store), events, directory, rate)
     world.store = store
     return world
 
@@ -521,8 +523,14 @@ class SqlMiniPageUow(SqlUnitOfWork):
     membership_events: RecordingEvents
     orphans: PageOrphanMarks[MemoryPage]
 
-    def __init__(self, engine: Engine, outbox: dict[int, Event], racers: dict[str, Callable[[], object]]) -> None:
-        super().__init__(engine)
+    def __init__(
+        self,
+        engine: Engine,
+        outbox: dict[int, Event],
+        racers: dict[str, Callable[[], object]],
+        read_only: bool = False,
+    ) -> None:
+        super().__init__(engine, read_only)
         self.outbox = outbox
         self.racers = racers
 
@@ -554,7 +562,7 @@ class SqlMiniPageUow(SqlUnitOfWork):
 @dataclass
 class SqlWorld:
     world: World
-    uow: Callable[[], SqlMiniPageUow]
+    uow: UnitOfWorkFactory[SqlMiniPageUow]
     racers: dict[str, Callable[[], object]]
     engine: Engine
 
@@ -573,8 +581,7 @@ def sql_world(each_database: tuple[str, str]) -> Iterator[SqlWorld]:
     outbox: dict[int, Event] = {}  # not transactional here: the events of units that committed are asserted
     racers: dict[str, Callable[[], object]] = {}
 
-    def uow() -> SqlMiniPageUow:
-        return SqlMiniPageUow(engine, outbox, racers)
+    uow = partial(SqlMiniPageUow, engine, outbox, racers)
 
     world = make_world(uow, lambda: [outbox[n] for n in sorted(outbox)])
     yield SqlWorld(world, uow, racers, engine)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from functools import partial
 
 import grpc
 import pytest
@@ -31,6 +32,7 @@ from devinsider_common.testing.memory import (
 )
 from devinsider_common.testing.pages import check_orphan_mark
 from devinsider_common.testing.tokens import principal
+from devinsider_common.unit_of_work import UnitOfWorkFactory
 
 T0 = datetime(2026, 12, 1, 9, tzinfo=UTC)
 NOW = T0 + timedelta(days=2)
@@ -47,7 +49,7 @@ class World:
         )
         self.clock = FakeClock(NOW)
         self.users = users or MemoryUsers(BOB)
-        self.uow: Callable[[], MemoryPageUow] = lambda: MemoryPageUow(self.store)
+        self.uow: UnitOfWorkFactory[MemoryPageUow] = partial(MemoryPageUow, self.store)
         self.owners = PageOwners(self.uow, self.clock, self.users)
 
     def page(self, page_id: str) -> MemoryPage:
@@ -225,7 +227,7 @@ def test_a_concurrent_assignment_of_the_same_user_answers_with_its_owner() -> No
             self.members = Late(self.table("page_members"))
 
     raced: list[bool] = []
-    owner = PageOwners(lambda: Racing(world.store), world.clock, world.users).assign(STAFF, "p1", "users/u-bob")
+    owner = PageOwners(partial(Racing, world.store), world.clock, world.users).assign(STAFF, "p1", "users/u-bob")
     assert owner == winner
     assert world.roles("p1") == {"kc-bob": PageRole.OWNER}
     assert world.log() == [("MemberAdded", "kc-bob"), ("PageUpdated", "p1")]  # the winner's only

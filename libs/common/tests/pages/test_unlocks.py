@@ -1,6 +1,7 @@
 """The unlock projection of the page services: UnlockCreated recorded once per unlock and only for the
-service's own kind of page; the checker reads the local table, then asks the unlocking pages' services
-about the viewer's membership (none when nobody unlocked the page); the SQL store on both databases."""
+service's own kind of page; the checker, given the pages that unlocked the target (read with the page),
+asks their services about the viewer's membership (none when nobody unlocked the page); the SQL store and
+the page read's unlockers (`viewer_columns`) on both databases, as the memory fakes have them."""
 
 from __future__ import annotations
 
@@ -19,10 +20,13 @@ from devinsider_common import errors
 from devinsider_common.consumer import Delivery, PermanentFailure
 from devinsider_common.db.engine import create_service_engine
 from devinsider_common.outbox.envelope import build_envelope
+from devinsider_common.pages.model import Member, PageForViewer
 from devinsider_common.pages.names import PageKind
-from devinsider_common.pages.roles import PagePermission
+from devinsider_common.pages.repositories import MemberRepository, for_viewer, viewer_columns
+from devinsider_common.pages.roles import PagePermission, PageRole
+from devinsider_common.pages.tables import define_page_tables
 from devinsider_common.pages.unlocks import ProjectedUnlocks, SqlUnlockStore, UnlockProjector, define_unlock_table
-from devinsider_common.testing.memory import MemoryInbox, MemoryUnlocks
+from devinsider_common.testing.memory import MemoryInbox, MemoryUnlocks, page_for_viewer
 
 T0 = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
 
@@ -78,7 +82,7 @@ def test_an_unlock_of_one_of_its_pages_is_recorded_once() -> None:
     assert uow.rows == {"investors/i1/unlocks/u-c1": ("c1", "investors/i1", T0)}
     assert handle(delivery("companies/c1")) is False  # the same message again: the inbox has it
     assert handle(delivery("companies/c1", message_id="m2")) is False  # replayed with a new id: known unlock
-    assert uow.unlocks.unlockers_of("c1") == ["investors/i1"]
+    assert list(uow.rows) == ["investors/i1/unlocks/u-c1"]
 
 
 def test_unlocks_of_other_kinds_of_page_are_left_to_their_services() -> None:
@@ -120,41 +124,61 @@ class Memberships:
 
 
 def test_a_member_of_an_unlocking_page_sees_the_contacts_and_a_stranger_does_not() -> None:
-    unlockers = {"c1": ["programs/p1", "investors/i1"]}
+    unlockers = ["investors/i1", "programs/p1"]
     access = Memberships({"investors/i1": {"vera"}, "programs/p1": {"paul"}})
-    checker = ProjectedUnlocks(lambda target_id: unlockers.get(target_id, []), access)
-    assert checker.has_unlocked("companies/c1", "vera") and checker.has_unlocked("companies/c1", "paul")
-    assert not checker.has_unlocked("companies/c1", "eve")
+    checker = ProjectedUnlocks(access)
+    assert checker.has_unlocked("companies/c1", "vera", unlockers)
+    assert checker.has_unlocked("companies/c1", "paul", unlockers)
+    assert not checker.has_unlocked("companies/c1", "eve", unlockers)
     access.asked.clear()
-    assert not checker.has_unlocked("companies/c2", "vera")
+    assert not checker.has_unlocked("companies/c2", "vera", ())
     assert access.asked == []  # nobody unlocked c2: no other service is asked
 
 
 def test_an_unreachable_service_fails_closed_but_the_other_unlockers_still_count() -> None:
-    unlockers = {"c1": ["programs/p1", "investors/i1"]}
+    unlockers = ["programs/p1", "investors/i1"]
     access = Memberships({"investors/i1": {"vera"}, "programs/p1": {"paul"}}, down=frozenset({"programs/p1"}))
-    checker = ProjectedUnlocks(lambda target_id: unlockers.get(target_id, []), access)
-    assert checker.has_unlocked("companies/c1", "vera")  # p1's service is down, i1's answers
-    assert not checker.has_unlocked("companies/c1", "paul")  # only p1 could confirm him: public view
+    checker = ProjectedUnlocks(access)
+    assert checker.has_unlocked("companies/c1", "vera", unlockers)  # p1's service is down, i1's answers
+    assert not checker.has_unlocked("companies/c1", "paul", unlockers)  # only p1 could confirm him: public view
 
 
 @pytest.mark.parametrize("store", ["memory", "sql"])
 def test_the_stores_agree(store: str, each_database: tuple[str, str]) -> None:
+    """Each unlock is recorded once, and a page read for a viewer (`viewer_columns` in SQL, `page_for_viewer`
+    on the fakes) carries its role and the pages that unlocked the page, each once, by name."""
     url, schema = each_database
     engine = create_service_engine(url, schema)
     metadata = sa.MetaData()
-    table = define_unlock_table(metadata)
+    table, tables = define_unlock_table(metadata), define_page_tables(metadata)
+    pages = sa.Table("pages", metadata, sa.Column("id", sa.String(36), primary_key=True))
+    vera = Member("c2", "kc-vera", PageRole.EDITOR, "", "Vera", "vera@example.com", T0, T0)
     try:
         metadata.create_all(engine)
         with engine.begin() as connection:
-            unlocks = SqlUnlockStore(connection, table) if store == "sql" else MemoryUnlocks({})
+            connection.execute(sa.insert(pages), [{"id": "c1"}, {"id": "c2"}, {"id": "c3"}])
+            MemberRepository(connection, tables).add(vera)
+            rows: dict[str, tuple[str, str, datetime]] = {}
+            unlocks = SqlUnlockStore(connection, table) if store == "sql" else MemoryUnlocks(rows)
             assert unlocks.record("programs/p1/unlocks/a", "c1", "programs/p1", T0 + timedelta(seconds=2))
             assert unlocks.record("investors/i1/unlocks/b", "c1", "investors/i1", T0)
             assert unlocks.record("investors/i1/unlocks/c", "c1", "investors/i1", T0 + timedelta(seconds=5))
             assert unlocks.record("investors/i1/unlocks/d", "c2", "investors/i1", T0)
             assert not unlocks.record("investors/i1/unlocks/b", "c1", "investors/i1", T0)
-            assert unlocks.unlockers_of("c1") == ["investors/i1", "programs/p1"]  # oldest first, once each
-            assert unlocks.unlockers_of("c3") == []
+
+            def read(page_id: str, subject: str | None) -> PageForViewer[str] | None:
+                if store == "memory":
+                    found = page_id if page_id in ("c1", "c2", "c3") else None
+                    return page_for_viewer(found, page_id, subject, {("c2", "kc-vera"): vera}, rows)
+                viewer = viewer_columns(pages.c.id, subject, tables, table)
+                row = connection.execute(sa.select(pages, *viewer).where(pages.c.id == page_id)).mappings().first()
+                return for_viewer(row, row["id"]) if row else None
+
+            assert read("c1", "kc-vera") == PageForViewer("c1", None, ("investors/i1", "programs/p1"))
+            assert read("c2", "kc-vera") == PageForViewer("c2", PageRole.EDITOR, ("investors/i1",))
+            assert read("c3", "kc-vera") == PageForViewer("c3")
+            assert read("c1", None) == PageForViewer("c1")  # no viewer: nothing of theirs to read
+            assert read("c4", "kc-vera") is None
     finally:
         metadata.drop_all(engine)
         engine.dispose()

@@ -9,11 +9,13 @@ from typing import Any
 
 from sqlalchemy import Connection, RowMapping, Select, and_, delete, exists, func, insert, or_, select, update
 
-from company_service.adapters.tables import companies, company_tags, page_tables
+from company_service.adapters.tables import companies, company_tags, page_tables, page_unlocks
 from company_service.domain.content import content_from_json, content_to_json
 from company_service.domain.directory import ORDERS, TOTAL_SIZE_CAP, DirectoryQuery, search_text, sort_name
 from company_service.domain.model import Company, CompanyState, Logo, claim_from_json, claim_to_json
 from devinsider_common import errors
+from devinsider_common.pages.model import PageForViewer
+from devinsider_common.pages.repositories import for_viewer, viewer_columns
 from devinsider_common.pagination import ListWindow
 
 TAG_KINDS = {
@@ -76,6 +78,12 @@ class CompanyRepository:
         query = select(companies).where(companies.c.id == company_id)
         row = self._connection.execute(query.with_for_update() if lock else query).mappings().first()
         return _to_company(row) if row else None
+
+    def get_for_viewer(self, company_id: str, subject: str | None) -> PageForViewer[Company] | None:
+        viewer = viewer_columns(companies.c.id, subject, page_tables, page_unlocks)
+        query = select(companies, *viewer).where(companies.c.id == company_id)
+        row = self._connection.execute(query).mappings().first()
+        return for_viewer(row, _to_company(row)) if row else None
 
     def get_many(self, ids: Sequence[str]) -> dict[str, Company]:
         rows = self._connection.execute(select(companies).where(companies.c.id.in_(list(ids)))).mappings()

@@ -3,6 +3,8 @@ domain), approve or reject (platform staff)."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from company_service.domain.claims import approve_claim, email_matches_website, reject_claim, request_claim
 from company_service.domain.model import Claim, Company, CompanyView
 from company_service.service_layer.companies import full_access, live
@@ -11,7 +13,7 @@ from devinsider_common import errors, validation
 from devinsider_common.auth.principal import Principal
 from devinsider_common.errors import Violations
 from devinsider_common.pages.membership import PageMembers
-from devinsider_common.pages.model import Member
+from devinsider_common.pages.model import Member, PageForViewer
 from devinsider_common.pages.roles import PageRole
 from devinsider_common.unit_of_work import DuplicateRecord
 
@@ -41,7 +43,7 @@ class ClaimUseCases:
                 if uow.companies.live_founded_by(principal.subject) is not None:
                     raise _one_company()
                 auto = email_matches_website(principal.email, principal.email_verified, company.content.website_url)
-                member = uow.members.get(company_id, principal.subject)
+                seen = uow.companies.get_for_viewer(company_id, principal.subject) or PageForViewer(company)
                 claimed = uow.companies.save(request_claim(company, claim, auto, self._clock()))
                 if auto:
                     self._make_owner(uow, claimed, claim)
@@ -50,8 +52,9 @@ class ClaimUseCases:
                 uow.commit()
         except DuplicateRecord as error:  # the claimant founded another page meanwhile
             raise _one_company() from error
-        role = member.role if member else (PageRole.OWNER if auto else None)
-        return CompanyView(claimed, full_access(principal, claimed, role, self._unlocks), role)
+        role = seen.role if seen.role is not None else (PageRole.OWNER if auto else None)
+        seen = replace(seen, page=claimed, role=role)
+        return CompanyView(claimed, full_access(principal, seen, self._unlocks), role)
 
     def approve(self, company_id: str) -> Company:
         try:

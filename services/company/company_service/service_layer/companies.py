@@ -14,7 +14,7 @@ from devinsider_common import errors
 from devinsider_common.auth.principal import ROLE_INVESTOR, ROLE_PROGRAM, Principal
 from devinsider_common.ids import new_id
 from devinsider_common.pages.membership import PageMembers, authorize
-from devinsider_common.pages.model import InvitationState, Member
+from devinsider_common.pages.model import InvitationState, Member, PageForViewer
 from devinsider_common.pages.orphans import check_orphan_filter
 from devinsider_common.pages.roles import PagePermission, PageRole
 from devinsider_common.pagination import ListLimits, ListWindow, finish_window, list_window
@@ -23,7 +23,7 @@ from devinsider_common.unit_of_work import create_once
 MAX_BATCH = 200
 # Realm roles whose organisations buy unlocks of company contact details.
 UNLOCKING_ROLES = (ROLE_INVESTOR, ROLE_PROGRAM)
-Seen = tuple[Company, PageRole | None]  # a page and the caller's role on it
+Seen = PageForViewer[Company]  # a page, the caller's role on it, the pages that unlocked it
 
 
 def not_found(company_id: str) -> errors.NotFound:
@@ -36,14 +36,16 @@ def live(company: Company | None, company_id: str) -> Company:
     return company
 
 
-def full_access(principal: Principal | None, company: Company, role: PageRole | None, unlocks: UnlockChecker) -> bool:
+def full_access(principal: Principal | None, seen: Seen, unlocks: UnlockChecker) -> bool:
     """Members, staff and services see everything; investors and programs once their organisation
-    unlocked the page (billing is asked only then); everyone else sees the public view."""
+    unlocked the page (the unlocking pages' services are asked only then); everyone else sees the public view."""
     if principal is None:
         return False
-    if principal.is_staff_or_service or role is not None:
+    if principal.is_staff_or_service or seen.role is not None:
         return True
-    return principal.has_role(*UNLOCKING_ROLES) and unlocks.has_unlocked(company.name, principal.subject)
+    return principal.has_role(*UNLOCKING_ROLES) and unlocks.has_unlocked(
+        seen.page.name, principal.subject, seen.unlockers
+    )
 
 
 def acting_role(actor: Member, principal: Principal) -> PageRole | None:
@@ -77,12 +79,12 @@ class CompanyUseCases:
         now = self._clock()
         validate(content, frozenset(LEAF_FIELDS), now.date())
         key = request_id or None
-        company, role = create_once(
+        seen = create_once(
             lambda: self._create(principal, content, pre_listed, key, now),
             lambda: self._twin(principal, key),
             lambda _: one_company(),  # no twin: the founder's other live page won
         )
-        return self._view(principal, company, role)
+        return self._view(principal, seen)
 
     def _create(
         self, principal: Principal, content: CompanyContent, pre_listed: bool, key: str | None, now: datetime
@@ -109,32 +111,30 @@ class CompanyUseCases:
                 uow.members.add(owner)
                 uow.events.member_added(owner, None)
             uow.commit()
-        return company, None if pre_listed else PageRole.OWNER
+        return PageForViewer(company, None if pre_listed else PageRole.OWNER)
 
     def _twin(self, principal: Principal, key: str | None) -> Seen | None:
         """The page a concurrent request with the same request id created."""
         if not key:
             return None
-        with self._uow() as uow:
+        with self._uow(read_only=True) as uow:
             existing = uow.companies.by_idempotency_key(principal.subject, key)
             return self._seen(uow, principal, existing) if existing else None
 
     @staticmethod
     def _seen(uow: CompanyUnitOfWork, principal: Principal, company: Company) -> Seen:
-        member = uow.members.get(company.id, principal.subject)
-        return company, member.role if member else None
+        return uow.companies.get_for_viewer(company.id, principal.subject) or PageForViewer(company)
 
-    def _view(self, principal: Principal | None, company: Company, role: PageRole | None) -> CompanyView:
-        return CompanyView(company, full_access(principal, company, role, self._unlocks), role)
+    def _view(self, principal: Principal | None, seen: Seen) -> CompanyView:
+        return CompanyView(seen.page, full_access(principal, seen, self._unlocks), seen.role)
 
     def get(self, principal: Principal | None, company_id: str) -> CompanyView:
         """Deleted pages exist for staff and services only."""
-        with self._uow() as uow:
-            company = uow.companies.get(company_id)
-            member = uow.members.get(company_id, principal.subject) if principal else None
-        if company is None or (company.is_deleted and not (principal and principal.is_staff_or_service)):
+        with self._uow(read_only=True) as uow:  # one statement: the page, the caller's role, its unlockers
+            seen = uow.companies.get_for_viewer(company_id, principal.subject if principal else None)
+        if seen is None or (seen.page.is_deleted and not (principal and principal.is_staff_or_service)):
             raise not_found(company_id)
-        return self._view(principal, company, member.role if member else None)
+        return self._view(principal, seen)
 
     def update(
         self, principal: Principal, company_id: str, changes: CompanyContent, leaves: frozenset[str]
@@ -183,7 +183,7 @@ class CompanyUseCases:
             member_subject=principal.subject if caller_is_member and principal else None,
         )
         window = list_window(page_size, token, self._limits, filters=query.fingerprint())
-        with self._uow() as uow:
+        with self._uow(read_only=True) as uow:
             found = uow.companies.list_after(query, window)
             total = uow.companies.count(query)
             roles = {m.page_id: m.role for m in uow.members.pages_of(principal.subject)} if principal else {}
@@ -194,10 +194,10 @@ class CompanyUseCases:
         """Full views in request order; unknown and deleted pages are left out (services only)."""
         if len(ids) > MAX_BATCH:
             raise errors.InvalidArgument.for_field("names", f"must hold at most {MAX_BATCH} names")
-        with self._uow() as uow:
+        with self._uow(read_only=True) as uow:
             found = uow.companies.get_many(ids)
         return [found[i] for i in dict.fromkeys(ids) if i in found and not found[i].is_deleted]
 
     def titles(self, ids: list[str]) -> dict[str, str]:
-        with self._uow() as uow:
+        with self._uow(read_only=True) as uow:
             return uow.companies.titles(ids)

@@ -44,7 +44,7 @@ class LogoUseCases:
         return CompanyView(updated, True, acting_role(actor, principal))
 
     def get(self, company_id: str) -> tuple[str, bytes]:
-        with self._uow() as uow:
+        with self._uow(read_only=True) as uow:
             company = live(uow.companies.get(company_id), company_id)
         data = self._storage.get(company.logo.key) if company.logo else None
         if company.logo is None or data is None:

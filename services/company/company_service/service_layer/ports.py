@@ -11,13 +11,14 @@ from typing import Protocol
 
 from company_service.domain.directory import DirectoryQuery
 from company_service.domain.model import Claim, Company
-from devinsider_common.pages.model import Member
+from devinsider_common.pages.model import Member, PageForViewer
 from devinsider_common.pages.ports import InvitationStore, MembershipEvents, MembershipUnitOfWork, MemberStore
 from devinsider_common.pages.ports import UserDirectory as UserDirectory
 from devinsider_common.pages.ports import UserLookup as UserLookup
 from devinsider_common.pages.unlocks import UnlockChecker as UnlockChecker
+from devinsider_common.pages.unlocks import UnlockStore
 from devinsider_common.pagination import ListWindow
-from devinsider_common.unit_of_work import UnitOfWork
+from devinsider_common.unit_of_work import UnitOfWork, UnitOfWorkFactory
 
 Clock = Callable[[], datetime]
 
@@ -27,6 +28,11 @@ class CompanyStore(Protocol):
 
     def get(self, company_id: str, lock: bool = False) -> Company | None:
         """The page, deleted or not; None when unknown."""
+        ...
+
+    def get_for_viewer(self, company_id: str, subject: str | None) -> PageForViewer[Company] | None:
+        """The page (deleted or not) with the role of the viewer `subject` and the pages that unlocked it,
+        read in one statement; None when unknown."""
         ...
 
     def get_many(self, ids: Sequence[str]) -> dict[str, Company]: ...
@@ -100,12 +106,17 @@ class CompanyUnitOfWork(UnitOfWork, MembershipUnitOfWork, Protocol):
     @property
     def membership_events(self) -> MembershipEvents: ...
 
+    @property
+    def unlocks(self) -> UnlockStore:
+        """Who unlocked which page (written by the unlock projection's consumer, read with the page)."""
+        ...
+
     def page_title(self, page_id: str) -> str | None:
         """The page's display name, or None when it does not exist (or is deleted)."""
         ...
 
 
-UowFactory = Callable[[], CompanyUnitOfWork]
+UowFactory = UnitOfWorkFactory[CompanyUnitOfWork]
 
 
 class LogoStorage(Protocol):

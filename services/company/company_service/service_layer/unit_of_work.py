@@ -33,8 +33,10 @@ class SqlCompanyUnitOfWork(SqlUnitOfWork):
     unlocks: SqlUnlockStore
     orphans: PageOrphanMarks[Company]
 
-    def __init__(self, engine: Engine, accept_url: str, logo_url: Callable[[str], str]) -> None:
-        super().__init__(engine)
+    def __init__(
+        self, engine: Engine, accept_url: str, logo_url: Callable[[str], str], read_only: bool = False
+    ) -> None:
+        super().__init__(engine, read_only)
         self._accept_url = accept_url
         self._logo_url = logo_url
 

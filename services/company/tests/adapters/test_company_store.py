@@ -6,9 +6,10 @@ The shared `each_store` fixture gives the three cases.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from typing import Any
 
 import pytest
@@ -30,13 +31,13 @@ from devinsider_common.pages.roles import PageRole
 from devinsider_common.pagination import ListWindow
 from devinsider_common.testing.fixtures import migrated_engine
 from devinsider_common.testing.memory import MemoryUnitOfWork
-from devinsider_common.testing.pages import check_orphan_mark, page_updates
-from devinsider_common.unit_of_work import DuplicateRecord
+from devinsider_common.testing.pages import check_orphan_mark, check_page_for_viewer, page_updates
+from devinsider_common.unit_of_work import DuplicateRecord, UnitOfWorkFactory
 
 from ..fakes import FakeCompanyUow, FakeStore
 from ..old_rows import OLD_CLAIM, OLD_CLAIM_VALUE, OLD_PROFILE, RICH
 
-UowFactory = Callable[[], CompanyUnitOfWork]
+UowFactory = UnitOfWorkFactory[CompanyUnitOfWork]
 T0 = datetime(2026, 11, 25, 12, tzinfo=UTC)
 
 
@@ -44,10 +45,10 @@ T0 = datetime(2026, 11, 25, 12, tzinfo=UTC)
 def uow(each_store: tuple[str, str] | None) -> Iterator[UowFactory]:
     if each_store is None:
         store = FakeStore()
-        yield lambda: FakeCompanyUow(store)
+        yield partial(FakeCompanyUow, store)
         return
     with migrated_engine(each_store, MIGRATIONS) as engine:
-        yield lambda: SqlCompanyUnitOfWork(engine, "https://web.example/accept", lambda i: f"/logo/{i}")
+        yield partial(SqlCompanyUnitOfWork, engine, "https://web.example/accept", lambda i: f"/logo/{i}")
 
 
 def _company(name: str, minute: int = 0, founder: str = "", **fields: Any) -> Company:
@@ -178,6 +179,12 @@ def test_save_checks_the_version_and_bumps_it(uow: UowFactory) -> None:
     with uow() as u:
         assert u.companies.title(page.id) is None and u.page_title(page.id) is None
         assert u.companies.titles([page.id]) == {page.id: "Beta"}
+
+
+def test_a_page_is_read_for_its_viewer_with_role_and_unlockers_in_one_go(uow: UowFactory) -> None:
+    page, other = _company("Viewed", 1), _company("Other", 2, state=CompanyState.DELETED)
+    _add(uow, page, other)
+    check_page_for_viewer(uow, lambda u: u.companies, page.id, other.id, unlocks=True)
 
 
 def _updated_events(u: CompanyUnitOfWork) -> list[tuple[list[str], bool]]:

@@ -219,6 +219,17 @@ def test_the_public_view_and_who_sees_everything() -> None:
     assert not w.app.companies.get(person("kc-inv2", ("investor",)), page).full
 
 
+def test_the_unlock_check_is_given_the_pages_that_unlocked_the_page_with_it() -> None:
+    w = world()
+    page = _create(w)
+    with w.uow() as uow:
+        uow.unlocks.record("programs/p1/unlocks/u1", page, "programs/p1", w.clock())
+        uow.unlocks.record("investors/i1/unlocks/u2", page, "investors/i1", w.clock())
+        uow.commit()
+    w.app.companies.get(person("kc-inv", ("investor",)), page)
+    assert w.unlocks.given == [("investors/i1", "programs/p1")]  # read with the page, not asked for after
+
+
 def test_reading_writes_nothing() -> None:
     w = world()
     page = _create(w)

@@ -9,8 +9,10 @@ from typing import Any
 from sqlalchemy import Connection, RowMapping, and_, delete, exists, func, insert, or_, select, update
 from sqlalchemy.sql.elements import ColumnElement
 
+from devinsider_common.pages.model import PageForViewer
+from devinsider_common.pages.repositories import for_viewer, viewer_columns
 from devinsider_common.pagination import ListWindow
-from investor_service.adapters.tables import PAGE_TABLES, TAG_KINDS, investor_tags, investors
+from investor_service.adapters.tables import PAGE_TABLES, PAGE_UNLOCKS, TAG_KINDS, investor_tags, investors
 from investor_service.domain.enums import InvestorState
 from investor_service.domain.model import Contact, Investor, Money, Profile
 from investor_service.domain.query import InvestorQuery, Order
@@ -155,6 +157,12 @@ class InvestorRepository:
         query = select(investors).where(investors.c.id == investor_id)
         row = self._connection.execute(query.with_for_update() if lock else query).mappings().first()
         return _to_investor(row) if row else None
+
+    def get_for_viewer(self, investor_id: str, subject: str | None) -> PageForViewer[Investor] | None:
+        viewer = viewer_columns(investors.c.id, subject, PAGE_TABLES, PAGE_UNLOCKS)
+        query = select(investors, *viewer).where(investors.c.id == investor_id)
+        row = self._connection.execute(query).mappings().first()
+        return for_viewer(row, _to_investor(row)) if row else None
 
     def get_many(self, ids: Sequence[str]) -> dict[str, Investor]:
         if not ids:

@@ -21,9 +21,8 @@ from devinsider_common.unit_of_work import DuplicateRecord, create_once
 from investor_service.domain.enums import InvestorState
 from investor_service.domain.model import Investor, InvestorView, Profile
 from investor_service.domain.query import InvestorList, InvestorQuery, check_position, position
-from investor_service.service_layer.ports import InvestorUnitOfWork, UnlockChecker
+from investor_service.service_layer.ports import InvestorUnitOfWork, UnlockChecker, UowFactory
 
-UowFactory = Callable[[], InvestorUnitOfWork]
 Clock = Callable[[], datetime]
 MAX_BATCH = 200
 
@@ -71,7 +70,7 @@ class InvestorUseCases:
         """The twin a concurrent retry with the same `request_id` stored (none without a key)."""
         if not request_id:
             return None
-        with self._uow() as uow:
+        with self._uow(read_only=True) as uow:
             return self._find_created(uow, principal, request_id)
 
     @staticmethod
@@ -83,16 +82,15 @@ class InvestorUseCases:
         return InvestorView(existing, full=True, role=member.role if member else None)
 
     def get(self, principal: Principal | None, investor_id: str) -> InvestorView:
-        with self._uow() as uow:
-            investor = uow.investors.get(investor_id)
-            member = uow.members.get(investor_id, principal.subject) if principal else None
+        with self._uow(read_only=True) as uow:  # one statement: the page, the caller's role, its unlockers
+            seen = uow.investors.get_for_viewer(investor_id, principal.subject if principal else None)
         staff = principal is not None and principal.is_staff_or_service
-        if investor is None or (investor.is_deleted and not staff):
+        if seen is None or (seen.page.is_deleted and not staff):
             raise _not_found(investor_id)
-        role = member.role if member else None
+        investor, role = seen.page, seen.role
         full = role is not None or staff
-        if not full and principal is not None:
-            full = self._unlocks.has_unlocked(investor.name, principal.subject)  # billing: did its organisation pay?
+        if not full and principal is not None:  # did one of the viewer's organisations unlock it?
+            full = self._unlocks.has_unlocked(investor.name, principal.subject, seen.unlockers)
         return InvestorView(investor, full=full, role=role)
 
     def list_investors(
@@ -109,7 +107,7 @@ class InvestorUseCases:
             query = replace(query, member_subject=principal.subject)
         window = list_window(page_size, page_token, self._limits, filters=query.fingerprint())
         check_position(window.after, query.order)
-        with self._uow() as uow:
+        with self._uow(read_only=True) as uow:
             found = uow.investors.list_after(query, window)
             total = uow.investors.count(query)
             roles = {m.page_id: m.role for m in uow.members.pages_of(principal.subject)} if principal else {}
@@ -148,13 +146,13 @@ class InvestorUseCases:
         """Live pages with every field, in request order; unknown and deleted ids left out."""
         if len(investor_ids) > MAX_BATCH:
             raise errors.InvalidArgument.for_field("names", f"must have at most {MAX_BATCH} names")
-        with self._uow() as uow:
+        with self._uow(read_only=True) as uow:
             found = uow.investors.get_many(investor_ids)
         live = (found.get(i) for i in dict.fromkeys(investor_ids))
         return [i for i in live if i is not None and not i.is_deleted]
 
     def titles(self, investor_ids: Sequence[str]) -> dict[str, str]:
-        with self._uow() as uow:
+        with self._uow(read_only=True) as uow:
             return uow.investors.titles(investor_ids)
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Protocol
 
+from devinsider_common.pages.model import PageForViewer
 from devinsider_common.pages.ports import (
     InvitationStore,
     MembershipEvents,
@@ -17,8 +18,9 @@ from devinsider_common.pages.ports import (
 from devinsider_common.pages.ports import UserDirectory as UserDirectory
 from devinsider_common.pages.ports import UserLookup as UserLookup
 from devinsider_common.pages.unlocks import UnlockChecker as UnlockChecker
+from devinsider_common.pages.unlocks import UnlockStore
 from devinsider_common.pagination import ListWindow
-from devinsider_common.unit_of_work import UnitOfWork
+from devinsider_common.unit_of_work import UnitOfWork, UnitOfWorkFactory
 from investor_service.domain.model import Investor
 from investor_service.domain.query import InvestorQuery
 
@@ -28,6 +30,11 @@ class InvestorStore(Protocol):
 
     def get(self, investor_id: str, lock: bool = False) -> Investor | None:
         """The page, deleted or not; None when unknown."""
+        ...
+
+    def get_for_viewer(self, investor_id: str, subject: str | None) -> PageForViewer[Investor] | None:
+        """The page (deleted or not) with the role of the viewer `subject` and the pages that unlocked it,
+        read in one statement; None when unknown."""
         ...
 
     def get_many(self, ids: Sequence[str]) -> dict[str, Investor]: ...
@@ -87,6 +94,14 @@ class InvestorUnitOfWork(UnitOfWork, MembershipUnitOfWork, Protocol):
     @property
     def membership_events(self) -> MembershipEvents: ...
 
+    @property
+    def unlocks(self) -> UnlockStore:
+        """Who unlocked which page (written by the unlock projection's consumer, read with the page)."""
+        ...
+
     def page_title(self, page_id: str) -> str | None:
         """The page's display name, or None when it does not exist (or is deleted)."""
         ...
+
+
+UowFactory = UnitOfWorkFactory[InvestorUnitOfWork]

@@ -35,8 +35,8 @@ class SqlInvestorUnitOfWork(SqlUnitOfWork):
     unlocks: SqlUnlockStore
     orphans: PageOrphanMarks[Investor]
 
-    def __init__(self, engine: Engine, accept_url: str = "") -> None:
-        super().__init__(engine)
+    def __init__(self, engine: Engine, accept_url: str = "", read_only: bool = False) -> None:
+        super().__init__(engine, read_only)
         self._accept_url = accept_url
 
     def _open_repositories(self, connection: Connection) -> None:

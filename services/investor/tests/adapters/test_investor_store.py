@@ -6,9 +6,10 @@ The shared `each_store` fixture gives the three cases.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from types import TracebackType
 from typing import cast
 
@@ -25,8 +26,8 @@ from devinsider_common.pagination import ListWindow
 from devinsider_common.testing.clock import FakeClock
 from devinsider_common.testing.fixtures import migrated_engine
 from devinsider_common.testing.memory import MemoryStore, MemoryUnitOfWork, MemoryUsers
-from devinsider_common.testing.pages import check_orphan_mark, page_updates
-from devinsider_common.unit_of_work import DuplicateRecord
+from devinsider_common.testing.pages import check_orphan_mark, check_page_for_viewer, page_updates
+from devinsider_common.unit_of_work import DuplicateRecord, UnitOfWorkFactory
 from investor_service.bootstrap import MIGRATIONS, build_app
 from investor_service.domain.enums import InvestorCategory, InvestorState, InvestorType
 from investor_service.domain.model import Contact, Investor, Money, Profile
@@ -36,7 +37,7 @@ from investor_service.service_layer.unit_of_work import SqlInvestorUnitOfWork
 
 from ..fakes import FakeInvestorUow, FakeUnlocks, new_profile, person, unit_settings
 
-UowFactory = Callable[[], InvestorUnitOfWork]
+UowFactory = UnitOfWorkFactory[InvestorUnitOfWork]
 T0 = datetime(2026, 11, 25, 12, tzinfo=UTC)
 
 
@@ -44,10 +45,10 @@ T0 = datetime(2026, 11, 25, 12, tzinfo=UTC)
 def uow(each_store: tuple[str, str] | None) -> Iterator[UowFactory]:
     if each_store is None:
         store = MemoryStore()
-        yield lambda: FakeInvestorUow(store)
+        yield partial(FakeInvestorUow, store)
         return
     with migrated_engine(each_store, MIGRATIONS) as engine:
-        yield lambda: SqlInvestorUnitOfWork(engine)
+        yield partial(SqlInvestorUnitOfWork, engine)
 
 
 def _investor(name: str, created: int = 0, creator: str = "kc-ada", request_id: str = "", **fields: object) -> Investor:
@@ -169,6 +170,12 @@ def test_save_replaces_the_page_and_its_filter_tags(uow: UowFactory) -> None:
 def _updated_events(u: InvestorUnitOfWork) -> list[tuple[list[str], bool]]:
     assert isinstance(u, SqlUnitOfWork | MemoryUnitOfWork)
     return page_updates(u, events_pb2.InvestorUpdated, "investor")
+
+
+def test_a_page_is_read_for_its_viewer_with_role_and_unlockers_in_one_go(uow: UowFactory) -> None:
+    page, other = _investor("Viewed", 1), _investor("Other", 2)
+    _add(uow, page, replace(other, state=InvestorState.DELETED))
+    check_page_for_viewer(uow, lambda u: u.investors, page.id, other.id, unlocks=True)
 
 
 def test_the_orphan_mark_is_written_once_with_its_event_and_cleared(uow: UowFactory) -> None:
@@ -312,8 +319,8 @@ class _LateLookups:
         self._factory = factory
         self.misses = misses
 
-    def __call__(self) -> InvestorUnitOfWork:
-        return cast(InvestorUnitOfWork, _Late(self._factory(), self))
+    def __call__(self, read_only: bool = False) -> InvestorUnitOfWork:
+        return cast(InvestorUnitOfWork, _Late(self._factory(read_only), self))
 
 
 class _Late:

@@ -83,7 +83,7 @@ class _LateTwin(FakeInvestorUow):
                     return None
                 return inner.find_by_request(creator, request_id)
 
-        self.investors = Late(self.table("investors"), self.table("members"))
+        self.investors = Late(self.table("investors"), self.table("members"), self.table("page_unlocks"))
 
 
 @pytest.mark.parametrize(("misses", "wins"), [(1, True), (2, False)])

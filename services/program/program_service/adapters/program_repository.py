@@ -12,7 +12,10 @@ from typing import Any
 from sqlalchemy import ColumnElement, Connection, RowMapping, and_, false, func, insert, literal, or_, select, update
 
 from devinsider_common import errors
+from devinsider_common.pages.model import PageForViewer
+from devinsider_common.pages.repositories import for_viewer, viewer_columns
 from devinsider_common.pagination import ListWindow
+from program_service.adapters.tables import page_tables
 from program_service.adapters.tables import programs as t
 from program_service.domain.program import LIST_FIELDS, Program, ProgramContent, ProgramState, ProgramType
 from program_service.domain.query import EPOCH, ProgramQuery
@@ -98,6 +101,11 @@ class ProgramRepository:
         query = select(t).where(t.c.id == program_id)
         row = self._connection.execute(query.with_for_update() if lock else query).mappings().first()
         return _to_program(row) if row else None
+
+    def get_for_viewer(self, program_id: str, subject: str | None) -> PageForViewer[Program] | None:
+        query = select(t, *viewer_columns(t.c.id, subject, page_tables)).where(t.c.id == program_id)
+        row = self._connection.execute(query).mappings().first()
+        return for_viewer(row, _to_program(row)) if row else None
 
     def find_by_request(self, creator: str, idempotency_key: str) -> Program | None:
         query = select(t).where(t.c.creator == creator, t.c.idempotency_key == idempotency_key)

@@ -110,14 +110,14 @@ class ApplicationUseCases:
         """The application the caller already made to the program with `request_id`, if any."""
         if not request_id:
             return None
-        with self._uow() as uow:
+        with self._uow(read_only=True) as uow:
             same = uow.applications.find_by_request(principal.subject, request_id)
             if same is None or same.program_id != program_id:
                 return None
             return ApplicationView(same, uow.page_title(program_id) or "")
 
     def get(self, principal: Principal, program_id: str, application_id: str) -> ApplicationView:
-        with self._uow() as uow:
+        with self._uow(read_only=True) as uow:
             member = uow.members.get(program_id, principal.subject)
             program_side = principal.is_staff_or_service or (
                 member is not None and allows(member.role, PagePermission.VIEW_PRIVATE)
@@ -151,7 +151,7 @@ class ApplicationUseCases:
         window = list_window(page_size, page_token, self._limits, filters=filters)
         if program_id is None and not principal.is_staff_or_service:
             self._companies.require(f"companies/{company_id}", principal.subject, PagePermission.VIEW_PRIVATE)
-        with self._uow() as uow:
+        with self._uow(read_only=True) as uow:
             if program_id is not None:
                 authorize(uow, program_id, principal, PagePermission.VIEW_PRIVATE)
                 ensure_page(uow, program_id)
@@ -193,7 +193,7 @@ class ApplicationUseCases:
         return ApplicationView(decided, program.content.display_name)
 
     def withdraw(self, principal: Principal, program_id: str, application_id: str) -> ApplicationView:
-        with self._uow() as uow:
+        with self._uow(read_only=True) as uow:
             application = uow.applications.get(application_id)
         if application is None or application.program_id != program_id:
             raise _not_found(application_id) if principal.is_admin else _denied()

@@ -11,12 +11,13 @@ from collections.abc import Callable, Collection, Iterable
 from datetime import datetime
 from typing import Protocol
 
+from devinsider_common.pages.model import PageForViewer
 from devinsider_common.pages.ports import InvitationStore, MembershipEvents, MembershipUnitOfWork, MemberStore
 from devinsider_common.pages.ports import UserDirectory as UserDirectory  # who a caller is (members, applicants)
 from devinsider_common.pages.ports import UserLookup as UserLookup  # users by name (the owner staff assign)
 from devinsider_common.pages.roles import PagePermission, PageRole
 from devinsider_common.pagination import ListWindow
-from devinsider_common.unit_of_work import UnitOfWork
+from devinsider_common.unit_of_work import UnitOfWork, UnitOfWorkFactory
 from program_service.domain.application import Application, ApplicationState, Recipient
 from program_service.domain.program import Program
 from program_service.domain.query import ProgramQuery
@@ -33,6 +34,11 @@ class ProgramStore(Protocol):
 
     def get(self, program_id: str, lock: bool = False) -> Program | None:
         """The program, deleted ones included."""
+        ...
+
+    def get_for_viewer(self, program_id: str, subject: str | None) -> PageForViewer[Program] | None:
+        """The program (deleted ones included) with the role of the viewer `subject`, read in one statement;
+        None when unknown."""
         ...
 
     def find_by_request(self, creator: str, idempotency_key: str) -> Program | None: ...
@@ -129,7 +135,7 @@ class ProgramUnitOfWork(MembershipUnitOfWork, UnitOfWork, Protocol):
     def membership_events(self) -> MembershipEvents: ...
 
 
-UowFactory = Callable[[], ProgramUnitOfWork]
+UowFactory = UnitOfWorkFactory[ProgramUnitOfWork]
 
 
 class CompanyDirectory(Protocol):

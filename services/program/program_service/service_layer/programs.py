@@ -77,19 +77,18 @@ class ProgramUseCases:
         """The program the caller already created with `request_id`, if any."""
         if not request_id:
             return None
-        with self._uow() as uow:
+        with self._uow(read_only=True) as uow:
             same = uow.programs.find_by_request(principal.subject, request_id)
         return ProgramView(same, PageRole.OWNER) if same else None
 
     def get(self, principal: Principal | None, program_id: str) -> ProgramView:
-        with self._uow() as uow:
-            program = uow.programs.get(program_id)
-            member = uow.members.get(program_id, principal.subject) if principal else None
+        with self._uow(read_only=True) as uow:  # one statement: the program and the caller's role
+            seen = uow.programs.get_for_viewer(program_id, principal.subject if principal else None)
         staff = principal is not None and principal.is_staff_or_service
-        hidden = program is not None and program.state is ProgramState.DRAFT and member is None and not staff
-        if program is None or program.is_deleted or hidden:
+        hidden = seen is not None and seen.page.state is ProgramState.DRAFT and seen.role is None and not staff
+        if seen is None or seen.page.is_deleted or hidden:
             raise errors.NotFound(f"programs/{program_id} does not exist", reason="PROGRAM_NOT_FOUND")
-        return ProgramView(program, member.role if member else None)
+        return ProgramView(seen.page, seen.role)
 
     def list_programs(
         self, principal: Principal | None, page_size: int, page_token: str, query: ProgramQuery
@@ -103,7 +102,7 @@ class ProgramUseCases:
             raise errors.Unauthenticated("caller_is_member needs a bearer token", reason="TOKEN_MISSING")
         window = list_window(page_size, page_token, self._limits, filters=query.filters())
         staff = principal is not None and principal.is_staff_or_service
-        with self._uow() as uow:
+        with self._uow(read_only=True) as uow:
             roles = {m.page_id: m.role for m in uow.members.pages_of(principal.subject)} if principal else {}
             scoped = replace(query, see_all=staff, member_of=frozenset(roles))
             found = uow.programs.list_after(window, scoped)
@@ -162,12 +161,12 @@ class ProgramUseCases:
     def batch_get(self, program_ids: list[str]) -> list[Program]:
         if len(program_ids) > MAX_BATCH:
             raise errors.InvalidArgument.for_field("names", f"must name at most {MAX_BATCH} programs")
-        with self._uow() as uow:
+        with self._uow(read_only=True) as uow:
             found = uow.programs.get_many(program_ids)
         return [found[i] for i in dict.fromkeys(program_ids) if i in found]
 
     def titles(self, program_ids: Collection[str]) -> dict[str, str]:
         """Display names of live programs (for invitation lists across pages)."""
-        with self._uow() as uow:
+        with self._uow(read_only=True) as uow:
             found = uow.programs.get_many(program_ids)
         return {i: p.content.display_name for i, p in found.items()}

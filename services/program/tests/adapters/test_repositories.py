@@ -8,6 +8,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, fields, replace
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from typing import Any, TypeVar
 
 import grpc
@@ -22,7 +23,7 @@ from devinsider_common.pagination import ListWindow
 from devinsider_common.testing.failures import failure
 from devinsider_common.testing.fixtures import migrated_engine
 from devinsider_common.testing.memory import MemoryStore
-from devinsider_common.testing.pages import check_orphan_mark
+from devinsider_common.testing.pages import check_orphan_mark, check_page_for_viewer
 from devinsider_common.unit_of_work import DuplicateRecord
 from program_service.bootstrap import MIGRATIONS
 from program_service.domain.application import Application, ApplicationState
@@ -45,7 +46,7 @@ class Backend:
 
 def memory_backend() -> Backend:
     store = MemoryStore()
-    return Backend(lambda: FakeProgramUnitOfWork(store), lambda: len(published(store)))
+    return Backend(partial(FakeProgramUnitOfWork, store), lambda: len(published(store)))
 
 
 @contextmanager
@@ -56,7 +57,7 @@ def sql_backend(url: str, schema: str) -> Iterator[Backend]:
             with engine.connect() as connection:
                 return int(connection.execute(select(func.count()).select_from(outbox_messages)).scalar_one())
 
-        yield Backend(lambda: SqlProgramUnitOfWork(engine, "https://example.com/accept"), events)
+        yield Backend(partial(SqlProgramUnitOfWork, engine, "https://example.com/accept"), events)
 
 
 def utc(row: T) -> T:
@@ -210,6 +211,11 @@ def check_the_orphan_mark_is_written_once_with_its_event_and_cleared(backend: Ba
     assert backend.events() == 2
 
 
+def check_a_program_is_read_for_its_viewer_with_role_in_one_go(backend: Backend) -> None:
+    add(backend, program("p1"), program("p2").delete(NOW))
+    check_page_for_viewer(backend.uow, lambda u: u.programs, "p1", "p2", unlocks=False)
+
+
 def check_applications_round_trip_and_one_open_per_company(backend: Backend) -> None:
     first = application(
         "a1",
@@ -289,6 +295,7 @@ CONTRACT = [
     check_saves_are_versioned_and_deleted_programs_are_gone_from_reads,
     check_program_queries_filter_and_window,
     check_the_orphan_mark_is_written_once_with_its_event_and_cleared,
+    check_a_program_is_read_for_its_viewer_with_role_in_one_go,
     check_applications_round_trip_and_one_open_per_company,
     check_application_windows_are_newest_first,
     check_a_unit_of_work_commits_all_or_nothing,
