@@ -9,7 +9,7 @@ from pathlib import Path
 import yaml
 
 from . import descriptors, docs, envoy_config, openapi
-from .options import MEGABYTE, WEBHOOK_PREFIX, Endpoint, GatewayOptions, JwtOptions
+from .options import MEGABYTE, WEBHOOK_PREFIX, Endpoint, GatewayOptions, JwtOptions, TracingOptions
 
 
 def _upstream(value: str) -> tuple[str, list[Endpoint]]:
@@ -78,7 +78,34 @@ def parser() -> argparse.ArgumentParser:
         help="proxies in front of the edge that append X-Forwarded-For (0: the TCP peer is the client)",
     )
     p.add_argument("--max-request-headers-kb", type=int, default=16, help="request line and headers; 431 beyond")
+    p.add_argument(
+        "--otlp-endpoint",
+        default="",
+        metavar="[http[s]://]HOST:PORT",
+        help="an OTLP/gRPC collector: Envoy's OpenTelemetry tracer sends it the edge's spans and passes "
+        "`traceparent` to the services; empty (default): no tracer",
+    )
+    p.add_argument("--trace-service-name", default="edge", help="the edge spans' service.name")
+    p.add_argument(
+        "--trace-sampling",
+        type=float,
+        default=100.0,
+        metavar="PERCENT",
+        help="share of requests without a trace decision that are traced (a client's sampled traceparent is)",
+    )
     return p
+
+
+def _tracing(endpoint: str, service_name: str, sampling: float) -> TracingOptions | None:
+    if not endpoint:
+        return None
+    scheme, _, address = endpoint.rpartition("://")
+    host, _, port = address.rstrip("/").rpartition(":")
+    if scheme not in ("", "http", "https") or not host or not port.isdigit():
+        sys.exit(f"--otlp-endpoint: expected [http[s]://]HOST:PORT, got {endpoint!r}")
+    if not 0.0 <= sampling <= 100.0:
+        sys.exit(f"--trace-sampling: a percentage from 0 to 100, got {sampling}")
+    return TracingOptions(Endpoint(host.strip("[]"), int(port)), scheme == "https", service_name, sampling)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -126,6 +153,7 @@ def main(argv: list[str] | None = None) -> int:
         trusted_proxy_hops=args.trusted_proxy_hops,
         max_request_headers_kb=args.max_request_headers_kb,
         docs_dir=docs_dir,
+        tracing=_tracing(args.otlp_endpoint, args.trace_service_name, args.trace_sampling),
     )
     args.out.parent.mkdir(parents=True, exist_ok=True)
     config = envoy_config.build(api, options)

@@ -1,11 +1,12 @@
 """Assembles the whole Envoy bootstrap: admin on loopback, the edge listener, clusters, and optionally
-a stats listener that serves the admin's `/stats/prometheus` as `/metrics` and nothing else of the admin."""
+a stats listener that serves the admin's `/stats/prometheus` as `/metrics` and nothing else of the admin,
+and the OpenTelemetry tracer with its collector (tracing.py)."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from . import clusters, filters, routes
+from . import clusters, filters, routes, tracing
 from .descriptors import Api
 from .options import GatewayOptions
 
@@ -137,6 +138,8 @@ def _listener(api: Api, options: GatewayOptions) -> dict[str, Any]:
         "route_config": routes.route_config(api, options),
         "http_filters": filters.chain(api, options),
     }
+    if options.tracing is not None:
+        manager |= tracing.connection_manager(options.tracing)
     return {
         "name": "edge",
         "address": {"socket_address": {"address": options.listen_address, "port_value": options.port}},
@@ -196,6 +199,8 @@ def build(api: Api, options: GatewayOptions) -> dict[str, Any]:
     cluster_list = [clusters.service_cluster(s, e, options) for s, e in sorted(options.upstreams.items())]
     if options.jwt and options.jwt.jwks_url:
         cluster_list.append(clusters.jwks_cluster(options.jwt.jwks_url, options))
+    if options.tracing is not None:
+        cluster_list.append(tracing.collector_cluster(options.tracing, options))
     listeners = [_listener(api, options)]
     if options.metrics_port:
         if options.metrics_port in (options.admin_port, options.port):

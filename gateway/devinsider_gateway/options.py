@@ -28,6 +28,17 @@ class JwtOptions:
 
 
 @dataclass(frozen=True)
+class TracingOptions:
+    """Envoy's OpenTelemetry tracer (tracing.py): where spans go and how many requests are traced."""
+
+    collector: Endpoint  # an OTLP/gRPC collector (port 4317 by convention)
+    tls: bool = False
+    service_name: str = "edge"  # the spans' `service.name`
+    sampling_percent: float = 100.0  # of the requests that arrive without a trace decision
+    export_timeout_seconds: float = 1.0
+
+
+@dataclass(frozen=True)
 class GatewayOptions:
     descriptor_set: Path  # as Envoy will read it (absolute)
     upstreams: dict[str, list[Endpoint]]  # full service name -> replicas
@@ -55,6 +66,7 @@ class GatewayOptions:
     # (devinsider_common.grpc.server.MAX_METADATA_BYTES), so their own limit is never reached through the edge.
     max_request_headers_kb: int = 16
     docs_dir: Path | None = None  # where openapi.json and the docs assets lie (as Envoy reads them)
+    tracing: TracingOptions | None = None  # None: no tracer (a client's `traceparent` still passes through)
 
     def timeout_for(self, full_method: str) -> float:
         return self.method_timeouts.get(full_method, self.route_timeout_seconds)

@@ -16,6 +16,7 @@ from typing import Protocol
 import redis
 import structlog
 
+from devinsider_common import tracing
 from devinsider_common.settings import ServiceSettings
 
 log = structlog.get_logger("devinsider.cache")
@@ -158,7 +159,9 @@ def near(cache: Cache) -> Cache:
 
 def redis_client(url: str) -> redis.Redis:
     """A client with short timeouts: a hung Redis must cost milliseconds, not a request deadline."""
-    return redis.Redis.from_url(url, socket_timeout=0.5, socket_connect_timeout=0.5, health_check_interval=30)
+    client = redis.Redis.from_url(url, socket_timeout=0.5, socket_connect_timeout=0.5, health_check_interval=30)
+    tracing.instrument_redis(client)  # a span per command while tracing is on
+    return client
 
 
 def create_cache(settings: ServiceSettings) -> Cache:

@@ -1,4 +1,5 @@
-"""Structured logs (structlog): one JSON object per line, with the request id of the call."""
+"""Structured logs (structlog): one JSON object per line, with the request id of the call and, inside a
+span, its trace and span ids."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import logging
 import sys
 
 import structlog
+from opentelemetry import trace
 
 from devinsider_common import context as ctx
 
@@ -14,6 +16,15 @@ def _add_request_id(_: object, __: str, event: structlog.types.EventDict) -> str
     request_id = ctx.current_request_id()
     if request_id and "request_id" not in event:
         event["request_id"] = request_id
+    return event
+
+
+def _add_trace_ids(_: object, __: str, event: structlog.types.EventDict) -> structlog.types.EventDict:
+    """`trace_id` and `span_id` (W3C hex) of the current span, when there is one (devinsider_common.tracing)."""
+    span_context = trace.get_current_span().get_span_context()
+    if span_context.is_valid:
+        event.setdefault("trace_id", format(span_context.trace_id, "032x"))
+        event.setdefault("span_id", format(span_context.span_id, "016x"))
     return event
 
 
@@ -33,8 +44,9 @@ def configure_logging(service: str, level: str = "INFO", json: bool = True, work
     """Configure structlog and the standard library loggers once, at process start.
 
     Library loggers (APScheduler, pika, Alembic...) go through the same processors, so every line a
-    service writes is one JSON object with `service`, `level`, `timestamp` and the request id (and
-    `worker`, the process's index, under a supervisor of several: devinsider_common.workers)."""
+    service writes is one JSON object with `service`, `level`, `timestamp`, the request id, `trace_id` and
+    `span_id` inside a span (devinsider_common.tracing), and `worker`, the process's index, under a
+    supervisor of several (devinsider_common.workers)."""
     renderer: structlog.types.Processor = (
         structlog.processors.JSONRenderer() if json else structlog.dev.ConsoleRenderer(colors=False)
     )
@@ -43,6 +55,7 @@ def configure_logging(service: str, level: str = "INFO", json: bool = True, work
         structlog.processors.add_log_level,
         structlog.processors.TimeStamper(fmt="iso", utc=True),
         _add_request_id,
+        _add_trace_ids,
     ]
     if worker is not None:
         shared.append(_static_field("worker", worker))

@@ -19,6 +19,7 @@ from typing import Generic, TypeVar
 
 from sqlalchemy import Engine
 
+from devinsider_common import tracing
 from devinsider_common.auth.jwt_verifier import JwtVerifier
 from devinsider_common.auth.service_identity import service_token_provider
 from devinsider_common.auth.user_access import platform_access_guard
@@ -34,7 +35,7 @@ from devinsider_common.locks import create_lock_factory
 from devinsider_common.logging import configure_logging
 from devinsider_common.outbox.relay import start_relay_thread
 from devinsider_common.settings import ServiceSettings
-from devinsider_common.startup import load_settings
+from devinsider_common.startup import configure_tracing, load_settings
 from devinsider_common.workers import Supervisor, runs_jobs_here, worker_count
 
 SettingsT = TypeVar("SettingsT", bound=ServiceSettings)
@@ -65,6 +66,7 @@ def open_engine(settings: ServiceSettings, migrations_dir: Path) -> Engine:
     and all that a one-off command on the service's database needs)."""
     engine = create_service_engine(settings.effective_database_url, settings.schema_name)
     migrations.upgrade(engine, settings.schema_name, migrations_dir)
+    tracing.instrument_engine(engine)  # a span per statement while tracing is on (after the migrations)
     return engine
 
 
@@ -164,12 +166,17 @@ def serve(
 def run_service(
     factory: Callable[[], SettingsT], process: str, start: Callable[[SettingsT], RunningService[SettingsT, AppT]]
 ) -> None:
-    """A service's `main`: settings (or a one-line refusal), logging, serve until SIGTERM: in this
-    process, or in WORKERS processes under this one (devinsider_common.workers)."""
+    """A service's `main`: settings (or a one-line refusal), logging, tracing (OTEL_*, off by default), serve
+    until SIGTERM: in this process, or in WORKERS processes under this one (devinsider_common.workers),
+    each with its own tracer provider."""
     settings = load_settings(factory, process)
     configure_logging(settings.service_name, settings.log_level, settings.log_json)
     count = worker_count(settings)
     if count > 1:
         raise SystemExit(Supervisor(settings, factory, process, start, count).run())
-    service = start(settings)
-    serve_until_signal(service.server)
+    configure_tracing(settings.service_name, process)
+    try:
+        service = start(settings)
+        serve_until_signal(service.server)
+    finally:
+        tracing.shutdown()  # the spans still batched are exported

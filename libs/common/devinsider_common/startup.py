@@ -1,4 +1,5 @@
-"""What every service's `main` does before serving: settings from the environment, or a clear refusal.
+"""What every service's `main` does before serving: settings (and tracing) from the environment, or a clear
+refusal.
 
 A setting that is invalid, or a secret left at its public default in production mode, ends the process
 with one line on stderr naming the variables (exit status 2), never a traceback and never a value:
@@ -13,6 +14,7 @@ from typing import NoReturn, TypeVar
 
 from pydantic import ValidationError
 
+from devinsider_common import tracing
 from devinsider_common.settings import PublicSecretError
 
 SettingsT = TypeVar("SettingsT")
@@ -37,3 +39,12 @@ def load_settings(factory: Callable[[], SettingsT], service: str) -> SettingsT:
             for item in error.errors(include_input=False, include_url=False)
         )
         _refuse(service, problems)
+
+
+def configure_tracing(service: str, process: str) -> None:
+    """Tracing from the OTEL_* variables (devinsider_common.tracing), or exit 2 with the one line saying
+    which variable asks for what cannot be served."""
+    try:
+        tracing.configure(service)
+    except tracing.TracingConfigError as error:
+        _refuse(process, str(error))

@@ -54,6 +54,7 @@ CGROUP_CPU_MAX = Path("/sys/fs/cgroup/cpu.max")
 STABLE_SECONDS = 30.0
 MAX_RESTART_PAUSE = 30.0
 READY_POLL_SECONDS = 0.5
+PARENT_POLL_SECONDS = 1.0
 
 SettingsT = TypeVar("SettingsT", bound=ServiceSettings)
 
@@ -108,6 +109,19 @@ def _reserve_port(host: str, port: int) -> tuple[socket.socket | None, int]:
     return reserved, reserved.getsockname()[1]
 
 
+def _stop_with_parent(parent: int) -> None:
+    """A supervisor killed outright (SIGKILL, an OOM kill) cannot stop its workers: each one watches for it
+    and stops itself (SIGTERM: the usual drain), so no orphan keeps the port and its database connections."""
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(PARENT_POLL_SECONDS)
+        log.warning("workers.supervisor_gone", parent=parent)
+        os.kill(os.getpid(), signal.SIGTERM)
+
+    threading.Thread(target=watch, name="worker-parent-watch", daemon=True).start()
+
+
 def _worker_main(
     factory: Callable[[], SettingsT],
     process: str,
@@ -116,15 +130,27 @@ def _worker_main(
     port: int,
     ready: Any,
 ) -> None:
-    """A spawned worker: the service on the shared port, its readiness in `ready[index]`."""
-    from devinsider_common.grpc.server import serve_until_signal
+    """A spawned worker: the service on the shared port (traced with its own provider when OTEL_* ask for
+    it), its readiness in `ready[index]`."""
+    from devinsider_common import tracing
     from devinsider_common.logging import configure_logging
-    from devinsider_common.startup import load_settings
+    from devinsider_common.startup import configure_tracing, load_settings
 
+    _stop_with_parent(os.getppid())
     os.environ |= {WORKER_ENV: str(index), "GRPC_PORT": str(port), "METRICS_PORT": "0", "WORKERS": "1"}
     settings = load_settings(factory, process)
     configure_logging(settings.service_name, settings.log_level, settings.log_json, worker=index)
-    service = start(settings)
+    # Its own tracer provider (a batch exporter's thread does not cross processes; spawned, nothing to reset).
+    configure_tracing(settings.service_name, process)
+    try:
+        _serve_worker(start(settings), index, ready)
+    finally:
+        tracing.shutdown()
+
+
+def _serve_worker(service: _Served, index: int, ready: Any) -> None:
+    from devinsider_common.grpc.server import serve_until_signal
+
     reporter = service.server.reporter
     stopped = threading.Event()
 

@@ -12,6 +12,8 @@ service owns and handing each event to its handler.
   connection, which returns those to their queues; the runtime reconnects with a capped backoff.
 - Stopping (SIGTERM, through the service runtime) lets the message in hand finish and be acknowledged,
   then closes the connection: nothing acknowledged is lost, nothing unacknowledged is dropped.
+- With tracing on (devinsider_common.tracing), each delivery is a CONSUMER span, child of the relay's publish
+  whose context the message's headers carry (through retries too), and the handler's queries are in it.
 """
 
 from __future__ import annotations
@@ -27,8 +29,10 @@ import pika
 import pika.exceptions
 import structlog
 from google.protobuf.message import Message
+from opentelemetry import trace
 
 from devinsider.common.v1.event_pb2 import EventEnvelope
+from devinsider_common import tracing
 from devinsider_common.background import BackgroundLoop, start_loop
 from devinsider_common.consumer.queues import ConsumerQueue, declare_queue
 from devinsider_common.metrics import CONSUMED_TOTAL, CONSUMER_CONNECTED, CONSUMER_QUEUE_MESSAGES
@@ -139,17 +143,35 @@ class Consumer:
     def _on_message(self, queue: str, channel: Any, method: Any, properties: Any, body: bytes) -> None:
         headers = dict(properties.headers or {})
         attempt = int(headers.get(ATTEMPT_HEADER, 1))
+        # With tracing on, the handler runs in a span whose parent is the publish the headers name.
+        with tracing.consumer_span(queue, properties.message_id or "", properties.type or "", headers, attempt) as span:
+            self._handle(queue, channel, method, properties, body, headers, attempt, span)
+
+    def _handle(
+        self,
+        queue: str,
+        channel: Any,
+        method: Any,
+        properties: Any,
+        body: bytes,
+        headers: dict[str, Any],
+        attempt: int,
+        span: trace.Span,
+    ) -> None:
         try:
             envelope = from_json(body)
         except Exception as error:
+            tracing.record_failure(span, error)
             self._dead_letter(channel, method, queue, "undecodable", error)
             return
         delivery = Delivery(queue, properties.message_id or envelope.event_id, envelope, attempt)
         try:
             applied = self._subscriptions[queue].handler(delivery)
         except PermanentFailure as error:
+            tracing.record_failure(span, error)
             self._dead_letter(channel, method, queue, "dead_lettered", error)
         except Exception as error:
+            tracing.record_failure(span, error)
             if attempt >= self._settings.consumer_max_attempts:
                 self._dead_letter(channel, method, queue, "dead_lettered", error)
                 return

@@ -2,7 +2,8 @@
 
 gRPC Python propagates neither the caller's token nor its deadline: the client interceptor
 adds `authorization` (the caller's token, or a service token when a provider is given),
-`x-request-id`, and a timeout no later than the current call's deadline. Retries on
+`x-request-id`, and a timeout no later than the current call's deadline; with tracing on, each call is
+a CLIENT span and carries `traceparent` (devinsider_common.tracing). Retries on
 UNAVAILABLE come from the channel's service config and only for methods declared idempotent.
 """
 
@@ -15,6 +16,7 @@ from typing import Any, NamedTuple, TypeVar
 import grpc
 
 from devinsider_common import context as ctx
+from devinsider_common import tracing
 
 MAX_MESSAGE_BYTES = 16 * 1024 * 1024
 DEFAULT_TIMEOUT_SECONDS = 5.0
@@ -117,7 +119,8 @@ def create_channel(
         ("grpc.keepalive_timeout_ms", 20_000),
         ("grpc.keepalive_permit_without_calls", 0),
     ]
-    channel = grpc.insecure_channel(target, options=options)
+    # Propagation outside, the tracing interceptor (when on: a CLIENT span, `traceparent`) inside it.
+    channel = tracing.intercept_channel(grpc.insecure_channel(target, options=options))
     return grpc.intercept_channel(channel, PropagatingInterceptor(default_timeout, token_provider))
 
 

@@ -7,7 +7,8 @@ token, request id and deadline as context variables; refuses string fields holdi
 as text that is not UTF-8 (INVALID_ARGUMENT, where grpcio itself would answer INTERNAL); maps
 domain errors to rich statuses and anything unexpected to INTERNAL without a stack trace; logs one
 line per call and counts it, with its duration, in the process's Prometheus metrics
-(`devinsider_common.metrics`).
+(`devinsider_common.metrics`); and gives the call's span (devinsider_common.tracing, when tracing is on)
+its gRPC status.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ import grpc
 import structlog
 
 from devinsider_common import context as ctx
-from devinsider_common import errors, metrics
+from devinsider_common import errors, metrics, tracing
 from devinsider_common.auth.policy import MethodPolicy
 from devinsider_common.auth.principal import Principal
 from devinsider_common.auth.verifier import AccessGuard, TokenVerifier
@@ -143,6 +144,8 @@ class ServiceInterceptor(grpc.ServerInterceptor):
                 for var, token_ in reversed(tokens):
                     var.reset(token_)  # type: ignore[attr-defined]
                 code = "OK" if failure is None else _STATUS_NAMES.get(failure.code, "UNKNOWN")
+                if failure is not None:
+                    tracing.record_rpc_status(failure.code, f"{code}: {failure.message}")
                 elapsed = time.perf_counter() - started
                 metrics.observe_rpc(policy.method, code, elapsed)
                 log.info(

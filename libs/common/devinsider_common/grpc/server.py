@@ -17,6 +17,7 @@ from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 from sqlalchemy import Engine
 
+from devinsider_common import tracing
 from devinsider_common.auth.policy import policies_for_service
 from devinsider_common.auth.verifier import AccessGuard, TokenVerifier
 from devinsider_common.grpc.clients import MAX_MESSAGE_BYTES
@@ -109,7 +110,11 @@ def start_server(
         policies.update(policies_for_service(registration.full_name))
     server = grpc.server(
         futures.ThreadPoolExecutor(max_workers=settings.max_workers, thread_name_prefix=settings.service_name),
-        interceptors=[ServiceInterceptor(settings.service_name, policies, verifier, guard)],
+        # The tracing interceptor (when on) first: the call's span holds everything the call does.
+        interceptors=[
+            *tracing.server_interceptors(),
+            ServiceInterceptor(settings.service_name, policies, verifier, guard),
+        ],
         options=[
             *connection_age_options(settings),
             ("grpc.max_receive_message_length", MAX_MESSAGE_BYTES),

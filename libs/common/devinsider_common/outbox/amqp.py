@@ -36,7 +36,15 @@ class MessageRejectedError(PublishError):
 class Publisher(Protocol):
     """What the relay needs from a publisher (AmqpPublisher, or a test double)."""
 
-    def publish(self, exchange: str, routing_key: str, body: str | bytes, message_id: str, event_type: str) -> None: ...
+    def publish(
+        self,
+        exchange: str,
+        routing_key: str,
+        body: str | bytes,
+        message_id: str,
+        event_type: str,
+        headers: dict[str, str] | None = None,
+    ) -> None: ...
 
     def keepalive(self) -> None: ...
 

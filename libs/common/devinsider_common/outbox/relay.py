@@ -5,10 +5,13 @@ without publishing a row twice (a cursor over the serial id would skip rows that
 The claim, the publishes and the status updates share one transaction: a crash after a publish
 and before the commit republishes the row, which consumers absorb by deduplicating on message id.
 Without a broker, a relay restricted to the mail exchange feeds the local mail sink (mail_sink.py).
+Each publish carries the trace context stored with its row (devinsider_common.tracing): with tracing on,
+in an "outbox publish" span that is a child of the request that wrote the row.
 """
 
 from __future__ import annotations
 
+import json
 import threading
 import time
 from collections.abc import Collection
@@ -19,6 +22,7 @@ from typing import Any
 import structlog
 from sqlalchemy import Connection, Engine, Row, func, select, update
 
+from devinsider_common import tracing
 from devinsider_common.background import BackgroundLoop, start_loop
 from devinsider_common.db.engine import is_sqlite
 from devinsider_common.outbox.amqp import BrokerUnavailableError, Publisher
@@ -64,7 +68,7 @@ class OutboxRelay:
         """Publish one batch of due rows; returns how many were published."""
         now = datetime.now(UTC)
         claim = (
-            select(_t.id, _t.message_id, _t.exchange, _t.routing_key, _t.event_type, _t.body, _t.attempts)
+            select(_t.id, _t.message_id, _t.exchange, _t.routing_key, _t.event_type, _t.body, _t.attempts, _t.headers)
             .where(_t.status == PENDING, _t.available_at <= now)
             .order_by(_t.id)
             .limit(self._batch_size)
@@ -78,7 +82,7 @@ class OutboxRelay:
             published: list[int] = []
             for index, row in enumerate(rows):
                 try:
-                    self._publisher.publish(row.exchange, row.routing_key, row.body, row.message_id, row.event_type)
+                    self._publish(row)
                 except BrokerUnavailableError as error:
                     # The rest of the batch cannot go either; an outage delays rows, never fails them.
                     for rest in rows[index:]:
@@ -96,6 +100,15 @@ class OutboxRelay:
                     .values(status=PUBLISHED, published_at=now, attempts=_t.attempts + 1, last_error=None)
                 )
         return len(published)
+
+    def _publish(self, row: Row[Any]) -> None:
+        """Publish one row, in a span whose parent is the trace context stored with it (when tracing is on)."""
+        with tracing.publish_span(
+            row.exchange, row.routing_key, row.message_id, row.event_type, _stored_headers(row.headers)
+        ) as headers:
+            self._publisher.publish(
+                row.exchange, row.routing_key, row.body, row.message_id, row.event_type, headers=headers or None
+            )
 
     def _record_failure(
         self, connection: Connection, row: Row[Any], error: Exception, now: datetime, *, may_fail: bool
@@ -146,6 +159,20 @@ class OutboxRelay:
                     stop_event.wait(self._interval)
         finally:
             self._publisher.close()  # the connection belongs to this thread
+
+
+def _stored_headers(value: str | None) -> dict[str, str] | None:
+    """The headers stored with a row (a JSON object of strings); None when absent or unreadable."""
+    if not value:
+        return None
+    try:
+        decoded = json.loads(value)
+    except ValueError:
+        log.warning("outbox_headers_unreadable", headers=value[:200])
+        return None
+    if not isinstance(decoded, dict):
+        return None
+    return {str(key): item for key, item in decoded.items() if isinstance(item, str)}
 
 
 @dataclass

@@ -51,6 +51,9 @@ def _outbox_columns() -> list[Column[Any]]:
         Column("created_at", DateTime(timezone=True), nullable=False),
         Column("published_at", DateTime(timezone=True), nullable=True),
         Column("last_error", Text, nullable=True),
+        # AMQP headers to publish with, as a JSON object: the W3C trace context (`traceparent`,
+        # `tracestate`) of the transaction that wrote the row (devinsider_common.tracing); NULL when untraced.
+        Column("headers", Text, nullable=True),
     ]
 
 

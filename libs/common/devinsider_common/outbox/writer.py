@@ -2,16 +2,20 @@
 
 Nothing here talks to RabbitMQ: the relay publishes committed rows later. A rolled-back
 business transaction therefore leaves no event behind, and a broker outage never fails a write.
+With tracing on, the row keeps the writing request's trace context (`headers`), so the relay's publish and
+the consumers' handling join the request's trace.
 """
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 
 from google.protobuf.message import Message
 from sqlalchemy import Connection, insert
 
 from devinsider.common.v1 import mail_pb2
+from devinsider_common import tracing
 from devinsider_common.outbox import topology
 from devinsider_common.outbox.envelope import build_envelope, to_json
 from devinsider_common.outbox.tables import PENDING, outbox_messages
@@ -34,6 +38,7 @@ class OutboxWriter:
     ) -> str:
         """Store `event` for publication on `exchange`/`routing_key`; returns its message id."""
         envelope = build_envelope(event, source=self._source, external_id=external_id, schema_version=schema_version)
+        headers = tracing.current_headers()  # the request's trace context: the relay publishes as its child
         now = datetime.now(UTC)
         self._connection.execute(
             insert(outbox_messages).values(
@@ -46,6 +51,7 @@ class OutboxWriter:
                 attempts=0,
                 available_at=now,
                 created_at=now,
+                headers=None if headers is None else json.dumps(headers, separators=(",", ":")),
             )
         )
         return envelope.event_id

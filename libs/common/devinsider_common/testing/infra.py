@@ -11,6 +11,9 @@ import shutil
 import socket
 import subprocess
 import uuid
+from collections.abc import Iterable
+from contextlib import ExitStack
+from urllib.parse import quote
 
 import pytest
 
@@ -49,3 +52,43 @@ def unique_name(prefix: str) -> str:
 def rabbitmqctl(*args: str) -> None:
     executable = shutil.which("rabbitmqctl") or "/usr/sbin/rabbitmqctl"
     subprocess.run([executable, *args], check=True, capture_output=True, timeout=60)  # noqa: S603 - fixed tool
+
+
+def isolated_schemas(stack: ExitStack, names: Iterable[str], tag: str) -> dict[str, str]:
+    """A fresh PostgreSQL schema per name (`{tag}_{name}_...`), each dropped when `stack` closes."""
+    from devinsider_common.db.engine import create_service_engine, drop_schema, ensure_schema
+
+    admin = create_service_engine(POSTGRES_URL, "public")
+    stack.callback(admin.dispose)
+    schemas = {name: unique_name(f"{tag}_{name}") for name in names}
+    for schema in schemas.values():
+        ensure_schema(admin, schema)
+        stack.callback(drop_schema, admin, schema)
+    return schemas
+
+
+def isolated_redis_prefix(stack: ExitStack, tag: str) -> str:
+    """A fresh Redis key prefix; every key under it is deleted when `stack` closes."""
+    import redis
+
+    prefix = unique_name(tag)
+
+    def delete_keys() -> None:
+        client = redis.Redis.from_url(REDIS_URL)
+        try:
+            for key in client.scan_iter(match=f"{prefix}*"):
+                client.delete(key)
+        finally:
+            client.close()
+
+    stack.callback(delete_keys)
+    return prefix
+
+
+def isolated_vhost(stack: ExitStack, tag: str) -> tuple[str, str]:
+    """(vhost, AMQP URL of it): a fresh RabbitMQ vhost guest may use, deleted when `stack` closes."""
+    vhost = unique_name(tag)
+    rabbitmqctl("add_vhost", vhost)
+    stack.callback(rabbitmqctl, "delete_vhost", vhost)
+    rabbitmqctl("set_permissions", "-p", vhost, "guest", ".*", ".*", ".*")
+    return vhost, f"amqp://guest:guest@{AMQP_HOST}:{AMQP_PORT}/{quote(vhost, safe='')}"

@@ -148,3 +148,12 @@ def test_a_dead_worker_is_replaced_and_sigterm_stops_every_worker(supervised: Ca
     service.process.send_signal(signal.SIGTERM)
     assert service.process.wait(timeout=30) == 0
     assert not any(_alive(pid) for pid in served)
+
+
+def test_workers_stop_when_their_supervisor_is_killed_outright(supervised: Callable[[int], Supervised]) -> None:
+    service = supervised(2)
+    pids = {service.serving_pid() for _ in range(CALLS)}
+    assert len(pids) == 2
+    service.process.kill()  # SIGKILL: no chance to stop its workers
+    service.process.wait()
+    assert wait_for(lambda: not any(_alive(pid) for pid in pids), timeout=30), "no orphan worker left"
