@@ -17,9 +17,11 @@ from billing_service.entrypoints.grpc_servicer import BillingServicer
 from billing_service.service_layer.app import BillingApp
 from billing_service.service_layer.checkouts import CatalogueUseCases, CheckoutUseCases, InvoiceUseCases
 from billing_service.service_layer.common import Authorizer, Clock, UowFactory
+from billing_service.service_layer.entitlements import Entitlement, EntitlementUseCases
 from billing_service.service_layer.jobs import BillingJobs
 from billing_service.service_layer.ledger import LedgerUseCases
 from billing_service.service_layer.payments import PaymentWebhook
+from billing_service.service_layer.plan_changes import PlanChangeUseCases
 from billing_service.service_layer.ports import BlockList, PageAccess, PageStates, PaymentProvider
 from billing_service.service_layer.subscriptions import SubscriptionUseCases
 from billing_service.service_layer.unit_of_work import SqlBillingUnitOfWork
@@ -60,7 +62,8 @@ def build_app(
     limits = ListLimits.from_settings(settings)
     auth = Authorizer(access, users)
     grace, ttl = timedelta(days=settings.past_due_grace_days), timedelta(minutes=settings.checkout_ttl_minutes)
-    subscriptions = SubscriptionUseCases(uow, clock, auth, provider, limits, grace)
+    entitlement = Entitlement(settings.free_tier())
+    subscriptions = SubscriptionUseCases(uow, clock, auth, provider, limits, grace, entitlement)
     ledger = LedgerUseCases(uow, clock, auth, limits)
     origins, tax = settings.allowed_return_origins, settings.tax_rate_bps
     prices = UnlockPrices.from_config(settings.unlock_costs)
@@ -69,10 +72,12 @@ def build_app(
         catalogue=CatalogueUseCases(uow, limits),
         checkouts=CheckoutUseCases(uow, clock, auth, provider, allowed_origins=origins, ttl=ttl, tax_rate_bps=tax),
         subscriptions=subscriptions,
+        plan_changes=PlanChangeUseCases(uow, clock, auth, provider, entitlement, tax),
+        entitlements=EntitlementUseCases(uow, auth, entitlement),
         ledger=ledger,
         unlocks=UnlockUseCases(uow, clock, auth, access, blocks, states, prices, limits),
         invoices=InvoiceUseCases(uow, auth, limits),
-        payments=PaymentWebhook(uow, clock, settings.payment_webhook_secret, tolerance, tax),
+        payments=PaymentWebhook(uow, clock, settings.payment_webhook_secret, tolerance, tax, entitlement),
         jobs=BillingJobs(uow, clock, subscriptions, ledger),
     )
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pydantic import Field
 
+from billing_service.domain.entitlements import Entitlements
 from devinsider_common.settings import Secret, ServiceSettings
 
 
@@ -46,3 +47,18 @@ class BillingSettings(ServiceSettings):
     tax_rate_bps: int = 0
     # Period of the job that ends periods, expires checkouts and expired credits.
     billing_job_interval_seconds: float = 60.0
+    # The free tier: what a page without a live subscription is entitled to (counts of 0: no limit). It has
+    # no monthly credits (nothing would pay for them).
+    free_tier_match_results_visible: int = Field(default=10, ge=0)
+    free_tier_directory_filters: bool = False
+    free_tier_contact_requests_per_month: int = Field(default=5, ge=0)
+    free_tier_seats: int = Field(default=3, ge=0)
+
+    def free_tier(self) -> Entitlements:
+        return Entitlements(
+            monthly_credits=0,
+            match_results_visible=self.free_tier_match_results_visible,
+            directory_filters=self.free_tier_directory_filters,
+            contact_requests_per_month=self.free_tier_contact_requests_per_month,
+            seats=self.free_tier_seats,
+        )

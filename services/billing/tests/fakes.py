@@ -18,13 +18,15 @@ from datetime import datetime
 from typing import Any
 
 from billing_service.domain.checkouts import Checkout, CheckoutState
+from billing_service.domain.entitlements import PageEntitlements
 from billing_service.domain.invoices import Invoice, InvoiceState
 from billing_service.domain.ledger import Balance, LedgerEntry, LedgerEntryKind, Lot
 from billing_service.domain.money import Money
+from billing_service.domain.plan_changes import PlanChange
 from billing_service.domain.plans import Interval, Plan, PlanKind, plan_position
 from billing_service.domain.subscriptions import LIVE_STATES, Subscription, SubscriptionState, subscription_position
 from billing_service.domain.unlocks import TargetState, Unlock
-from billing_service.service_layer.ports import CheckoutRequest, ProviderCheckout
+from billing_service.service_layer.ports import CheckoutRequest, ProviderCharge, ProviderCheckout, SubscriptionChange
 from devinsider_common import errors
 from devinsider_common.pages.names import PageKind, PageName
 from devinsider_common.pages.roles import PagePermission, PageRole, allows
@@ -47,9 +49,36 @@ def _plan(
     credits: int,
     trial: int,
     features: tuple[str, ...],
+    entitlements: tuple[int, bool, int, int] = (0, False, 0, 0),
 ) -> Plan:
+    """`entitlements`: (match results visible, directory filters, contact requests a month, seats)."""
     description = f"{name}: {credits} credits" + (" every period" if kind is PlanKind.SUBSCRIPTION else "")
-    return Plan(plan_id, name, description, page_kind, kind, interval, Money("EUR", price), credits, trial, features)
+    matches, filters, contacts, seats = entitlements
+    return Plan(
+        plan_id,
+        name,
+        description,
+        page_kind,
+        kind,
+        interval,
+        Money("EUR", price),
+        credits,
+        trial,
+        features,
+        match_results_visible=matches,
+        directory_filters=filters,
+        contact_requests_per_month=contacts,
+        seats=seats,
+    )
+
+
+# The entitlements migration 0002 gives the seeded subscriptions.
+STARTER, PRO, INVESTOR_PLAN, PROGRAM_PLAN = (
+    (50, True, 20, 5),
+    (0, True, 100, 20),
+    (0, True, 100, 20),
+    (0, True, 200, 50),
+)
 
 
 # The catalogue the first migration seeds (the adapter tests check that both are the same).
@@ -64,6 +93,7 @@ CATALOGUE = (
         10,
         14,
         ("10 unlocks a month",),
+        STARTER,
     ),
     _plan(
         "isv-pro-monthly",
@@ -75,6 +105,7 @@ CATALOGUE = (
         25,
         0,
         ("25 unlocks a month", "Matching"),
+        PRO,
     ),
     _plan(
         "isv-pro-yearly",
@@ -86,11 +117,32 @@ CATALOGUE = (
         300,
         0,
         ("300 unlocks a year", "Matching"),
+        PRO,
     ),
     _plan(
-        "investor-monthly", "Investor, monthly", INVESTOR, SUBSCRIPTION, MONTH, 14900, 20, 14, ("20 unlocks a month",)
+        "investor-monthly",
+        "Investor, monthly",
+        INVESTOR,
+        SUBSCRIPTION,
+        MONTH,
+        14900,
+        20,
+        14,
+        ("20 unlocks a month",),
+        INVESTOR_PLAN,
     ),
-    _plan("investor-yearly", "Investor, yearly", INVESTOR, SUBSCRIPTION, YEAR, 149000, 240, 0, ("240 unlocks a year",)),
+    _plan(
+        "investor-yearly",
+        "Investor, yearly",
+        INVESTOR,
+        SUBSCRIPTION,
+        YEAR,
+        149000,
+        240,
+        0,
+        ("240 unlocks a year",),
+        INVESTOR_PLAN,
+    ),
     _plan(
         "program-monthly",
         "Partner program, monthly",
@@ -101,6 +153,7 @@ CATALOGUE = (
         30,
         0,
         ("30 unlocks a month",),
+        PROGRAM_PLAN,
     ),
     _plan(
         "program-yearly",
@@ -112,6 +165,7 @@ CATALOGUE = (
         360,
         0,
         ("360 unlocks a year",),
+        PROGRAM_PLAN,
     ),
     _plan("isv-credits-10", "10 credits (ISV)", COMPANY, PACK, NONE, 5000, 10, 0, ("10 unlocks, never expire",)),
     _plan("isv-credits-50", "50 credits (ISV)", COMPANY, PACK, NONE, 20000, 50, 0, ("50 unlocks, never expire",)),
@@ -197,6 +251,22 @@ class MemorySubscriptions:
     def due_ids(self, now: datetime, limit: int = 500) -> list[str]:
         due = [s for s in self._rows.values() if s.state in LIVE_STATES and s.current_period_end <= now]
         return [s.id for s in sorted(due, key=lambda s: s.current_period_end)][:limit]
+
+
+class MemoryPlanChanges:
+    def __init__(self, rows: dict[str, PlanChange]) -> None:
+        self._rows = rows
+
+    def add(self, change: PlanChange) -> None:
+        if change.request_id is not None and self.by_request(change.page, change.request_id) is not None:
+            raise DuplicateRecord(f"plan change request {change.request_id!r} of {change.page.name} exists")
+        insert_unique(self._rows, change.id, change, "plan change")
+
+    def by_request(self, page: PageName, request_id: str) -> PlanChange | None:
+        return next((c for c in self._rows.values() if c.page == page and c.request_id == request_id), None)
+
+    def of_subscription(self, subscription_id: str) -> list[PlanChange]:
+        return sorted((c for c in self._rows.values() if c.subscription_id == subscription_id), key=lambda c: c.id)
 
 
 class MemoryCheckouts:
@@ -431,6 +501,9 @@ class RecordedEvents:
     def unlock_created(self, unlock: Unlock, balance: int) -> None:
         self._add("unlock_created", unlock, balance)
 
+    def entitlements_changed(self, entitlements: PageEntitlements, previous_plan_id: str) -> None:
+        self._add("entitlements_changed", entitlements, previous_plan_id)
+
 
 def published(store: MemoryStore, kind: str | None = None) -> list[Published]:
     """The events committed to `store`, in order (only those of `kind` when given)."""
@@ -441,6 +514,7 @@ def published(store: MemoryStore, kind: str | None = None) -> list[Published]:
 class FakeBillingUnitOfWork(MemoryUnitOfWork):
     plans: MemoryPlans
     subscriptions: MemorySubscriptions
+    plan_changes: MemoryPlanChanges
     checkouts: MemoryCheckouts
     ledger: MemoryLedger
     unlocks: MemoryUnlocks
@@ -451,6 +525,7 @@ class FakeBillingUnitOfWork(MemoryUnitOfWork):
     def _open_repositories(self) -> None:
         self.plans = MemoryPlans(self.table("plans"))
         self.subscriptions = MemorySubscriptions(self.table("subscriptions"))
+        self.plan_changes = MemoryPlanChanges(self.table("plan_changes"))
         self.checkouts = MemoryCheckouts(self.table("checkouts"))
         self.ledger = MemoryLedger(
             self.table("credit_balances"), self.table("ledger_entries"), self.table("credit_lots")
@@ -513,6 +588,8 @@ class FakeProvider:
     def __init__(self) -> None:
         self.checkouts: list[CheckoutRequest] = []
         self.cancellations: list[tuple[str, bool]] = []
+        self.changes: list[SubscriptionChange] = []
+        self.charged: dict[str, ProviderCharge] = {}  # idempotency key -> charge, as the provider keeps them
         self.refuse: errors.DomainError | None = None
         self.meanwhile: Callable[[], object] | None = None
         self._ids = itertools.count(1)
@@ -533,3 +610,14 @@ class FakeProvider:
     def cancel_subscription(self, reference: str, at_period_end: bool) -> None:
         self._answer()
         self.cancellations.append((reference, at_period_end))
+
+    def change_subscription(self, change: SubscriptionChange) -> ProviderCharge | None:
+        self._answer()
+        self.changes.append(change)
+        if change.charge is None:
+            return None
+        key = change.idempotency_key
+        if key not in self.charged:
+            payment = f"pay_change_{next(self._ids)}"
+            self.charged[key] = ProviderCharge(payment, f"https://pay.example/receipts/{payment}")
+        return self.charged[key]

@@ -15,6 +15,7 @@ from devinsider_common.pages.ports import ClaimsDirectory, UserDirectory
 from devinsider_common.pages.user_directory import user_directory
 from devinsider_common.pagination import ListLimits
 from devinsider_common.runtime import RunningService, open_runtime, serve
+from matching_service.adapters.entitlements import billing_entitlements
 from matching_service.adapters.page_directory import GrpcPageDirectory
 from matching_service.adapters.page_events import read_page_event
 from matching_service.entrypoints.grpc_servicer import MatchingServicer
@@ -25,7 +26,7 @@ from matching_service.service_layer.departures import CreatorErasure
 from matching_service.service_layer.index_sync import IndexSync
 from matching_service.service_layer.matches import MatchUseCases
 from matching_service.service_layer.page_events import PageStatusFollower
-from matching_service.service_layer.ports import PageDirectory
+from matching_service.service_layer.ports import Entitlements, PageDirectory
 from matching_service.service_layer.profiles import ProfileUseCases
 from matching_service.service_layer.social import SocialUseCases
 from matching_service.service_layer.status_refresh import StatusRefresher
@@ -47,6 +48,7 @@ def build_app(
     clock: Clock,
     directory: PageDirectory,
     users: UserDirectory | None = None,
+    entitlements: Entitlements | None = None,
 ) -> MatchingApp:
     """The use cases on the unit-of-work factory `uow` (SQL in `start`, in memory in the unit tests)."""
     limits = ListLimits.from_settings(settings)
@@ -62,7 +64,7 @@ def build_app(
         config=config,
         taxonomy=TaxonomyUseCases(uow, limits),
         profiles=ProfileUseCases(uow, clock, directory, sync, announcer),
-        matches=MatchUseCases(uow, directory, sync, config, limits),
+        matches=MatchUseCases(uow, directory, sync, config, limits, entitlements),
         social=SocialUseCases(uow, clock, directory, limits, users or ClaimsDirectory()),
         sync=sync,
         announcer=announcer,
@@ -86,7 +88,12 @@ def start(
         ttl = settings.page_access_cache_ttl_seconds
         directory = GrpcPageDirectory(runtime.service_channels, settings.page_targets(), runtime.cache, ttl)
     engine = runtime.engine
-    app = build_app(settings, lambda: SqlMatchingUnitOfWork(engine), utc_now, directory, user_directory(runtime.guard))
+    caps = None
+    if settings.billing_target:
+        ttl = settings.entitlements_cache_ttl_seconds
+        caps = billing_entitlements(runtime.service_channels, settings.billing_target, runtime.cache, ttl)
+    users = user_directory(runtime.guard)
+    app = build_app(settings, lambda: SqlMatchingUnitOfWork(engine), utc_now, directory, users, caps)
     app.sync.catch_up()
     add_servicer = matching_pb2_grpc.add_MatchingServiceServicer_to_server
     registration = ServiceRegistration(SERVICE_NAME, add_servicer, MatchingServicer(app))

@@ -40,6 +40,10 @@ class MatchingSettings(ServiceSettings):
     company_target: str = "127.0.0.1:50052"
     investor_target: str = "127.0.0.1:50053"
     program_target: str = "127.0.0.1:50054"
+    # Billing, asked for each page's match cap (its entitlements); empty: no cap (matching run alone).
+    billing_target: str = "127.0.0.1:50056"
+    # How long a page's match cap is reused: the bound on how long a plan change takes to show in its lists.
+    entitlements_cache_ttl_seconds: float = Field(default=30.0, ge=0)
     # How long the platform access answer (blacklist) and page permissions may be reused.
     access_cache_ttl_seconds: float = 5.0
     page_access_cache_ttl_seconds: float = 10.0

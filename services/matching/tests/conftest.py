@@ -15,6 +15,7 @@ from typing import Any
 import grpc
 import pytest
 
+from devinsider.billing.v1 import billing_pb2
 from devinsider.company.v1 import company_pb2
 from devinsider.investor.v1 import investor_pb2
 from devinsider.matching.v1 import matching_pb2_grpc
@@ -51,6 +52,7 @@ class PageWorld:
     members: dict[str, dict[str, PageRole]] = field(default_factory=dict)
     batch_calls: list[tuple[str, tuple[str, ...]]] = field(default_factory=list)
     access_calls: int = 0
+    caps: dict[str, int] = field(default_factory=dict)  # billing's match cap of each page (none: no cap)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def add(self, name: str, owner: str = "", **fields: object) -> FakePage:
@@ -164,6 +166,25 @@ def page_service_handlers(world: PageWorld) -> list[grpc.GenericRpcHandler]:
     ]
 
 
+def billing_handler(caps: dict[str, int], seen: list[tuple[str, str]] | None = None) -> grpc.GenericRpcHandler:
+    """Billing's GetEntitlements: `caps[page]` results visible (none: no cap); records (name, authorization)."""
+
+    def get(request: billing_pb2.GetEntitlementsRequest, context: grpc.ServicerContext) -> billing_pb2.PageEntitlements:
+        if seen is not None:
+            seen.append((request.name, str(dict(context.invocation_metadata()).get("authorization", ""))))
+        cap = caps.get(request.name.removesuffix("/entitlements"), 0)
+        return billing_pb2.PageEntitlements(
+            name=request.name, entitlements=billing_pb2.Entitlements(match_results_visible=cap)
+        )
+
+    method: grpc.RpcMethodHandler[Any, Any] = grpc.unary_unary_rpc_method_handler(
+        get,
+        request_deserializer=billing_pb2.GetEntitlementsRequest.FromString,
+        response_serializer=lambda message: message.SerializeToString(),
+    )
+    return grpc.method_handlers_generic_handler("devinsider.billing.v1.BillingService", {"GetEntitlements": method})
+
+
 @pytest.fixture
 def world() -> PageWorld:
     return PageWorld()
@@ -171,9 +192,9 @@ def world() -> PageWorld:
 
 @pytest.fixture
 def page_services(world: PageWorld) -> Iterator[str]:
-    """One gRPC server playing the company, investor and program services; yields its address."""
+    """One gRPC server playing the company, investor, program and billing services; yields its address."""
     server = grpc.server(futures.ThreadPoolExecutor(max_workers=8))
-    server.add_generic_rpc_handlers(page_service_handlers(world))
+    server.add_generic_rpc_handlers([*page_service_handlers(world), billing_handler(world.caps)])
     port = server.add_insecure_port("127.0.0.1:0")
     server.start()
     yield f"127.0.0.1:{port}"
@@ -188,6 +209,8 @@ def make_settings(tmp_path: Path, database_url: str, schema: str, pages: str, **
         "company_target": pages,
         "investor_target": pages,
         "program_target": pages,
+        "billing_target": pages,
+        "entitlements_cache_ttl_seconds": 0.0,
         "page_access_cache_ttl_seconds": 0.0,
         "index_poll_interval_seconds": 0.2,
     }

@@ -341,6 +341,18 @@ class FakePageDirectory:
         return found
 
 
+@dataclass
+class FakeEntitlements:
+    """Billing's word on each page's match cap (none: no cap), and the pages it was asked about."""
+
+    caps: dict[str, int] = field(default_factory=dict)
+    asked: list[str] = field(default_factory=list)
+
+    def match_cap(self, page: PageName) -> int:
+        self.asked.append(page.name)
+        return self.caps.get(page.name, 0)
+
+
 def matching_settings(**overrides: Any) -> MatchingSettings:
     return MatchingSettings(database_url="sqlite://", **overrides)
 
@@ -355,9 +367,12 @@ class World:
     users: UserDirectory = field(default_factory=ClaimsDirectory)
     settings: MatchingSettings = field(default_factory=matching_settings)
     uow: Callable[[], FakeMatchingUnitOfWork] | None = None
+    entitlements: FakeEntitlements = field(default_factory=FakeEntitlements)
 
     def __post_init__(self) -> None:
-        self.app: MatchingApp = build_app(self.settings, self.uow or self.read, self.clock, self.pages, self.users)
+        self.app: MatchingApp = build_app(
+            self.settings, self.uow or self.read, self.clock, self.pages, self.users, self.entitlements
+        )
 
     def read(self) -> FakeMatchingUnitOfWork:
         """A unit of work on the store (to look at what the use cases committed)."""

@@ -1,4 +1,4 @@
-"""Plans, subscriptions and checkouts in PostgreSQL/SQLite: row <-> domain mapping, keyset pages."""
+"""Plans, subscriptions, plan changes and checkouts in PostgreSQL/SQLite: row <-> domain mapping, keyset pages."""
 
 from __future__ import annotations
 
@@ -8,9 +8,10 @@ from typing import Any
 from sqlalchemy import Connection, RowMapping, and_, case, insert, or_, select, update
 
 from billing_service.adapters.sql import must_utc, utc
-from billing_service.adapters.tables import checkouts, plans, subscriptions
+from billing_service.adapters.tables import checkouts, plan_changes, plans, subscriptions
 from billing_service.domain.checkouts import Checkout, CheckoutState
 from billing_service.domain.money import Money
+from billing_service.domain.plan_changes import ChangeKind, PlanChange
 from billing_service.domain.plans import Interval, Plan, PlanKind
 from billing_service.domain.subscriptions import LIVE_STATES, Subscription, SubscriptionState
 from devinsider_common.pages.names import PageKind, PageName, parse_page
@@ -30,6 +31,10 @@ def _plan(row: RowMapping) -> Plan:
         trial_days=row["trial_days"],
         features=tuple(json.loads(row["features"])),
         active=row["active"],
+        match_results_visible=row["match_results_visible"],
+        directory_filters=row["directory_filters"],
+        contact_requests_per_month=row["contact_requests_per_month"],
+        seats=row["seats"],
     )
 
 
@@ -78,6 +83,7 @@ def _subscription(row: RowMapping) -> Subscription:
         cancel_time=utc(row["cancel_time"]),
         end_time=utc(row["end_time"]),
         cancel_reason=row["cancel_reason"],
+        scheduled_plan_id=row["scheduled_plan_id"],
     )
 
 
@@ -100,6 +106,7 @@ def _subscription_row(s: Subscription) -> dict[str, Any]:
         "contact_email": s.contact_email,
         "created_at": s.created_at,
         "updated_at": s.updated_at,
+        "scheduled_plan_id": s.scheduled_plan_id,
     }
 
 
@@ -150,6 +157,53 @@ class SubscriptionRepository:
 
     def get_by_id(self, subscription_id: str, lock: bool = False) -> Subscription | None:
         return self._one(subscriptions.c.id == subscription_id, lock=lock)
+
+
+def _plan_change(row: RowMapping) -> PlanChange:
+    return PlanChange(
+        id=row["id"],
+        page=parse_page(row["page"], "page"),
+        subscription_id=row["subscription_id"],
+        from_plan_id=row["from_plan_id"],
+        to_plan_id=row["to_plan_id"],
+        kind=ChangeKind(row["kind"]),
+        effective_time=must_utc(row["effective_time"]),
+        creator=row["creator"],
+        created_at=must_utc(row["created_at"]),
+        invoice_id=row["invoice_id"],
+        request_id=row["request_id"],
+    )
+
+
+class PlanChangeRepository:
+    def __init__(self, connection: Connection) -> None:
+        self._connection = connection
+
+    def add(self, change: PlanChange) -> None:
+        self._connection.execute(
+            insert(plan_changes).values(
+                id=change.id,
+                page=change.page.name,
+                subscription_id=change.subscription_id,
+                from_plan_id=change.from_plan_id,
+                to_plan_id=change.to_plan_id,
+                kind=change.kind.value,
+                effective_time=change.effective_time,
+                invoice_id=change.invoice_id,
+                creator=change.creator,
+                created_at=change.created_at,
+                request_id=change.request_id,
+            )
+        )
+
+    def by_request(self, page: PageName, request_id: str) -> PlanChange | None:
+        query = select(plan_changes).where(plan_changes.c.page == page.name, plan_changes.c.request_id == request_id)
+        row = self._connection.execute(query).mappings().first()
+        return _plan_change(row) if row else None
+
+    def of_subscription(self, subscription_id: str) -> list[PlanChange]:
+        query = select(plan_changes).where(plan_changes.c.subscription_id == subscription_id)
+        return [_plan_change(row) for row in self._connection.execute(query.order_by(plan_changes.c.id)).mappings()]
 
 
 def _checkout(row: RowMapping) -> Checkout:

@@ -13,10 +13,12 @@ from billing_service.adapters.proto_mapping import (
     invoice_to_proto,
     ledger_entry_to_proto,
     money,
+    page_entitlements_to_proto,
     page_ref,
     subscription_to_proto,
     unlock_to_proto,
 )
+from billing_service.domain.entitlements import PageEntitlements
 from billing_service.domain.invoices import Invoice
 from billing_service.domain.ledger import LedgerEntry
 from billing_service.domain.subscriptions import Subscription, SubscriptionState
@@ -67,6 +69,14 @@ class BillingEventPublisher:
             previous_state=int(previous) if previous else 0,  # type: ignore[arg-type]
         )
         self._billing(event, subscription.name)
+
+    def entitlements_changed(self, entitlements: PageEntitlements, previous_plan_id: str) -> None:
+        event = events_pb2.EntitlementsChanged(
+            page=page_ref(entitlements.page),
+            entitlements=page_entitlements_to_proto(entitlements),
+            previous_plan=f"plans/{previous_plan_id}" if previous_plan_id else "",
+        )
+        self._billing(event, entitlements.name)
 
     def unlock_created(self, unlock: Unlock, balance: int) -> None:
         event = events_pb2.UnlockCreated(

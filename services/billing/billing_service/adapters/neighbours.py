@@ -1,11 +1,11 @@
 """Clients of the other services: page permissions (company, investor and program services'
 CheckPageAccess, cached briefly), page states (their BatchGet*, never cached) and blocked pairs
-(the matching service's CheckBlocked, cached briefly), all service-only RPCs called with billing's
-own service identity."""
+(the matching service's CheckBlocked, cached briefly: the shared `devinsider_common.blocks`), all
+service-only RPCs called with billing's own service identity."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 import grpc
@@ -14,9 +14,10 @@ from billing_service.domain.unlocks import TargetState
 from billing_service.settings import BillingSettings
 from devinsider.company.v1 import company_pb2
 from devinsider.investor.v1 import investor_pb2
-from devinsider.matching.v1 import matching_pb2, matching_pb2_grpc
 from devinsider.program.v1 import program_pb2
 from devinsider_common import errors
+from devinsider_common.blocks import GrpcBlockList as GrpcBlockList  # re-exported: billing names it
+from devinsider_common.blocks import block_list
 from devinsider_common.cache import Cache
 from devinsider_common.grpc.clients import ChannelFactory
 from devinsider_common.pages.names import PageKind, PageName
@@ -72,39 +73,6 @@ class GrpcPageStates:
             raise errors.Unavailable(f"cannot check that {page.name} exists: {error.code().name}") from error
         states = STATES[page.kind]
         return next((states.get(message.state) for message in found), None)
-
-
-class GrpcBlockList:
-    """BlockList over the matching service's CheckBlocked; fails closed (UNAVAILABLE) when it is down."""
-
-    def __init__(self, check: Callable[..., matching_pb2.CheckBlockedResponse], cache: Cache, ttl: float) -> None:
-        self._check = check
-        self._cache = cache
-        self._ttl = ttl
-
-    def is_blocked(self, a: PageName, b: PageName) -> bool:
-        key = "|".join(sorted((a.name, b.name)))
-        cached = self._cache.get("blocked", key)
-        if cached is not None:
-            return cached == b"1"
-        try:
-            answer = self._check(matching_pb2.CheckBlockedRequest(page_a=a.name, page_b=b.name))
-        except grpc.RpcError as error:
-            raise errors.Unavailable(
-                f"cannot check blocks between {a.name} and {b.name}: {error.code().name}"
-            ) from error
-        ttl = min(self._ttl, answer.cache_ttl_seconds or self._ttl)
-        self._cache.set("blocked", key, "1" if answer.blocked else "0", ttl)
-        return bool(answer.blocked)
-
-
-def block_list(channels: ChannelFactory, target: str, cache: Cache, ttl: float) -> GrpcBlockList:
-    stub = channels.stub(
-        target,
-        matching_pb2_grpc.MatchingServiceStub,
-        idempotent_methods=["/devinsider.matching.v1.MatchingService/CheckBlocked"],
-    )
-    return GrpcBlockList(stub.CheckBlocked, cache, ttl)
 
 
 def connect_neighbours(

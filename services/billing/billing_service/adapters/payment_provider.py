@@ -1,7 +1,9 @@
-"""The payment provider's HTTP API (the local provider speaks the same): checkouts, cancellations.
+"""The payment provider's HTTP API (the local provider speaks the same): checkouts, cancellations, plan
+changes (a new recurring price, and an upgrade's prorated charge on the subscription's payment method).
 
 Amounts travel as integer minor units with their currency; the API key goes in a bearer header.
-Network failures and 5xx answers are UNAVAILABLE (the caller retries); 4xx are our bug.
+Network failures and 5xx answers are UNAVAILABLE (the caller retries); 402 is a declined charge
+(PAYMENT_DECLINED); other 4xx are our bug.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ import urllib.request
 from typing import Any
 
 from billing_service.domain.plans import Interval
-from billing_service.service_layer.ports import CheckoutRequest, ProviderCheckout
+from billing_service.service_layer.ports import CheckoutRequest, ProviderCharge, ProviderCheckout, SubscriptionChange
 from devinsider_common import errors
 
 _INTERVALS = {Interval.MONTH: "month", Interval.YEAR: "year"}
@@ -39,6 +41,10 @@ class HttpPaymentProvider:
         except urllib.error.HTTPError as error:
             if error.code >= 500:
                 raise errors.Unavailable(f"the payment provider failed ({error.code}); retry") from error
+            if error.code == 402:
+                raise errors.FailedPrecondition(
+                    "the payment provider declined the charge", reason="PAYMENT_DECLINED"
+                ) from error
             raise errors.FailedPrecondition(
                 f"the payment provider refused the request ({error.code})", reason="PROVIDER_REFUSED"
             ) from error
@@ -69,3 +75,22 @@ class HttpPaymentProvider:
 
     def cancel_subscription(self, reference: str, at_period_end: bool) -> None:
         self._post(f"/v1/subscriptions/{urllib.parse.quote(reference)}/cancel", {"at_period_end": at_period_end})
+
+    def change_subscription(self, change: SubscriptionChange) -> ProviderCharge | None:
+        payload: dict[str, Any] = {
+            "idempotency_key": change.idempotency_key,
+            "description": change.description,
+            "amount": change.amount.amount_minor,
+            "currency": change.amount.currency,
+            "interval": _INTERVALS.get(change.interval, ""),
+            "at_period_end": change.at_period_end,
+        }
+        if change.charge is not None:
+            payload["charge"] = {"amount": change.charge.amount_minor, "currency": change.charge.currency}
+        answer = self._post(f"/v1/subscriptions/{urllib.parse.quote(change.reference)}/change", payload)
+        if change.charge is None:
+            return None
+        payment, receipt = answer.get("payment"), answer.get("receipt_url", "")
+        if not isinstance(payment, str) or not payment or not isinstance(receipt, str):
+            raise errors.Unavailable("the payment provider answered a charge without its payment id")
+        return ProviderCharge(payment, receipt)

@@ -7,6 +7,7 @@ from datetime import datetime
 from google.protobuf import timestamp_pb2
 
 from billing_service.domain.checkouts import Checkout
+from billing_service.domain.entitlements import Entitlements, PageEntitlements
 from billing_service.domain.invoices import Invoice
 from billing_service.domain.ledger import LedgerEntry
 from billing_service.domain.money import Money
@@ -48,6 +49,29 @@ def plan_to_proto(plan: Plan) -> billing_pb2.Plan:
         trial_days=plan.trial_days,
         features=list(plan.features),
         active=plan.active,
+        entitlements=entitlements_to_proto(plan.entitlements) if plan.entitlements else None,
+    )
+
+
+def entitlements_to_proto(e: Entitlements) -> billing_pb2.Entitlements:
+    return billing_pb2.Entitlements(
+        monthly_credits=e.monthly_credits,
+        match_results_visible=e.match_results_visible,
+        directory_filters=e.directory_filters,
+        contact_requests_per_month=e.contact_requests_per_month,
+        seats=e.seats,
+    )
+
+
+def page_entitlements_to_proto(p: PageEntitlements) -> billing_pb2.PageEntitlements:
+    return billing_pb2.PageEntitlements(
+        name=p.name,
+        entitlements=entitlements_to_proto(p.entitlements),
+        plan=f"plans/{p.plan_id}" if p.plan_id else "",
+        free_tier=p.free_tier,
+        subscription=f"{p.page.name}/subscriptions/{p.subscription_id}" if p.subscription_id else "",
+        period_end_time=timestamp(p.period_end),
+        scheduled_plan=f"plans/{p.scheduled_plan_id}" if p.scheduled_plan_id else "",
     )
 
 
@@ -66,6 +90,7 @@ def subscription_to_proto(s: Subscription) -> billing_pb2.Subscription:
         provider_reference=s.provider_reference,
         create_time=timestamp(s.created_at),
         update_time=timestamp(s.updated_at),
+        scheduled_plan=f"plans/{s.scheduled_plan_id}" if s.scheduled_plan_id else "",
     )
 
 

@@ -19,6 +19,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    false,
     text,
 )
 
@@ -40,6 +41,11 @@ plans = Table(
     Column("trial_days", Integer, nullable=False),
     Column("features", Text, nullable=False),
     Column("active", Boolean, nullable=False),
+    # Entitlements of a subscription (counts of 0: no limit); the monthly credits are `credits` per month.
+    Column("match_results_visible", Integer, nullable=False, server_default="0"),
+    Column("directory_filters", Boolean, nullable=False, server_default=false()),
+    Column("contact_requests_per_month", Integer, nullable=False, server_default="0"),
+    Column("seats", Integer, nullable=False, server_default="0"),
 )
 
 subscriptions = Table(
@@ -62,6 +68,8 @@ subscriptions = Table(
     Column("contact_email", String(320), nullable=False),
     Column("created_at", TZ, nullable=False),
     Column("updated_at", TZ, nullable=False),
+    # The plan it moves to at the end of its period (migration 0002).
+    Column("scheduled_plan_id", String(64), nullable=False, server_default=""),
     # At most one live (trialing, active, past-due) subscription per page (migration 0001).
     Index(
         "uq_subscriptions_one_live",
@@ -70,6 +78,24 @@ subscriptions = Table(
         postgresql_where=text("state IN (1, 2, 3)"),
         sqlite_where=text("state IN (1, 2, 3)"),
     ),
+)
+
+# The plan changes asked (ChangeSubscriptionPlan): a retry with the same request id finds its own.
+plan_changes = Table(
+    "plan_changes",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("page", String(80), nullable=False),
+    Column("subscription_id", String(36), nullable=False, index=True),
+    Column("from_plan_id", String(64), nullable=False),
+    Column("to_plan_id", String(64), nullable=False),
+    Column("kind", String(16), nullable=False),
+    Column("effective_time", TZ, nullable=False),
+    Column("invoice_id", String(36), nullable=False),
+    Column("creator", String(255), nullable=False),
+    Column("created_at", TZ, nullable=False),
+    Column("request_id", String(128)),
+    UniqueConstraint("page", "request_id", name="uq_plan_changes_request"),
 )
 
 checkouts = Table(

@@ -1,4 +1,5 @@
-"""The plans catalogue: subscriptions (monthly or yearly, granting credits each period) and credit packs."""
+"""The plans catalogue: subscriptions (monthly or yearly, granting credits each period and entitling
+their page to the plan's limits) and credit packs."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import enum
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from billing_service.domain.entitlements import Entitlements
 from billing_service.domain.money import Money
 from devinsider_common.pages.names import PageKind
 
@@ -22,6 +24,9 @@ class Interval(enum.IntEnum):
     YEAR = 2
 
 
+MONTHS = {Interval.MONTH: 1, Interval.YEAR: 12}
+
+
 @dataclass(frozen=True)
 class Plan:
     id: str
@@ -35,6 +40,11 @@ class Plan:
     trial_days: int = 0
     features: tuple[str, ...] = field(default_factory=tuple)
     active: bool = True
+    # What a subscription entitles its page to (ignored on credit packs); counts of 0: no limit.
+    match_results_visible: int = 0
+    directory_filters: bool = False
+    contact_requests_per_month: int = 0
+    seats: int = 0
 
     @property
     def name(self) -> str:
@@ -44,6 +54,20 @@ class Plan:
     def is_subscription(self) -> bool:
         return self.kind is PlanKind.SUBSCRIPTION
 
+    @property
+    def entitlements(self) -> Entitlements | None:
+        """What a subscription to the plan entitles to; None for credit packs. `credits` is what each period
+        grants, so the monthly credits are its share of a month (a yearly plan's twelfth, rounded down)."""
+        if not self.is_subscription:
+            return None
+        return Entitlements(
+            monthly_credits=self.credits // MONTHS.get(self.interval, 1),
+            match_results_visible=self.match_results_visible,
+            directory_filters=self.directory_filters,
+            contact_requests_per_month=self.contact_requests_per_month,
+            seats=self.seats,
+        )
+
 
 def plan_position(plan: Plan) -> tuple[int, str]:
     """The keyset position of a plan in the catalogue: cheapest first, then by id."""
@@ -52,9 +76,9 @@ def plan_position(plan: Plan) -> tuple[int, str]:
 
 def add_interval(start: datetime, interval: Interval, count: int = 1) -> datetime:
     """`start` moved by whole months or years, the day clamped to the target month's length."""
-    months = count * (12 if interval is Interval.YEAR else 1)
     if interval is Interval.NONE:
         raise ValueError("credit packs have no billing interval")
+    months = count * MONTHS[interval]
     month_index = start.month - 1 + months
     year, month = start.year + month_index // 12, month_index % 12 + 1
     day = min(start.day, calendar.monthrange(year, month)[1])

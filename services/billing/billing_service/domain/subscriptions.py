@@ -2,6 +2,8 @@
 
 Every transition is a method returning the changed subscription or raising FailedPrecondition;
 CANCELED and EXPIRED are final. A past-due subscription whose payment succeeds is active again.
+A trialing or active one may change plan: at once (`upgraded`) or at the end of its period
+(`scheduled`, applied by the renewal that starts the next period: `renewed`).
 """
 
 from __future__ import annotations
@@ -48,6 +50,7 @@ class Subscription:
     cancel_time: datetime | None = None
     end_time: datetime | None = None
     cancel_reason: str = ""
+    scheduled_plan_id: str = ""  # the plan it moves to at the end of the current period
 
     @property
     def name(self) -> str:
@@ -59,18 +62,47 @@ class Subscription:
                 f"a {self.state.name.lower()} subscription cannot be {action}", reason="SUBSCRIPTION_STATE"
             )
 
-    def renewed(self, period_start: datetime, period_end: datetime, now: datetime) -> Subscription:
-        """A payment for a period succeeded: active for that period (from trialing, active, past-due)."""
+    def renewed(
+        self, period_start: datetime, period_end: datetime, now: datetime, price: Money | None = None
+    ) -> Subscription:
+        """A payment for a period succeeded: active for that period (from trialing, active, past-due). A
+        period after the current one starts on the scheduled plan, if any, at its `price`."""
         self._require(LIVE_STATES, "renewed")
         if period_end <= period_start:
             raise errors.InvalidArgument.for_field("period_end", "must be after the period start")
+        switch = self.switches_at(period_start)
         return replace(
             self,
             state=SubscriptionState.ACTIVE,
             current_period_start=period_start,
             current_period_end=period_end,
+            plan_id=self.scheduled_plan_id if switch else self.plan_id,
+            price=price if switch and price is not None else self.price,
+            scheduled_plan_id="" if switch else self.scheduled_plan_id,
             updated_at=now,
         )
+
+    def switches_at(self, period_start: datetime) -> bool:
+        """Whether a period starting at `period_start` starts on the scheduled plan."""
+        return bool(self.scheduled_plan_id) and period_start >= self.current_period_end
+
+    def require_changeable(self) -> None:
+        """A plan change needs a trialing or active subscription that does not end with its period."""
+        self._require({SubscriptionState.TRIALING, SubscriptionState.ACTIVE}, "moved to another plan")
+        if self.cancel_at_period_end:
+            raise errors.FailedPrecondition(
+                "the subscription ends with its period: it cannot change plan", reason="ALREADY_CANCELING"
+            )
+
+    def upgraded(self, plan_id: str, price: Money, now: datetime) -> Subscription:
+        """On another plan from now on, at its price (a scheduled change is dropped)."""
+        self.require_changeable()
+        return replace(self, plan_id=plan_id, price=price, scheduled_plan_id="", updated_at=now)
+
+    def scheduled(self, plan_id: str, now: datetime) -> Subscription:
+        """Moves to `plan_id` when the current period ends; its own plan drops a scheduled change."""
+        self.require_changeable()
+        return replace(self, scheduled_plan_id="" if plan_id == self.plan_id else plan_id, updated_at=now)
 
     def payment_failed(self, now: datetime) -> Subscription:
         """The renewal payment was refused: past due until paid or the grace period ends."""

@@ -64,6 +64,22 @@ class BillingServicer(billing_pb2_grpc.BillingServiceServicer):
         canceled = self._app.subscriptions.cancel(caller(), page, subscription_id, request.immediately, request.reason)
         return mapping.subscription_to_proto(canceled)
 
+    def ChangeSubscriptionPlan(
+        self, request: billing_pb2.ChangeSubscriptionPlanRequest, context: grpc.ServicerContext
+    ) -> billing_pb2.Subscription:
+        page, subscription_id = parse_child(request.name, "subscriptions")
+        plan_id = parse_id(request.plan, "plans", "plan")
+        changed = self._app.plan_changes.change(
+            caller(), page, subscription_id, plan_id, idempotency_key(request.request_id)
+        )
+        return mapping.subscription_to_proto(changed)
+
+    def GetEntitlements(
+        self, request: billing_pb2.GetEntitlementsRequest, context: grpc.ServicerContext
+    ) -> billing_pb2.PageEntitlements:
+        page = parse_singleton(request.name, "entitlements")
+        return mapping.page_entitlements_to_proto(self._app.entitlements.get(caller(), page))
+
     def CreateCheckout(
         self, request: billing_pb2.CreateCheckoutRequest, context: grpc.ServicerContext
     ) -> billing_pb2.Checkout:

@@ -3,6 +3,8 @@
 Grants (and refunds) open a lot; spends consume lots expiring first; expiries and payment
 refunds withdraw what is left of a lot. The balance never goes negative: the domain refuses it,
 the held row serialises concurrent changes, and the database's CHECK constraints back both.
+A subscription's credits are granted once per period (and an upgrade's once per period and plan)
+under a ledger request id naming it: a second event about the same period grants nothing.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from datetime import datetime
 
 from billing_service.domain import ledger as rules
 from billing_service.domain.ledger import Balance, LedgerEntry, LedgerEntryKind, Lot
+from billing_service.domain.subscriptions import Subscription
 from billing_service.service_layer.ports import BillingUnitOfWork
 from devinsider_common.ids import new_id
 from devinsider_common.pages.names import PageName
@@ -63,6 +66,56 @@ def add_credits(
     uow.ledger.add_lot(page, Lot(entry.id, amount, expire_time))
     uow.events.credits_granted(entry)
     return entry
+
+
+def upgrade_key(subscription: Subscription, plan_id: str) -> str:
+    """The ledger request id of the extra credits of an upgrade to `plan_id` in the current period."""
+    return f"upgrade:{subscription.id}:{int(subscription.current_period_start.timestamp())}:{plan_id}"
+
+
+def grant_once(
+    uow: BillingUnitOfWork,
+    page: PageName,
+    amount: int,
+    key: str,
+    *,
+    now: datetime,
+    description: str,
+    reference: str,
+    creator: str,
+) -> LedgerEntry | None:
+    """A GRANT of `amount` under the ledger request id `key`; None when one was made under it already, or
+    when there is nothing to grant."""
+    if amount <= 0 or uow.ledger.by_request(page, key) is not None:
+        return None
+    return add_credits(
+        uow,
+        page,
+        LedgerEntryKind.GRANT,
+        amount,
+        now=now,
+        description=description,
+        reference=reference,
+        creator=creator,
+        request_id=key,
+    )
+
+
+def grant_period(
+    uow: BillingUnitOfWork, subscription: Subscription, amount: int, *, now: datetime, description: str, creator: str
+) -> LedgerEntry | None:
+    """The credits of a subscription's current period, once: the ledger request id names the period."""
+    key = f"period:{subscription.id}:{int(subscription.current_period_start.timestamp())}"
+    return grant_once(
+        uow,
+        subscription.page,
+        amount,
+        key,
+        now=now,
+        description=description,
+        reference=subscription.name,
+        creator=creator,
+    )
 
 
 def spend(

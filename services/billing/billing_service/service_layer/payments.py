@@ -13,14 +13,15 @@ import structlog
 
 from billing_service.domain import payment_events
 from billing_service.domain.checkouts import Checkout, CheckoutState
-from billing_service.domain.invoices import Invoice, InvoiceLine, InvoiceState, invoice_number, paid_invoice
-from billing_service.domain.ledger import LedgerEntryKind
+from billing_service.domain.invoices import Invoice, InvoiceLine, InvoiceState
+from billing_service.domain.ledger import LedgerEntry, LedgerEntryKind
 from billing_service.domain.money import CurrencyMismatch, Money
 from billing_service.domain.payment_events import EventType, PaymentEvent
 from billing_service.domain.plans import Plan, add_interval, trial_end
 from billing_service.domain.subscriptions import LIVE_STATES, Subscription, SubscriptionState
-from billing_service.service_layer import credits
+from billing_service.service_layer import credits, invoicing
 from billing_service.service_layer.common import Clock, UowFactory
+from billing_service.service_layer.entitlements import Entitlement
 from billing_service.service_layer.ports import BillingUnitOfWork
 from devinsider_common import errors
 from devinsider_common.ids import new_id
@@ -33,12 +34,21 @@ PROVIDER = "payment-provider"
 
 
 class PaymentWebhook:
-    def __init__(self, uow: UowFactory, clock: Clock, secret: str, tolerance: timedelta, tax_rate_bps: int) -> None:
+    def __init__(
+        self,
+        uow: UowFactory,
+        clock: Clock,
+        secret: str,
+        tolerance: timedelta,
+        tax_rate_bps: int,
+        entitlement: Entitlement,
+    ) -> None:
         self._uow = uow
         self._clock = clock
         self._secret = secret
         self._tolerance = int(tolerance.total_seconds())
         self._tax = tax_rate_bps
+        self._entitlement = entitlement
 
     def receive(self, body: bytes, signature: str | None) -> bool:
         """Apply a signed event; False when it was applied before (nothing changes)."""
@@ -97,25 +107,29 @@ class PaymentWebhook:
             self._fail_checkout(uow, checkout, f"paid in {paid.currency}, expected {checkout.amount.currency}", now)
             return
         subscription_id = ""
-        reference = checkout.name
         if plan.is_subscription and uow.subscriptions.list_after(checkout.page, ListWindow(size=1), list(LIVE_STATES)):
             # Two subscription checkouts were open and both got paid: the second starts nothing
             # (the provider's payment is left for a refund, visible as a failed checkout).
             self._fail_checkout(uow, checkout, "the page already has a live subscription", now)
             return
+        entry: LedgerEntry | None
         if plan.is_subscription:
             subscription = self._start_subscription(uow, checkout, plan, event, now)
-            subscription_id, reference = subscription.id, subscription.name
-        entry = credits.add_credits(
-            uow,
-            checkout.page,
-            LedgerEntryKind.GRANT,
-            plan.credits,
-            now=now,
-            description=plan.display_name,
-            reference=reference,
-            creator=PROVIDER,
-        )
+            subscription_id = subscription.id
+            entry = credits.grant_period(
+                uow, subscription, plan.credits, now=now, description=plan.display_name, creator=PROVIDER
+            )
+        else:
+            entry = credits.add_credits(
+                uow,
+                checkout.page,
+                LedgerEntryKind.GRANT,
+                plan.credits,
+                now=now,
+                description=plan.display_name,
+                reference=checkout.name,
+                creator=PROVIDER,
+            )
         invoice_id = ""
         if paid.amount_minor > 0:
             invoice_id = self._invoice(
@@ -123,7 +137,7 @@ class PaymentWebhook:
                 checkout.page,
                 plan,
                 now,
-                entry.id,
+                entry,
                 payment,
                 event,
                 checkout=checkout.id,
@@ -152,6 +166,7 @@ class PaymentWebhook:
         )
         uow.subscriptions.add(subscription)
         uow.events.subscription_changed(subscription, None)
+        self._entitlement.announce(uow, None, subscription)
         return subscription
 
     def _invoice(
@@ -160,7 +175,7 @@ class PaymentWebhook:
         page: PageName,
         plan: Plan,
         now: datetime,
-        entry_id: str,
+        entry: LedgerEntry | None,
         payment: str,
         event: PaymentEvent,
         *,
@@ -168,22 +183,19 @@ class PaymentWebhook:
         subscription: str = "",
         contact_email: str = "",
     ) -> Invoice:
-        invoice = paid_invoice(
-            id=new_id(),
-            page=page,
-            number=invoice_number(now.year, uow.invoices.next_number(now.year)),
-            lines=(InvoiceLine(plan.display_name, plan.id, 1, plan.price),),
+        return invoicing.issue_paid(
+            uow,
+            page,
+            (InvoiceLine(plan.display_name, plan.id, 1, plan.price),),
             tax_rate_bps=self._tax,
             now=now,
+            contact_email=contact_email,
             checkout_id=checkout,
             subscription_id=subscription,
             provider_reference=payment,
             receipt_url=event.text("receipt_url", required=False),
-            credits_entry_id=entry_id,
+            credits_entry_id=entry.id if entry is not None else "",
         )
-        uow.invoices.add(invoice)
-        uow.events.payment_succeeded(invoice, contact_email)
-        return invoice
 
     def checkout_failed(self, uow: BillingUnitOfWork, event: PaymentEvent, now: datetime) -> None:
         checkout = self._open_checkout(uow, event)
@@ -205,12 +217,16 @@ class PaymentWebhook:
 
     def subscription_renewed(self, uow: BillingUnitOfWork, event: PaymentEvent, now: datetime) -> None:
         subscription = self._subscription(uow, event)
-        plan = uow.plans.get(subscription.plan_id)
+        start = event.time("period_start") if "period_start" in event.data else subscription.current_period_end
+        # A period after the current one starts on the scheduled plan (a downgrade, another interval).
+        plan_id = subscription.scheduled_plan_id if subscription.switches_at(start) else subscription.plan_id
+        plan = uow.plans.get(plan_id)
         if plan is None or not subscription.state.live:
             log.warning("payment_event.renewal_ignored", subscription=subscription.name, state=subscription.state.name)
             return
+        price = plan.price if plan_id != subscription.plan_id else subscription.price
         paid = event.money()
-        expected = subscription.price + subscription.price.tax(self._tax)
+        expected = price + price.tax(self._tax)
         try:
             matches = expected.matches(paid)
         except CurrencyMismatch:
@@ -222,28 +238,21 @@ class PaymentWebhook:
             )
             self._past_due(uow, subscription, reason, now)
             return
-        start = event.time("period_start") if "period_start" in event.data else subscription.current_period_end
         end = event.time("period_end") if "period_end" in event.data else add_interval(start, plan.interval)
-        renewed = subscription.renewed(start, end, now)
+        renewed = subscription.renewed(start, end, now, price=price)
         uow.subscriptions.save(renewed)
-        if renewed.state is not subscription.state:
+        if renewed.state is not subscription.state or renewed.plan_id != subscription.plan_id:
             uow.events.subscription_changed(renewed, subscription.state)
-        entry = credits.add_credits(
-            uow,
-            subscription.page,
-            LedgerEntryKind.GRANT,
-            plan.credits,
-            now=now,
-            description=f"{plan.display_name}, renewal",
-            reference=subscription.name,
-            creator=PROVIDER,
+        self._entitlement.announce(uow, subscription, renewed)
+        entry = credits.grant_period(
+            uow, renewed, plan.credits, now=now, description=f"{plan.display_name}, renewal", creator=PROVIDER
         )
         self._invoice(
             uow,
             subscription.page,
             plan,
             now,
-            entry.id,
+            entry,
             event.text("payment"),
             event,
             subscription=subscription.id,
@@ -268,6 +277,7 @@ class PaymentWebhook:
             changed = subscription.canceled(now, immediately=True, reason="canceled at the provider")
             uow.subscriptions.save(changed)
             uow.events.subscription_changed(changed, subscription.state)
+            self._entitlement.announce(uow, subscription, changed)
 
     # --- refunds ---------------------------------------------------------------------------
     def payment_refunded(self, uow: BillingUnitOfWork, event: PaymentEvent, now: datetime) -> None:

@@ -14,9 +14,11 @@ from datetime import datetime
 from typing import Protocol
 
 from billing_service.domain.checkouts import Checkout
+from billing_service.domain.entitlements import PageEntitlements
 from billing_service.domain.invoices import Invoice, InvoiceState
 from billing_service.domain.ledger import Balance, LedgerEntry, LedgerEntryKind, Lot
 from billing_service.domain.money import Money
+from billing_service.domain.plan_changes import PlanChange
 from billing_service.domain.plans import Interval, Plan, PlanKind
 from billing_service.domain.subscriptions import Subscription, SubscriptionState
 from billing_service.domain.unlocks import TargetState, Unlock
@@ -56,6 +58,18 @@ class SubscriptionStore(Protocol):
 
     def due_ids(self, now: datetime, limit: int = 500) -> list[str]:
         """Live subscriptions whose period ended at `now` or before, the oldest end first."""
+        ...
+
+
+class PlanChangeStore(Protocol):
+    def add(self, change: PlanChange) -> None:
+        """DuplicateRecord for a request id used before on the page."""
+        ...
+
+    def by_request(self, page: PageName, request_id: str) -> PlanChange | None: ...
+
+    def of_subscription(self, subscription_id: str) -> list[PlanChange]:
+        """Oldest first."""
         ...
 
 
@@ -179,6 +193,8 @@ class BillingEvents(Protocol):
 
     def unlock_created(self, unlock: Unlock, balance: int) -> None: ...
 
+    def entitlements_changed(self, entitlements: PageEntitlements, previous_plan_id: str) -> None: ...
+
 
 class BillingUnitOfWork(UnitOfWork, Protocol):
     """One transaction over billing's stores and its outbox."""
@@ -188,6 +204,9 @@ class BillingUnitOfWork(UnitOfWork, Protocol):
 
     @property
     def subscriptions(self) -> SubscriptionStore: ...
+
+    @property
+    def plan_changes(self) -> PlanChangeStore: ...
 
     @property
     def checkouts(self) -> CheckoutStore: ...
@@ -251,7 +270,32 @@ class ProviderCheckout:
     url: str
 
 
+@dataclass(frozen=True)
+class SubscriptionChange:
+    """A subscription's new recurring price, from now on or from the next period; an upgrade's prorated
+    `charge` is taken now on the subscription's payment method (none: nothing to charge)."""
+
+    reference: str  # the provider's subscription
+    idempotency_key: str  # the same key never charges twice
+    description: str
+    amount: Money  # per interval, taxes included
+    interval: Interval
+    at_period_end: bool
+    charge: Money | None
+
+
+@dataclass(frozen=True)
+class ProviderCharge:
+    payment: str  # the provider's payment id (refunds name it)
+    receipt_url: str
+
+
 class PaymentProvider(Protocol):
     def create_checkout(self, request: CheckoutRequest) -> ProviderCheckout: ...
 
     def cancel_subscription(self, reference: str, at_period_end: bool) -> None: ...
+
+    def change_subscription(self, change: SubscriptionChange) -> ProviderCharge | None:
+        """The new price told to the provider and the charge taken (None without one). A declined charge
+        is FailedPrecondition `PAYMENT_DECLINED`, and then nothing changes at the provider."""
+        ...

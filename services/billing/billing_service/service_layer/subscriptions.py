@@ -6,6 +6,7 @@ from datetime import timedelta
 
 from billing_service.domain.subscriptions import Subscription, SubscriptionState, subscription_position
 from billing_service.service_layer.common import Authorizer, Clock, UowFactory
+from billing_service.service_layer.entitlements import Entitlement
 from billing_service.service_layer.ports import PaymentProvider
 from devinsider_common import errors
 from devinsider_common.auth.principal import Principal
@@ -25,6 +26,7 @@ class SubscriptionUseCases:
         provider: PaymentProvider,
         limits: ListLimits,
         grace: timedelta,
+        entitlement: Entitlement,
     ) -> None:
         self._uow = uow
         self._clock = clock
@@ -32,6 +34,7 @@ class SubscriptionUseCases:
         self._provider = provider
         self._limits = limits
         self._grace = grace
+        self._entitlement = entitlement
 
     def get(self, principal: Principal, page: PageName, subscription_id: str) -> Subscription:
         self._auth.require(principal, page, PagePermission.VIEW_PRIVATE)
@@ -70,6 +73,7 @@ class SubscriptionUseCases:
             changed = locked.canceled(self._clock(), immediately, reason)
             uow.subscriptions.save(changed)
             uow.events.subscription_changed(changed, locked.state)
+            self._entitlement.announce(uow, locked, changed)
             uow.commit()
         return changed
 
@@ -87,6 +91,7 @@ class SubscriptionUseCases:
                     continue
                 uow.subscriptions.save(changed)
                 uow.events.subscription_changed(changed, locked.state)
+                self._entitlement.announce(uow, locked, changed)
                 if changed.state is SubscriptionState.PAST_DUE and locked.state is not SubscriptionState.PAST_DUE:
                     uow.events.payment_failed(
                         changed.page, "", changed.name, "the renewal was not paid", changed.contact_email

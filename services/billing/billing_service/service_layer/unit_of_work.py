@@ -8,7 +8,12 @@ from __future__ import annotations
 
 from sqlalchemy import Connection
 
-from billing_service.adapters.catalogue_repository import CheckoutRepository, PlanRepository, SubscriptionRepository
+from billing_service.adapters.catalogue_repository import (
+    CheckoutRepository,
+    PlanChangeRepository,
+    PlanRepository,
+    SubscriptionRepository,
+)
 from billing_service.adapters.event_publisher import BillingEventPublisher
 from billing_service.adapters.invoice_repository import InvoiceRepository, PaymentEventLog
 from billing_service.adapters.ledger_repository import LedgerRepository, UnlockRepository
@@ -21,6 +26,7 @@ SOURCE = "billing"
 class SqlBillingUnitOfWork(SqlUnitOfWork):
     plans: PlanRepository
     subscriptions: SubscriptionRepository
+    plan_changes: PlanChangeRepository
     checkouts: CheckoutRepository
     ledger: LedgerRepository
     unlocks: UnlockRepository
@@ -31,6 +37,7 @@ class SqlBillingUnitOfWork(SqlUnitOfWork):
     def _open_repositories(self, connection: Connection) -> None:
         self.plans = PlanRepository(connection)
         self.subscriptions = SubscriptionRepository(connection)
+        self.plan_changes = PlanChangeRepository(connection)
         self.checkouts = CheckoutRepository(connection)
         self.ledger = LedgerRepository(connection)
         self.unlocks = UnlockRepository(connection)

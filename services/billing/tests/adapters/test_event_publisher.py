@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy import Engine, select
 
 from billing_service.bootstrap import MIGRATIONS
+from billing_service.domain.entitlements import Entitlements, PageEntitlements
 from billing_service.domain.invoices import InvoiceLine, paid_invoice
 from billing_service.domain.ledger import LedgerEntry, LedgerEntryKind
 from billing_service.domain.money import Money
@@ -121,6 +122,36 @@ def test_each_event_goes_to_its_exchange_with_its_payload(engine: Engine) -> Non
     assert unpack_payload(envelopes[5], events_pb2.SubscriptionChanged).previous_state == 0
     unlocked = unpack_payload(envelopes[6], events_pb2.UnlockCreated)
     assert (unlocked.unlocker.name, unlocked.unlock.target.name, unlocked.balance) == (ACME.name, "investors/vc", 9)
+
+
+def test_entitlements_changed_carries_the_new_entitlements_and_the_previous_plan(engine: Engine) -> None:
+    ends = NOW + timedelta(days=30)
+    paid = PageEntitlements(ACME, Entitlements(25, 0, True, 100, 20), "isv-pro-monthly", "s1", ends, "isv-basic")
+    with SqlBillingUnitOfWork(engine) as uow:
+        uow.events.entitlements_changed(paid, "isv-starter-monthly")
+        uow.events.entitlements_changed(PageEntitlements(ACME, Entitlements(0, 10, False, 5, 3)), "isv-pro-monthly")
+        uow.commit()
+    rows = outbox(engine)
+    assert [(r["exchange"], r["routing_key"], r["event_type"]) for r in rows] == [
+        (topology.BILLING, BILLING_KEY, "devinsider.billing.v1.EntitlementsChanged")
+    ] * 2
+    envelopes = [from_json(r["body"]) for r in rows]
+    assert [e.external_id for e in envelopes] == [f"{ACME.name}/entitlements"] * 2
+    upgraded, ended = (unpack_payload(e, events_pb2.EntitlementsChanged) for e in envelopes)
+    assert (upgraded.page.name, upgraded.previous_plan) == (ACME.name, "plans/isv-starter-monthly")
+    assert upgraded.entitlements == billing_pb2.PageEntitlements(
+        name=f"{ACME.name}/entitlements",
+        entitlements=billing_pb2.Entitlements(
+            monthly_credits=25, directory_filters=True, contact_requests_per_month=100, seats=20
+        ),
+        plan="plans/isv-pro-monthly",
+        subscription=f"{ACME.name}/subscriptions/s1",
+        period_end_time=upgraded.entitlements.period_end_time,
+        scheduled_plan="plans/isv-basic",
+    )
+    assert upgraded.entitlements.period_end_time.ToDatetime(tzinfo=UTC) == ends
+    assert ended.entitlements.free_tier and not ended.entitlements.plan and not ended.entitlements.subscription
+    assert not ended.entitlements.HasField("period_end_time") and ended.entitlements.entitlements.seats == 3
 
 
 def test_events_of_a_transaction_left_without_commit_are_dropped(engine: Engine) -> None:

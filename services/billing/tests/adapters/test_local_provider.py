@@ -263,6 +263,49 @@ def test_subscriptions_renew_fail_and_cancel_at_the_provider(
     assert refused.value.code == 400
 
 
+def test_plan_changes_charge_the_subscription_and_change_its_price_at_the_provider(
+    local: LocalPaymentProvider, billing: Billing, owner: Principal, clock: FakeClock
+) -> None:
+    created = billing.checkout(owner, ACME, "isv-starter-monthly")
+    http_json(created.checkout_url, {"action": "pay"})  # the trial
+    subscription_id = billing.app.checkouts.get(owner, ACME, created.id).subscription_id
+    trial = billing.app.subscriptions.get(owner, ACME, subscription_id)
+    reference, paid_from = trial.provider_reference, int(trial.current_period_end.timestamp())
+    clock.advance(days=14)  # the trial ends: the first paid period
+    period = {"period_start": paid_from, "period_end": paid_from + 86400 * 30}
+    api(local, f"/v1/subscriptions/{reference}/renew", period)
+    assert billing.balance(ACME) == 20  # the trial's and the first paid period's
+
+    # The card declines: refused, nothing changes on either side.
+    api(local, f"/v1/subscriptions/{reference}/payment_method", {"declines": True})
+    refused = failure(lambda: billing.app.plan_changes.change(owner, ACME, subscription_id, "isv-pro-monthly", ""))
+    assert (refused.code, refused.reason) == (grpc.StatusCode.FAILED_PRECONDITION, "PAYMENT_DECLINED")
+    assert local.state.subscriptions[reference]["amount"] == 4900
+    assert billing.app.subscriptions.get(owner, ACME, subscription_id).plan_id == "isv-starter-monthly"
+
+    api(local, f"/v1/subscriptions/{reference}/payment_method", {"declines": False})
+    upgraded = billing.app.plan_changes.change(owner, ACME, subscription_id, "isv-pro-monthly", "")
+    assert upgraded.plan_id == "isv-pro-monthly" and local.state.subscriptions[reference]["amount"] == 9900
+    invoice = billing.app.invoices.list_invoices(owner, ACME, 0, "", None)[0][0]
+    assert invoice.total.amount_minor == 5000  # the whole period was left
+    assert local.state.payments[invoice.provider_reference]["amount"] == 5000
+    assert get(invoice.receipt_url)[0] == 200 and billing.balance(ACME) == 35
+
+    # A downgrade: the provider charges the lower price from the next cycle on, and billing follows.
+    billing.app.plan_changes.change(owner, ACME, subscription_id, "isv-starter-monthly", "")
+    assert local.state.subscriptions[reference]["amount"] == 9900
+    assert api(local, f"/v1/subscriptions/{reference}/renew")["delivered"] == 200
+    renewed = billing.app.subscriptions.get(owner, ACME, subscription_id)
+    assert (renewed.plan_id, renewed.state) == ("isv-starter-monthly", SubscriptionState.ACTIVE)
+    assert local.state.subscriptions[reference]["amount"] == 4900 and billing.balance(ACME) == 45
+
+    # The provider answers a key it has seen with its first answer, charging nothing more.
+    change = {"amount": 100, "currency": "EUR", "idempotency_key": "k1", "charge": {"amount": 7, "currency": "EUR"}}
+    first = api(local, f"/v1/subscriptions/{reference}/change", change)
+    assert api(local, f"/v1/subscriptions/{reference}/change", change) == first
+    assert sum(p["amount"] == 7 for p in local.state.payments.values()) == 1
+
+
 def test_the_client_reports_outages_as_unavailable_and_refusals_as_failed_preconditions() -> None:
     answers = iter([(500, b"{}"), (200, b"[1]"), (200, b'{"id": 1}'), (409, b"{}")])
     endpoint = Endpoint(lambda body, headers: next(answers))

@@ -16,6 +16,7 @@ from billing_service.domain.checkouts import Checkout, CheckoutState
 from billing_service.domain.invoices import InvoiceLine, InvoiceState, paid_invoice
 from billing_service.domain.ledger import Balance, LedgerEntry, LedgerEntryKind, Lot
 from billing_service.domain.money import Money
+from billing_service.domain.plan_changes import ChangeKind, PlanChange
 from billing_service.domain.plans import PlanKind, plan_position
 from billing_service.domain.subscriptions import Subscription, SubscriptionState
 from billing_service.domain.unlocks import Unlock
@@ -127,6 +128,27 @@ class Contract:
                 u.commit()
         with pytest.raises(DuplicateRecord), uow() as u:
             u.subscriptions.save(replace(ended_new, state=SubscriptionState.ACTIVE))
+            u.commit()
+
+    def test_plan_changes_and_a_scheduled_plan(self, uow: UowFactory) -> None:
+        live = subscription(1, SubscriptionState.ACTIVE)
+        scheduled = replace(live, scheduled_plan_id="isv-starter-monthly")
+        first = PlanChange(
+            ident(2), ACME, live.id, "isv-pro-monthly", "isv-starter-monthly", ChangeKind.SCHEDULED, NOW, "kc", NOW
+        )
+        keyed = replace(first, id=ident(3), kind=ChangeKind.UPGRADE, invoice_id=ident(9), request_id="r1")
+        with uow() as u:
+            u.subscriptions.add(live)
+            u.subscriptions.save(scheduled)
+            for change in (first, keyed, replace(keyed, id=ident(4), page=OTHER, subscription_id=ident(5))):
+                u.plan_changes.add(change)  # request ids are unique per page; none is no key
+            u.commit()
+        with uow() as u:
+            assert u.subscriptions.get(ACME, live.id) == scheduled
+            assert u.plan_changes.by_request(ACME, "r1") == keyed and u.plan_changes.by_request(ACME, "r2") is None
+            assert u.plan_changes.of_subscription(live.id) == [first, keyed]
+        with pytest.raises(DuplicateRecord), uow() as u:
+            u.plan_changes.add(replace(keyed, id=ident(6)))
             u.commit()
 
     def test_checkouts(self, uow: UowFactory) -> None:

@@ -69,13 +69,14 @@ def test_payments_credits_subscriptions_and_unlocks_are_published(
             pay(plan.checkout_url)
             done = unlock(stub, owner, "investors/vc", "u1", parent=ACME)
 
-        billing = _collect(channel, billing_queue, 5)
+        billing = _collect(channel, billing_queue, 6)
         types = sorted(m.properties.type for m in billing)
         assert types == sorted(
             [
                 "devinsider.billing.v1.CreditsGranted",
                 "devinsider.billing.v1.PaymentSucceeded",
                 "devinsider.billing.v1.SubscriptionChanged",
+                "devinsider.billing.v1.EntitlementsChanged",
                 "devinsider.billing.v1.CreditsGranted",
                 "devinsider.billing.v1.PaymentSucceeded",
             ]
@@ -97,6 +98,15 @@ def test_payments_credits_subscriptions_and_unlocks_are_published(
             if m.properties.type.endswith("SubscriptionChanged")
         ]
         assert changed[0].previous_state == 0 and changed[0].subscription.plan == "plans/isv-pro-monthly"
+        [entitled] = [
+            (from_json(m.body), unpack_payload(from_json(m.body), events_pb2.EntitlementsChanged))
+            for m in billing
+            if m.properties.type.endswith("EntitlementsChanged")
+        ]
+        assert entitled[0].external_id == f"{ACME}/entitlements"
+        assert (entitled[1].entitlements.plan, entitled[1].previous_plan) == ("plans/isv-pro-monthly", "")
+        assert entitled[1].entitlements.entitlements.match_results_visible == 0  # every match
+        assert entitled[1].entitlements.entitlements.monthly_credits == 25 and not entitled[1].entitlements.free_tier
         granted = sorted(
             unpack_payload(from_json(m.body), events_pb2.CreditsGranted).balance
             for m in billing

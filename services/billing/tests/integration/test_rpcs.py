@@ -221,6 +221,10 @@ def test_the_access_policy_of_every_rpc(stub: Stub, tokens: TokenFactory) -> Non
         "ListSubscriptions": b.ListSubscriptionsRequest(parent=ACME),
         "GetSubscription": b.GetSubscriptionRequest(name=f"{ACME}/subscriptions/{MISSING}"),
         "CancelSubscription": b.CancelSubscriptionRequest(name=f"{ACME}/subscriptions/{MISSING}"),
+        "ChangeSubscriptionPlan": b.ChangeSubscriptionPlanRequest(
+            name=f"{ACME}/subscriptions/{MISSING}", plan="plans/isv-pro-monthly"
+        ),
+        "GetEntitlements": b.GetEntitlementsRequest(name=f"{ACME}/entitlements"),
         "CreateCheckout": b.CreateCheckoutRequest(parent=ACME),
         "GetCheckout": b.GetCheckoutRequest(name=f"{ACME}/checkouts/{MISSING}"),
         "GetCreditBalance": b.GetCreditBalanceRequest(name=f"{ACME}/creditBalance"),
@@ -252,6 +256,8 @@ def test_the_access_policy_of_every_rpc(stub: Stub, tokens: TokenFactory) -> Non
     assert code("HasUnlocked", bearer(tokens("service-company", roles=("service",)))) == grpc.StatusCode.OK
     assert code("ReceivePaymentEvent", stranger) == grpc.StatusCode.UNAUTHENTICATED
     assert code("GetCreditBalance", stranger) == grpc.StatusCode.PERMISSION_DENIED  # signed in, not a member
+    assert code("GetEntitlements", stranger) == grpc.StatusCode.PERMISSION_DENIED
+    assert code("GetEntitlements", bearer(tokens("service-matching", roles=("service",)))) == grpc.StatusCode.OK
 
 
 def test_payment_events_are_signed_in_a_header_and_the_forwarder_maps_their_status(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from billing_service.service_layer import checkouts, credits, payments, unlocks
+from billing_service.service_layer import checkouts, credits, invoicing, payments, plan_changes, unlocks
 from devinsider_common import ids
 from devinsider_common.auth.principal import Principal
 from devinsider_common.pages.roles import PageRole
@@ -41,5 +41,5 @@ def ordered_ids(monkeypatch: pytest.MonkeyPatch) -> None:
         last[0] = candidate
         return candidate
 
-    for module in (checkouts, credits, payments, unlocks):
+    for module in (checkouts, credits, invoicing, payments, plan_changes, unlocks):
         monkeypatch.setattr(module, "new_id", next_id)

@@ -40,6 +40,8 @@ USE_CASES: dict[str, Call] = {
     "ListSubscriptions": lambda b, p: b.app.subscriptions.list_subscriptions(p, ACME, 0, "", []),
     "GetSubscription": lambda b, p: b.app.subscriptions.get(p, ACME, "missing"),
     "CancelSubscription": lambda b, p: b.app.subscriptions.cancel(p, ACME, "missing", False, ""),
+    "ChangeSubscriptionPlan": lambda b, p: b.app.plan_changes.change(p, ACME, "missing", "isv-pro-monthly", ""),
+    "GetEntitlements": lambda b, p: b.app.entitlements.get(p, ACME),
     "CreateCheckout": lambda b, p: b.app.checkouts.create(p, ACME, "nope", f"{ORIGIN}/done", "", ""),
     "GetCheckout": lambda b, p: b.app.checkouts.get(p, ACME, "missing"),
     "GetCreditBalance": lambda b, p: b.app.ledger.balance(p, ACME),
@@ -64,6 +66,9 @@ EXPECTED: dict[str, list[grpc.StatusCode]] = {
     "ListSubscriptions": VIEW,
     "GetSubscription": VIEW_ONE,
     "CancelSubscription": MANAGE_ONE,
+    # Members with MANAGE_BILLING only, as for buying (staff and services cancel, they do not buy).
+    "ChangeSubscriptionPlan": [MISSING] * 2 + [DENIED] * 6,
+    "GetEntitlements": VIEW,
     # Members with MANAGE_BILLING only (staff and services do not buy for a page); the plan is unknown.
     "CreateCheckout": [INVALID] * 2 + [DENIED] * 6,
     "GetCheckout": MANAGE_ONE,
@@ -102,3 +107,4 @@ def test_every_use_case_against_every_caller(billing: Billing) -> None:
                 mismatches.append(f"{name} as {caller}: {code.name}, expected {expected.name}")
     assert mismatches == []
     assert billing.balance(ACME) == 0 and billing.provider.checkouts == []  # nothing changed the page
+    assert billing.provider.changes == []

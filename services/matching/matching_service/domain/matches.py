@@ -2,6 +2,11 @@
 
 A match list is keyset-paginated on (shown score, page name): `Query.after` is the position of the
 last item of the previous window, `position` gives an item's.
+
+A page whose plan caps match results (`Query.cap`, billing's `match_results_visible`) sees its `cap` best
+matches only: best shown score first, ties by name, blocked pages and gated pairs left out, before the
+request's filters, which apply within them (so filters cannot page past the cap). What passes the filters
+beyond them is counted, not shown (`MatchList.hidden`).
 """
 
 from __future__ import annotations
@@ -27,6 +32,7 @@ class Query:
     criteria: tuple[tuple[Dimension, str], ...] = ()
     after: tuple[float, str] | None = None
     limit: int = 50
+    cap: int = 0  # only the page's `cap` best matches are listed; 0: all
 
 
 @dataclass(frozen=True)
@@ -61,11 +67,13 @@ class MatchItem:
 
 @dataclass(frozen=True)
 class MatchList:
-    """One window of a match list: its items, the token of the next window, the total of the list."""
+    """One window of a match list: its items, the token of the next window, the total of the list (what the
+    page sees), and how many matches passing the filters its plan's cap hides."""
 
     items: list[MatchItem]
     next_page_token: str
     total_size: int
+    hidden: int = 0
 
 
 def position(score: float, name: str) -> tuple[float, str]:

@@ -143,6 +143,7 @@ class MatchingServicer(matching_pb2_grpc.MatchingServiceServicer):
             matches=[_match(i) for i in listed.items],
             next_page_token=listed.next_page_token,
             total_size=listed.total_size,
+            hidden_match_count=listed.hidden,
         )
 
     def ListProgramMatches(
@@ -163,6 +164,7 @@ class MatchingServicer(matching_pb2_grpc.MatchingServiceServicer):
             matches=[_match(i) for i in listed.items],
             next_page_token=listed.next_page_token,
             total_size=listed.total_size,
+            hidden_match_count=listed.hidden,
         )
 
     def ListInvestorMatches(
@@ -183,6 +185,7 @@ class MatchingServicer(matching_pb2_grpc.MatchingServiceServicer):
             matches=[_match(i) for i in listed.items],
             next_page_token=listed.next_page_token,
             total_size=listed.total_size,
+            hidden_match_count=listed.hidden,
         )
 
     # -- favorites -------------------------------------------------------------------------------------

@@ -26,6 +26,7 @@ from matching_service.index.sides import CompanySide, TargetSide
 
 Floats = npt.NDArray[np.float64]
 Bools = npt.NDArray[np.bool_]
+Ints = npt.NDArray[np.int64]
 
 
 def range_fit(
@@ -48,8 +49,9 @@ def range_fit(
 class Ranked:
     names: list[str]
     scores: list[float]
-    total: int  # matches passing the filters (all pages)
+    total: int  # matches passing the filters (all pages) within the cap
     more: bool
+    hidden: int = 0  # matches passing the filters beyond the cap
 
 
 class MatchIndex:
@@ -192,6 +194,13 @@ class MatchIndex:
         # Rank, filter and resume on the scores clients are shown, so `min_score=70` keeps a 69.999… shown as 70.
         scores = np.round(scores, SCORE_DECIMALS)
         keep &= scores > 0
+        for name in query.excluded:
+            slot = side.slots.get(name)
+            if slot is not None:
+                keep[slot] = False
+        ranks = side.ranks()
+        # The cap is taken on the page's matches before the request's filters, which apply within it.
+        visible = self._best(keep, scores, ranks, query.cap) if query.cap > 0 else keep.copy()
         if query.min_score > 0:
             keep &= scores >= query.min_score
         for dimension in query.full_dimensions:
@@ -202,27 +211,34 @@ class MatchIndex:
             if col is None:
                 return Ranked([], [], 0, False)
             keep &= side.member[col, : side.n] > 0
-        for name in query.excluded:
-            slot = side.slots.get(name)
-            if slot is not None:
-                keep[slot] = False
         if query.only is not None:
             allowed = np.zeros_like(keep)
             allowed[[side.slots[name] for name in query.only if name in side.slots]] = True
             keep &= allowed
+        hidden = int((keep & ~visible).sum())
+        keep &= visible
         total = int(keep.sum())
-        ranks = side.ranks()
         if query.after is not None:
             last_score, last_name = query.after
             keep &= (scores < last_score) | ((scores == last_score) & (ranks >= side.rank_after(last_name)))
-        candidates = np.flatnonzero(keep)
+        chosen = self._best_first(np.flatnonzero(keep), scores, ranks, query.limit + 1)
+        names = [side.names[i] for i in chosen[: query.limit]]
+        return Ranked(
+            names, [float(x) for x in scores[chosen[: query.limit]]], total, chosen.size > query.limit, hidden
+        )
+
+    @staticmethod
+    def _best_first(candidates: Ints, scores: Floats, ranks: Ints, count: int) -> Ints:
+        """The `count` best of `candidates` (slots), best shown score first, ties by name."""
         s = scores[candidates]
-        want = query.limit + 1
-        if candidates.size > want:
-            threshold = -np.partition(-s, want - 1)[want - 1]
+        if candidates.size > count:
+            threshold = -np.partition(-s, count - 1)[count - 1]
             top = s >= threshold
             candidates, s = candidates[top], s[top]
-        order = np.lexsort((ranks[candidates], -s))[:want]
-        chosen = candidates[order]
-        names = [side.names[i] for i in chosen[: query.limit]]
-        return Ranked(names, [float(x) for x in scores[chosen[: query.limit]]], total, chosen.size > query.limit)
+        return candidates[np.lexsort((ranks[candidates], -s))[:count]]
+
+    def _best(self, keep: Bools, scores: Floats, ranks: Ints, count: int) -> Bools:
+        """`keep` narrowed to its `count` best slots."""
+        best = np.zeros_like(keep)
+        best[self._best_first(np.flatnonzero(keep), scores, ranks, count)] = True
+        return best

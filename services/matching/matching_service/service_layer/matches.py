@@ -1,4 +1,5 @@
-"""Explained scores of one pair, and match lists from the in-memory index."""
+"""Explained scores of one pair, and match lists from the in-memory index, capped by the listing page's plan
+(billing's `match_results_visible`, `domain/matches.py`) for every kind of page and every caller."""
 
 from __future__ import annotations
 
@@ -15,7 +16,14 @@ from matching_service.domain.scoring import DimensionScore, score_pair
 from matching_service.index.engine import Ranked
 from matching_service.service_layer.common import MatchingConfig, UowFactory, authorize
 from matching_service.service_layer.index_sync import IndexSync
-from matching_service.service_layer.ports import PageDirectory
+from matching_service.service_layer.ports import Entitlements, PageDirectory
+
+
+class NoCap:
+    """Entitlements of a matching run without billing (BILLING_TARGET empty): every match is shown."""
+
+    def match_cap(self, page: PageName) -> int:
+        return 0
 
 
 class MatchUseCases:
@@ -26,12 +34,14 @@ class MatchUseCases:
         sync: IndexSync,
         config: MatchingConfig,
         limits: ListLimits,
+        entitlements: Entitlements | None = None,
     ) -> None:
         self._uow = uow
         self._directory = directory
         self._sync = sync
         self._config = config
         self._limits = limits
+        self._entitlements = entitlements or NoCap()
 
     def score(self, principal: Principal, company: PageName, target: PageName) -> ScoreResult:
         if not principal.is_staff_or_service and not (
@@ -99,6 +109,7 @@ class MatchUseCases:
             criteria=filters.criteria,
             after=after,
             limit=window.size,
+            cap=self._entitlements.match_cap(anchor),
         )
         index = self._sync.index()
         ranked: Ranked
@@ -121,7 +132,7 @@ class MatchUseCases:
                 )
             )
         last = position(ranked.scores[-1], ranked.names[-1]) if ranked.names else None
-        return MatchList(items, next_page_token(window, last, ranked.more), ranked.total)
+        return MatchList(items, next_page_token(window, last, ranked.more), ranked.total, ranked.hidden)
 
     def _summaries(self, names: list[str]) -> dict[str, PageStatus]:
         """Fresh summaries in one batch call; the last stored ones for pages it leaves out."""

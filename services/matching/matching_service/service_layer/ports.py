@@ -223,3 +223,11 @@ class PageEventReader(Protocol):
         """The change of a page's status `envelope` reports (created, updated, deleted); None for the
         other events of those services (members, invitations...); ValueError when it cannot be read."""
         ...
+
+
+class Entitlements(Protocol):
+    """What billing says a page may see (its plan's entitlements, or the free tier's)."""
+
+    def match_cap(self, page: PageName) -> int:
+        """How many of its best matches `page` sees in a match list (`match_results_visible`); 0: all."""
+        ...

@@ -96,6 +96,14 @@ def test_every_rpc_is_served_and_maps_its_refusals(
     assert failure(lambda: stub.ListCompanyMatches(listing, metadata=alice)).fields == ["page_token"]
     program = stub.ListProgramMatches(pb.ListProgramMatchesRequest(parent="programs/p"), metadata=pat)
     assert [(m.summary.page.name, m.score) for m in program.matches] == [("companies/acme", 100.0)]
+    # acme's plan shows one match (billing's GetEntitlements, asked as matching): the other is counted, not shown.
+    world.caps["companies/acme"] = 1
+    capped = stub.ListCompanyMatches(
+        pb.ListCompanyMatchesRequest(parent="companies/acme", target_kind=page_pb2.PAGE_KIND_PROGRAM), metadata=alice
+    )
+    assert [m.summary.page.name for m in capped.matches] == ["programs/p"] and not capped.next_page_token
+    assert (capped.total_size, capped.hidden_match_count) == (1, 1)
+    del world.caps["companies/acme"]
     no_investor = failure(
         lambda: stub.ListInvestorMatches(pb.ListInvestorMatchesRequest(parent="investors/vc"), metadata=alice)
     )

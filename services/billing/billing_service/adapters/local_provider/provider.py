@@ -5,6 +5,12 @@ API (JSON, `Authorization: Bearer <api key>`):
   GET  /v1/checkout_sessions/{id}               the session (state, payment, subscription)
   POST /v1/subscriptions/{id}/cancel            {at_period_end}
   POST /v1/subscriptions/{id}/renew             simulate the next billing cycle: {outcome: paid|failed}
+  POST /v1/subscriptions/{id}/change            {amount, currency, interval, at_period_end, idempotency_key,
+                                                charge?: {amount, currency}}: the recurring price from now
+                                                on (or from the next cycle), and a charge taken at once on
+                                                the subscription's card -> {payment, receipt_url}; 402 when
+                                                the card declines; the same key answers the same again
+  POST /v1/subscriptions/{id}/payment_method    simulate the card: {declines: true|false}
   POST /v1/payments/{id}/refund                 refund a payment
   POST /v1/events/{id}/resend                   deliver an already sent event again (same signature)
 Buyer's side (no API key, like the provider's hosted pages):
@@ -39,6 +45,11 @@ class ProviderState:
         self.sessions: dict[str, dict[str, Any]] = {}
         self.subscriptions: dict[str, dict[str, Any]] = {}
         self.payments: dict[str, dict[str, Any]] = {}
+        self.changes: dict[str, dict[str, Any]] = {}  # idempotency key -> the answer given
+
+
+class PaymentDeclined(Exception):
+    """The subscription's card declined a charge (HTTP 402)."""
 
 
 def _new(prefix: str) -> str:
@@ -149,6 +160,8 @@ class LocalPaymentProvider:
                 return self.sender.send(
                     "subscription.payment_failed", {"subscription": subscription_id, "reason": "card expired"}
                 )
+            if "next" in subscription:  # a change asked for the next cycle starts with it
+                subscription.update(subscription.pop("next"))
             amount = int(payload.get("amount", subscription["amount"]))
             currency = str(payload.get("currency", subscription["currency"]))
             payment_id = self._record_payment(amount, currency, f"renewal of {subscription_id}")
@@ -163,6 +176,44 @@ class LocalPaymentProvider:
             if key in payload:
                 data[key] = int(payload[key])
         return self.sender.send("subscription.renewed", data)
+
+    def change(self, subscription_id: str, payload: dict[str, Any]) -> dict[str, Any]:
+        if "amount" not in payload or "currency" not in payload:
+            raise ValueError("a change needs the new amount and currency")
+        key = str(payload.get("idempotency_key") or "")
+        with self.state.lock:
+            subscription = self.state.subscriptions[subscription_id]
+            if key and key in self.state.changes:
+                return self.state.changes[key]
+            if subscription["canceled"]:
+                raise ValueError(f"subscription {subscription_id} is canceled")
+            answer: dict[str, Any] = {"id": subscription_id}
+            charge = payload.get("charge")
+            if isinstance(charge, dict):
+                if subscription.get("declines"):
+                    raise PaymentDeclined(f"the card of {subscription_id} was declined")
+                description = str(payload.get("description") or f"change of {subscription_id}")
+                payment_id = self._record_payment(int(charge["amount"]), str(charge["currency"]), description)
+                answer |= {"payment": payment_id, "receipt_url": self.receipt_url(payment_id)}
+            price = {
+                "amount": int(payload["amount"]),
+                "currency": str(payload["currency"]),
+                "interval": payload.get("interval") or subscription["interval"],
+            }
+            if payload.get("at_period_end"):
+                subscription["next"] = price
+            else:
+                subscription.update(price)
+                subscription.pop("next", None)
+            if key:
+                self.state.changes[key] = answer
+            return answer
+
+    def set_payment_method(self, subscription_id: str, payload: dict[str, Any]) -> dict[str, Any]:
+        with self.state.lock:
+            subscription = self.state.subscriptions[subscription_id]
+            subscription["declines"] = bool(payload.get("declines"))
+            return {"id": subscription_id, "declines": subscription["declines"]}
 
     def _record_payment(self, amount: int, currency: str, description: str) -> str:
         """A new payment (the caller holds the state lock), kept for refunds and its receipt."""
@@ -286,6 +337,9 @@ class _Handler(BaseHTTPRequestHandler):
         except KeyError as error:
             self._reply(HTTPStatus.NOT_FOUND, {"error": f"unknown {error}"})
             return
+        except PaymentDeclined as error:
+            self._reply(HTTPStatus.PAYMENT_REQUIRED, {"error": str(error)})
+            return
         except ValueError as error:
             self._reply(HTTPStatus.BAD_REQUEST, {"error": str(error)})
             return
@@ -298,6 +352,10 @@ class _Handler(BaseHTTPRequestHandler):
                 return owner.open_session(payload)
             case ["v1", "subscriptions", subscription_id, "cancel"]:
                 return owner.cancel(subscription_id, bool(payload.get("at_period_end", True)))
+            case ["v1", "subscriptions", subscription_id, "change"]:
+                return owner.change(subscription_id, payload)
+            case ["v1", "subscriptions", subscription_id, "payment_method"]:
+                return owner.set_payment_method(subscription_id, payload)
             case ["v1", "subscriptions", subscription_id, "renew"]:
                 delivery = owner.renew(subscription_id, payload)
             case ["v1", "payments", payment_id, "refund"]:
