@@ -47,7 +47,7 @@ RUN groupadd --system --gid 10001 devinsider \
 WORKDIR /app
 # Numeric, so that Kubernetes can verify runAsNonRoot (deploy/kubernetes sets runAsUser: 10001).
 USER 10001
-EXPOSE 50051-50056 9100
+EXPOSE 50051-50058 9100
 
 # --- edge-config: the Envoy config, descriptor set, OpenAPI document and /docs assets --------------------------
 FROM build AS edge-config
@@ -67,6 +67,8 @@ RUN /opt/build/bin/python scripts/swagger_ui.py extract --from /wheelhouse --to 
        --upstream devinsider.program.v1.ProgramService=program:50054 \
        --upstream devinsider.matching.v1.MatchingService=matching:50055 \
        --upstream devinsider.billing.v1.BillingService=billing:50056 \
+       --upstream devinsider.contact.v1.ContactService=contact:50057 \
+       --upstream devinsider.notification.v1.NotificationService=notification:50058 \
        $(for origin in $CORS_ORIGINS; do echo --cors-origin "$origin"; done) \
        --jwt-issuer "$JWT_ISSUER" \
        $(if [ -n "$JWKS_URL" ]; then echo --jwks-url "$JWKS_URL"; else echo --jwks-file /app/var/dev-keys/jwks.json; fi)

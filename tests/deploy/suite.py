@@ -20,9 +20,11 @@ from pydantic_settings import BaseSettings
 
 from billing_service.settings import BillingSettings
 from company_service.settings import CompanySettings
+from contact_service.settings import ContactSettings
 from devinsider_common.settings import ServiceSettings
 from investor_service.settings import InvestorSettings
 from matching_service.settings import MatchingSettings
+from notification_service.settings import NotificationSettings
 from program_service.settings import ProgramSettings
 from user_service.settings import UserSettings
 
@@ -38,6 +40,8 @@ SERVICES: dict[str, type[ServiceSettings]] = {
     "program": ProgramSettings,
     "matching": MatchingSettings,
     "billing": BillingSettings,
+    "contact": ContactSettings,
+    "notification": NotificationSettings,
 }
 
 

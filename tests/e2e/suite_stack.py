@@ -6,7 +6,11 @@ key prefix (as in production, where the services share `REDIS_KEY_PREFIX`) and o
 vhost, so that the outbox relays publish for real. Every service asks the real user service for the
 blacklist (`user_target`) and the real page services for page access; company and investor project
 billing's unlocks from its events and ask the unlocking pages' services about membership; billing asks matching
-for blocked pairs; billing's local payment provider sends its
+for blocked pairs, matching asks billing for each page's match cap (its entitlements); contact projects
+billing's unlocks too and asks the page services, matching and the user service before a contact request;
+notification follows the members, users and pages from their events and turns
+unlocks, contact, invitations, applications, billing and matches into notifications and mails (its clock can be
+moved on: `notification_clock`); billing's local payment provider sends its
 signed callbacks through Envoy (`/v1/webhooks/payments`), as the real provider would. One Envoy,
 generated from gen/devinsider.binpb, routes to all six. Everything is stopped, dropped and deleted
 at teardown.
@@ -20,13 +24,13 @@ from collections import defaultdict
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, Protocol
 from urllib.parse import parse_qs, quote, urlparse
 
 import pika
 import pytest
-import redis
 
 from billing_service.bootstrap import BillingService
 from billing_service.bootstrap import start as start_billing
@@ -34,9 +38,11 @@ from billing_service.settings import BillingSettings
 from company_service.bootstrap import CompanyService
 from company_service.bootstrap import start as start_company
 from company_service.settings import CompanySettings
+from contact_service.bootstrap import ContactService
+from contact_service.bootstrap import start as start_contact
+from contact_service.settings import ContactSettings
 from devinsider.common.v1 import event_pb2, mail_pb2
 from devinsider_common.auth.dev_issuer import ensure_dev_keys, issue_token
-from devinsider_common.db.engine import create_service_engine, drop_schema, ensure_schema
 from devinsider_common.outbox import topology
 from devinsider_common.outbox.envelope import from_json, unpack_payload
 from devinsider_common.settings import AuthSettings, BrokerSettings
@@ -52,6 +58,9 @@ from investor_service.settings import InvestorSettings
 from matching_service.bootstrap import MatchingService
 from matching_service.bootstrap import start as start_matching
 from matching_service.settings import MatchingSettings
+from notification_service.bootstrap import NotificationService
+from notification_service.bootstrap import start as start_notification
+from notification_service.settings import NotificationSettings
 from program_service.bootstrap import ProgramService
 from program_service.bootstrap import start as start_program
 from program_service.settings import ProgramSettings
@@ -68,6 +77,8 @@ EVENTUALLY_SECONDS = 20.0
 # Secrets of the two webhooks the edge takes (Keycloak events, payment provider callbacks).
 KEYCLOAK_WEBHOOK_SECRET = "e2e-keycloak-webhook-secret"
 PAYMENT_WEBHOOK_SECRET = "e2e-payment-webhook-secret"
+# Contact requests a page may send a day (tests/e2e/test_contact_requests.py goes over it).
+CONTACT_REQUESTS_PER_DAY = 3
 
 SERVICES = SUITE_SERVICES
 
@@ -153,6 +164,19 @@ class Broker:
         return query["invitation"][0], query["token"][0]
 
 
+class SkewedClock:
+    """The clock of the stack's notification service: real time, moved on by `advance` (the digest job's day)."""
+
+    def __init__(self) -> None:
+        self.offset = timedelta()
+
+    def __call__(self) -> datetime:
+        return datetime.now(UTC) + self.offset
+
+    def advance(self, **delta: float) -> None:
+        self.offset += timedelta(**delta)
+
+
 class EdgeStack(Protocol):
     """What the journeys (journeys.py) need of a running suite: the in-process one here, or the compose
     stack of tests/compose."""
@@ -183,10 +207,13 @@ class SuiteStack:
     program: ProgramService
     matching: MatchingService
     billing: BillingService
+    contact: ContactService
+    notification: NotificationService
     broker: Broker
     keys: Path
     redis_prefix: str
     provider_api_key: str = "dev-provider-key"  # BillingSettings' default, which this stack keeps
+    notification_clock: SkewedClock = field(default_factory=lambda: SkewedClock())
 
     def url(self, path: str) -> str:
         return self.envoy.url(path)
@@ -253,33 +280,11 @@ def _start_stack(
     ensure_dev_keys(keys)
     db_url = database_url or infra.POSTGRES_URL
 
-    # PostgreSQL: one fresh schema per service, dropped at the end.
-    admin = create_service_engine(infra.POSTGRES_URL, "public")
-    stack.callback(admin.dispose)
-    schemas = {name: infra.unique_name(f"e2e_{name}") for name in SERVICES}
-    for schema in schemas.values():
-        ensure_schema(admin, schema)
-        stack.callback(drop_schema, admin, schema)
-
-    # Redis: one key prefix for the stack, every key under it deleted at the end.
-    prefix = infra.unique_name("e2e")
-
-    def delete_redis_keys() -> None:
-        client = redis.Redis.from_url(infra.REDIS_URL)
-        try:
-            for key in client.scan_iter(match=f"{prefix}*"):
-                client.delete(key)
-        finally:
-            client.close()
-
-    stack.callback(delete_redis_keys)
-
-    # RabbitMQ: a fresh vhost, deleted at the end.
-    vhost = infra.unique_name("e2e")
-    infra.rabbitmqctl("add_vhost", vhost)
-    stack.callback(infra.rabbitmqctl, "delete_vhost", vhost)
-    infra.rabbitmqctl("set_permissions", "-p", vhost, "guest", ".*", ".*", ".*")
-    amqp_url = f"amqp://guest:guest@{infra.AMQP_HOST}:{infra.AMQP_PORT}/{quote(vhost, safe='')}"
+    # PostgreSQL: one fresh schema per service; Redis: one key prefix; RabbitMQ: a fresh vhost; all removed
+    # at the end.
+    schemas = infra.isolated_schemas(stack, SERVICES, "e2e")
+    prefix = infra.isolated_redis_prefix(stack, "e2e")
+    vhost, amqp_url = infra.isolated_vhost(stack, "e2e")
     services_amqp_url = f"amqp://guest:guest@{amqp_address}/{quote(vhost, safe='')}" if amqp_address else amqp_url
     relay_tuning = {} if relay_backoff_max_seconds is None else {"relay_backoff_max_seconds": relay_backoff_max_seconds}
     broker = Broker(amqp_url)
@@ -361,6 +366,9 @@ def _start_stack(
             page_access_cache_ttl_seconds=0.0,
             index_poll_interval_seconds=0.2,
             announcement_drain_interval_seconds=0.5,
+            # Match caps from billing (started below, on its chosen port), asked on every list.
+            billing_target=f"127.0.0.1:{billing_port}",
+            entitlements_cache_ttl_seconds=0.0,
         )
     )
     stack.callback(matching.stop, grace=0)
@@ -378,6 +386,31 @@ def _start_stack(
         )
     )
     stack.callback(billing.stop, grace=0)
+    contact = start_contact(
+        ContactSettings(
+            **shared,  # type: ignore[arg-type]
+            **_database(schemas["contact"], db_url),  # type: ignore[arg-type]
+            **page_targets,  # type: ignore[arg-type]
+            matching_target=f"127.0.0.1:{matching.port}",
+            user_target=user_target,
+            access_cache_ttl_seconds=ACCESS_CACHE_TTL_SECONDS,
+            remote_cache_ttl_seconds=0.0,
+            contact_request_rate_limit=CONTACT_REQUESTS_PER_DAY,
+        )
+    )
+    stack.callback(contact.stop, grace=0)
+    notification_clock = SkewedClock()
+    notification = start_notification(
+        NotificationSettings(
+            **shared,  # type: ignore[arg-type]
+            **_database(schemas["notification"], db_url),  # type: ignore[arg-type]
+            user_target=user_target,
+            access_cache_ttl_seconds=ACCESS_CACHE_TTL_SECONDS,
+            digest_job_interval_seconds=3600.0,  # tests run the digest job themselves, on the moved clock
+        ),
+        clock=notification_clock,
+    )
+    stack.callback(notification.stop, grace=0)
 
     # One Envoy in front of the six.
     ports = {
@@ -387,6 +420,8 @@ def _start_stack(
         "program": program.port,
         "matching": matching.port,
         "billing": billing.port,
+        "contact": contact.port,
+        "notification": notification.port,
     }
     upstreams = [arg for name, full in SERVICES.items() for arg in ("--upstream", f"{full}=127.0.0.1:{ports[name]}")]
     config = workdir / "envoy.yaml"
@@ -401,9 +436,25 @@ def _start_stack(
     running = envoy.start(config, port, admin_port, workdir / "envoy.log")
     stack.callback(running.stop)
     # The consumers' queues (unlocks, account deletions) exist before a test produces their events.
-    consuming = [service.wait_until_consuming(30) for service in (company, investor, program, matching)]
+    consuming = [
+        service.wait_until_consuming(30) for service in (company, investor, program, matching, contact, notification)
+    ]
     assert all(consuming), "a consumer did not connect"
-    return SuiteStack(running, user, company, investor, program, matching, billing, broker, keys, prefix)
+    return SuiteStack(
+        running,
+        user,
+        company,
+        investor,
+        program,
+        matching,
+        billing,
+        contact,
+        notification,
+        broker,
+        keys,
+        prefix,
+        notification_clock=notification_clock,
+    )
 
 
 @pytest.fixture(scope="module")

@@ -1,6 +1,6 @@
 """The authorization matrix of the whole suite, GENERATED from the descriptors.
 
-1. Policy level: every RPC of the six services (enumerated from gen/devinsider.binpb, so a new RPC is
+1. Policy level: every RPC of the services (enumerated from gen/devinsider.binpb, so a new RPC is
    covered, and fails, without touching this file) is called directly over gRPC, with a minimal
    request built from its descriptor, by every kind of caller: anonymous, a token of each realm role,
    an expired, a garbage and a forged token. What is expected follows from the RPC's
@@ -16,6 +16,9 @@
    with a page binding and no rule fails. The per-service matrices
    (services/*/tests/integration/test_permission_matrix.py, billing's test_permissions.py) pin every
    exact code on a single service with fakes; this one runs the real six behind their real neighbours.
+3. User level: every RPC bound to a `users/*` resource has a rule (`USER_RULES`); the user's own ones (the
+   notification service's) are called on the caller's id, on `users/me` and on another user's id: the last is
+   PERMISSION_DENIED `NOT_YOUR_USER`, the others are admitted.
 """
 
 from __future__ import annotations
@@ -34,8 +37,10 @@ from google.protobuf.message import Message
 
 from devinsider.common.v1 import access_pb2, page_pb2
 from devinsider.company.v1 import company_pb2, company_pb2_grpc
+from devinsider.contact.v1 import contact_pb2
 from devinsider.investor.v1 import investor_pb2, investor_pb2_grpc
 from devinsider.program.v1 import program_pb2, program_pb2_grpc
+from devinsider.user.v1 import user_pb2, user_pb2_grpc
 from devinsider_common.auth.dev_issuer import ensure_dev_keys, issue_token
 from devinsider_common.ids import new_id
 from devinsider_common.pages.model import Member
@@ -384,6 +389,15 @@ def _checkout(request: Message, target: Target) -> None:
 
 _random_investor = _set(target=lambda: f"investors/{new_id()}")
 
+
+def _contact_request(request: Message, target: Target) -> None:
+    """A request to an investor page nobody unlocked: allowed callers learn CONTACT_REQUIRES_UNLOCK."""
+    set_field(request, "contact_request.target.name", f"investors/{new_id()}")
+    set_field(request, "contact_request.message", "Hello")
+    set_field(request, "contact_request.sender_contact.user", "users/nobody")
+    set_field(request, "request_id", uuid.uuid4().hex)
+
+
 VIEW, EDIT, MANAGE, DELETE, BILLING = (
     PagePermission.VIEW_PRIVATE,
     PagePermission.EDIT,
@@ -452,6 +466,9 @@ PAGE_RULES: dict[str, PageRule] = {
     "BillingService.ListSubscriptions": PageRule(VIEW),
     "BillingService.GetSubscription": PageRule(VIEW),
     "BillingService.CancelSubscription": PageRule(BILLING),
+    # A new subscription id: allowed callers learn NOT_FOUND; members without MANAGE_BILLING are refused first.
+    "BillingService.ChangeSubscriptionPlan": PageRule(BILLING, fill=_set(plan="plans/isv-pro-monthly")),
+    "BillingService.GetEntitlements": PageRule(VIEW),
     "BillingService.CreateCheckout": PageRule(BILLING, fill=_checkout),
     "BillingService.GetCheckout": PageRule(BILLING),
     "BillingService.GetCreditBalance": PageRule(VIEW),
@@ -464,6 +481,18 @@ PAGE_RULES: dict[str, PageRule] = {
     "BillingService.ListUnlocks": PageRule(VIEW),
     "BillingService.ListInvoices": PageRule(BILLING),
     "BillingService.GetInvoice": PageRule(BILLING),
+    # A contact request is named under its sender: its editors send and withdraw it, its members read it;
+    # answering needs MANAGE_MEMBERS on the page it addresses, which no role on the sender gives.
+    "ContactService.CreateContactRequest": PageRule(EDIT, fill=_contact_request),
+    "ContactService.GetContactRequest": PageRule(VIEW),
+    "ContactService.ListContactRequests": PageRule(
+        VIEW, fill=_set(direction=contact_pb2.CONTACT_REQUEST_DIRECTION_INCOMING)
+    ),
+    "ContactService.AcceptContactRequest": PageRule(None, fill=_set(contact_person="users/nobody")),
+    "ContactService.DeclineContactRequest": PageRule(None),
+    "ContactService.WithdrawContactRequest": PageRule(EDIT),
+    "ContactService.ListPageUnlocks": PageRule(VIEW),
+    "ContactService.ListConversations": PageRule(VIEW),
 }
 # Page-bound RPCs whose page role does not decide: public reads (their member-only fields are pinned by
 # the per-service tests) and claims, which concern pre-listed pages nobody is a member of.
@@ -475,7 +504,16 @@ NOT_PAGE_GUARDED = {
 }
 # Child collections under a page with no real child of B in the world (their ids are unguessable
 # UUIDv7 and billing/matching/program check `parent` of the child they load: see the per-service tests).
-NO_FOREIGN_CHILD = {"subscriptions", "checkouts", "unlocks", "invoices", "favorites", "blocks", "applications"}
+NO_FOREIGN_CHILD = {
+    "subscriptions",
+    "checkouts",
+    "unlocks",
+    "invoices",
+    "favorites",
+    "blocks",
+    "applications",
+    "contactRequests",
+}
 
 
 def page_bindings() -> list[tuple[Rpc, Binding]]:
@@ -557,3 +595,72 @@ def test_page_permission(world: World, rpc: Rpc, binding: Binding, caller: str) 
     else:
         lacking = rule.need.name if rule.need else "a credential no page role gives"
         assert (outcome.code, outcome.reason) == (DENIED, rule.refusal), f"{caller} lacks {lacking}: {outcome}"
+
+
+# ---------------------------------------------------------------------------------------------------
+# 3. User level: resources under `users/{user}` (the notification service's) are the user's alone
+# ---------------------------------------------------------------------------------------------------
+
+OWN, PUBLIC = "own", "public"
+# Every RPC bound to a `users/*` resource: the user's own (`users/me`, or the caller's own id; anyone else's is
+# PERMISSION_DENIED NOT_YOUR_USER), or readable by every signed-in user (public fields).
+USER_RULES = {
+    "UserService.GetUser": PUBLIC,
+    "NotificationService.ListNotifications": OWN,
+    "NotificationService.GetNotification": OWN,
+    "NotificationService.MarkNotificationRead": OWN,
+    "NotificationService.MarkAllNotificationsRead": OWN,
+    "NotificationService.GetNotificationPreferences": OWN,
+    "NotificationService.UpdateNotificationPreferences": OWN,
+}
+USER_CALLERS = ("self", "me", "other")
+
+
+def user_bindings() -> list[tuple[Rpc, Binding]]:
+    return [(rpc, b) for rpc in RPCS for b in rpc.bindings if b.collection == "users"]
+
+
+def test_every_user_rpc_has_a_user_rule() -> None:
+    assert {rpc.short for rpc, _ in user_bindings()} == set(USER_RULES)
+
+
+@dataclass(frozen=True)
+class TwoUsers:
+    tokens: tuple[str, str]
+    ids: tuple[str, str]  # the user service's ids (`users/{id}`) of the two
+
+
+@pytest.fixture(scope="module")
+def two_users(suite: Suite) -> TwoUsers:
+    stub = user_pb2_grpc.UserServiceStub(suite.channels[SERVICES["user"]])
+    tokens = tuple(suite.stack.token(f"authz-user-{n}-{uuid.uuid4().hex[:6]}") for n in range(2))
+    ids = tuple(
+        stub.GetMe(user_pb2.GetMeRequest(), metadata=(("authorization", f"Bearer {t}"),)).name.split("/")[1]
+        for t in tokens
+    )
+    return TwoUsers((tokens[0], tokens[1]), (ids[0], ids[1]))
+
+
+USER_CASES = [
+    (rpc, binding, caller)
+    for rpc, binding in user_bindings()
+    if USER_RULES.get(rpc.short) == OWN
+    for caller in USER_CALLERS
+]
+
+
+@pytest.mark.parametrize(("rpc", "binding", "caller"), USER_CASES, ids=[f"{r.short}-{c}" for r, b, c in USER_CASES])
+def test_user_resource(suite: Suite, two_users: TwoUsers, rpc: Rpc, binding: Binding, caller: str) -> None:
+    parts = binding.pattern.split("/")
+    parts[1] = {"self": two_users.ids[0], "me": "me", "other": two_users.ids[1]}[caller]
+    if len(parts) > 3 and parts[3] == "*":
+        parts[3] = new_id()
+    request = rpc.request_class()
+    set_field(request, binding.field, "/".join(parts))
+    if "update_mask" in request.DESCRIPTOR.fields_by_name:
+        request.update_mask.CopyFrom(field_mask_pb2.FieldMask(paths=["locale"]))  # type: ignore[attr-defined]
+    outcome = call(suite.channel(rpc), rpc, request, two_users.tokens[0])
+    if caller == "other":
+        assert (outcome.code, outcome.reason) == (DENIED, "NOT_YOUR_USER"), outcome
+    else:
+        assert outcome.code not in (UNAUTH, DENIED), f"the caller was refused its own resource: {outcome}"

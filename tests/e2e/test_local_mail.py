@@ -65,7 +65,9 @@ class LocalStack:
 
         assert wait_for(mails, timeout=15), f"no invitation mail to {email} in {self.mail}"
         message = BytesParser(policy=policy.default).parsebytes(mails()[-1].read_bytes())
-        text: str = message.get_content()
+        body = message.get_body(("plain",))  # rendered mails carry an HTML alternative too
+        assert body is not None
+        text: str = body.get_content()
         [link] = [line for line in text.splitlines() if line.startswith("http") and "token=" in line]
         return link
 
@@ -187,3 +189,22 @@ def test_make_run_hands_every_service_the_mail_sink(monkeypatch: pytest.MonkeyPa
     assert (env["MAIL_SINK_DIR"], env["GRPC_PORT"], env["USER_TARGET"]) == ("var/mail", "50051", "127.0.0.1:50051")
     monkeypatch.setenv("MAIL_SINK_DIR", "")  # set empty: mail stays in the outbox, as before
     assert run_local["service_env"](50051, {}, False)["MAIL_SINK_DIR"] == ""
+
+
+@pytest.mark.rabbitmq
+def test_make_run_with_a_broker_writes_every_mail_itself(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, amqp_url: str
+) -> None:
+    """With AMQP_URL the relays publish mail to RabbitMQ; run_local then consumes `local.mail-sink` into
+    MAIL_SINK_DIR (devinsider_common.mail.local), so var/mail still holds every mail, rendered."""
+    run_local = runpy.run_path(str(ROOT / "scripts" / "run_local.py"), run_name="run_local_under_test")
+    monkeypatch.delenv("AMQP_URL", raising=False)
+    assert run_local["start_local_mail"]() is None  # no broker: the services' relays write the files
+    monkeypatch.setenv("AMQP_URL", amqp_url)
+    monkeypatch.setenv("MAIL_SINK_DIR", str(tmp_path / "mail"))
+    assert "rendered from its templates (queue local.mail-sink)" in run_local["_mail_note"]()
+    consumer = run_local["start_local_mail"]()
+    try:
+        assert consumer is not None and consumer.consumer.connected.wait(10)
+    finally:
+        consumer.stop()

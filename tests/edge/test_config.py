@@ -11,6 +11,7 @@ import yaml
 
 from devinsider_common.auth.dev_issuer import ensure_dev_keys
 from devinsider_common.grpc.server import MAX_METADATA_BYTES
+from devinsider_common.testing.services import SUITE_SERVICES
 from devinsider_gateway import cli, descriptors
 from devinsider_gateway.testing import envoy
 
@@ -51,7 +52,7 @@ def _filter(config: dict[str, Any], name: str) -> dict[str, Any]:
 
 def test_every_service_with_a_local_jwks(tmp_path: Path) -> None:
     config = _generate(tmp_path, ALL, "--jwt-issuer", "http://issuer", "--jwks-file", _jwks(tmp_path))
-    assert len(ALL) == 6
+    assert sorted(SUITE_SERVICES.values()) == ALL  # every service of the suite, nothing else
     assert _filter(config, "envoy.filters.http.grpc_json_transcoder")["services"] == ALL
     clusters = config["static_resources"]["clusters"]
     assert {c["name"] for c in clusters} == {s.replace(".", "_") for s in ALL}

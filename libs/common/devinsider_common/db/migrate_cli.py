@@ -29,7 +29,7 @@ from devinsider_common.db.engine import create_service_engine
 from devinsider_common.settings import ServiceSettings
 from devinsider_common.startup import EXIT_BAD_CONFIGURATION, load_settings
 
-SERVICES = ("user", "company", "investor", "program", "matching", "billing")
+SERVICES = ("user", "company", "investor", "program", "matching", "billing", "contact", "notification")
 EXIT_BEHIND = 1
 
 

@@ -1,7 +1,8 @@
 """A mail sink that writes each mail to a directory as an RFC 5322 `.eml` file (local runs, tests).
 
-Any mail client opens the files; the subject and the links are also logged, so the invitation a
-local run sends can be followed from the terminal. The file name comes from the message id, so a
+Any mail client opens the files: a rendered mail is multipart/alternative, its plain text first and
+its HTML second, as a mail service sends it. The subject and the links are also logged, so the
+invitation a local run sends can be followed from the terminal. The file name comes from the message id, so a
 mail delivered twice (the relay is at-least-once) is the same file.
 """
 
@@ -48,5 +49,7 @@ def to_email_message(mail: Mail) -> EmailMessage:
     message["Message-ID"] = f"<{mail.message_id}@devinsider.local>"
     message["X-DevInsider-Template"] = mail.template
     message.set_content(mail.text, cte="8bit")
+    if mail.html:
+        message.add_alternative(mail.html, subtype="html", cte="8bit")
     message["Content-Language"] = mail.locale  # after set_content, which replaces Content-* headers
     return message

@@ -1,8 +1,10 @@
 """A mail as the sinks see it, built from the `MailRequested` event the services publish.
 
-The services name a template and its variables; rendering the real templates is the mail
-service's job. Until then (and for local runs) a mail gets a plain subject and a text body that
-lists the variables, and its links are pulled out so a person or a test can follow them.
+The services name a template, a locale and its variables; the mail is rendered from the repository's
+templates (`devinsider_common.mail.rendering`: subject, text and HTML), the ones a mail service renders
+too. A request the templates cannot render (an unknown id, a missing variable: a bug the template test
+exists to catch) is not lost: it gets a plain subject and a text body that lists its variables, and the
+failure is logged. Links among the variables are pulled out so a person or a test can follow them.
 """
 
 from __future__ import annotations
@@ -11,15 +13,13 @@ import re
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from devinsider.common.v1.mail_pb2 import MailRequested
+import structlog
 
+from devinsider.common.v1.mail_pb2 import MailRequested
+from devinsider_common.mail.rendering import MailRenderer, TemplateError, default_renderer
+
+log = structlog.get_logger("devinsider.mail")
 _LINK = re.compile(r"^https?://\S+$")
-# Subjects of the templates whose mail must be actionable locally; others get a generic subject.
-_SUBJECTS = {
-    "company_invitation": "{inviter_name} invites you to {page_display_name} on DevInsider",
-    "investor_invitation": "{inviter_name} invites you to {page_display_name} on DevInsider",
-    "program_invitation": "{inviter_name} invites you to {page_display_name} on DevInsider",
-}
 
 
 @dataclass(frozen=True)
@@ -34,30 +34,36 @@ class Mail:
     locale: str = "en"
     links: tuple[str, ...] = ()
     variables: dict[str, str] = field(default_factory=dict)
+    html: str = ""  # empty when the templates could not render it
 
 
-def mail_from_request(request: MailRequested, message_id: str, created_at: datetime) -> Mail:
+def mail_from_request(
+    request: MailRequested, message_id: str, created_at: datetime, renderer: MailRenderer | None = None
+) -> Mail:
     variables = dict(sorted(request.variables.items()))
     links = tuple(value for value in variables.values() if _LINK.match(value))
+    locale = request.locale or "en"
+    try:
+        rendered = (renderer or default_renderer()).render(request.template, locale, variables, request.to_name)
+        subject, text, html = rendered.subject, rendered.text, rendered.html
+        locale = rendered.locale  # what the mail is written in, after the fallback
+    except TemplateError as error:
+        log.warning("mail_template_failed", template=request.template, error=str(error))
+        subject = f"DevInsider: {request.template.replace('_', ' ')}"
+        text, html = _text(request.to_name, request.template, variables, links), ""
     return Mail(
         message_id=message_id,
         template=request.template,
         to_email=request.to_email,
         to_name=request.to_name,
-        subject=_subject(request.template, variables),
-        text=_text(request.to_name, request.template, variables, links),
+        subject=subject,
+        text=text,
         created_at=created_at,
-        locale=request.locale or "en",
+        locale=locale,
         links=links,
         variables=variables,
+        html=html,
     )
-
-
-def _subject(template: str, variables: dict[str, str]) -> str:
-    try:
-        return _SUBJECTS[template].format_map(variables)
-    except KeyError:  # an unknown template, or a variable it lacks
-        return f"DevInsider: {template.replace('_', ' ')}"
 
 
 def _text(to_name: str, template: str, variables: dict[str, str], links: tuple[str, ...]) -> str:

@@ -24,7 +24,16 @@ class MailSinkPublisher:
     def __init__(self, sink: MailSink) -> None:
         self._sink = sink
 
-    def publish(self, exchange: str, routing_key: str, body: str | bytes, message_id: str, event_type: str) -> None:
+    def publish(
+        self,
+        exchange: str,
+        routing_key: str,
+        body: str | bytes,
+        message_id: str,
+        event_type: str,
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        """Deliver a `MailRequested` to the sink; `headers` (the trace context) have nowhere to go."""
         if exchange not in EXCHANGES:
             raise MessageRejectedError(f"the mail sink takes {MAIL} only, not {exchange!r}")
         envelope = from_json(body)

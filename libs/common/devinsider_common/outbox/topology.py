@@ -41,12 +41,23 @@ ODOO_VERIFIED_PRO: Final = "odoo_verified_pro.exchange.direct"
 ODOO_CONTACT_SUPPORT: Final = "odoo_contact_support.exchange.direct"
 BILLING: Final = "devinsider_billing.exchange.direct"
 UNLOCK: Final = "unlock.exchange.fanout"
+# The contact service (not in the seed): its events on a topic exchange (routing keys below), and the CRM's
+# "contacted" counters of pages on a direct Odoo exchange like the seed's.
+CONTACT: Final = "contact.exchange.topic"
+ODOO_CONTACT_REQUEST: Final = "odoo_contact_request.exchange.direct"
 
 # Routing keys on the topic exchange `user_updates_exchange`.
 USER_CREATED: Final = "user.created"
 USER_UPDATED: Final = "user.updated"
 USER_DELETED: Final = "user.deleted"
 BLACKLIST_CHANGED: Final = "blacklist.changed"
+
+# Routing keys on the topic exchange `contact.exchange.topic`.
+CONTACT_REQUEST_CREATED: Final = "contact_request.created"
+CONTACT_REQUEST_ACCEPTED: Final = "contact_request.accepted"
+CONTACT_REQUEST_DECLINED: Final = "contact_request.declined"
+CONTACT_REQUEST_WITHDRAWN: Final = "contact_request.withdrawn"
+CONTACT_MESSAGE_CREATED: Final = "contact_message.created"
 
 # Direct exchange -> its queue; the routing key is the queue name.
 DIRECT_QUEUES: Final[dict[str, str]] = {
@@ -59,6 +70,7 @@ DIRECT_QUEUES: Final[dict[str, str]] = {
     ODOO_VERIFIED_PRO: "odoo_verified_pro_queue",
     ODOO_CONTACT_SUPPORT: "odoo_contact_support_queue",
     BILLING: "devinsider_billing_queue",
+    ODOO_CONTACT_REQUEST: "odoo_contact_request_queue",
 }
 ODOO_USER_QUEUE: Final = "odoo_user_queue"
 UNLOCK_QUEUE: Final = "devinsider_unlock_queue"
@@ -66,18 +78,26 @@ UNLOCK_QUEUE: Final = "devinsider_unlock_queue"
 # that the mandatory publish of `blacklist.changed` is routable, and its messages expire after a
 # day so the queue never grows without a consumer.
 ACCESS_QUEUE: Final = "devinsider_access_queue"
-QUEUE_ARGUMENTS: Final[dict[str, dict[str, Any]]] = {ACCESS_QUEUE: {"x-message-ttl": 24 * 3600 * 1000}}
+# Every contact event (`#`), so that its mandatory publishes are routable whoever consumes them (the
+# notification service binds its own queue); kept a day, like the access queue, so it never grows unread.
+CONTACT_QUEUE: Final = "devinsider_contact_queue"
+QUEUE_ARGUMENTS: Final[dict[str, dict[str, Any]]] = {
+    ACCESS_QUEUE: {"x-message-ttl": 24 * 3600 * 1000},
+    CONTACT_QUEUE: {"x-message-ttl": 24 * 3600 * 1000},
+}
 
 EXCHANGES: Final[tuple[Exchange, ...]] = (
     *(Exchange(name, "direct") for name in DIRECT_QUEUES),
     Exchange(USER_UPDATES, "topic"),
     Exchange(UNLOCK, "fanout"),
+    Exchange(CONTACT, "topic"),
 )
 BINDINGS: Final[tuple[Binding, ...]] = (
     *(Binding(exchange, queue, queue) for exchange, queue in DIRECT_QUEUES.items()),
     Binding(USER_UPDATES, ODOO_USER_QUEUE, "user.*"),
     Binding(USER_UPDATES, ACCESS_QUEUE, "blacklist.*"),
     Binding(UNLOCK, UNLOCK_QUEUE, ""),
+    Binding(CONTACT, CONTACT_QUEUE, "#"),
 )
 QUEUES: Final[tuple[str, ...]] = tuple(dict.fromkeys(binding.queue for binding in BINDINGS))
 

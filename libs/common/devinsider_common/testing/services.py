@@ -17,6 +17,8 @@ SUITE_SERVICES = {
     "program": "devinsider.program.v1.ProgramService",
     "matching": "devinsider.matching.v1.MatchingService",
     "billing": "devinsider.billing.v1.BillingService",
+    "contact": "devinsider.contact.v1.ContactService",
+    "notification": "devinsider.notification.v1.NotificationService",
 }
 
 Metadata = tuple[tuple[str, str], ...]

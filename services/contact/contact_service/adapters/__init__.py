@@ -1,0 +1,1 @@
+"""SQLAlchemy Core repositories, the event publisher, clients of other services, proto mapping."""

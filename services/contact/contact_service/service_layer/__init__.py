@@ -1,0 +1,1 @@
+"""The contact service's use cases and the ports they need."""
