@@ -17,13 +17,18 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
+from devinsider.common.v1 import mail_pb2
+from devinsider_common.outbox import topology
 from devinsider_gateway.testing.http import Response, request
+from notification_service.service_layer.unit_of_work import SqlNotificationUnitOfWork
 
 from .suite_stack import (
     EVENTUALLY_SECONDS,
     KEYCLOAK_WEBHOOK_SECRET,
     PAYMENT_WEBHOOK_SECRET,
     EdgeStack,
+    Event,
+    SuiteStack,
     create_company,
     join_company,
     status_of,
@@ -463,3 +468,34 @@ def investor_journey(stack: EdgeStack, company: str, contact_email: str) -> Inve
         ("LEDGER_ENTRY_KIND_GRANT", "10", "10"),
     ], ledger
     return InvestorJourney(investor, buyer_email, checkout["name"], reference, completed["invoice"], unlocked["name"])
+
+
+def members_known(stack: SuiteStack, page: str, count: int) -> None:
+    """Wait until the notification service has projected `count` members of `page` from their events."""
+    deadline = time.monotonic() + EVENTUALLY_SECONDS
+    while True:
+        with SqlNotificationUnitOfWork(stack.notification.engine, read_only=True) as uow:
+            if len(uow.memberships.members_of(page)) >= count:
+                return
+        assert time.monotonic() < deadline, f"the members of {page} did not reach the notification service"
+        time.sleep(0.05)
+
+
+def inbox(stack: SuiteStack, token: str, query: str = "", until: int = 0) -> dict[str, Any]:
+    """GET users/me/notifications (polled until it lists `until` notifications)."""
+    deadline = time.monotonic() + EVENTUALLY_SECONDS
+    while True:
+        listed = ok(stack.call("GET", f"/v1/users/me/notifications{query}", token=token))
+        if len(listed.get("notifications", [])) >= until or time.monotonic() > deadline:
+            return listed
+
+
+def mails(stack: SuiteStack, email: str, template: str, at_least: int = 1) -> list[mail_pb2.MailRequested]:
+    """The MailRequested of `template` to `email` on mail_service_queue (waiting for `at_least`)."""
+
+    def mine(event: Event) -> bool:
+        mail = event.payload(mail_pb2.MailRequested)
+        return bool(mail.to_email == email and mail.template == template)
+
+    found = stack.broker.wait_for(topology.DIRECT_QUEUES[topology.MAIL], mine, lambda f: len(f) >= at_least)
+    return [event.payload(mail_pb2.MailRequested) for event in found]

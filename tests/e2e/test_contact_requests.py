@@ -14,10 +14,11 @@ import time
 import uuid
 
 from devinsider.contact.v1 import events_pb2 as contact_events
+from devinsider_common.mail.rendering import default_renderer
 from devinsider_common.outbox import topology
 from devinsider_gateway.testing.http import Response
 
-from .journeys import complete_company, investor_journey, ok
+from .journeys import complete_company, inbox, investor_journey, mails, members_known, ok
 from .suite_stack import (
     CONTACT_REQUESTS_PER_DAY,
     EVENTUALLY_SECONDS,
@@ -77,7 +78,9 @@ def test_an_investor_contacts_an_isv_it_unlocked_and_they_talk(suite_stack: Suit
     investor = journey.investor
     victor, alice = user_of(stack, investor.owner), user_of(stack, isv_owner)
 
-    # The investor sends the ISV a request, naming its owner as contact person.
+    # The investor sends the ISV a request, naming its owner as contact person (once the notification
+    # service knows who is a member of the ISV's page, so that it can tell them).
+    members_known(stack, company, 1)
     sent = ok(send_once_unlocked(stack, investor.name, company, victor, investor.owner))
     request = sent["name"]
     assert request.startswith(f"{investor.name}/contactRequests/")
@@ -96,6 +99,14 @@ def test_an_investor_contacts_an_isv_it_unlocked_and_they_talk(suite_stack: Suit
     assert "senderContact" not in incoming["contactRequests"][0]
     unlockers = ok(stack.call("GET", f"/v1/{company}/pageUnlocks", token=isv_owner))["pageUnlocks"]
     assert [(u["unlocker"]["name"], u["unlock"]) for u in unlockers] == [(investor.name, journey.unlock)]
+    # ... and is told, in the app and by a mail the sink can render (the notification service, from the
+    # contact service's event).
+    told = inbox(stack, isv_owner, "?category=NOTIFICATION_CATEGORY_CONTACT", until=1)["notifications"]
+    assert len(told) == 1 and not told[0].get("read"), told  # unread (a false field is left out)
+    isv_email = str(ok(stack.call("GET", "/v1/users/me", token=isv_owner))["email"])
+    [mail] = mails(stack, isv_email, "notification_contact_request_received")
+    rendered = default_renderer().render(mail.template, mail.locale, mail.variables, mail.to_name)
+    assert investor.display_name in rendered.text and investor.display_name in rendered.html
     outsider = stack.token(unique("outsider"))
     refused = stack.call("GET", f"/v1/{request}", token=outsider)
     assert status_of(refused) == (403, 7, "PAGE_PERMISSION_DENIED"), refused.body

@@ -16,49 +16,12 @@ to be known first (reading the projection), as a user would simply see them a mo
 
 from __future__ import annotations
 
-import time
 import uuid
-from typing import Any
 
-from devinsider.common.v1 import mail_pb2
-from devinsider_common.outbox import topology
-from notification_service.service_layer.unit_of_work import SqlNotificationUnitOfWork
-
-from .journeys import complete_company, criterion, investor_page, ok, published_program
-from .suite_stack import EVENTUALLY_SECONDS, Event, SuiteStack, create_company, join_company, status_of, unique
+from .journeys import complete_company, criterion, inbox, investor_page, mails, members_known, ok, published_program
+from .suite_stack import SuiteStack, create_company, join_company, status_of, unique
 
 UNLOCKS = "?category=NOTIFICATION_CATEGORY_UNLOCKS"
-
-
-def members_known(stack: SuiteStack, page: str, count: int) -> None:
-    """Wait until the notification service has projected `count` members of `page` from their events."""
-    deadline = time.monotonic() + EVENTUALLY_SECONDS
-    while True:
-        with SqlNotificationUnitOfWork(stack.notification.engine, read_only=True) as uow:
-            if len(uow.memberships.members_of(page)) >= count:
-                return
-        assert time.monotonic() < deadline, f"the members of {page} did not reach the notification service"
-        time.sleep(0.05)
-
-
-def inbox(stack: SuiteStack, token: str, query: str = "", until: int = 0) -> dict[str, Any]:
-    """GET users/me/notifications (polled until it lists `until` notifications)."""
-    deadline = time.monotonic() + EVENTUALLY_SECONDS
-    while True:
-        listed = ok(stack.call("GET", f"/v1/users/me/notifications{query}", token=token))
-        if len(listed.get("notifications", [])) >= until or time.monotonic() > deadline:
-            return listed
-
-
-def mails(stack: SuiteStack, email: str, template: str, at_least: int = 1) -> list[mail_pb2.MailRequested]:
-    """The MailRequested of `template` to `email` on mail_service_queue (waiting for `at_least`)."""
-
-    def mine(event: Event) -> bool:
-        mail = event.payload(mail_pb2.MailRequested)
-        return bool(mail.to_email == email and mail.template == template)
-
-    found = stack.broker.wait_for(topology.DIRECT_QUEUES[topology.MAIL], mine, lambda f: len(f) >= at_least)
-    return [event.payload(mail_pb2.MailRequested) for event in found]
 
 
 def grant_and_unlock(stack: SuiteStack, investor: str, owner: str, company: str) -> None:
