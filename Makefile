@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 PROTO_SOURCES := $(shell find protos -name '*.proto')
 
 .PHONY: install protos run test lint typecheck buflint breaking check clean bench bench-matching bench-load kubernetes \
-	locks images compose-test
+	locks images compose-test monitoring-check
 
 install: $(STAMP) node_modules/.installed
 
@@ -45,9 +45,11 @@ typecheck: install
 	$(BIN)/mypy libs tests scripts gateway bench examples
 	for service in services/*/; do $(BIN)/mypy $$service || exit 1; done
 
-# REST through Envoy vs direct gRPC vs an echo ceiling (bench/run.py; h2load from Debian).
+# What users meet (bench/suite): the whole suite on PostgreSQL, Redis and RabbitMQ; hot reads (h2load, from
+# Debian) and writes (the closed-loop driver), direct gRPC and REST through Envoy, against an echo ceiling, with
+# the database round trips of each RPC; JSON under var/bench/. BENCH_ARGS="--only company --workers 2", "--quick".
 bench: install
-	$(BIN)/python -m bench.run $(BENCH_ARGS)
+	$(BIN)/python -m bench.suite $(BENCH_ARGS)
 
 # The whole suite on PostgreSQL + Redis under a realistic mix, REST vs gRPC vs echo, 1 vs 2 replicas
 # (bench/load; JSON under var/bench/). BENCH_ARGS="--duration 20 --connections 8", or "--quick".
@@ -71,6 +73,12 @@ bench-matching: install
 # tests/deploy fails while it is stale).
 kubernetes: install
 	$(BIN)/python scripts/gen_kubernetes_gateway.py
+
+# deploy/monitoring: promtool check/test of the Prometheus rules and scrape config, the Grafana dashboard's
+# structure and queries, every metric they name against the code and a real Envoy (tests/monitoring; installs
+# promtool from Debian's prometheus package when missing).
+monitoring-check: install
+	$(BIN)/python -m pytest tests/monitoring -q
 
 # Recompiles the three hash-pinned locks from pyproject.toml (uv keeps every pin it can; add --upgrade-package
 # NAME to move one): runtime (the service image), build (+ code generation), dev (+ tests and tools).

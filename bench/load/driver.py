@@ -1,20 +1,23 @@
 """Closed-loop load in one asyncio loop: C workers, each on its own connection, each sending its next
 call as soon as the previous answered, for a fixed time after a warm-up. REST over HTTP/1.1 keep-alive
 (a minimal client: Content-Length or chunked bodies), gRPC through grpc.aio with one channel (and so one
-HTTP/2 connection) per worker. Every call's latency and outcome is kept per operation."""
+HTTP/2 connection) per worker. Every call's latency and outcome is kept per operation. A worker whose
+`make_call` returns None has no distinct request left (writes on distinct targets): it stops, counted in
+`Tally.exhausted`."""
 
 from __future__ import annotations
 
 import asyncio
+import json
 import time
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
 import grpc
 from grpc import aio
 
-from bench.load.mix import Call
+from bench.calls import Call
 
 
 @dataclass
@@ -24,7 +27,9 @@ class Tally:
     latencies: dict[str, list[int]] = field(default_factory=lambda: defaultdict(list))
     failures: dict[str, int] = field(default_factory=lambda: defaultdict(int))
     errors: dict[str, int] = field(default_factory=lambda: defaultdict(int))  # "op: status" -> count
+    samples: dict[str, str] = field(default_factory=dict)  # "op: status" -> the first one's message
     seconds: float = 0.0
+    exhausted: int = 0  # workers that ran out of requests before the end
 
     def all_latencies(self) -> list[int]:
         return [v for values in self.latencies.values() for v in values]
@@ -85,9 +90,10 @@ async def _measure(
     workers: int,
     duration: float,
     warmup: float,
-    make_call: Callable[[int], Call],
-    send: Callable[[int, Call], object],
+    make_call: Callable[[int], Call | None],
+    send: Callable[[int, Call], Awaitable[tuple[str, str]]],
 ) -> Tally:
+    """`send` answers (outcome, message): "OK" or what failed, and what the server said about it."""
     tally = Tally()
     loop = asyncio.get_running_loop()
     start = loop.time() + warmup
@@ -96,14 +102,19 @@ async def _measure(
     async def worker(index: int) -> None:
         while (now := loop.time()) < end:
             call = make_call(index)
+            if call is None:
+                tally.exhausted += 1
+                return
             began = time.perf_counter()
-            outcome = await send(index, call)  # type: ignore[misc]
+            outcome, message = await send(index, call)
             micros = int((time.perf_counter() - began) * 1e6)
             if now >= start:
                 tally.latencies[call.op].append(micros)
                 if outcome != "OK":
+                    key = f"{call.op}: {outcome}"
                     tally.failures[call.op] += 1
-                    tally.errors[f"{call.op}: {outcome}"] += 1
+                    tally.errors[key] += 1
+                    tally.samples.setdefault(key, message[:300])
 
     await asyncio.gather(*(worker(i) for i in range(workers)))
     tally.seconds = duration
@@ -111,23 +122,31 @@ async def _measure(
 
 
 async def _rest(
-    host: str, port: int, workers: int, duration: float, warmup: float, make_call: Callable[[int], Call]
+    host: str, port: int, workers: int, duration: float, warmup: float, make_call: Callable[[int], Call | None]
 ) -> Tally:
     connections = [RestConnection(host, port) for _ in range(workers)]
 
-    async def send(index: int, call: Call) -> str:
+    async def send(index: int, call: Call) -> tuple[str, str]:
         try:
-            status, _ = await connections[index].call(call.method, call.path, call.body, call.token)
+            status, body = await connections[index].call(call.method, call.path, call.body, call.token)
         except (OSError, asyncio.IncompleteReadError, ValueError) as error:
             await connections[index].close()
-            return type(error).__name__
-        return "OK" if status == 200 else f"HTTP {status}"
+            return type(error).__name__, str(error)
+        return ("OK", "") if status == 200 else (f"HTTP {status}", _message(body))
 
     try:
         return await _measure(workers, duration, warmup, make_call, send)
     finally:
         for connection in connections:
             await connection.close()
+
+
+def _message(body: bytes) -> str:
+    """The `message` of the edge's JSON error (google.rpc.Status), else the body."""
+    try:
+        return str(json.loads(body)["message"])
+    except (ValueError, KeyError, TypeError):
+        return body.decode(errors="replace")
 
 
 def _channel_options(target: str) -> list[tuple[str, object]]:
@@ -138,7 +157,7 @@ def _channel_options(target: str) -> list[tuple[str, object]]:
 
 
 async def _grpc(
-    targets: dict[str, str], workers: int, duration: float, warmup: float, make_call: Callable[[int], Call]
+    targets: dict[str, str], workers: int, duration: float, warmup: float, make_call: Callable[[int], Call | None]
 ) -> Tally:
     """`targets`: gRPC service name -> target; one channel per (worker, service)."""
     channels = [
@@ -148,7 +167,7 @@ async def _grpc(
 
     stubs: dict[tuple[int, str], aio.UnaryUnaryMultiCallable[bytes, bytes]] = {}
 
-    async def send(index: int, call: Call) -> str:
+    async def send(index: int, call: Call) -> tuple[str, str]:
         stub = stubs.get((index, call.grpc_method))
         if stub is None:
             stub = stubs[index, call.grpc_method] = channels[index][call.service].unary_unary(call.grpc_method)
@@ -157,8 +176,8 @@ async def _grpc(
             await stub(call.grpc_request, metadata=metadata, timeout=15)
         except aio.AioRpcError as error:
             code: grpc.StatusCode = error.code()
-            return code.name
-        return "OK"
+            return code.name, error.details() or ""
+        return "OK", ""
 
     try:
         return await _measure(workers, duration, warmup, make_call, send)
@@ -169,12 +188,12 @@ async def _grpc(
 
 
 def run_rest(
-    host: str, port: int, workers: int, duration: float, warmup: float, make_call: Callable[[int], Call]
+    host: str, port: int, workers: int, duration: float, warmup: float, make_call: Callable[[int], Call | None]
 ) -> Tally:
     return asyncio.run(_rest(host, port, workers, duration, warmup, make_call))
 
 
 def run_grpc(
-    targets: dict[str, str], workers: int, duration: float, warmup: float, make_call: Callable[[int], Call]
+    targets: dict[str, str], workers: int, duration: float, warmup: float, make_call: Callable[[int], Call | None]
 ) -> Tally:
     return asyncio.run(_grpc(targets, workers, duration, warmup, make_call))

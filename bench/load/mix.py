@@ -8,52 +8,18 @@ per phase, see `Mix`); reads pick any page.
 
 from __future__ import annotations
 
-import json
 import random
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
 
-from google.protobuf import json_format
-from google.protobuf.message import Message
-
+from bench.calls import Call, build_call
 from bench.load.seed import Page, Seeded
 from devinsider.billing.v1 import billing_pb2
 from devinsider.company.v1 import company_pb2
 from devinsider.matching.v1 import matching_pb2
 from devinsider.program.v1 import program_pb2
 from devinsider.user.v1 import user_pb2
-
-
-@dataclass(frozen=True)
-class Call:
-    """One request, in both forms."""
-
-    op: str
-    method: str  # REST
-    path: str
-    body: bytes | None
-    grpc_method: str  # /pkg.Service/Method
-    grpc_request: bytes
-    token: str | None
-
-    @property
-    def service(self) -> str:
-        return self.grpc_method.split("/")[1]
-
-
-def _call(
-    op: str,
-    rest: tuple[str, str, dict[str, Any] | None],
-    grpc: tuple[str, type[Message], dict[str, Any]],
-    token: str | None,
-) -> Call:
-    method, path, body = rest
-    grpc_method, request_class, request = grpc
-    message = json_format.ParseDict(request, request_class())
-    encoded = json.dumps(body).encode() if body is not None else None
-    return Call(op, method, path, encoded, grpc_method, message.SerializeToString(), token)
 
 
 @dataclass
@@ -64,7 +30,7 @@ class Persona:
 
 def get_company(p: Persona, s: Seeded, rng: random.Random) -> Call:
     name = rng.choice(s.companies).name
-    return _call(
+    return build_call(
         "GetCompany",
         ("GET", f"/v1/{name}", None),
         ("/devinsider.company.v1.CompanyService/GetCompany", company_pb2.GetCompanyRequest, {"name": name}),
@@ -73,7 +39,7 @@ def get_company(p: Persona, s: Seeded, rng: random.Random) -> Call:
 
 
 def list_companies(p: Persona, s: Seeded, rng: random.Random) -> Call:
-    return _call(
+    return build_call(
         "ListCompanies",
         ("GET", "/v1/companies?pageSize=20", None),
         ("/devinsider.company.v1.CompanyService/ListCompanies", company_pb2.ListCompaniesRequest, {"pageSize": 20}),
@@ -83,7 +49,7 @@ def list_companies(p: Persona, s: Seeded, rng: random.Random) -> Call:
 
 def list_matches(p: Persona, s: Seeded, rng: random.Random) -> Call:
     parent = p.company.name
-    return _call(
+    return build_call(
         "ListCompanyMatches",
         ("GET", f"/v1/{parent}/matches?targetKind=PAGE_KIND_INVESTOR&pageSize=20", None),
         (
@@ -96,7 +62,7 @@ def list_matches(p: Persona, s: Seeded, rng: random.Random) -> Call:
 
 
 def get_me(p: Persona, s: Seeded, rng: random.Random) -> Call:
-    return _call(
+    return build_call(
         "GetMe",
         ("GET", "/v1/users/me", None),
         ("/devinsider.user.v1.UserService/GetMe", user_pb2.GetMeRequest, {}),
@@ -105,7 +71,7 @@ def get_me(p: Persona, s: Seeded, rng: random.Random) -> Call:
 
 
 def list_programs(p: Persona, s: Seeded, rng: random.Random) -> Call:
-    return _call(
+    return build_call(
         "ListPrograms",
         ("GET", "/v1/programs?pageSize=20", None),
         ("/devinsider.program.v1.ProgramService/ListPrograms", program_pb2.ListProgramsRequest, {"pageSize": 20}),
@@ -116,7 +82,7 @@ def list_programs(p: Persona, s: Seeded, rng: random.Random) -> Call:
 def update_company(p: Persona, s: Seeded, rng: random.Random) -> Call:
     name = p.company.name
     description = f"Software for mid-sized companies, revision {rng.randrange(1_000_000)}."
-    return _call(
+    return build_call(
         "UpdateCompany",
         ("PATCH", f"/v1/{name}?updateMask=description", {"description": description}),
         (
@@ -132,7 +98,7 @@ def create_unlock(p: Persona, s: Seeded, rng: random.Random) -> Call:
     parent, target = p.investor.name, rng.choice(s.companies).name
     request_id = uuid.uuid4().hex
     spend = {"target": {"kind": "PAGE_KIND_COMPANY", "name": target}}
-    return _call(
+    return build_call(
         "CreateUnlock",
         ("POST", f"/v1/{parent}/unlocks?requestId={request_id}", spend),
         (

@@ -12,34 +12,22 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-from google.protobuf import descriptor_pb2, descriptor_pool, message_factory
-
-from bench.common import ECHO, ROOT, SUITE_DESCRIPTORS, EchoCeiling, echo_ceiling, start_edge
+from bench.calls import ECHO, Call, echo_call
+from bench.common import ROOT, SUITE_DESCRIPTORS, EchoCeiling, echo_ceiling, start_edge, workdir
 from bench.load import driver
-from bench.load.mix import MIX, Call, Mix
+from bench.load.mix import MIX, Mix
 from bench.load.seed import Seeded, seed
 from bench.load.suite import SERVICES, Suite, running_suite
 from bench.stats import summarise
-from devinsider_common.auth.dev_issuer import ensure_dev_keys
 from devinsider_gateway.testing import envoy
 
 ISSUER = "http://localhost/devinsider-bench-load"
-
-
-def _echo_call(descriptor_set: Path) -> Call:
-    pool = descriptor_pool.DescriptorPool()
-    for proto in descriptor_pb2.FileDescriptorSet.FromString(descriptor_set.read_bytes()).file:
-        pool.Add(proto)
-    request_class = message_factory.GetMessageClass(pool.FindMessageTypeByName("edgetest.v1.EchoRequest"))
-    payload = request_class(id="x").SerializeToString()
-    return Call("Echo", "GET", "/v1/echo/x", None, f"/{ECHO}/Echo", payload, None)
 
 
 def _phase(name: str, tally: driver.Tally, per_op: bool) -> dict[str, Any]:
@@ -109,17 +97,17 @@ def _drawer(mixes: list[Mix]) -> Callable[[int], Call]:
 def _run_phases(
     args: argparse.Namespace, echo: EchoCeiling, suite: Suite, edges: dict[int, envoy.RunningEnvoy], seeded: Seeded
 ) -> dict[str, Any]:
-    echo_call = _echo_call(echo.descriptor_set)
+    echo_request = echo_call(echo.descriptor_set)
     duration, warmup, workers = args.duration, args.warmup, args.connections
     phases: dict[str, Any] = {}
     phases["echo REST via Envoy"] = _phase(
         "echo REST",
-        driver.run_rest("127.0.0.1", echo.edge.port, workers, duration, warmup, lambda _: echo_call),
+        driver.run_rest("127.0.0.1", echo.edge.port, workers, duration, warmup, lambda _: echo_request),
         per_op=False,
     )
     phases["echo direct gRPC"] = _phase(
         "echo gRPC",
-        driver.run_grpc({ECHO: echo.grpc_target}, workers, duration, warmup, lambda _: echo_call),
+        driver.run_grpc({ECHO: echo.grpc_target}, workers, duration, warmup, lambda _: echo_request),
         per_op=False,
     )
     # An unmeasured pass of the mix first (its own investors), so that the first measured phase does not
@@ -162,14 +150,12 @@ def main(argv: list[str] | None = None) -> int:
     # Every worker has its own company, and its own investor page in each mix phase and the warm pass.
     args.companies, args.investors = max(args.companies, args.connections), max(args.investors, 5 * args.connections)
     out = args.out or ROOT / "var" / "bench" / f"load-{time.strftime('%Y%m%d-%H%M%S')}.json"
-    with tempfile.TemporaryDirectory(prefix="devinsider-bench-load-") as tmp:
-        work = Path(tmp)
-        keys = work / "keys"
-        ensure_dev_keys(keys)
+    with workdir("devinsider-bench-load-") as (work, keys):
         concurrency = args.envoy_concurrency or None
         with (
             echo_ceiling(work, issuer=ISSUER, keys=keys, concurrency=concurrency) as echo,
-            running_suite(work, issuer=ISSUER, keys=keys, replicas={args.hot: 2}) as suite,
+            # One process per replica (WORKERS=1): replicas are what this bench compares.
+            running_suite(work, issuer=ISSUER, keys=keys, replicas={args.hot: 2}, env={"WORKERS": "1"}) as suite,
         ):
             edges: dict[int, envoy.RunningEnvoy] = {}
             try:

@@ -3,16 +3,11 @@ with no failed call. Figures are not checked (the CPU is shared): only that the 
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
-from pathlib import Path
+from collections.abc import Callable
+from typing import Any
 
 import pytest
 
-from devinsider_common.testing import infra
-
-ROOT = Path(__file__).resolve().parents[2]
 PHASES = {
     "echo REST via Envoy",
     "echo direct gRPC",
@@ -34,21 +29,12 @@ OPERATIONS = {
 
 @pytest.mark.postgres
 @pytest.mark.redis
+@pytest.mark.rabbitmq
 @pytest.mark.slow
-def test_quick_load_bench_reports_every_phase_without_errors(tmp_path: Path) -> None:
-    infra.require("127.0.0.1", 5432, "PostgreSQL")
-    infra.require("127.0.0.1", 6379, "Redis")
-    out = tmp_path / "load.json"
-    finished = subprocess.run(
-        [sys.executable, "-m", "bench.load", "--quick", "--out", str(out)],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=600,
-        check=False,
-    )
-    assert finished.returncode == 0, finished.stdout[-3000:] + finished.stderr[-3000:]
-    report = json.loads(out.read_text())
+def test_quick_load_bench_reports_every_phase_without_errors(
+    quick_run: Callable[[str], tuple[dict[str, Any], str]],
+) -> None:
+    report, stdout = quick_run("bench.load")
     assert set(report["phases"]) == PHASES
     for name, phase in report["phases"].items():
         overall = phase["overall"]
@@ -62,4 +48,4 @@ def test_quick_load_bench_reports_every_phase_without_errors(tmp_path: Path) -> 
     assert len(report["comparisons"]) == 3
     assert all(set(r) == {"throughput", "p50", "p99"} for r in report["comparisons"].values())
     # The markdown table went to stdout too.
-    assert "| mix REST via Envoy |" in finished.stdout and "| comparison |" in finished.stdout
+    assert "| mix REST via Envoy |" in stdout and "| comparison |" in stdout
