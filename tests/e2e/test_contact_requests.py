@@ -127,6 +127,11 @@ def test_an_investor_contacts_an_isv_it_unlocked_and_they_talk(suite_stack: Suit
         ok(stack.call("POST", f"/v1/{conversation}/messages", {"text": f"Message {n}"}, investor.owner))
     reply = ok(stack.call("POST", f"/v1/{conversation}/messages", {"text": "Happy to talk."}, isv_owner))
     assert (reply["sequence"], reply["authorPage"]["name"]) == ("4", company), reply
+    messages = f"/v1/{conversation}/messages"
+    for query in ("pageSize=-1", "pageToken=not-a-token"):  # paging refused as in every List (edge hardening)
+        assert stack.call("GET", f"{messages}?{query}", token=isv_owner).status == 400, query
+    huge = ok(stack.call("GET", f"{messages}?pageSize=100000", token=isv_owner))
+    assert len(huge["messages"]) == 4
     first = ok(stack.call("GET", f"/v1/{conversation}/messages?pageSize=2", token=isv_owner))
     assert [m["text"] for m in first["messages"]] == ["Happy to talk.", "Message 3"]
     rest = ok(
