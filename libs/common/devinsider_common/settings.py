@@ -156,6 +156,12 @@ class ServiceSettings(BaseSettings):
             )
         return self
 
+    def single_process_reason(self) -> str:
+        """Why this service must run one process whatever WORKERS says (devinsider_common.workers), or ""."""
+        if self.effective_database_url.startswith("sqlite"):
+            return "SQLite takes one writer at a time"
+        return ""
+
     @property
     def schema_name(self) -> str:
         """The database schema owned by this service (defaults to the service name)."""

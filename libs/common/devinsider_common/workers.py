@@ -78,10 +78,12 @@ def available_cores(cpu_max: Path = CGROUP_CPU_MAX) -> int:
 
 
 def worker_count(settings: ServiceSettings) -> int:
-    """How many processes serve: WORKERS, or one per available core when it is 0; one on SQLite."""
+    """How many processes serve: WORKERS, or one per available core when it is 0; one when the settings say
+    the service must run alone (`single_process_reason`: SQLite, billing's local payment provider)."""
     wanted = settings.workers or available_cores()
-    if wanted > 1 and settings.effective_database_url.startswith("sqlite"):
-        log.info("workers.single_process", reason="SQLite takes one writer at a time", workers_setting=wanted)
+    reason = settings.single_process_reason()
+    if wanted > 1 and reason:
+        log.info("workers.single_process", reason=reason, workers_setting=wanted)
         return 1
     return wanted
 

@@ -62,3 +62,8 @@ class BillingSettings(ServiceSettings):
             contact_requests_per_month=self.free_tier_contact_requests_per_month,
             seats=self.free_tier_seats,
         )
+
+    def single_process_reason(self) -> str:
+        if self.payment_provider == "local":  # its HTTP server listens on one port, in one process
+            return "the local payment provider serves LOCAL_PROVIDER_PORT from one process"
+        return super().single_process_reason()

@@ -52,3 +52,15 @@ def test_only_a_lone_process_or_worker_0_runs_the_jobs(
     else:
         monkeypatch.setenv(workers.WORKER_ENV, worker)
     assert workers.runs_jobs_here() is runs
+
+
+def test_a_service_that_must_run_alone_runs_one_process(monkeypatch: pytest.MonkeyPatch) -> None:
+    from billing_service.settings import BillingSettings
+
+    monkeypatch.setattr(workers, "available_cores", lambda: 4)
+    local = BillingSettings(database_url=PG, workers=2, payment_provider="local")
+    assert local.single_process_reason() and workers.worker_count(local) == 1  # one port for its HTTP server
+    remote = BillingSettings(
+        database_url=PG, workers=2, payment_provider="http", payment_provider_url="https://p.example"
+    )
+    assert workers.worker_count(remote) == 2
