@@ -6,9 +6,7 @@ from __future__ import annotations
 
 import contextlib
 import os
-import random
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -31,25 +29,9 @@ ROOT = Path(__file__).resolve().parent.parent
 SUITE_DESCRIPTORS = ROOT / "gen" / "devinsider.binpb"
 
 
-_GIVEN: set[int] = set()
-
-
 def free_port() -> int:
-    """A port nothing listens on, below the kernel's range of ephemeral ports: a port the kernel hands out
-    (bind to 0) may become the source port of one of the many connections a bench opens before the
-    server meant for it binds it."""
-    low = int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
-    while True:
-        port = random.randrange(max(1024, low - 12000), low)
-        if port in _GIVEN:
-            continue
-        with socket.socket() as probe:
-            try:
-                probe.bind(("127.0.0.1", port))
-            except OSError:
-                continue
-        _GIVEN.add(port)  # not bound yet: not handed out twice
-        return port
+    """See devinsider_gateway.testing.envoy.free_port (below the ephemeral range)."""
+    return envoy.free_port()
 
 
 @contextmanager

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import random
 import shutil
 import socket
 import subprocess
@@ -18,10 +20,30 @@ from grpc_tools import protoc
 FLAGS = ["--file-flush-interval-msec", "200"]
 
 
+_GIVEN: set[int] = set()
+# Ports below the kernel's ephemeral range, a slice per pytest-xdist worker (`gw0`, `gw1`...).
+_SLICES = 8
+
+
 def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+    """A port nothing listens on, below the kernel's range of ephemeral ports: a port the kernel hands out
+    (bind to 0) can be taken, between this choice and the bind of the server meant for it, by a server that
+    binds port 0 or by the source port of a connection (an Envoy port answered by a gRPC service: seen)."""
+    low = int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw")
+    width = max(1, (low - 1024) // _SLICES)
+    start = 1024 + (int(worker) % _SLICES if worker.isdigit() else 0) * width
+    while True:
+        port = random.randrange(start, start + width)
+        if port in _GIVEN:
+            continue
+        with socket.socket() as probe:
+            try:
+                probe.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+        _GIVEN.add(port)  # not bound yet: never handed out twice by this process
+        return port
 
 
 def envoy_binary() -> str:
