@@ -54,6 +54,11 @@ FROM build AS edge-config
 ARG JWT_ISSUER=http://localhost/devinsider-dev
 # Empty: the dev issuer's JWKS on the shared dev-keys volume; Keycloak: its certs URL.
 ARG JWKS_URL=
+# The CAs an https:// JWKS_URL's certificate must chain to, where the edge container reads them (the Envoy image's
+# public CAs; a private CA: mount its bundle in the edge container and name it here). Its host name is checked too.
+ARG JWKS_CA_FILE=/etc/ssl/certs/ca-certificates.crt
+# An OTLP/gRPC collector for the edge's spans, [http[s]://]HOST:PORT; empty: no tracer.
+ARG OTLP_ENDPOINT=
 ARG CORS_ORIGINS=http://localhost:3000
 # Upstreams: compose service names and the gRPC ports of deploy/kubernetes (tests/deploy/test_compose.py);
 # Envoy resolves each name (STRICT_DNS) to every replica.
@@ -71,7 +76,9 @@ RUN /opt/build/bin/python scripts/swagger_ui.py extract --from /wheelhouse --to 
        --upstream devinsider.notification.v1.NotificationService=notification:50058 \
        $(for origin in $CORS_ORIGINS; do echo --cors-origin "$origin"; done) \
        --jwt-issuer "$JWT_ISSUER" \
-       $(if [ -n "$JWKS_URL" ]; then echo --jwks-url "$JWKS_URL"; else echo --jwks-file /app/var/dev-keys/jwks.json; fi)
+       $(if [ -n "$JWKS_URL" ]; then echo --jwks-url "$JWKS_URL" --jwks-ca-file "$JWKS_CA_FILE"; \
+         else echo --jwks-file /app/var/dev-keys/jwks.json; fi) \
+       --otlp-endpoint "$OTLP_ENDPOINT"
 
 # --- edge ------------------------------------------------------------------------------------------------------
 FROM ${ENVOY_IMAGE} AS edge

@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 PROTO_SOURCES := $(shell find protos -name '*.proto')
 
 .PHONY: install protos run test lint typecheck buflint breaking check clean bench bench-matching bench-load kubernetes \
-	locks images compose-test monitoring-check
+	locks images compose-test monitoring-check openapi-lint ts-client seed
 
 install: $(STAMP) node_modules/.installed
 
@@ -29,6 +29,11 @@ protos: $(STAMP)
 run: install
 	$(BIN)/python scripts/run_local.py
 
+# Demo data through the REST edge of a running `make run` (scripts/seed.py): 30 companies, 15 investors, 10 published
+# programs, criteria profiles and credits; idempotent. SEED_ARGS="--edge http://host:8080 --companies 5".
+seed: install
+	$(BIN)/python scripts/seed.py $(SEED_ARGS)
+
 # One pytest worker per core (pytest-xdist); a test file stays on one worker, so a module's suite
 # stack is started once. PYTEST_WORKERS=0 runs everything in this process.
 PYTEST_WORKERS ?= auto
@@ -39,6 +44,7 @@ lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	node_modules/.bin/buf lint
+	node_modules/.bin/buf format --diff --exit-code protos
 
 # Each service's tests/ is its own `tests` package for mypy, so services are checked one by one.
 typecheck: install
@@ -56,9 +62,25 @@ bench: install
 bench-load: install
 	$(BIN)/python -m bench.load $(BENCH_ARGS)
 
-# Compares the protos with those of the main branch (or BREAKING_AGAINST, a git ref).
+# Compares the protos with those of the main branch (or BREAKING_AGAINST, a git ref): `buf breaking`, then every
+# RPC's access policy and HTTP bindings, whose changes need a reviewed entry in protos/contract-changes.yaml.
 breaking: install
 	$(BIN)/python scripts/buf_breaking.py $(BREAKING_AGAINST)
+
+# The OpenAPI document the edge serves (/openapi.json, written by devinsider-gateway-config), linted by Redocly CLI
+# with redocly.yaml: any problem fails (tests/edge/test_openapi_lint.py checks the same in `make test`).
+OPENAPI_DIR := build/openapi
+REDOCLY := REDOCLY_TELEMETRY=off REDOCLY_SUPPRESS_UPDATE_NOTICE=true node_modules/.bin/redocly
+openapi-lint: install
+	$(BIN)/python scripts/openapi_document.py $(OPENAPI_DIR)
+	$(REDOCLY) lint --config redocly.yaml $(OPENAPI_DIR)/openapi.json
+
+# The TypeScript client's types from that document (openapi-typescript -> gen/typescript/, never edited), then
+# examples/typescript compiled against them (tsc -> build/examples/typescript/; tests/e2e/test_typescript_client.py).
+ts-client: install
+	$(BIN)/python scripts/openapi_document.py $(OPENAPI_DIR)
+	node_modules/.bin/openapi-typescript $(OPENAPI_DIR)/openapi.json -o gen/typescript/devinsider-api.d.ts
+	node_modules/.bin/tsc -p examples/typescript
 
 check: lint typecheck test breaking
 

@@ -3,7 +3,9 @@
 The buf schema registry is out of reach, so the revision's protos are exported from git into a
 temporary workspace (with the same google/* imports from build/third_party) and buf compares the
 working tree with it. Default revision: `main`; on main itself, its previous commit, so every
-commit that lands on main must be wire- and JSON-compatible with the one before.
+commit that lands on main must be wire- and JSON-compatible with the one before. Then
+scripts/contract_changes.py compares what buf does not see, the access policy and HTTP bindings of
+every RPC, against the same revision: each change needs a reviewed entry in protos/contract-changes.yaml.
 """
 
 from __future__ import annotations
@@ -51,6 +53,16 @@ def breaking(against: Path) -> subprocess.CompletedProcess[str]:
     )
 
 
+def contract_changes(against: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(  # noqa: S603 - our own script
+        [sys.executable, str(ROOT / "scripts" / "contract_changes.py"), str(against)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+
 def main() -> int:
     revision = sys.argv[1] if len(sys.argv) > 1 and sys.argv[1] else default_against()
     if revision is None:
@@ -61,9 +73,11 @@ def main() -> int:
             print(f"buf breaking: {revision} has no protos yet")
             return 0
         result = breaking(Path(temp))
+        contract = contract_changes(Path(temp))
     print(result.stdout + result.stderr, end="")
     print(f"buf breaking against {revision}: {'OK' if result.returncode == 0 else 'BREAKING CHANGES'}")
-    return result.returncode
+    print(contract.stdout + contract.stderr, end="")
+    return result.returncode or contract.returncode
 
 
 if __name__ == "__main__":

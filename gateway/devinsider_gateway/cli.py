@@ -9,7 +9,7 @@ from pathlib import Path
 import yaml
 
 from . import descriptors, docs, envoy_config, openapi
-from .options import MEGABYTE, WEBHOOK_PREFIX, Endpoint, GatewayOptions, JwtOptions, TracingOptions
+from .options import MEGABYTE, SYSTEM_CA_BUNDLE, WEBHOOK_PREFIX, Endpoint, GatewayOptions, JwtOptions, TracingOptions
 
 
 def _upstream(value: str) -> tuple[str, list[Endpoint]]:
@@ -64,6 +64,13 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--jwt-issuer", default="", help="checked at the edge too; empty: no JWT filter")
     p.add_argument("--jwks-file", type=Path, help="local JWKS (dev issuer's jwks.json)")
     p.add_argument("--jwks-url", default="", help="remote JWKS (Keycloak certs endpoint)")
+    p.add_argument(
+        "--jwks-ca-file",
+        type=Path,
+        default=SYSTEM_CA_BUNDLE,
+        help="PEM bundle of the CAs an https:// --jwks-url's certificate must chain to (its host name is checked "
+        "too); default: the system's",
+    )
     p.add_argument(
         "--rate-limit-prefix",
         action="append",
@@ -121,7 +128,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.jwt_issuer and not (args.jwks_file or args.jwks_url):
         sys.exit("--jwt-issuer needs --jwks-file or --jwks-url")
     jwt = (
-        JwtOptions(args.jwt_issuer, args.jwks_file and args.jwks_file.resolve(), args.jwks_url)
+        JwtOptions(
+            args.jwt_issuer, args.jwks_file and args.jwks_file.resolve(), args.jwks_url, args.jwks_ca_file.absolute()
+        )
         if args.jwt_issuer
         else None
     )

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import ipaddress
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from .options import Endpoint, GatewayOptions, seconds
+from .options import Endpoint, GatewayOptions, JwtOptions, seconds
 
 PROTOCOL_OPTIONS = "envoy.extensions.upstreams.http.v3.HttpProtocolOptions"
 
@@ -81,8 +83,8 @@ def service_cluster(service: str, endpoints: list[Endpoint], options: GatewayOpt
     }
 
 
-def jwks_cluster(url: str, options: GatewayOptions) -> dict[str, Any]:
-    parts = urlsplit(url)
+def jwks_cluster(jwt: JwtOptions, options: GatewayOptions) -> dict[str, Any]:
+    parts = urlsplit(jwt.jwks_url)
     tls = parts.scheme == "https"
     host = parts.hostname or "localhost"
     cluster: dict[str, Any] = {
@@ -97,6 +99,22 @@ def jwks_cluster(url: str, options: GatewayOptions) -> dict[str, Any]:
             "typed_config": {
                 "@type": "type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.UpstreamTlsContext",
                 "sni": host,
+                "common_tls_context": {"validation_context": verified_host(host, jwt.jwks_ca_file)},
             },
         }
     return cluster
+
+
+def verified_host(host: str, ca_file: Path) -> dict[str, Any]:
+    """An upstream's certificate must chain to a CA of `ca_file` and name `host`: without a validation
+    context Envoy accepts any certificate, and whoever answers for the JWKS host would choose the keys
+    the edge trusts."""
+    try:
+        ipaddress.ip_address(host)
+        san_type = "IP_ADDRESS"
+    except ValueError:
+        san_type = "DNS"
+    return {
+        "trusted_ca": {"filename": str(ca_file)},
+        "match_typed_subject_alt_names": [{"san_type": san_type, "matcher": {"exact": host}}],
+    }

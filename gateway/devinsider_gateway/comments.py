@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from google.protobuf import descriptor_pb2
 
 
@@ -39,3 +41,13 @@ def leading_comments(proto: descriptor_pb2.FileDescriptorProto) -> dict[str, str
         if name and location.leading_comments.strip():
             found[name] = " ".join(line.strip() for line in location.leading_comments.strip().splitlines())
     return found
+
+
+# A sentence ends at `.`, `!` or `?` followed by a capital: "e.g. `FR`" and "i.e. an owner" do not split.
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z])")
+
+
+def split_summary(comment: str) -> tuple[str, str]:
+    """The comment's first sentence, without its period (an OpenAPI summary), and the rest."""
+    first, *rest = _SENTENCE_END.split(comment.strip(), maxsplit=1)
+    return first.removesuffix("."), "".join(rest)

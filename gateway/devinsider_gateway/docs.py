@@ -8,6 +8,8 @@ from pathlib import Path
 from typing import Any
 
 ASSETS = ("swagger-ui-bundle.js", "swagger-ui.css")
+# persistAuthorization: the token pasted in Authorize (how to get one: the `bearer` scheme's description)
+# survives reloads of the page.
 PAGE = """<!doctype html>
 <html lang="en">
 <head>
@@ -19,7 +21,9 @@ PAGE = """<!doctype html>
 <div id="swagger-ui"></div>
 <script src="/docs/swagger-ui-bundle.js"></script>
 <script>
-window.ui = SwaggerUIBundle({{url: "/openapi.json", dom_id: "#swagger-ui", deepLinking: true}});
+window.ui = SwaggerUIBundle({{
+  url: "/openapi.json", dom_id: "#swagger-ui", deepLinking: true, persistAuthorization: true
+}});
 </script>
 </body>
 </html>

@@ -198,7 +198,7 @@ def build(api: Api, options: GatewayOptions) -> dict[str, Any]:
         raise ValueError(f"upstreams for services not in the descriptor set: {', '.join(unknown)}")
     cluster_list = [clusters.service_cluster(s, e, options) for s, e in sorted(options.upstreams.items())]
     if options.jwt and options.jwt.jwks_url:
-        cluster_list.append(clusters.jwks_cluster(options.jwt.jwks_url, options))
+        cluster_list.append(clusters.jwks_cluster(options.jwt, options))
     if options.tracing is not None:
         cluster_list.append(tracing.collector_cluster(options.tracing, options))
     listeners = [_listener(api, options)]

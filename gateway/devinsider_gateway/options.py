@@ -6,6 +6,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 MEGABYTE = 1024 * 1024
+# Debian's (and the Envoy image's) bundle of public CAs: what a remote JWKS is verified against by default.
+SYSTEM_CA_BUNDLE = Path("/etc/ssl/certs/ca-certificates.crt")
 # Every HTTP binding under this prefix is rate-limited on its own by default (cli.py).
 WEBHOOK_PREFIX = "/v1/webhooks/"
 
@@ -25,6 +27,7 @@ class JwtOptions:
     issuer: str
     jwks_file: Path | None = None  # local JWKS (the dev issuer's jwks.json)
     jwks_url: str = ""  # remote JWKS (Keycloak's .../protocol/openid-connect/certs)
+    jwks_ca_file: Path = SYSTEM_CA_BUNDLE  # CAs trusted for an https:// JWKS URL (PEM)
 
 
 @dataclass(frozen=True)

@@ -68,7 +68,9 @@ def _method_routes(api: Api, options: GatewayOptions) -> list[dict[str, Any]]:
 def _doc_routes(options: GatewayOptions) -> list[dict[str, Any]]:
     if options.docs_dir is None:
         return []
-    return [
+    # A browser pointed at the edge lands on the docs (302: the root may mean something else one day).
+    redirect = {"path_redirect": "/docs", "response_code": "FOUND"}
+    files = [
         {
             "match": {"path": path},
             "direct_response": {"status": 200, "body": {"filename": str(options.docs_dir / name)}},
@@ -79,6 +81,7 @@ def _doc_routes(options: GatewayOptions) -> list[dict[str, Any]]:
         }
         for path, (name, ctype) in DOC_FILES.items()
     ]
+    return [{"match": {"path": "/"}, "redirect": redirect, "typed_per_filter_config": TRANSCODER_OFF}, *files]
 
 
 def _rate_limited(options: GatewayOptions) -> list[dict[str, Any]]:

@@ -90,9 +90,27 @@ class Schemas:
             self.components[name] = {}  # placed first: recursive messages refer to themselves
             properties = {field.json_name: self.field(field) for field in message.fields}
             schema: dict[str, Any] = {"type": "object", "properties": properties}
+            required = [field.json_name for field in message.fields if is_required(field)]
+            if required:
+                schema["required"] = required
             if name in self.comments:
                 schema["description"] = self.comments[name]
             self.components[name] = schema
+        return ref(name)
+
+    def partial(self, message: Descriptor) -> dict[str, Any]:
+        """The message as the body of an update with a field mask: REQUIRED fields may be left out (they
+        are required when the resource is created and always present in responses, AIP-203)."""
+        full = self.message(message)
+        name = f"{message.full_name}-Update"  # `-` cannot occur in a proto name: no collision
+        component = self.components.get(message.full_name, {})
+        if "required" not in component:
+            return full
+        if name not in self.components:
+            partial = {k: v for k, v in component.items() if k != "required"}
+            note = "Every field is optional here: only those named in the update mask (or set in the body) change."
+            partial["description"] = f"{component.get('description', message.full_name)} {note}"
+            self.components[name] = partial
         return ref(name)
 
     def value(self, field: FieldDescriptor) -> dict[str, Any]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib.util
 import shutil
+import sys
 from pathlib import Path
 from types import ModuleType
 
@@ -52,6 +53,7 @@ def _load_script(path: Path) -> ModuleType:
     spec = importlib.util.spec_from_file_location(f"{path.stem}_under_test", path)
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up while the script runs
     spec.loader.exec_module(module)
     return module
 
@@ -66,6 +68,12 @@ def gen_module() -> ModuleType:
 def buf_breaking() -> ModuleType:
     """scripts/buf_breaking.py, the `make breaking` step of CI."""
     return _load_script(ROOT / "scripts" / "buf_breaking.py")
+
+
+@pytest.fixture
+def contract_changes() -> ModuleType:
+    """scripts/contract_changes.py, the access policy and HTTP binding review of `make breaking`."""
+    return _load_script(ROOT / "scripts" / "contract_changes.py")
 
 
 @pytest.fixture

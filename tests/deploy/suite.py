@@ -44,6 +44,10 @@ SERVICES: dict[str, type[ServiceSettings]] = {
     "notification": NotificationSettings,
 }
 
+# Variables of the OpenTelemetry SDK given to every service (devinsider_common.tracing reads them, no settings
+# class does): empty in compose and the shared ConfigMap, tracing stays off until an operator sets them.
+TRACING_VARIABLES = frozenset({"OTEL_EXPORTER_OTLP_ENDPOINT"})
+
 
 @dataclass(frozen=True)
 class EnvField:

@@ -11,10 +11,12 @@ from typing import Any
 
 import pytest
 
+from devinsider_common import tracing
 from devinsider_common.auth.dev_issuer import ensure_dev_keys
 from devinsider_common.outbox.relay import RelayThread
 from devinsider_common.settings import PublicSecretError, ServiceSettings
 from devinsider_gateway import cli, descriptors
+from devinsider_gateway.options import SYSTEM_CA_BUNDLE
 from devinsider_gateway.testing import envoy
 
 from .suite import ROOT, SERVICES, compose, container_env, find, load_manifests, load_settings, merged_env
@@ -184,6 +186,28 @@ def test_the_edge_routes_every_api_service_to_its_compose_name_and_port(tmp_path
     cli.main(["--descriptor-set", str(ROOT / "gen" / "devinsider.binpb"), *args, "--out", str(out), *jwt])
     result = envoy.validate(out)
     assert result.returncode == 0, result.stderr
+
+
+def test_tracing_is_off_unless_asked_and_the_edge_verifies_the_jwks_server(tmp_path: Path) -> None:
+    edge_args: dict[str, str] = compose()["services"]["edge"]["build"]["args"]
+    dockerfile = (ROOT / "Dockerfile").read_text(encoding="utf-8")
+    assert set(edge_args) <= set(re.findall(r"^ARG (\w+)", dockerfile, re.MULTILINE))
+    assert '--jwks-ca-file "$JWKS_CA_FILE"' in dockerfile and '--otlp-endpoint "$OTLP_ENDPOINT"' in dockerfile
+    assert substitute(edge_args["JWKS_CA_FILE"], ENV_FILE) == str(SYSTEM_CA_BUNDLE)
+    for name in SERVICES:
+        assert tracing.exporters_from_env(compose_env(name)) == [], f"{name} traces by default"
+    collector = ENV_FILE | {"OTEL_EXPORTER_OTLP_ENDPOINT": "http://otel-collector:4317"}
+    assert tracing.exporters_from_env(compose_env("user", collector)) == ["otlp"]
+    # The edge's arguments as the image gets them by default with Keycloak: the JWKS server checked, no tracer.
+    out = tmp_path / "envoy.yaml"
+    jwt = ["--jwt-issuer", "https://kc.example.com/realms/x", "--jwks-url", "https://kc.example.com/certs"]
+    edge = [*jwt, "--jwks-ca-file", substitute(edge_args["JWKS_CA_FILE"], ENV_FILE)]
+    edge += ["--otlp-endpoint", substitute(edge_args["OTLP_ENDPOINT"], ENV_FILE)]
+    upstream = ["--upstream", "devinsider.user.v1.UserService=user:50051"]
+    cli.main(["--descriptor-set", str(ROOT / "gen" / "devinsider.binpb"), *upstream, "--out", str(out), *edge])
+    assert envoy.validate(out).returncode == 0
+    text = out.read_text(encoding="utf-8")
+    assert "validation_context" in text and "opentelemetry" not in text
 
 
 def test_the_images_are_selectable_and_default_to_the_official_ones() -> None:

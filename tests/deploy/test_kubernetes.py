@@ -28,6 +28,7 @@ from .suite import (
     KUBERNETES,
     ROOT,
     SERVICES,
+    TRACING_VARIABLES,
     Manifest,
     compose,
     container_env,
@@ -162,7 +163,7 @@ def test_the_edge_image_runs_the_envoy_version_pinned_for_local_runs() -> None:
 
 @pytest.mark.parametrize("name", SERVICES)
 def test_every_variable_given_to_a_service_is_one_of_its_settings(name: str) -> None:
-    known = env_fields(SERVICES[name])
+    known = set(env_fields(SERVICES[name])) | TRACING_VARIABLES
     sources = container_env(MANIFESTS, deployment(name))
     seen: dict[str, str] = {}
     for source, values in sources.items():
@@ -180,7 +181,7 @@ def test_the_shared_configmap_holds_settings_every_service_has() -> None:
     ]
     assert consumers == list(SERVICES)
     shared = set.intersection(*(set(env_fields(cls)) for cls in SERVICES.values()))
-    assert set(find(MANIFESTS, "ConfigMap", "devinsider-config")["data"]) <= shared
+    assert set(find(MANIFESTS, "ConfigMap", "devinsider-config")["data"]) <= shared | TRACING_VARIABLES
 
 
 @pytest.mark.parametrize("name", SERVICES)

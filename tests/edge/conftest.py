@@ -37,8 +37,11 @@ def descriptor_set(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return envoy.compile_descriptor_set(["edgetest/v1/echo.proto"], includes, out)
 
 
-def start_edge(descriptor_set: Path, workdir: Path, replicas: int = 1, extra: list[str] | None = None) -> Edge:
-    keys = workdir / "keys"
+def start_edge(
+    descriptor_set: Path, workdir: Path, replicas: int = 1, extra: list[str] | None = None, keys: Path | None = None
+) -> Edge:
+    """`keys`: the dev key pair signing the tokens (default: a new one in `workdir`)."""
+    keys = keys or workdir / "keys"
     ensure_dev_keys(keys)
     backends = [EchoBackend(descriptor_set, SERVICE, f"backend-{i}") for i in range(replicas)]
     port, admin = envoy.free_port(), envoy.free_port()

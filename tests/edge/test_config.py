@@ -70,6 +70,14 @@ def test_a_subset_with_a_remote_jwks_and_no_docs(tmp_path: Path) -> None:
     )
     assert _filter(config, "envoy.filters.http.grpc_json_transcoder")["services"] == [user]
     assert {c["name"] for c in config["static_resources"]["clusters"]} == {"devinsider_user_v1_UserService", "jwks"}
+    # The JWKS server's certificate is verified: the system's CAs by default, and the URL's host name.
+    (jwks,) = (c for c in config["static_resources"]["clusters"] if c["name"] == "jwks")
+    tls = jwks["transport_socket"]["typed_config"]
+    assert tls["sni"] == "kc"
+    assert tls["common_tls_context"]["validation_context"] == {
+        "trusted_ca": {"filename": "/etc/ssl/certs/ca-certificates.crt"},
+        "match_typed_subject_alt_names": [{"san_type": "DNS", "matcher": {"exact": "kc"}}],
+    }
 
 
 def test_public_rpcs_let_missing_tokens_through_and_others_require_one(tmp_path: Path) -> None:

@@ -39,3 +39,5 @@ def test_docs_render_the_operations(edge: Edge, tmp_path: Path) -> None:
     for operation_id in ("EchoService_Echo", "EchoService_Upload", "EchoService_Secret"):
         assert operation_id in dom or operation_id.split("_")[1] in dom
     assert "/v1/files/{path}" in dom.replace("&#8203;", "").replace("\u200b", "")
+    assert "A multi-segment path capture" in dom  # the summary, from the proto comment
+    assert "btn authorize" in dom  # where a bearer token is pasted (the `bearer` security scheme)

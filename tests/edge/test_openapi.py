@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import jsonschema  # type: ignore[import-untyped]  # schemathesis's, which the fuzz tests use
 import pytest
 
 from devinsider_gateway import descriptors, openapi
@@ -144,3 +145,66 @@ def test_docs_page_and_its_assets_come_from_the_edge(edge: Edge) -> None:
     bundle = request("GET", edge.url("/docs/swagger-ui-bundle.js"))
     assert bundle.status == 200 and len(bundle.body) > 500_000
     assert request("GET", edge.url("/docs/swagger-ui.css")).status == 200
+
+
+def test_summaries_are_the_first_sentence_of_the_comment(served: dict[str, Any]) -> None:
+    echo = served["paths"]["/v1/echo/{id}"]["get"]
+    assert echo["summary"] == "Echo by id, by nested resource name, or with the whole request as body"
+    assert echo["description"].startswith("Access: PUBLIC.")  # a one-sentence comment has no more to say
+    update = openapi.document(descriptors.load(ROOT / "gen" / "devinsider.binpb"))["paths"][
+        "/v1/companies/{companyId}"
+    ]["patch"]
+    assert update["summary"].startswith("Updates a company page; only the fields named in `update_mask`")
+    assert update["description"].startswith("Needs the EDIT page permission.\n\nAccess: AUTHENTICATED.")
+
+
+def test_required_and_output_only_fields_of_the_real_protos() -> None:
+    document = openapi.document(descriptors.load(ROOT / "gen" / "devinsider.binpb"))
+    schemas = document["components"]["schemas"]
+    company = schemas["devinsider.company.v1.Company"]
+    assert company["required"] == ["displayName"]  # REQUIRED
+    assert company["properties"]["createTime"]["readOnly"] is True  # OUTPUT_ONLY
+    assert "readOnly" not in company["properties"]["displayName"]
+    create = document["paths"]["/v1/companies"]["post"]["requestBody"]["content"]["application/json"]["schema"]
+    assert create["$ref"] == "#/components/schemas/devinsider.company.v1.Company"
+    # An update with a field mask sends only what changes: the same fields, none required.
+    update = document["paths"]["/v1/companies/{companyId}"]["patch"]["requestBody"]["content"]["application/json"]
+    assert update["schema"]["$ref"] == "#/components/schemas/devinsider.company.v1.Company-Update"
+    partial = schemas["devinsider.company.v1.Company-Update"]
+    assert "required" not in partial and partial["properties"] == company["properties"]
+
+
+def _status_validator(document: dict[str, Any]) -> Any:
+    root = {"$ref": "#/components/schemas/google.rpc.Status", "components": document["components"]}
+    return jsonschema.Draft202012Validator(root)
+
+
+def test_error_details_are_typed_and_match_what_the_edge_returns(served: dict[str, Any], edge: Edge) -> None:
+    details = served["components"]["schemas"]["google.rpc.Status"]["properties"]["details"]["items"]["oneOf"]
+    kinds = {kind["title"]: kind for kind in details}
+    assert {"ErrorInfo", "BadRequest", "QuotaFailure", "PreconditionFailure", "ResourceInfo", "RetryInfo"} <= set(kinds)
+    error_info = kinds["ErrorInfo"]
+    assert error_info["properties"]["@type"] == {"const": "type.googleapis.com/google.rpc.ErrorInfo"}
+    assert error_info["allOf"] == [{"$ref": "#/components/schemas/google.rpc.ErrorInfo"}]
+    validator = _status_validator(served)
+    returned = request("POST", edge.url("/v1/fail/5")).json()  # a service's error, as the transcoder renders it
+    assert returned["details"] and not list(validator.iter_errors(returned))
+    refused = request("GET", edge.url("/v1/secret")).json()  # the edge's own 401
+    assert not list(validator.iter_errors(refused))
+    wrong = {**returned, "details": [{**returned["details"][0], "reason": 7}]}
+    assert list(validator.iter_errors(wrong))  # the schema does check the detail's own fields
+    for code, response in served["components"]["responses"].items():
+        example = response["content"]["application/json"].get("example")
+        assert example is None or not list(validator.iter_errors(example)), code
+
+
+def test_the_document_names_its_server_and_how_to_get_a_token(served: dict[str, Any]) -> None:
+    assert served["servers"] == [{"url": "/", "description": "The edge that serves this document."}]
+    assert "devinsider-dev-token" in served["components"]["securitySchemes"]["bearer"]["description"]
+
+
+def test_the_root_redirects_to_the_docs(edge: Edge) -> None:
+    response = request("GET", edge.url("/"))
+    assert response.status == 302
+    assert response.headers["location"].endswith("/docs")
+    assert b"persistAuthorization: true" in request("GET", edge.url("/docs")).body

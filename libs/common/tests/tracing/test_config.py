@@ -23,6 +23,7 @@ from devinsider_common.testing.otlp import Collector
     [
         ({}, []),
         ({"OTEL_EXPORTER_OTLP_ENDPOINT": "http://collector:4317"}, ["otlp"]),
+        ({"OTEL_EXPORTER_OTLP_ENDPOINT": ""}, []),  # compose and Kubernetes give it empty: off
         ({"OTEL_EXPORTER_OTLP_TRACES_ENDPOINT": "http://collector:4317"}, ["otlp"]),
         ({"OTEL_TRACES_EXPORTER": "otlp"}, ["otlp"]),
         ({"OTEL_TRACES_EXPORTER": "console, otlp"}, ["console", "otlp"]),
