@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import jsonschema  # type: ignore[import-untyped]  # schemathesis's, which the fuzz tests use
+import jsonschema
 import pytest
 
 from devinsider_gateway import descriptors, openapi
