@@ -1,4 +1,4 @@
-"""Database round trips per RPC, counted on the wire (bench/suite/pgcount.py), in a pass of its own: the
+"""Database round trips per RPC, counted on the wire (devinsider_common/testing/pgcount.py), in a pass of its own: the
 services run with their DATABASE_URL through one counting proxy each (the proxy costs CPU, so the
 throughput passes connect directly) and their periodic work (outbox relay, health probe, index poll,
 jobs) slowed down, so that what crosses a proxy during a target's calls is those calls' work. Each
@@ -17,10 +17,10 @@ from dataclasses import dataclass
 from sqlalchemy.engine import make_url
 
 from bench.calls import Call
-from bench.suite.pgcount import Counts, PgCountingProxy
 from bench.suite.probe import Prober
 from bench.suite.targets import Check
 from devinsider_common.testing import infra
+from devinsider_common.testing.pgcount import Counts, PgCountingProxy
 
 # Periodic work slowed down for the counting pass (seconds); the settings of devinsider_common and the
 # services. A name a service does not know is ignored by it.

@@ -92,7 +92,7 @@ def _get_company(label: str, s: Scenario, token: str, check: Check) -> Read:
 
 def reads(s: Scenario) -> list[Read]:
     matches = {"parent": s.showcase.name, "targetKind": "PAGE_KIND_INVESTOR", "pageSize": 20}
-    directory = f"industries={s.industry}&hqCountryCodes={s.country}&pageSize=20"
+    directory = f"industries={s.industry}&hqCountryCodes={s.country}&pageSize=20&viewerPage={s.stranger.name}"
     balance = f"{s.unlocker.name}/creditBalance"
     return [
         _get_company("owner", s, s.showcase.token, _expect("viewerRole", "PAGE_ROLE_OWNER")),
@@ -107,9 +107,14 @@ def reads(s: Scenario) -> list[Read]:
                 (
                     "/devinsider.company.v1.CompanyService/ListCompanies",
                     company_pb2.ListCompaniesRequest,
-                    {"industries": [s.industry], "hqCountryCodes": [s.country], "pageSize": 20},
+                    {
+                        "industries": [s.industry],
+                        "hqCountryCodes": [s.country],
+                        "pageSize": 20,
+                        "viewerPage": s.stranger.name,
+                    },
                 ),
-                s.stranger.token,  # an investor browsing the directory
+                s.stranger.token,  # an investor browsing the directory as its page (filters: bench/suite/run.py)
             ),
             _non_empty("companies"),
         ),

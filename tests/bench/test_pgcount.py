@@ -1,4 +1,4 @@
-"""The suite bench's counting proxy (bench/suite/pgcount.py) counts what really crosses the wire to the
+"""The suite bench's counting proxy (devinsider_common/testing/pgcount.py) counts what really crosses the wire to the
 real PostgreSQL: one autocommit statement is one round trip, SQLAlchemy's transaction is three (BEGIN,
 the statement, COMMIT), a pool's pre-ping one more, statements pipelined behind an unanswered one ride
 its trip, and prepared statements are still named by their text."""
@@ -14,8 +14,8 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
-from bench.suite.pgcount import Counts, PgCountingProxy, _Framer
 from devinsider_common.testing import infra
+from devinsider_common.testing.pgcount import Counts, PgCountingProxy, _Framer
 
 pytestmark = pytest.mark.postgres
 

@@ -3,7 +3,8 @@
 Each `### <service> service` table lists the variables the service's class declares itself (new fields
 and redefined defaults), the `### Shared by every service` table those of ServiceSettings with the
 authentication and broker settings, the `### page services` table those PageServiceSettings adds for
-company, investor and program; defaults are written as an operator would set them."""
+company, investor and program, the `### entitlements` table those of EntitlementSettings, mixed into the
+services that enforce a plan; defaults are written as an operator would set them."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ import re
 
 import pytest
 
+from devinsider_common.entitlements import EntitlementSettings
 from devinsider_common.pages.settings import PageServiceSettings
 from devinsider_common.settings import ServiceSettings
 
@@ -18,6 +20,7 @@ from .suite import OPERATIONS_DOC, SERVICES, EnvField, env_fields, own_env_field
 
 SHARED = "shared"
 PAGE = "page"
+ENTITLEMENTS = "entitlements"
 
 
 def _cells(line: str) -> list[str]:
@@ -55,7 +58,7 @@ def _compare(table: dict[str, str], fields: dict[str, EnvField], what: str) -> N
 
 
 def test_there_is_a_table_for_the_shared_settings_and_one_per_service() -> None:
-    assert set(TABLES) == {SHARED, PAGE, *SERVICES}
+    assert set(TABLES) == {SHARED, PAGE, ENTITLEMENTS, *SERVICES}
 
 
 def test_the_shared_table_is_the_common_settings() -> None:
@@ -64,6 +67,10 @@ def test_the_shared_table_is_the_common_settings() -> None:
 
 def test_the_page_table_is_what_the_page_services_base_adds() -> None:
     _compare(TABLES[PAGE], own_env_fields(PageServiceSettings), "page services")
+
+
+def test_the_entitlements_table_is_what_the_mixin_declares() -> None:
+    _compare(TABLES[ENTITLEMENTS], own_env_fields(EntitlementSettings), "entitlements")  # type: ignore[arg-type]
 
 
 @pytest.mark.parametrize("name", SERVICES)
@@ -76,4 +83,6 @@ def test_the_doc_covers_every_variable_a_service_reads(name: str) -> None:
     documented = set(TABLES[SHARED]) | set(TABLES[name])
     if issubclass(SERVICES[name], PageServiceSettings):
         documented |= set(TABLES[PAGE])
+    if issubclass(SERVICES[name], EntitlementSettings):
+        documented |= set(TABLES[ENTITLEMENTS])
     assert documented == set(env_fields(SERVICES[name]))

@@ -6,7 +6,8 @@ key prefix (as in production, where the services share `REDIS_KEY_PREFIX`) and o
 vhost, so that the outbox relays publish for real. Every service asks the real user service for the
 blacklist (`user_target`) and the real page services for page access; company and investor project
 billing's unlocks from its events and ask the unlocking pages' services about membership; billing asks matching
-for blocked pairs, matching asks billing for each page's match cap (its entitlements); contact projects
+for blocked pairs, matching, contact and the page services ask billing for each page's entitlements (match cap,
+contact requests a month, seats, directory filters; dropped on its EntitlementsChanged); contact projects
 billing's unlocks too and asks the page services, matching and the user service before a contact request;
 notification follows the members, users and pages from their events and turns
 unlocks, contact, invitations, applications, billing and matches into notifications and mails (its clock can be
@@ -21,7 +22,7 @@ from __future__ import annotations
 import time
 import uuid
 from collections import defaultdict
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -165,7 +166,8 @@ class Broker:
 
 
 class SkewedClock:
-    """The clock of the stack's notification service: real time, moved on by `advance` (the digest job's day)."""
+    """The clock of the stack's notification or contact service: real time, moved on by `advance` (the digest
+    job's day, a new day of contact requests)."""
 
     def __init__(self) -> None:
         self.offset = timedelta()
@@ -214,6 +216,7 @@ class SuiteStack:
     redis_prefix: str
     provider_api_key: str = "dev-provider-key"  # BillingSettings' default, which this stack keeps
     notification_clock: SkewedClock = field(default_factory=lambda: SkewedClock())
+    contact_clock: SkewedClock = field(default_factory=lambda: SkewedClock())
 
     def url(self, path: str) -> str:
         return self.envoy.url(path)
@@ -268,6 +271,7 @@ def _start_stack(
     redis_url: str | None = None,
     amqp_address: str | None = None,
     relay_backoff_max_seconds: float | None = None,
+    billing_overrides: Mapping[str, Any] | None = None,
 ) -> SuiteStack:
     """Start the stack. The optional overrides change only where the services connect (the fault
     tests pass TCP proxies in front of the real servers): `database_url` (same database, other
@@ -313,6 +317,9 @@ def _start_stack(
     # calls Envoy.
     billing_port, port, admin_port = envoy.free_port(), envoy.free_port(), envoy.free_port()
     investor_port, program_port = envoy.free_port(), envoy.free_port()
+    # Seats, directory filters and contact requests a month follow billing's entitlements; their answers are kept
+    # for long, so a plan bought shows only through billing's EntitlementsChanged (`<service>.entitlements`).
+    entitlements = {"billing_target": f"127.0.0.1:{billing_port}", "entitlements_cache_ttl_seconds": 300.0}
     company = start_company(
         CompanySettings(
             **shared,  # type: ignore[arg-type]
@@ -323,6 +330,7 @@ def _start_stack(
             investor_target=f"127.0.0.1:{investor_port}",
             program_target=f"127.0.0.1:{program_port}",
             unlock_cache_ttl_seconds=0.0,
+            **entitlements,  # type: ignore[arg-type]
         )
     )
     stack.callback(company.stop, grace=0)
@@ -335,6 +343,7 @@ def _start_stack(
             company_target=f"127.0.0.1:{company.port}",
             program_target=f"127.0.0.1:{program_port}",
             unlock_cache_ttl_seconds=0.0,
+            **entitlements,  # type: ignore[arg-type]
         )
     )
     stack.callback(investor.stop, grace=0)
@@ -345,7 +354,9 @@ def _start_stack(
         "grpc_port": program_port,
         **_database(schemas["program"], db_url),
         "company_target": f"127.0.0.1:{company.port}",
+        "investor_target": f"127.0.0.1:{investor.port}",
         "company_access_cache_ttl_seconds": 1.0,
+        **entitlements,
         "user_target": user_target,
         "access_cache_ttl_seconds": ACCESS_CACHE_TTL_SECONDS,
     }
@@ -383,9 +394,11 @@ def _start_stack(
             payment_provider="local",
             payment_webhook_secret=PAYMENT_WEBHOOK_SECRET,
             payment_webhook_url=f"http://127.0.0.1:{port}/v1/webhooks/payments",
+            **(billing_overrides or {}),
         )
     )
     stack.callback(billing.stop, grace=0)
+    contact_clock = SkewedClock()  # moved on by the tests of contact requests a month (test_entitlements)
     contact = start_contact(
         ContactSettings(
             **shared,  # type: ignore[arg-type]
@@ -396,7 +409,9 @@ def _start_stack(
             access_cache_ttl_seconds=ACCESS_CACHE_TTL_SECONDS,
             remote_cache_ttl_seconds=0.0,
             contact_request_rate_limit=CONTACT_REQUESTS_PER_DAY,
-        )
+            **entitlements,  # type: ignore[arg-type]
+        ),
+        clock=contact_clock,
     )
     stack.callback(contact.stop, grace=0)
     notification_clock = SkewedClock()
@@ -454,13 +469,16 @@ def _start_stack(
         keys,
         prefix,
         notification_clock=notification_clock,
+        contact_clock=contact_clock,
     )
 
 
 @pytest.fixture(scope="module")
-def suite_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SuiteStack]:
+def suite_stack(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[SuiteStack]:
+    """The stack of a test module; a module's `SUITE_BILLING` (BillingSettings fields) changes billing's."""
     with ExitStack() as stack:
-        yield _start_stack(stack, tmp_path_factory.mktemp("e2e-pages"))
+        billing = getattr(request.module, "SUITE_BILLING", None)
+        yield _start_stack(stack, tmp_path_factory.mktemp("e2e-pages"), billing_overrides=billing)
 
 
 # Journeys' building blocks, through the edge.

@@ -58,6 +58,9 @@ DENIED = grpc.StatusCode.PERMISSION_DENIED
 NOT_FOUND = grpc.StatusCode.NOT_FOUND
 # The reasons with which the shared interceptor refuses a caller because of the RPC's policy.
 POLICY_DENIALS = {"ROLE_MISSING", "SERVICE_ONLY", "NO_POLICY"}
+# An organisation here has four members and an invitation on each page, above the free tier's seats: the matrix
+# is about who may call what, so its stack's free tier has no seat limit (seats: tests/e2e/test_entitlements.py).
+SUITE_BILLING = {"free_tier_seats": 0}
 PAGE_DENIED = "PAGE_PERMISSION_DENIED"
 
 # ---------------------------------------------------------------------------------------------------

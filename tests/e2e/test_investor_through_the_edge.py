@@ -87,10 +87,13 @@ def test_directory_search_filters_and_pages_through_the_edge(suite_stack: SuiteS
     assert [i["name"] for i in everything.json()["investors"]] == [*angels, fund]  # display_name order
     assert everything.json()["totalSize"] == 4 and "nextPageToken" not in everything.json()
 
-    only_angels = suite_stack.call("GET", f"/v1/investors?query={tag}&investorTypes=INVESTOR_TYPE_BUSINESS_ANGEL")
+    # Criteria filters are what a plan sells (directory_filters): staff need no entitled page (test_entitlements).
+    staff = suite_stack.token(unique("staff"), roles=("admin",))
+    by_type = f"/v1/investors?query={tag}&investorTypes="
+    only_angels = suite_stack.call("GET", f"{by_type}INVESTOR_TYPE_BUSINESS_ANGEL", token=staff)
     assert only_angels.status == 200, only_angels.body
     assert [i["name"] for i in only_angels.json()["investors"]] == angels
-    no_match = suite_stack.call("GET", f"/v1/investors?query={tag}&investorTypes=INVESTOR_TYPE_PRIVATE_EQUITY")
+    no_match = suite_stack.call("GET", f"{by_type}INVESTOR_TYPE_PRIVATE_EQUITY", token=staff)
     assert no_match.status == 200 and "investors" not in no_match.json()
 
     seen: list[str] = []
@@ -111,8 +114,7 @@ def test_directory_search_filters_and_pages_through_the_edge(suite_stack: SuiteS
 
     first = suite_stack.call("GET", f"/v1/investors?query={tag}&pageSize=2").json()
     other_filters = suite_stack.call(
-        "GET",
-        f"/v1/investors?query={tag}&investorTypes=INVESTOR_TYPE_BUSINESS_ANGEL&pageToken={first['nextPageToken']}",
+        "GET", f"{by_type}INVESTOR_TYPE_BUSINESS_ANGEL&pageToken={first['nextPageToken']}", token=staff
     )
     assert status_of(other_filters)[:2] == (400, 3), other_filters.body
     bad_token = suite_stack.call("GET", "/v1/investors?pageToken=not-a-token")

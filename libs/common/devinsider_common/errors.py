@@ -17,6 +17,14 @@ class FieldViolation:
     description: str
 
 
+@dataclass(frozen=True)
+class QuotaViolation:
+    """One quota a request exceeded (google.rpc.QuotaFailure.Violation): what it limits, and how."""
+
+    subject: str
+    description: str
+
+
 @dataclass
 class DomainError(Exception):
     """Base of every error a use case raises on purpose.
@@ -91,10 +99,12 @@ class PermissionDenied(DomainError):
 
 @dataclass
 class ResourceExhausted(DomainError):
-    """A quota or rate limit was hit; `retry_after_seconds`, when known, becomes a RetryInfo detail."""
+    """A quota or rate limit was hit; `retry_after_seconds`, when known, becomes a RetryInfo detail and
+    `quota_violations` a QuotaFailure detail."""
 
     reason: str = "RESOURCE_EXHAUSTED"
     retry_after_seconds: float | None = None
+    quota_violations: list[QuotaViolation] = field(default_factory=list)
 
 
 @dataclass

@@ -64,7 +64,9 @@ class Runtime(Generic[SettingsT]):
 def open_engine(settings: ServiceSettings, migrations_dir: Path) -> Engine:
     """The service's engine, its schema migrated to the head of `migrations_dir` (a runtime's first step,
     and all that a one-off command on the service's database needs)."""
-    engine = create_service_engine(settings.effective_database_url, settings.schema_name)
+    engine = create_service_engine(
+        settings.effective_database_url, settings.schema_name, settings.db_pool_size, settings.db_max_overflow
+    )
     migrations.upgrade(engine, settings.schema_name, migrations_dir)
     tracing.instrument_engine(engine)  # a span per statement while tracing is on (after the migrations)
     return engine

@@ -105,6 +105,10 @@ class ServiceSettings(BaseSettings):
     health_check_interval_seconds: float = 2.0
     # Threads serving calls in one process.
     max_workers: int = 16
+    # PostgreSQL connections per process: the pool, and how many more a burst may open (each process of
+    # each service: mind PostgreSQL's max_connections across replicas and WORKERS).
+    db_pool_size: int = Field(default=10, ge=1, le=200)
+    db_max_overflow: int = Field(default=10, ge=0, le=200)
     # Processes serving calls on the port (devinsider_common.workers); 0: one per available core
     # (the CPU affinity, capped by a container's CPU limit). Always 1 on SQLite.
     workers: int = Field(default=0, ge=0, le=64)

@@ -11,6 +11,8 @@ import redis
 import structlog.testing
 from sqlalchemy import Engine, text
 
+from devinsider.common.v1 import page_pb2
+from devinsider.company.v1 import company_pb2
 from devinsider_common import errors
 from devinsider_common.cache import Cache, InMemoryCache, NearCache, RedisCache, create_cache, near, redis_client
 from devinsider_common.jobs import Job, run_once_across_replicas
@@ -22,6 +24,8 @@ from devinsider_common.locks import (
     advisory_xact_lock,
     create_lock_factory,
 )
+from devinsider_common.pages.remote import RemotePageAccess
+from devinsider_common.pages.roles import PagePermission, PageRole
 from devinsider_common.settings import ServiceSettings
 
 
@@ -194,3 +198,19 @@ def test_a_job_whose_lock_store_is_down_skips_its_run_with_a_warning_not_a_trace
     (entry,) = [e for e in logs if e["event"] == "job.skipped"]
     assert entry["log_level"] == "warning" and "Redis is unreachable" in entry["reason"]
     assert "exc_info" not in entry and not any(e["event"] == "job.failed" for e in logs)
+
+
+def test_page_access_answers_are_read_from_a_near_copy(redis_conn: redis.Redis, redis_prefix: tuple[str, str]) -> None:
+    shared = RedisCache(redis_conn, redis_prefix[1])
+    asked: list[str] = []
+
+    def check(request: company_pb2.CheckPageAccessRequest) -> company_pb2.CheckPageAccessResponse:
+        asked.append(request.subject)
+        return company_pb2.CheckPageAccessResponse(allowed=True, role=page_pb2.PAGE_ROLE_OWNER, cache_ttl_seconds=30)
+
+    access = RemotePageAccess(check, company_pb2.CheckPageAccessRequest, shared, ttl_seconds=30)
+    assert access.role("companies/c1", "alice", PagePermission.VIEW_PRIVATE) == (True, PageRole.OWNER)
+    for key in redis_conn.scan_iter(match=f"{redis_prefix[1]}*page_access*"):
+        redis_conn.delete(key)  # Redis no longer holds it: only the process's copy can answer
+    assert access.role("companies/c1", "alice", PagePermission.VIEW_PRIVATE) == (True, PageRole.OWNER)
+    assert asked == ["alice"]

@@ -76,3 +76,20 @@ def test_a_connection_that_died_while_idle_is_replaced_not_failed(
     clock.now += IDLE_PING_SECONDS
     assert _select_one(engine) == 1  # the ping failed, the pool connected again
     assert len(pings) == 1
+
+
+def test_the_pool_is_sized_by_the_settings_and_hands_out_the_last_returned_connection(
+    pg_schema: tuple[str, str],
+) -> None:
+    url, schema = pg_schema
+    engine = create_service_engine(url, schema, pool_size=2, max_overflow=1)
+    try:
+        with engine.connect() as first, engine.connect() as second:
+            first_id = id(first.connection.dbapi_connection)
+            second_id = id(second.connection.dbapi_connection)
+        with engine.connect() as again:  # LIFO: `first` went back last
+            assert id(again.connection.dbapi_connection) == first_id != second_id
+        pool: Any = engine.pool
+        assert (pool.size(), pool._max_overflow) == (2, 1)
+    finally:
+        engine.dispose()

@@ -12,13 +12,10 @@ import pytest
 from billing_service.bootstrap import BillingService, start
 from billing_service.settings import BillingSettings
 from devinsider.billing.v1 import billing_pb2_grpc
-from devinsider_common.auth.jwt_verifier import JwtVerifier
-from devinsider_common.settings import AuthSettings
 from devinsider_common.testing.clock import FakeClock
-from devinsider_common.testing.services import TEST_ISSUER, base_settings
+from devinsider_common.testing.neighbours import Neighbours
+from devinsider_common.testing.services import base_settings
 from devinsider_common.testing.tokens import TokenFactory
-
-from .neighbours import Neighbours
 
 WEBHOOK_SECRET = "test-payment-secret"
 ORIGIN = "https://app.example.com"
@@ -38,13 +35,6 @@ def make_settings(tmp_path: Path, database_url: str, schema: str, target: str, *
     }
     values.update(overrides)
     return BillingSettings(**values)  # type: ignore[arg-type]
-
-
-@pytest.fixture
-def neighbours(tmp_path: Path) -> Iterator[Neighbours]:
-    doubles = Neighbours(JwtVerifier(AuthSettings(issuer=TEST_ISSUER, dev_key_dir=tmp_path / "keys")))
-    yield doubles
-    doubles.stop()
 
 
 @pytest.fixture

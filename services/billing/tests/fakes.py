@@ -324,8 +324,13 @@ class MemoryLedger:
     def lock_balance(self, page: PageName, now: datetime) -> Balance:
         return self._balances.setdefault(page.name, Balance(page, 0, 0, "", now))
 
-    def balance(self, page: PageName) -> Balance:
-        return self._balances.get(page.name) or Balance(page, 0, 0, "", None)
+    def balance(self, page: PageName, start: datetime, end: datetime) -> tuple[Balance, int]:
+        expiring = sum(
+            s.lot.remaining
+            for s in self._lots.values()
+            if s.page == page.name and s.lot.expire_time is not None and start < s.lot.expire_time <= end
+        )
+        return self._balances.get(page.name) or Balance(page, 0, 0, "", None), expiring
 
     def append(self, entry: LedgerEntry, held: Balance) -> None:
         if entry.balance_after != held.balance + entry.credits:
@@ -384,13 +389,6 @@ class MemoryLedger:
             if s.lot.remaining > 0 and s.lot.expire_time is not None and s.lot.expire_time <= now
         }
         return sorted(pages)[:limit]
-
-    def expiring_between(self, page: PageName, start: datetime, end: datetime) -> int:
-        return sum(
-            s.lot.remaining
-            for s in self._lots.values()
-            if s.page == page.name and s.lot.expire_time is not None and start < s.lot.expire_time <= end
-        )
 
 
 class MemoryUnlocks:
@@ -556,17 +554,6 @@ class FakePageAccess:
     def allowed(self, page: PageName, subject: str, permission: PagePermission) -> bool:
         self.calls += 1
         return allows(self.roles.get((page.name, subject)), permission)
-
-
-class FakeBlockList:
-    def __init__(self) -> None:
-        self.blocked: set[frozenset[str]] = set()
-
-    def block(self, a: PageName, b: PageName) -> None:
-        self.blocked.add(frozenset((a.name, b.name)))
-
-    def is_blocked(self, a: PageName, b: PageName) -> bool:
-        return frozenset((a.name, b.name)) in self.blocked
 
 
 class FakePageStates:

@@ -28,9 +28,11 @@ from company_service.settings import CompanySettings
 from devinsider.company.v1 import company_pb2, company_pb2_grpc
 from devinsider_common.auth.verifier import TokenVerifier
 from devinsider_common.clock import utc_now
+from devinsider_common.entitlements import EntitlementsSource, entitlements_subscriptions
 from devinsider_common.grpc.server import ServiceRegistration
 from devinsider_common.jobs import Job
 from devinsider_common.pages.departures import AccountDeletions
+from devinsider_common.pages.directory_filters import RemoteMembership, connect_plan_sources, plan_limits
 from devinsider_common.pages.invitations import PageInvitations, invitation_rate
 from devinsider_common.pages.membership import PageMembers
 from devinsider_common.pages.names import PageKind
@@ -62,16 +64,21 @@ def build_app(
     unlocks: UnlockChecker,
     storage: LogoStorage,
     lookup: UserLookup,
+    entitlements: EntitlementsSource | None = None,
+    others: RemoteMembership | None = None,
 ) -> CompanyApp:
+    """The use cases; with `entitlements` (billing's), seats and directory filters are enforced (`others`:
+    membership of the other kinds' pages, for `viewer_page`)."""
     limits = ListLimits.from_settings(settings)
     members = PageMembers(uow, clock, limits, users)
     ttl = timedelta(hours=settings.invitation_ttl_hours)
+    seats, filters = plan_limits(PageKind.COMPANY, uow, entitlements, others)
     return CompanyApp(
-        companies=CompanyUseCases(uow, clock, limits, members, unlocks),
+        companies=CompanyUseCases(uow, clock, limits, members, unlocks, filters),
         claims=ClaimUseCases(uow, clock, members, unlocks),
         logos=LogoUseCases(uow, clock, storage, settings.logo_max_bytes),
         members=members,
-        invitations=PageInvitations(uow, clock, limits, members, ttl, invitation_rate(settings)),
+        invitations=PageInvitations(uow, clock, limits, members, ttl, invitation_rate(settings), seats),
         owners=PageOwners(uow, clock, lookup),
     )
 
@@ -85,7 +92,8 @@ def start(
     storage: LogoStorage | None = None,
     run_jobs: bool = True,
 ) -> CompanyService:
-    """Migrate, then serve (with AMQP_URL: the relay and the unlock projection's consumer; the expiry job
+    """Migrate, then serve (with AMQP_URL: the relay and the consumers of unlocks, account deletions and
+    billing's EntitlementsChanged; the expiry job
     unless `run_jobs` is false); tests may pass dev tokens' `verifier`, their `clock`, an `unlocks` checker
     or logo `storage`."""
     runtime = open_runtime(settings, MIGRATIONS, verifier=verifier)
@@ -97,11 +105,15 @@ def start(
         unlocks = projected_unlocks(runtime.service_channels, unlocking, runtime.cache, ttl)
     storage = storage or LocalDiskLogoStorage(settings.upload_dir)
     users = user_directory(runtime.guard)
-    app = build_app(settings, uow, clock, users, unlocks, storage, user_lookup(settings, runtime.service_channels))
+    others = {PageKind.INVESTOR: settings.investor_target, PageKind.PROGRAM: settings.program_target}
+    entitlements, membership = connect_plan_sources(settings, runtime.service_channels, runtime.cache, others)
+    lookup = user_lookup(settings, runtime.service_channels)
+    app = build_app(settings, uow, clock, users, unlocks, storage, lookup, entitlements, membership)
     servicer = CompanyServicer(app, logo_url, settings.page_access_cache_ttl_seconds)
     registration = ServiceRegistration(SERVICE_NAME, company_pb2_grpc.add_CompanyServiceServicer_to_server, servicer)
     expiry = Job(INVITATION_EXPIRY_JOB, app.invitations.expire_due, settings.invitation_expiry_interval_seconds)
     projector = UnlockProjector(SOURCE, PageKind.COMPANY, uow)
     departures = AccountDeletions(SOURCE, uow, clock)
     subscriptions = [projector.subscription(), departures.subscription()]
+    subscriptions += entitlements_subscriptions(settings.service_name, entitlements)
     return serve(runtime, app, [registration], jobs=[expiry], run_jobs=run_jobs, subscriptions=subscriptions)

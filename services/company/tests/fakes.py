@@ -21,8 +21,9 @@ from company_service.service_layer.app import CompanyApp
 from company_service.settings import CompanySettings
 from devinsider_common import errors
 from devinsider_common.auth.principal import Principal
+from devinsider_common.entitlements import EntitlementsSource
 from devinsider_common.ids import new_id
-from devinsider_common.pages.model import Member, PageForViewer
+from devinsider_common.pages.model import DirectoryWindow, Member, PageForViewer
 from devinsider_common.pages.orphans import PageOrphanMarks
 from devinsider_common.pages.ports import ClaimsDirectory
 from devinsider_common.pages.roles import PageRole
@@ -38,9 +39,10 @@ from devinsider_common.testing.memory import (
     MemoryUsers,
     RecordedEvent,
     RecordingPageEvents,
+    directory_window,
     insert_unique,
+    live_member_role,
     page_for_viewer,
-    window_of,
 )
 from devinsider_common.testing.tokens import principal
 from devinsider_common.unit_of_work import DuplicateRecord
@@ -132,19 +134,22 @@ class MemoryCompanies:
         self._rows[company.id] = saved
         return saved
 
-    def list_after(self, query: DirectoryQuery, window: ListWindow) -> list[Company]:
+    def list_after(self, query: DirectoryQuery, window: ListWindow, viewer: str | None) -> DirectoryWindow[Company]:
         key_name, descending = ORDERS[query.order_by]
         found = [c for c in self._rows.values() if _matches(c, query, self._members.values())]
         after = window.after
         if after and key_name != "sort_name":  # a time travels as ISO 8601 text in the token
             after = (datetime.fromisoformat(str(after[0])), str(after[1]))
-        return window_of(
-            found, replace(window, after=after), lambda c: (sort_value(c, key_name), c.id), descending=descending
+        return directory_window(
+            found,
+            replace(window, after=after),
+            lambda c: (sort_value(c, key_name), c.id),
+            lambda c: c.id,
+            viewer,
+            self._members,
+            descending=descending,
+            count_limit=TOTAL_SIZE_CAP + 1,
         )
-
-    def count(self, query: DirectoryQuery) -> int:
-        found = sum(1 for c in self._rows.values() if _matches(c, query, self._members.values()))
-        return min(found, TOTAL_SIZE_CAP + 1)
 
 
 Event = RecordedEvent
@@ -216,6 +221,9 @@ class FakeCompanyUow(MemoryUnitOfWork):
 
     def page_title(self, page_id: str) -> str | None:
         return self.companies.title(page_id)
+
+    def page_role(self, page_id: str, subject: str) -> PageRole | None:
+        return live_member_role(self, page_id, subject)
 
 
 class RacedCompanies(MemoryCompanies):
@@ -350,8 +358,10 @@ def world(
     settings: CompanySettings | None = None,
     now: datetime | None = None,
     uow: type[FakeCompanyUow] = FakeCompanyUow,
+    entitlements: EntitlementsSource | None = None,
 ) -> World:
-    """A fresh store, clock, billing and logo storage; `uow` builds the unit of work (a test may wrap it)."""
+    """A fresh store, clock, billing and logo storage; `uow` builds the unit of work (a test may wrap it);
+    with `entitlements`, the pages' plans are enforced (seats, directory filters)."""
     settings = settings or unit_settings()
     store, clock, unlocks, storage, users = (
         FakeStore(),
@@ -360,7 +370,7 @@ def world(
         MemoryLogoStorage(),
         MemoryUsers(),
     )
-    app = build_app(settings, partial(uow, store), clock, ClaimsDirectory(), unlocks, storage, users)
+    app = build_app(settings, partial(uow, store), clock, ClaimsDirectory(), unlocks, storage, users, entitlements)
     return World(app, store, clock, unlocks, storage, settings, users)
 
 

@@ -1,6 +1,7 @@
 """Wires the contact service on the shared runtime: use cases on a unit-of-work factory (`build_app`,
-which tests also call on the in-memory one), its neighbours (page services, matching, user service), the
-consumer of billing's unlocks (`contact.unlocks`, the shared UnlockProjector) and the server."""
+which tests also call on the in-memory one), its neighbours (page services, matching, user service, billing's
+entitlements), the consumers of billing's unlocks (`contact.unlocks`, the shared UnlockProjector) and of its
+EntitlementsChanged (`contact.entitlements`), and the server."""
 
 from __future__ import annotations
 
@@ -21,6 +22,7 @@ from contact_service.settings import ContactSettings
 from devinsider.contact.v1 import contact_pb2, contact_pb2_grpc
 from devinsider_common.auth.verifier import AccessGuard, TokenVerifier
 from devinsider_common.clock import utc_now
+from devinsider_common.entitlements import EntitlementsSource, connect_entitlements, entitlements_subscriptions
 from devinsider_common.grpc.server import ServiceRegistration
 from devinsider_common.pages.ports import UserDirectory, UserLookup
 from devinsider_common.pages.unlocks import UnlockProjector
@@ -44,6 +46,7 @@ def build_app(
     pages: PageDirectory,
     lookup: UserLookup,
     users: UserDirectory | None = None,
+    entitlements: EntitlementsSource | None = None,
 ) -> ContactApp:
     """The use cases on the unit-of-work factory `uow` (SQL in `start`, in memory in the unit tests)."""
     limits = ListLimits.from_settings(settings)
@@ -52,7 +55,7 @@ def build_app(
     cooldown = timedelta(days=settings.contact_request_decline_cooldown_days)
     persons = ContactPersons(auth, lookup)
     return ContactApp(
-        requests=ContactRequestUseCases(uow, clock, auth, blocks, pages, persons, limits, rate, cooldown),
+        requests=ContactRequestUseCases(uow, clock, auth, blocks, pages, persons, limits, rate, cooldown, entitlements),
         conversations=ConversationUseCases(uow, clock, auth, blocks, limits),
         unlocks=UnlockUseCases(uow, auth, limits),
     )
@@ -70,8 +73,10 @@ def start(
     access, blocks, pages = connect_neighbours(settings, runtime.service_channels, runtime.cache)
     uow = partial(SqlContactUnitOfWork, runtime.engine)
     lookup = user_lookup(settings, runtime.service_channels)
-    app = build_app(settings, uow, clock, access, blocks, pages, lookup, user_directory(runtime.guard))
+    entitlements = connect_entitlements(settings, runtime.service_channels, runtime.cache)
+    app = build_app(settings, uow, clock, access, blocks, pages, lookup, user_directory(runtime.guard), entitlements)
     add_servicer = contact_pb2_grpc.add_ContactServiceServicer_to_server
     registration = ServiceRegistration(SERVICE_NAME, add_servicer, ContactServicer(app))
     projector = UnlockProjector("contact", None, uow)
-    return serve(runtime, app, [registration], subscriptions=[projector.subscription()])
+    subscriptions = [projector.subscription(), *entitlements_subscriptions(settings.service_name, entitlements)]
+    return serve(runtime, app, [registration], subscriptions=subscriptions)

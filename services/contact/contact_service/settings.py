@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from devinsider_common.entitlements import EntitlementSettings
 from devinsider_common.settings import ServiceSettings
 
 
-class ContactSettings(ServiceSettings):
+class ContactSettings(ServiceSettings, EntitlementSettings):
+    """BILLING_TARGET and ENTITLEMENTS_CACHE_TTL_SECONDS (EntitlementSettings): each sending page's monthly
+    allowance of contact requests."""
+
     service_name: str = "contact"
     grpc_port: int = 50057
     # Other services (gRPC targets): page permissions and display names, blocked pairs.

@@ -293,17 +293,6 @@ class FakePageAccess:
         return role
 
 
-class FakeBlockList:
-    def __init__(self) -> None:
-        self.blocked: set[frozenset[PageName]] = set()
-
-    def block(self, a: PageName, b: PageName) -> None:
-        self.blocked.add(frozenset((a, b)))
-
-    def is_blocked(self, a: PageName, b: PageName) -> bool:
-        return frozenset((a, b)) in self.blocked
-
-
 class FakePageDirectory:
     """Every page exists, named after its id, unless `missing`."""
 

@@ -18,10 +18,12 @@ from devinsider_common.pages.names import PageKind, PageName
 from devinsider_common.pages.ports import DirectoryUser
 from devinsider_common.pages.roles import PageRole
 from devinsider_common.testing.clock import FakeClock
+from devinsider_common.testing.entitlements import FakeEntitlements
 from devinsider_common.testing.memory import MemoryStore, MemoryUsers
+from devinsider_common.testing.neighbours import FakeBlockList
 from devinsider_common.testing.tokens import principal
 
-from .fakes import FakeBlockList, FakeContactUnitOfWork, FakePageAccess, FakePageDirectory, Published, published
+from .fakes import FakeContactUnitOfWork, FakePageAccess, FakePageDirectory, Published, published
 
 FUND = PageName(PageKind.INVESTOR, "fund-1")
 ISV = PageName(PageKind.COMPANY, "isv-1")
@@ -47,10 +49,18 @@ class Contact:
     blocks: FakeBlockList = field(default_factory=FakeBlockList)
     pages: FakePageDirectory = field(default_factory=FakePageDirectory)
     users: MemoryUsers = field(default_factory=MemoryUsers)
+    entitlements: FakeEntitlements = field(default_factory=FakeEntitlements)
 
     def __post_init__(self) -> None:
         self.app: ContactApp = build_app(
-            self.config, self.unit_of_work, self.clock, self.access, self.blocks, self.pages, self.users
+            self.config,
+            self.unit_of_work,
+            self.clock,
+            self.access,
+            self.blocks,
+            self.pages,
+            self.users,
+            entitlements=self.entitlements,
         )
 
     def unit_of_work(self, read_only: bool = False) -> FakeContactUnitOfWork:

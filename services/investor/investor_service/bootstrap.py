@@ -15,9 +15,11 @@ from pathlib import Path
 from devinsider.investor.v1 import investor_pb2, investor_pb2_grpc
 from devinsider_common.auth.verifier import TokenVerifier
 from devinsider_common.clock import utc_now
+from devinsider_common.entitlements import EntitlementsSource, entitlements_subscriptions
 from devinsider_common.grpc.server import ServiceRegistration
 from devinsider_common.jobs import Job
 from devinsider_common.pages.departures import AccountDeletions
+from devinsider_common.pages.directory_filters import RemoteMembership, connect_plan_sources, plan_limits
 from devinsider_common.pages.invitations import PageInvitations, invitation_rate
 from devinsider_common.pages.membership import PageMembers
 from devinsider_common.pages.names import PageKind
@@ -48,14 +50,19 @@ def build_app(
     users: UserDirectory,
     unlocks: UnlockChecker,
     lookup: UserLookup,
+    entitlements: EntitlementsSource | None = None,
+    others: RemoteMembership | None = None,
 ) -> InvestorApp:
+    """The use cases; with `entitlements` (billing's), seats and directory filters are enforced (`others`:
+    membership of the other kinds' pages, for `viewer_page`)."""
     limits = ListLimits.from_settings(settings)
     members = PageMembers(uow, clock, limits, users)
     ttl = timedelta(hours=settings.invitation_ttl_hours)
+    seats, filters = plan_limits(PageKind.INVESTOR, uow, entitlements, others)
     return InvestorApp(
-        investors=InvestorUseCases(uow, clock, limits, members, unlocks),
+        investors=InvestorUseCases(uow, clock, limits, members, unlocks, filters),
         members=members,
-        invitations=PageInvitations(uow, clock, limits, members, ttl, invitation_rate(settings)),
+        invitations=PageInvitations(uow, clock, limits, members, ttl, invitation_rate(settings), seats),
         owners=PageOwners(uow, clock, lookup),
     )
 
@@ -77,11 +84,15 @@ def start(
         ttl = settings.unlock_cache_ttl_seconds
         unlocks = projected_unlocks(runtime.service_channels, unlocking, runtime.cache, ttl)
     users = user_directory(runtime.guard)
-    app = build_app(settings, uow, utc_now, users, unlocks, user_lookup(settings, runtime.service_channels))
+    others = {PageKind.COMPANY: settings.company_target, PageKind.PROGRAM: settings.program_target}
+    entitlements, membership = connect_plan_sources(settings, runtime.service_channels, runtime.cache, others)
+    lookup = user_lookup(settings, runtime.service_channels)
+    app = build_app(settings, uow, utc_now, users, unlocks, lookup, entitlements, membership)
     servicer = InvestorServicer(app, settings.page_access_cache_ttl_seconds)
     registration = ServiceRegistration(SERVICE_NAME, investor_pb2_grpc.add_InvestorServiceServicer_to_server, servicer)
     expiry = Job(EXPIRY_JOB, app.invitations.expire_due, settings.invitation_expiry_interval_seconds)
     projector = UnlockProjector(SOURCE, PageKind.INVESTOR, uow)
     departures = AccountDeletions(SOURCE, uow, utc_now)
     subscriptions = [projector.subscription(), departures.subscription()]
+    subscriptions += entitlements_subscriptions(settings.service_name, entitlements)
     return serve(runtime, app, [registration], jobs=[expiry], run_jobs=run_jobs, subscriptions=subscriptions)

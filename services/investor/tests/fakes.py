@@ -14,7 +14,8 @@ from datetime import datetime
 from functools import partial
 
 from devinsider_common.auth.principal import Principal
-from devinsider_common.pages.model import Member, PageForViewer
+from devinsider_common.entitlements import EntitlementsSource
+from devinsider_common.pages.model import DirectoryWindow, Member, PageForViewer
 from devinsider_common.pages.orphans import PageOrphanMarks
 from devinsider_common.pages.ports import ClaimsDirectory
 from devinsider_common.pages.roles import PageRole
@@ -30,9 +31,10 @@ from devinsider_common.testing.memory import (
     MemoryUsers,
     RecordedEvent,
     RecordingPageEvents,
+    directory_window,
     insert_unique,
+    live_member_role,
     page_for_viewer,
-    window_of,
 )
 from devinsider_common.testing.tokens import principal
 from devinsider_common.unit_of_work import DuplicateRecord
@@ -118,12 +120,17 @@ class MemoryInvestors:
         if investor.id in self._rows:
             self._rows[investor.id] = investor
 
-    def list_after(self, query: InvestorQuery, window: ListWindow) -> list[Investor]:
-        found = [i for i in self._rows.values() if _matches(i, query, self._members.values())]
-        return window_of(found, window, lambda i: position(i, query.order), descending=_DESCENDING[query.order])
-
-    def count(self, query: InvestorQuery) -> int:
-        return min(COUNT_CAP, sum(1 for i in self._rows.values() if _matches(i, query, self._members.values())))
+    def list_after(self, query: InvestorQuery, window: ListWindow, viewer: str | None) -> DirectoryWindow[Investor]:
+        return directory_window(
+            (i for i in self._rows.values() if _matches(i, query, self._members.values())),
+            window,
+            lambda i: position(i, query.order),
+            lambda i: i.id,
+            viewer,
+            self._members,
+            descending=_DESCENDING[query.order],
+            count_limit=COUNT_CAP,
+        )
 
 
 Event = RecordedEvent
@@ -165,6 +172,9 @@ class FakeInvestorUow(MemoryUnitOfWork):
 
     def page_title(self, page_id: str) -> str | None:
         return self.investors.title(page_id)
+
+    def page_role(self, page_id: str, subject: str) -> PageRole | None:
+        return live_member_role(self, page_id, subject)
 
 
 def published(store: MemoryStore, kind: str = "") -> list[Event]:
@@ -220,11 +230,13 @@ def world(
     settings: InvestorSettings | None = None,
     now: datetime | None = None,
     uow: type[FakeInvestorUow] = FakeInvestorUow,
+    entitlements: EntitlementsSource | None = None,
 ) -> World:
-    """A fresh store, clock and billing; `uow` builds the unit of work (a test may wrap it)."""
+    """A fresh store, clock and billing; `uow` builds the unit of work (a test may wrap it); with
+    `entitlements`, the pages' plans are enforced (seats, directory filters)."""
     settings = settings or unit_settings()
     store, clock, unlocks, users = MemoryStore(), FakeClock(now), FakeUnlocks(), MemoryUsers()
-    app = build_app(settings, partial(uow, store), clock, ClaimsDirectory(), unlocks, users)
+    app = build_app(settings, partial(uow, store), clock, ClaimsDirectory(), unlocks, users, entitlements)
     return World(app, store, clock, unlocks, settings, users)
 
 

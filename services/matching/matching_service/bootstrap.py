@@ -1,21 +1,23 @@
 """Wires the matching service: the use cases on a unit of work, the index and its polling, the page
-directory, the jobs, the consumer of the page services' events (`matching.pages`), the server
+directory, billing's entitlements, the jobs, the consumers of the page services' events (`matching.pages`)
+and of billing's (`matching.entitlements`), the server
 (`devinsider_common.runtime` opens, serves and stops it)."""
 
 from __future__ import annotations
 
+from functools import partial
 from pathlib import Path
 
 from devinsider.matching.v1 import matching_pb2, matching_pb2_grpc
 from devinsider_common.auth.verifier import AccessGuard, TokenVerifier
 from devinsider_common.clock import utc_now
+from devinsider_common.entitlements import connect_entitlements, entitlements_subscriptions
 from devinsider_common.grpc.server import ServiceRegistration
 from devinsider_common.jobs import Job
 from devinsider_common.pages.ports import ClaimsDirectory, UserDirectory
 from devinsider_common.pages.user_directory import user_directory
 from devinsider_common.pagination import ListLimits
 from devinsider_common.runtime import RunningService, open_runtime, serve
-from matching_service.adapters.entitlements import billing_entitlements
 from matching_service.adapters.page_directory import GrpcPageDirectory
 from matching_service.adapters.page_events import read_page_event
 from matching_service.entrypoints.grpc_servicer import MatchingServicer
@@ -26,7 +28,7 @@ from matching_service.service_layer.departures import CreatorErasure
 from matching_service.service_layer.index_sync import IndexSync
 from matching_service.service_layer.matches import MatchUseCases
 from matching_service.service_layer.page_events import PageStatusFollower
-from matching_service.service_layer.ports import Entitlements, PageDirectory
+from matching_service.service_layer.ports import EntitlementsSource, PageDirectory
 from matching_service.service_layer.profiles import ProfileUseCases
 from matching_service.service_layer.social import SocialUseCases
 from matching_service.service_layer.status_refresh import StatusRefresher
@@ -48,7 +50,7 @@ def build_app(
     clock: Clock,
     directory: PageDirectory,
     users: UserDirectory | None = None,
-    entitlements: Entitlements | None = None,
+    entitlements: EntitlementsSource | None = None,
 ) -> MatchingApp:
     """The use cases on the unit-of-work factory `uow` (SQL in `start`, in memory in the unit tests)."""
     limits = ListLimits.from_settings(settings)
@@ -88,12 +90,9 @@ def start(
         ttl = settings.page_access_cache_ttl_seconds
         directory = GrpcPageDirectory(runtime.service_channels, settings.page_targets(), runtime.cache, ttl)
     engine = runtime.engine
-    caps = None
-    if settings.billing_target:
-        ttl = settings.entitlements_cache_ttl_seconds
-        caps = billing_entitlements(runtime.service_channels, settings.billing_target, runtime.cache, ttl)
+    caps = connect_entitlements(settings, runtime.service_channels, runtime.cache)
     users = user_directory(runtime.guard)
-    app = build_app(settings, lambda: SqlMatchingUnitOfWork(engine), utc_now, directory, users, caps)
+    app = build_app(settings, partial(SqlMatchingUnitOfWork, engine), utc_now, directory, users, caps)
     app.sync.catch_up()
     add_servicer = matching_pb2_grpc.add_MatchingServiceServicer_to_server
     registration = ServiceRegistration(SERVICE_NAME, add_servicer, MatchingServicer(app))
@@ -102,7 +101,8 @@ def start(
         Job(ANNOUNCEMENT_JOB, app.announcer.drain, settings.announcement_drain_interval_seconds),
     ]
     stop_polling = app.sync.start_polling(settings.index_poll_interval_seconds)
-    subscriptions = [app.follower.subscription(), CreatorErasure(lambda: SqlMatchingUnitOfWork(engine)).subscription()]
+    subscriptions = [app.follower.subscription(), CreatorErasure(partial(SqlMatchingUnitOfWork, engine)).subscription()]
+    subscriptions += entitlements_subscriptions(settings.service_name, caps)
     return serve(
         runtime, app, [registration], jobs=jobs, run_jobs=run_jobs, on_stop=[stop_polling], subscriptions=subscriptions
     )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pydantic import Field, field_validator
 
+from devinsider_common.entitlements import EntitlementSettings
 from devinsider_common.pages.names import PageKind
 from devinsider_common.settings import ServiceSettings
 from matching_service.domain.scoring import Weights
@@ -34,16 +35,13 @@ INVESTOR_WEIGHTS = {
 }
 
 
-class MatchingSettings(ServiceSettings):
+class MatchingSettings(ServiceSettings, EntitlementSettings):
     service_name: str = "matching"
     grpc_port: int = 50055
     company_target: str = "127.0.0.1:50052"
     investor_target: str = "127.0.0.1:50053"
     program_target: str = "127.0.0.1:50054"
-    # Billing, asked for each page's match cap (its entitlements); empty: no cap (matching run alone).
-    billing_target: str = "127.0.0.1:50056"
-    # How long a page's match cap is reused: the bound on how long a plan change takes to show in its lists.
-    entitlements_cache_ttl_seconds: float = Field(default=30.0, ge=0)
+    # BILLING_TARGET and ENTITLEMENTS_CACHE_TTL_SECONDS (EntitlementSettings): each page's match cap.
     # How long the platform access answer (blacklist) and page permissions may be reused.
     access_cache_ttl_seconds: float = 5.0
     page_access_cache_ttl_seconds: float = 10.0

@@ -15,13 +15,14 @@ from typing import Any
 import grpc
 import pytest
 
-from devinsider.billing.v1 import billing_pb2
 from devinsider.company.v1 import company_pb2
 from devinsider.investor.v1 import investor_pb2
 from devinsider.matching.v1 import matching_pb2_grpc
 from devinsider.program.v1 import program_pb2
 from devinsider_common.auth.verifier import AllowAll
+from devinsider_common.entitlements import Entitlements
 from devinsider_common.pages.roles import PagePermission, PageRole, allows
+from devinsider_common.testing.entitlements import billing_handler
 from devinsider_common.testing.services import base_settings
 from devinsider_common.testing.tokens import CallerFactory, TokenFactory
 from matching_service.bootstrap import MatchingService, start
@@ -166,25 +167,6 @@ def page_service_handlers(world: PageWorld) -> list[grpc.GenericRpcHandler]:
     ]
 
 
-def billing_handler(caps: dict[str, int], seen: list[tuple[str, str]] | None = None) -> grpc.GenericRpcHandler:
-    """Billing's GetEntitlements: `caps[page]` results visible (none: no cap); records (name, authorization)."""
-
-    def get(request: billing_pb2.GetEntitlementsRequest, context: grpc.ServicerContext) -> billing_pb2.PageEntitlements:
-        if seen is not None:
-            seen.append((request.name, str(dict(context.invocation_metadata()).get("authorization", ""))))
-        cap = caps.get(request.name.removesuffix("/entitlements"), 0)
-        return billing_pb2.PageEntitlements(
-            name=request.name, entitlements=billing_pb2.Entitlements(match_results_visible=cap)
-        )
-
-    method: grpc.RpcMethodHandler[Any, Any] = grpc.unary_unary_rpc_method_handler(
-        get,
-        request_deserializer=billing_pb2.GetEntitlementsRequest.FromString,
-        response_serializer=lambda message: message.SerializeToString(),
-    )
-    return grpc.method_handlers_generic_handler("devinsider.billing.v1.BillingService", {"GetEntitlements": method})
-
-
 @pytest.fixture
 def world() -> PageWorld:
     return PageWorld()
@@ -194,7 +176,12 @@ def world() -> PageWorld:
 def page_services(world: PageWorld) -> Iterator[str]:
     """One gRPC server playing the company, investor, program and billing services; yields its address."""
     server = grpc.server(futures.ThreadPoolExecutor(max_workers=8))
-    server.add_generic_rpc_handlers([*page_service_handlers(world), billing_handler(world.caps)])
+    server.add_generic_rpc_handlers(
+        [
+            *page_service_handlers(world),
+            billing_handler(lambda page: Entitlements(match_results_visible=world.caps.get(page, 0))),
+        ]
+    )
     port = server.add_insecure_port("127.0.0.1:0")
     server.start()
     yield f"127.0.0.1:{port}"

@@ -8,7 +8,7 @@ work (PostgreSQL and SQLite), so a use-case test on the fakes says what the serv
 from __future__ import annotations
 
 import importlib.util
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from functools import lru_cache
@@ -20,8 +20,9 @@ from devinsider_common.pages.ports import ClaimsDirectory, UserDirectory
 from devinsider_common.pages.roles import PagePermission, PageRole, allows
 from devinsider_common.pagination import ListWindow
 from devinsider_common.testing.clock import FakeClock
+from devinsider_common.testing.entitlements import FakeEntitlements
 from devinsider_common.testing.memory import MemoryInbox, MemoryStore, MemoryUnitOfWork, insert_unique, window_of
-from devinsider_common.unit_of_work import DuplicateRecord
+from devinsider_common.unit_of_work import DuplicateRecord, UnitOfWorkFactory
 from matching_service.bootstrap import MIGRATIONS, build_app
 from matching_service.domain.facts import PageFacts
 from matching_service.domain.pages import PageStatus
@@ -270,8 +271,8 @@ class FakeMatchingUnitOfWork(MemoryUnitOfWork):
 
     store: MatchingStore
 
-    def __init__(self, store: MatchingStore) -> None:
-        super().__init__(store)
+    def __init__(self, store: MatchingStore, read_only: bool = False) -> None:
+        super().__init__(store, read_only)
 
     def _open_repositories(self) -> None:
         self.taxonomy = MemoryTaxonomy(self.store.taxonomies)
@@ -284,6 +285,9 @@ class FakeMatchingUnitOfWork(MemoryUnitOfWork):
         self.announcements = MemoryAnnouncements(self.table("announcements"))
         self.events = RecordedEvents(self.table("events"))
         self.inbox = MemoryInbox(self.table("inbox"))
+
+    def hidden_and_favorites(self, page: str) -> tuple[set[str], set[str]]:
+        return self.blocks.counterparts(page), self.favorites.pages_of(page)
 
 
 # -- the page services -----------------------------------------------------------------------------------
@@ -341,18 +345,6 @@ class FakePageDirectory:
         return found
 
 
-@dataclass
-class FakeEntitlements:
-    """Billing's word on each page's match cap (none: no cap), and the pages it was asked about."""
-
-    caps: dict[str, int] = field(default_factory=dict)
-    asked: list[str] = field(default_factory=list)
-
-    def match_cap(self, page: PageName) -> int:
-        self.asked.append(page.name)
-        return self.caps.get(page.name, 0)
-
-
 def matching_settings(**overrides: Any) -> MatchingSettings:
     return MatchingSettings(database_url="sqlite://", **overrides)
 
@@ -366,7 +358,7 @@ class World:
     clock: FakeClock = field(default_factory=FakeClock)
     users: UserDirectory = field(default_factory=ClaimsDirectory)
     settings: MatchingSettings = field(default_factory=matching_settings)
-    uow: Callable[[], FakeMatchingUnitOfWork] | None = None
+    uow: UnitOfWorkFactory[FakeMatchingUnitOfWork] | None = None
     entitlements: FakeEntitlements = field(default_factory=FakeEntitlements)
 
     def __post_init__(self) -> None:
@@ -374,6 +366,6 @@ class World:
             self.settings, self.uow or self.read, self.clock, self.pages, self.users, self.entitlements
         )
 
-    def read(self) -> FakeMatchingUnitOfWork:
+    def read(self, read_only: bool = False) -> FakeMatchingUnitOfWork:
         """A unit of work on the store (to look at what the use cases committed)."""
-        return FakeMatchingUnitOfWork(self.store)
+        return FakeMatchingUnitOfWork(self.store, read_only)

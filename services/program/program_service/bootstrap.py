@@ -15,12 +15,15 @@ from devinsider.company.v1 import company_pb2_grpc
 from devinsider.program.v1 import program_pb2, program_pb2_grpc
 from devinsider_common.auth.verifier import AccessGuard, TokenVerifier
 from devinsider_common.clock import utc_now
+from devinsider_common.entitlements import EntitlementsSource, entitlements_subscriptions
 from devinsider_common.grpc.clients import ChannelFactory
 from devinsider_common.grpc.server import ServiceRegistration
 from devinsider_common.jobs import Job
 from devinsider_common.pages.departures import AccountDeletions
+from devinsider_common.pages.directory_filters import RemoteMembership, connect_plan_sources, plan_limits
 from devinsider_common.pages.invitations import PageInvitations, invitation_rate
 from devinsider_common.pages.membership import PageMembers
+from devinsider_common.pages.names import PageKind
 from devinsider_common.pages.orphans import PageOwners
 from devinsider_common.pages.user_directory import user_directory, user_lookup
 from devinsider_common.pagination import ListLimits
@@ -49,15 +52,20 @@ def build_app(
     companies: CompanyDirectory,
     users: UserDirectory,
     lookup: UserLookup,
+    entitlements: EntitlementsSource | None = None,
+    others: RemoteMembership | None = None,
 ) -> ProgramApp:
+    """The use cases; with `entitlements` (billing's), seats and directory filters are enforced (`others`:
+    membership of the other kinds' pages, for `viewer_page`)."""
     limits = ListLimits.from_settings(settings)
     members = PageMembers(uow, clock, limits, users)
     ttl = timedelta(hours=settings.invitation_ttl_hours)
+    seats, filters = plan_limits(PageKind.PROGRAM, uow, entitlements, others)
     return ProgramApp(
-        programs=ProgramUseCases(uow, clock, limits, members, companies),
+        programs=ProgramUseCases(uow, clock, limits, members, companies, filters),
         applications=ApplicationUseCases(uow, clock, limits, companies, users),
         members=members,
-        invitations=PageInvitations(uow, clock, limits, members, ttl, invitation_rate(settings)),
+        invitations=PageInvitations(uow, clock, limits, members, ttl, invitation_rate(settings), seats),
         owners=PageOwners(uow, clock, lookup),
     )
 
@@ -69,8 +77,8 @@ def start(
     *,
     run_jobs: bool = True,
 ) -> ProgramService:
-    """Migrate, then serve; with AMQP_URL the outbox relay and the account-deletion consumer run, the expiry
-    job when `run_jobs`."""
+    """Migrate, then serve; with AMQP_URL the outbox relay and the consumers of account deletions and of
+    billing's EntitlementsChanged run, the expiry job when `run_jobs`."""
     runtime = open_runtime(settings, MIGRATIONS, verifier=verifier, guard=guard)
     # Calls to the company service carry this service's own token: its CheckPageAccess is service-only.
     company_channels = ChannelFactory(settings.client_timeout_seconds, runtime.service_token)
@@ -80,7 +88,9 @@ def start(
     companies = GrpcCompanyDirectory(company_stub, runtime.cache, settings.company_access_cache_ttl_seconds)
     uow = partial(SqlProgramUnitOfWork, runtime.engine, settings.invitation_accept_url)
     lookup = user_lookup(settings, runtime.service_channels)
-    app = build_app(settings, uow, utc_now, companies, user_directory(runtime.guard), lookup)
+    others = {PageKind.COMPANY: settings.company_target, PageKind.INVESTOR: settings.investor_target}
+    entitlements, membership = connect_plan_sources(settings, runtime.service_channels, runtime.cache, others)
+    app = build_app(settings, uow, utc_now, companies, user_directory(runtime.guard), lookup, entitlements, membership)
     servicer = ProgramServicer(app, settings.page_access_cache_ttl_seconds)
     registration = ServiceRegistration(SERVICE_NAME, program_pb2_grpc.add_ProgramServiceServicer_to_server, servicer)
     expiry = Job(EXPIRY_JOB, app.invitations.expire_due, settings.invitation_expiry_interval_seconds)
@@ -91,6 +101,6 @@ def start(
         [registration],
         jobs=[expiry],
         run_jobs=run_jobs,
-        subscriptions=[departures.subscription()],
+        subscriptions=[departures.subscription(), *entitlements_subscriptions(settings.service_name, entitlements)],
         on_stop=[company_channels.close],
     )

@@ -13,7 +13,7 @@ from typing import Any
 
 from devinsider_common import errors
 from devinsider_common.auth.principal import Principal
-from devinsider_common.pages.model import Invitation, Member, PageForViewer
+from devinsider_common.pages.model import DirectoryWindow, Invitation, Member, PageForViewer
 from devinsider_common.pages.orphans import PageOrphanMarks
 from devinsider_common.pages.ports import ClaimsDirectory, UserSummary
 from devinsider_common.pages.roles import PagePermission, PageRole, allows
@@ -24,7 +24,9 @@ from devinsider_common.testing.memory import (
     MemoryMembers,
     MemoryStore,
     MemoryUnitOfWork,
+    directory_window,
     insert_unique,
+    live_member_role,
     page_for_viewer,
     window_of,
 )
@@ -68,7 +70,7 @@ class MemoryPrograms:
     def get_many(self, program_ids: Collection[str]) -> dict[str, Program]:
         return {i: p for i in program_ids if (p := self._rows.get(i)) is not None and not p.is_deleted}
 
-    def list_after(self, window: ListWindow, query: ProgramQuery) -> list[Program]:
+    def list_after(self, window: ListWindow, query: ProgramQuery) -> DirectoryWindow[Program]:
         descending = query.descending()
 
         def key(program: Program) -> tuple[Any, str]:
@@ -81,25 +83,21 @@ class MemoryPrograms:
         after = window.after
         if after and descending:  # a position carries the time as ISO text
             window = replace(window, after=(datetime.fromisoformat(str(after[0])), str(after[1])))
-        return window_of(self._found(query), window, key, descending)
-
-    def count(self, query: ProgramQuery) -> int:
-        return len(self._found(query))
-
-    def _found(self, query: ProgramQuery) -> list[Program]:
-        return [p for p in self._rows.values() if _matches(p, query)]
+        found = [p for p in self._rows.values() if _matches(p, query, self._members)]
+        return directory_window(found, window, key, lambda p: p.id, query.viewer, self._members, descending=descending)
 
 
-def _matches(program: Program, query: ProgramQuery) -> bool:
+def _matches(program: Program, query: ProgramQuery, members: dict[tuple[str, str], Member]) -> bool:
     """The WHERE clause of ProgramRepository._where, in Python."""
     c = program.content
-    visible = query.see_all or program.state is ProgramState.PUBLISHED or program.id in query.member_of
+    member = query.viewer is not None and (program.id, query.viewer) in members
+    visible = query.see_all or program.state is ProgramState.PUBLISHED or member
     texts = (c.display_name, c.vendor_name, c.tagline, c.description)
     return (
         not program.is_deleted
         and program.state in query.states
         and visible
-        and (not query.only_member_of or program.id in query.member_of)
+        and (not query.only_member_of or member)
         and (not query.text or any(query.text.lower() in t.lower() for t in texts))
         and (not query.types or c.program_type in query.types)
         and (not query.country_codes or bool(set(query.country_codes) & set(c.country_codes)))
@@ -254,6 +252,9 @@ class FakeProgramUnitOfWork(MemoryUnitOfWork):
     def page_title(self, page_id: str) -> str | None:
         program = self.programs.get(page_id)
         return program.content.display_name if program and not program.is_deleted else None
+
+    def page_role(self, page_id: str, subject: str) -> PageRole | None:
+        return live_member_role(self, page_id, subject)
 
 
 def published(store: MemoryStore, *kinds: str) -> list[Event]:

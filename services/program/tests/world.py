@@ -11,6 +11,7 @@ from devinsider_common.auth.principal import Principal
 from devinsider_common.pages.departures import AccountDeletions
 from devinsider_common.pages.roles import PageRole
 from devinsider_common.testing.clock import FakeClock
+from devinsider_common.testing.entitlements import FakeEntitlements
 from devinsider_common.testing.memory import MemoryStore, MemoryUsers
 from devinsider_common.testing.pages import user_deleted
 from devinsider_common.testing.tokens import principal
@@ -79,6 +80,7 @@ class Stage:
     users: FakeUsers = field(default_factory=FakeUsers)
     directory: MemoryUsers = field(default_factory=MemoryUsers)  # the user service's users, by name
     settings: ProgramSettings = field(default_factory=settings)
+    entitlements: FakeEntitlements | None = None  # billing's word on the pages' plans; none: not enforced
     app: ProgramApp = field(init=False)
     serial: int = 0
 
@@ -88,7 +90,7 @@ class Stage:
 
     def app_on(self, uow: UowFactory) -> ProgramApp:
         """The same use cases (same store, clock and fakes) on another unit of work."""
-        return build_app(self.settings, uow, self.clock, self.companies, self.users, self.directory)
+        return build_app(self.settings, uow, self.clock, self.companies, self.users, self.directory, self.entitlements)
 
     def unique(self, prefix: str) -> str:
         self.serial += 1

@@ -1,4 +1,5 @@
-"""Domain exceptions -> gRPC status with google.rpc.Status details (ErrorInfo, BadRequest, RetryInfo)."""
+"""Domain exceptions -> gRPC status with google.rpc.Status details (ErrorInfo, BadRequest, RetryInfo,
+QuotaFailure)."""
 
 from __future__ import annotations
 
@@ -55,6 +56,14 @@ def to_status_proto(error: errors.DomainError, service: str) -> status_pb2.Statu
         retry = error_details_pb2.RetryInfo()
         retry.retry_delay.FromTimedelta(timedelta(seconds=max(0.0, error.retry_after_seconds)))
         details.append(_pack(retry))
+    if isinstance(error, errors.ResourceExhausted) and error.quota_violations:
+        quota = error_details_pb2.QuotaFailure(
+            violations=[
+                error_details_pb2.QuotaFailure.Violation(subject=v.subject, description=v.description)
+                for v in error.quota_violations
+            ]
+        )
+        details.append(_pack(quota))
     return status_pb2.Status(code=status_code_for(error), message=error.message, details=details)
 
 

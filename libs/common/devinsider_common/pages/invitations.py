@@ -2,7 +2,7 @@
 
 pending -> accepted | declined | revoked | expired; every other transition is FAILED_PRECONDITION.
 Each page sends at most `rate.limit` invitations per window (counted from its invitation rows), so
-a page cannot be used to mail strangers in bulk.
+a page cannot be used to mail strangers in bulk, and invites only while it has a free seat (`pages.seats`).
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from devinsider_common.pages.membership import Clock, PageMembers, UowFactory, a
 from devinsider_common.pages.model import Invitation, InvitationState, check_can_assign, new_token
 from devinsider_common.pages.ports import MembershipUnitOfWork
 from devinsider_common.pages.roles import PagePermission, PageRole
+from devinsider_common.pages.seats import SeatLimit
 from devinsider_common.pagination import ListLimits, finish_window, list_window
 from devinsider_common.rate_limits import RateLimit
 from devinsider_common.unit_of_work import DuplicateRecord
@@ -44,6 +45,7 @@ class PageInvitations:
         members: PageMembers,
         ttl: timedelta,
         rate: RateLimit | None = None,
+        seats: SeatLimit | None = None,
     ) -> None:
         self._uow = uow
         self._clock = clock
@@ -51,6 +53,7 @@ class PageInvitations:
         self._members = members
         self._ttl = ttl
         self._rate = rate or RateLimit()  # off unless the service configures it
+        self._seats = seats  # none: no seat limit (a service run without billing)
 
     def create(self, principal: Principal, page_id: str, email: str, role: PageRole, message: str) -> Invitation:
         email = email.strip().lower()
@@ -60,6 +63,7 @@ class PageInvitations:
         checks.raise_if_any("invalid invitation")
         token, token_hash = new_token()
         inviter_name = self._members.reference(principal)  # before the transaction: it may ask the user service
+        seats = self._seats.seats(page_id) if self._seats else 0  # likewise: it may ask billing
         now = self._clock()
         try:
             with self._uow() as uow:
@@ -76,6 +80,8 @@ class PageInvitations:
                     raise errors.AlreadyExists(f"{email} already has a pending invitation", reason="INVITATION_PENDING")
                 if uow.members.find_by_email(page_id, email) is not None:
                     raise errors.AlreadyExists(f"{email} is already a member", reason="ALREADY_MEMBER")
+                if self._seats:
+                    self._seats.require_free_seat(uow, page_id, seats, now)
                 invitation = Invitation(
                     new_id(), page_id, email, role, inviter_name, token_hash, now, now + self._ttl, message.strip()
                 )

@@ -66,8 +66,7 @@ class PageMembers:
     def check_access(self, page_id: str, subject: str, permission: PagePermission) -> tuple[bool, PageRole | None]:
         """The answer of the service-only CheckPageAccess RPC."""
         with self._uow(read_only=True) as uow:
-            member = uow.members.get(page_id, subject) if uow.page_title(page_id) is not None else None
-        role = member.role if member else None
+            role = uow.page_role(page_id, subject)
         return allows(role, permission), role
 
     def list(

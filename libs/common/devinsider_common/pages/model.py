@@ -51,6 +51,20 @@ class PageForViewer(Generic[P]):
     unlockers: tuple[str, ...] = ()
 
 
+@dataclass(frozen=True)
+class DirectoryWindow(Generic[P]):
+    """A directory window as one read gives it (`list_after` of a page store): `window.size + 1` pages at
+    most, each with the viewer's role, and how many pages the filters find in all (capped where the
+    store caps its count)."""
+
+    seen: list[PageForViewer[P]]
+    total: int
+
+    @property
+    def pages(self) -> list[P]:
+        return [s.page for s in self.seen]
+
+
 class InvitationState(enum.IntEnum):
     """Values match devinsider.common.v1.InvitationState."""
 

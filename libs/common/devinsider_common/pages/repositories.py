@@ -2,19 +2,20 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any, TypeVar
 
-from sqlalchemy import Connection, RowMapping, Table, and_, delete, func, insert, null, or_, select, update
+from sqlalchemy import Connection, RowMapping, Select, Table, and_, delete, func, insert, null, or_, select, update
 from sqlalchemy.sql.elements import ColumnElement
 
-from devinsider_common.pages.model import Invitation, InvitationState, Member, PageForViewer
+from devinsider_common.pages.model import DirectoryWindow, Invitation, InvitationState, Member, PageForViewer
 from devinsider_common.pages.roles import PageRole
 from devinsider_common.pages.tables import PageTables
 from devinsider_common.pagination import ListWindow
 
 P = TypeVar("P")
-VIEWER_ROLE, UNLOCKERS = "viewer_role", "viewer_unlockers"  # labels no page table uses
+VIEWER_ROLE, UNLOCKERS, TOTAL = "viewer_role", "viewer_unlockers", "directory_total"  # labels no page table uses
 
 
 def viewer_columns(
@@ -43,6 +44,35 @@ def for_viewer(row: RowMapping, page: P) -> PageForViewer[P]:
         PageRole(role) if role is not None else None,
         tuple(sorted(set(unlockers.split(",")))) if unlockers else (),
     )
+
+
+def read_directory(
+    connection: Connection,
+    window: Select[Any],
+    matching: Select[Any],
+    page_id: ColumnElement[str],
+    subject: str | None,
+    tables: PageTables,
+    to_page: Callable[[RowMapping], P],
+) -> DirectoryWindow[P]:
+    """A directory window in one statement: the `window` query (the page table's rows after the keyset
+    position, ordered and limited) with the viewer's role on each row (`viewer_columns`) and the total as
+    an uncorrelated scalar subquery counting `matching` (the ids the filters find, without the position;
+    limit it to cap the count), which the database runs once. Not `count(*) OVER ()`: that counts the rows
+    after the position only, and cannot stop at a cap. An empty window has no row to carry the total, so it
+    is counted apart (a second statement, for a page past the end or a directory with nothing to show)."""
+    counted = select(func.count()).select_from(matching.subquery())
+    rows = connection.execute(
+        window.add_columns(counted.scalar_subquery().label(TOTAL), *viewer_columns(page_id, subject, tables))
+    ).mappings()
+    seen = []
+    total: int | None = None
+    for row in rows:
+        seen.append(for_viewer(row, to_page(row)))
+        total = int(row[TOTAL])
+    if total is None:
+        total = int(connection.execute(counted).scalar_one())
+    return DirectoryWindow(seen, total)
 
 
 def _member(row: RowMapping) -> Member:
@@ -109,6 +139,11 @@ class MemberRepository:
         query = select(t.c.subject).where(t.c.page_id == page_id, t.c.role == int(PageRole.OWNER))
         return len(self._connection.execute(query.with_for_update() if lock else query).all())
 
+    def count(self, page_id: str) -> int:
+        """Members of the page (the seats they take)."""
+        t = self._table
+        return int(self._connection.execute(select(func.count()).where(t.c.page_id == page_id)).scalar_one())
+
     def list_after(self, page_id: str, window: ListWindow, role: PageRole | None = None) -> list[Member]:
         t = self._table
         query = select(t).where(t.c.page_id == page_id).order_by(t.c.subject).limit(window.size + 1)
@@ -117,6 +152,13 @@ class MemberRepository:
         if window.after:
             query = query.where(t.c.subject > str(window.after[0]))
         return [_member(row) for row in self._connection.execute(query).mappings()]
+
+    def role_on(self, page_id: str, subject: str, page: Select[Any]) -> PageRole | None:
+        """The member's role, provided `page` (the live page's query) finds a row: one statement."""
+        t = self._table
+        query = select(t.c.role).where(t.c.page_id == page_id, t.c.subject == subject, page.exists())
+        role = self._connection.execute(query).scalar()
+        return PageRole(role) if role is not None else None
 
     def pages_of(self, subject: str) -> list[Member]:
         t = self._table
@@ -169,6 +211,12 @@ class InvitationRepository:
             .where(t.c.id == invitation.id)
             .values(state=int(invitation.state), closed_at=invitation.closed_at, member_subject=invitation.member_id)
         )
+
+    def pending_count(self, page_id: str, now: datetime) -> int:
+        """The page's pending invitations not yet expired at `now` (the seats they hold)."""
+        t = self._table
+        pending = and_(t.c.page_id == page_id, t.c.state == int(InvitationState.PENDING), t.c.expires_at > now)
+        return int(self._connection.execute(select(func.count()).where(pending)).scalar_one())
 
     def created_since(self, page_id: str, since: datetime, limit: int) -> list[datetime]:
         """Creation times of the page's invitations after `since`, newest first (the rate limit)."""

@@ -1,12 +1,16 @@
-"""Settings every page service (company, investor, program) declares the same way: invitations and
-the CheckPageAccess answer. Each service's settings class subclasses PageServiceSettings."""
+"""Settings every page service (company, investor, program) declares the same way: invitations, the
+CheckPageAccess answer and billing's entitlements. Each service's settings class subclasses PageServiceSettings."""
 
 from __future__ import annotations
 
+from devinsider_common.entitlements import EntitlementSettings
 from devinsider_common.settings import ServiceSettings
 
 
-class PageServiceSettings(ServiceSettings):
+class PageServiceSettings(ServiceSettings, EntitlementSettings):
+    """BILLING_TARGET and ENTITLEMENTS_CACHE_TTL_SECONDS (EntitlementSettings): each page's seats and whether
+    its plan includes directory filters."""
+
     # How long an invitation stays pending, and how often the expiry job (one replica per run) closes overdue ones.
     invitation_ttl_hours: float = 168.0
     invitation_expiry_interval_seconds: float = 300.0

@@ -14,6 +14,7 @@ from sqlalchemy import Engine
 from devinsider_common.db import migrations
 from devinsider_common.db.engine import create_service_engine, drop_schema, ensure_schema
 from devinsider_common.testing import infra
+from devinsider_common.testing.neighbours import Neighbours, start_neighbours
 
 
 @contextmanager
@@ -83,6 +84,15 @@ def database(pg_schema: tuple[str, str]) -> tuple[str, str]:
     use-case wiring (the rules themselves are tested without I/O, on the in-memory unit of work)."""
     url, schema = pg_schema
     return str(url), str(schema)
+
+
+@pytest.fixture
+def neighbours(tmp_path: Path) -> Iterator[Neighbours]:
+    """In-test doubles of the neighbour services (`devinsider_common.testing.neighbours`) for a service under
+    test started with `base_settings(tmp_path, ...)` and its `<neighbour>_target` set to `neighbours.target`."""
+    doubles = start_neighbours(tmp_path / "keys")
+    yield doubles
+    doubles.stop()
 
 
 def _database(request: pytest.FixtureRequest, tmp_path: Path, kind: str) -> tuple[str, str]:

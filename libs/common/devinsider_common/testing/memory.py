@@ -23,9 +23,9 @@ from datetime import datetime
 from types import TracebackType
 from typing import Any, Self, TypeVar
 
-from devinsider_common.pages.model import Invitation, InvitationState, Member, PageForViewer
+from devinsider_common.pages.model import DirectoryWindow, Invitation, InvitationState, Member, PageForViewer
 from devinsider_common.pages.orphans import PageOrphanMarks
-from devinsider_common.pages.ports import DirectoryUser
+from devinsider_common.pages.ports import DirectoryUser, MembershipUnitOfWork
 from devinsider_common.pages.roles import PageRole
 from devinsider_common.pagination import ListWindow
 from devinsider_common.unit_of_work import DuplicateRecord
@@ -177,6 +177,9 @@ class MemoryMembers:
     def owner_count(self, page_id: str, lock: bool = False) -> int:
         return sum(1 for m in self._of(page_id) if m.role is PageRole.OWNER)
 
+    def count(self, page_id: str) -> int:
+        return len(self._of(page_id))
+
     def list_after(self, page_id: str, window: ListWindow, role: PageRole | None = None) -> list[Member]:
         rows = [m for m in self._of(page_id) if role is None or m.role is role]
         return window_of(rows, window, lambda m: (m.subject,))
@@ -228,6 +231,13 @@ class MemoryInvitations:
             self._rows[invitation.id] = replace(
                 stored, state=invitation.state, closed_at=invitation.closed_at, member_id=invitation.member_id
             )
+
+    def pending_count(self, page_id: str, now: datetime) -> int:
+        return sum(
+            1
+            for i in self._rows.values()
+            if i.page_id == page_id and i.state is InvitationState.PENDING and i.expires_at > now
+        )
 
     def created_since(self, page_id: str, since: datetime, limit: int) -> list[datetime]:
         times = sorted(i.created_at for i in self._rows.values() if i.page_id == page_id and i.created_at > since)
@@ -368,6 +378,28 @@ def page_for_viewer(
     return PageForViewer(page, member.role if member else None, tuple(sorted(unlockers)))
 
 
+def directory_window(
+    matching: Iterable[P],
+    window: ListWindow,
+    key: Callable[[P], tuple[Any, ...]],
+    page_id: Callable[[P], str],
+    subject: str | None,
+    members: dict[tuple[str, str], Member],
+    *,
+    descending: bool = False,
+    count_limit: int | None = None,
+) -> DirectoryWindow[P]:
+    """`list_after` of a memory page store, as `pages.repositories.read_directory` reads it in SQL: the
+    window of the `matching` pages, each with the viewer's role, and their count (at most `count_limit`)."""
+    found = list(matching)
+    total = len(found) if count_limit is None else min(len(found), count_limit)
+    seen = [
+        PageForViewer(page, member.role if subject and (member := members.get((page_id(page), subject))) else None)
+        for page in window_of(found, window, key, descending)
+    ]
+    return DirectoryWindow(seen, total)
+
+
 class MemoryUsers:
     """The `UserLookup` port (the user service's users by name) on a dict, with who was asked."""
 
@@ -381,6 +413,12 @@ class MemoryUsers:
     def find(self, user: str) -> DirectoryUser | None:
         self.asked.append(user)
         return self.users.get(user)
+
+
+def live_member_role(uow: MembershipUnitOfWork, page_id: str, subject: str) -> PageRole | None:
+    """`page_role` of a memory page unit of work: the member's role on a page its `page_title` finds."""
+    member = uow.members.get(page_id, subject)
+    return member.role if member is not None and uow.page_title(page_id) is not None else None
 
 
 class MemoryPageUow(MemoryUnitOfWork):
@@ -404,3 +442,6 @@ class MemoryPageUow(MemoryUnitOfWork):
 
     def page_title(self, page_id: str) -> str | None:
         return self.pages.title(page_id)
+
+    def page_role(self, page_id: str, subject: str) -> PageRole | None:
+        return live_member_role(self, page_id, subject)

@@ -40,4 +40,5 @@ def base_settings(tmp_path: Path, database_url: str, schema: str) -> dict[str, o
         "auth": AuthSettings(issuer=TEST_ISSUER, dev_key_dir=tmp_path / "keys"),
         "broker": BrokerSettings(amqp_url=""),
         "user_target": "",  # no user service: nobody refused (a test that wants one sets its address)
+        "billing_target": "",  # no billing: no plan limits (a test that wants them sets its address)
     }

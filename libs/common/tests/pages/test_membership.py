@@ -44,6 +44,7 @@ from devinsider_common.testing.memory import (
     MemoryPages,
     MemoryStore,
     MemoryUnitOfWork,
+    live_member_role,
 )
 from devinsider_common.unit_of_work import UnitOfWorkFactory
 
@@ -103,6 +104,9 @@ class MiniPageUow(MemoryUnitOfWork):
 
     def page_title(self, page_id: str) -> str | None:
         return self.pages.title(page_id)
+
+    def page_role(self, page_id: str, subject: str) -> PageRole | None:
+        return live_member_role(self, page_id, subject)
 
 
 @dataclass
@@ -556,7 +560,14 @@ class SqlMiniPageUow(SqlUnitOfWork):
         self.orphans = PageOrphanMarks(self.pages.get, self.pages.save, self.membership_events.page_updated)
 
     def page_title(self, page_id: str) -> str | None:
-        return self.connection.execute(sa.select(pages.c.title).where(pages.c.id == page_id)).scalar()
+        return self.connection.execute(self._title_query(page_id)).scalar()
+
+    def page_role(self, page_id: str, subject: str) -> PageRole | None:
+        return self.members.role_on(page_id, subject, self._title_query(page_id))
+
+    @staticmethod
+    def _title_query(page_id: str) -> sa.Select[tuple[str]]:
+        return sa.select(pages.c.title).where(pages.c.id == page_id)
 
 
 @dataclass

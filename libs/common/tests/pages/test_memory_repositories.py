@@ -195,6 +195,7 @@ def test_owner_count_counts_the_owners_of_one_page(uow: Uow) -> None:
         assert unit.members.owner_count("p1", lock=True) == 2
         assert unit.members.owner_count("p2") == 1
         assert unit.members.owner_count("p3") == 0
+        assert (unit.members.count("p1"), unit.members.count("p2"), unit.members.count("p3")) == (3, 1, 0)
 
 
 def test_members_are_listed_by_subject_after_the_window_position(uow: Uow) -> None:
@@ -336,6 +337,9 @@ def test_due_for_expiry_gives_pending_invitations_past_their_expiry_oldest_first
         assert unit.invitations.due_for_expiry(now, 10) == ["i2", "i1", "i6", "i3"]
         assert unit.invitations.due_for_expiry(now, 2) == ["i2", "i1"]
         assert unit.invitations.due_for_expiry(T0, 10) == []
+        # The seats they hold: pending and not expired at `now` (i3 expired at it, i5 is declined).
+        assert (unit.invitations.pending_count("p1", now), unit.invitations.pending_count("p2", now)) == (1, 0)
+        assert unit.invitations.pending_count("p1", T0) == 4
 
 
 def test_created_since_gives_a_pages_creation_times_newest_first(uow: Uow) -> None:

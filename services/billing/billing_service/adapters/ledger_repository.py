@@ -53,15 +53,21 @@ class LedgerRepository:
         row = self._connection.execute(query).mappings().one()
         return Balance(page, int(row["balance"]), int(row["version"]), row["last_entry_id"], utc(row["updated_at"]))
 
-    def balance(self, page: PageName) -> Balance:
-        row = (
-            self._connection.execute(select(credit_balances).where(credit_balances.c.page == page.name))
-            .mappings()
-            .first()
+    def balance(self, page: PageName, start: datetime, end: datetime) -> tuple[Balance, int]:
+        """One statement: the sum of the lots expiring in (start, end] (an aggregate: always one row) left
+        joined to the page's balance row (absent for a page never credited)."""
+        lots = credit_lots.c
+        soon = (
+            select(func.coalesce(func.sum(lots.remaining), 0).label("expiring"))
+            .where(lots.page == page.name, lots.expire_time > start, lots.expire_time <= end)
+            .subquery()
         )
-        if row is None:
-            return Balance(page, 0, 0, "", None)
-        return Balance(page, int(row["balance"]), int(row["version"]), row["last_entry_id"], utc(row["updated_at"]))
+        joined = soon.outerjoin(credit_balances, credit_balances.c.page == page.name)
+        row = self._connection.execute(select(soon.c.expiring, credit_balances).select_from(joined)).mappings().one()
+        if row["page"] is None:
+            return Balance(page, 0, 0, "", None), int(row["expiring"])
+        held = Balance(page, int(row["balance"]), int(row["version"]), row["last_entry_id"], utc(row["updated_at"]))
+        return held, int(row["expiring"])
 
     def append(self, entry: LedgerEntry, held: Balance) -> None:
         """Write `entry` and move the held balance to its `balance_after` (fenced by version)."""
@@ -149,12 +155,6 @@ class LedgerRepository:
             .limit(limit)
         )
         return list(self._connection.execute(query).scalars())
-
-    def expiring_between(self, page: PageName, start: datetime, end: datetime) -> int:
-        query = select(func.coalesce(func.sum(credit_lots.c.remaining), 0)).where(
-            credit_lots.c.page == page.name, credit_lots.c.expire_time > start, credit_lots.c.expire_time <= end
-        )
-        return int(self._connection.execute(query).scalar_one())
 
 
 def _unlock(row: RowMapping) -> Unlock:

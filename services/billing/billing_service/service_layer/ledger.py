@@ -28,9 +28,8 @@ class LedgerUseCases:
     def balance(self, principal: Principal, page: PageName) -> CreditBalance:
         self._auth.require(principal, page, PagePermission.VIEW_PRIVATE)
         now = self._clock()
-        with self._uow(read_only=True) as uow:
-            held = uow.ledger.balance(page)
-            soon = uow.ledger.expiring_between(page, now, now + EXPIRING_SOON)
+        with self._uow(read_only=True) as uow:  # one statement
+            held, soon = uow.ledger.balance(page, now, now + EXPIRING_SOON)
         return CreditBalance(page, held.balance, min(soon, held.balance), held.last_entry_id, held.updated_at)
 
     def list_ledger_entries(

@@ -97,7 +97,9 @@ class LedgerStore(Protocol):
 
     def lock_balance(self, page: PageName, now: datetime) -> Balance: ...
 
-    def balance(self, page: PageName) -> Balance: ...
+    def balance(self, page: PageName, start: datetime, end: datetime) -> tuple[Balance, int]:
+        """The page's balance, and the credits left in its lots expiring after `start`, until `end` included."""
+        ...
 
     def append(self, entry: LedgerEntry, held: Balance) -> None:
         """Write `entry`, moving the held balance to its `balance_after`: Conflict when the balance
@@ -124,10 +126,6 @@ class LedgerStore(Protocol):
     def save_lots(self, lots: list[Lot]) -> None: ...
 
     def pages_with_expired_lots(self, now: datetime, limit: int = 500) -> list[str]: ...
-
-    def expiring_between(self, page: PageName, start: datetime, end: datetime) -> int:
-        """Credits left in lots expiring after `start`, until `end` included."""
-        ...
 
 
 class UnlockStore(Protocol):

@@ -17,7 +17,6 @@ from billing_service.settings import BillingSettings
 from devinsider.company.v1 import company_pb2
 from devinsider.investor.v1 import investor_pb2
 from devinsider.program.v1 import program_pb2
-from devinsider_common.auth.jwt_verifier import JwtVerifier
 from devinsider_common.auth.service_identity import service_token_provider
 from devinsider_common.cache import InMemoryCache
 from devinsider_common.grpc.clients import ChannelFactory
@@ -25,9 +24,8 @@ from devinsider_common.pages.names import PageKind, PageName, parse_page
 from devinsider_common.pages.roles import PagePermission, PageRole
 from devinsider_common.settings import AuthSettings
 from devinsider_common.testing.failures import failure
+from devinsider_common.testing.neighbours import Neighbours, start_neighbours
 from devinsider_common.testing.services import TEST_ISSUER
-
-from ..neighbours import Neighbours
 
 ACME = PageName(PageKind.COMPANY, "acme")
 Clients = tuple[GrpcPageAccess, GrpcBlockList, GrpcPageStates]
@@ -35,7 +33,7 @@ Clients = tuple[GrpcPageAccess, GrpcBlockList, GrpcPageStates]
 
 @pytest.fixture
 def doubles(tmp_path: Path) -> Iterator[Neighbours]:
-    running = Neighbours(JwtVerifier(AuthSettings(issuer=TEST_ISSUER, dev_key_dir=tmp_path / "keys")))
+    running = start_neighbours(tmp_path / "keys")
     yield running
     running.stop()
 
@@ -142,4 +140,4 @@ def test_a_caller_without_a_service_token_is_refused_by_the_neighbours(tmp_path:
         assert failure(lambda: access.require(ACME, "kc", PagePermission.VIEW_PRIVATE)).code == (
             grpc.StatusCode.UNAVAILABLE
         )
-    assert doubles.calls == {"CheckPageAccess": 0, "CheckBlocked": 0, "BatchGet": 0}  # refused before answering
+    assert set(doubles.calls.values()) == {0}  # refused before answering

@@ -177,7 +177,7 @@ class Contract:
 
     def test_balances_entries_and_lots(self, uow: UowFactory) -> None:
         with uow() as u:
-            assert u.ledger.balance(ACME) == Balance(ACME, 0, 0, "", None)
+            assert u.ledger.balance(ACME, NOW, NOW) == (Balance(ACME, 0, 0, "", None), 0)
             held = u.ledger.lock_balance(ACME, NOW)
             assert held == Balance(ACME, 0, 0, "", NOW)
             grant = entry(1, 5, 5, request_id="g1")
@@ -187,14 +187,14 @@ class Contract:
         with uow() as u:
             held = u.ledger.lock_balance(ACME, NOW + timedelta(hours=1))
             assert held == Balance(ACME, 5, 1, grant.id, NOW)
-            assert u.ledger.balance(ACME) == held
+            assert u.ledger.balance(ACME, NOW, NOW)[0] == held
             spend = entry(2, -2, 3)
             u.ledger.append(spend, held)
             u.ledger.save_lots([Lot(grant.id, 3, NOW + timedelta(days=1))])
             with pytest.raises(errors.Conflict):  # the held balance moved on: fenced by its version
                 u.ledger.append(entry(3, 4, 9), held)
         with uow() as u:  # ...and nothing of that transaction stays
-            assert u.ledger.balance(ACME).balance == 5 and u.ledger.get(ACME, spend.id) is None
+            assert u.ledger.balance(ACME, NOW, NOW)[0].balance == 5 and u.ledger.get(ACME, spend.id) is None
             held = u.ledger.lock_balance(ACME, NOW)
             with pytest.raises(ValueError, match="does not follow"):
                 u.ledger.append(entry(2, -2, 4), held)
@@ -216,9 +216,9 @@ class Contract:
                 Lot(second.id, 4, NOW + timedelta(days=40)),
             ]  # lots with credits left only
             assert u.ledger.lot(ident(2)) == Lot(ident(2), 0, None) and u.ledger.lot("missing") is None
-            assert u.ledger.expiring_between(ACME, NOW, NOW + timedelta(days=30)) == 5
-            assert u.ledger.expiring_between(ACME, NOW, NOW + timedelta(days=40)) == 9
-            assert u.ledger.expiring_between(ACME, NOW + timedelta(days=1), NOW + timedelta(days=30)) == 0
+            assert u.ledger.balance(ACME, NOW, NOW + timedelta(days=30))[1] == 5
+            assert u.ledger.balance(ACME, NOW, NOW + timedelta(days=40))[1] == 9
+            assert u.ledger.balance(ACME, NOW + timedelta(days=1), NOW + timedelta(days=30))[1] == 0
             assert u.ledger.pages_with_expired_lots(NOW) == []
             assert u.ledger.pages_with_expired_lots(NOW + timedelta(days=1)) == [ACME.name]
             u.ledger.save_lots([Lot(grant.id, 0, NOW + timedelta(days=1))])

@@ -15,11 +15,11 @@ from devinsider.billing.v1 import billing_pb2_grpc
 from devinsider_common.pages.roles import PageRole
 from devinsider_common.testing.clock import FakeClock
 from devinsider_common.testing.failures import Failure, failure
+from devinsider_common.testing.neighbours import Neighbours
 from devinsider_common.testing.services import bearer
 from devinsider_common.testing.tokens import TokenFactory
 
 from ..helpers import balance, checkout, pay, provider_api
-from ..neighbours import Neighbours
 
 ACME = "companies/acme"
 Stub = billing_pb2_grpc.BillingServiceStub

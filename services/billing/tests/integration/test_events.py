@@ -20,11 +20,11 @@ from devinsider_common.pages.roles import PageRole
 from devinsider_common.settings import BrokerSettings
 from devinsider_common.testing.amqp import Received, bind_test_queue, drain
 from devinsider_common.testing.clock import FakeClock
+from devinsider_common.testing.neighbours import Neighbours
 from devinsider_common.testing.tokens import TokenFactory
 
 from ..conftest import make_settings
 from ..helpers import checkout, pay, unlock
-from ..neighbours import Neighbours
 
 ACME = "companies/acme"
 

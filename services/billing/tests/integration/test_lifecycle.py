@@ -23,12 +23,12 @@ from devinsider.billing.v1 import billing_pb2, billing_pb2_grpc
 from devinsider_common.outbox.tables import outbox_messages
 from devinsider_common.pages.roles import PageRole
 from devinsider_common.testing.clock import FakeClock
+from devinsider_common.testing.neighbours import Neighbours
 from devinsider_common.testing.services import TEST_ISSUER
 from devinsider_common.testing.tokens import TokenFactory
 
 from ..conftest import make_settings
 from ..helpers import checkout, pay
-from ..neighbours import Neighbours
 
 
 def _free_port() -> int:

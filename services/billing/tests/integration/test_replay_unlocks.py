@@ -14,10 +14,10 @@ from devinsider_common.outbox import topology
 from devinsider_common.outbox.envelope import from_json, unpack_payload
 from devinsider_common.outbox.tables import outbox_messages
 from devinsider_common.pages.roles import PageRole
+from devinsider_common.testing.neighbours import Neighbours
 from devinsider_common.testing.tokens import TokenFactory
 
 from ..helpers import PROGRAM, grant, unlock
-from ..neighbours import Neighbours
 
 ACME = "companies/acme"
 UNLOCK_CREATED = "devinsider.billing.v1.UnlockCreated"

@@ -28,12 +28,12 @@ from devinsider_common.grpc.status import error_info, from_rpc_error
 from devinsider_common.pages.roles import PageRole
 from devinsider_common.testing.clock import FakeClock
 from devinsider_common.testing.failures import Failure, failure
+from devinsider_common.testing.neighbours import Neighbours
 from devinsider_common.testing.services import bearer
 from devinsider_common.testing.tokens import TokenFactory
 
 from ..conftest import WEBHOOK_SECRET
 from ..helpers import PROGRAM, balance, checkout, grant, pay, provider_api, unlock
-from ..neighbours import Neighbours
 
 ACME = "companies/acme"
 MISSING = "01234567-89ab-7cde-8f01-23456789abcd"

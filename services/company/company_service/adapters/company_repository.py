@@ -7,15 +7,15 @@ from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, RowMapping, Select, and_, delete, exists, func, insert, or_, select, update
+from sqlalchemy import Connection, RowMapping, Select, and_, delete, exists, insert, or_, select, update
 
 from company_service.adapters.tables import companies, company_tags, page_tables, page_unlocks
 from company_service.domain.content import content_from_json, content_to_json
 from company_service.domain.directory import ORDERS, TOTAL_SIZE_CAP, DirectoryQuery, search_text, sort_name
 from company_service.domain.model import Company, CompanyState, Logo, claim_from_json, claim_to_json
 from devinsider_common import errors
-from devinsider_common.pages.model import PageForViewer
-from devinsider_common.pages.repositories import for_viewer, viewer_columns
+from devinsider_common.pages.model import DirectoryWindow, PageForViewer
+from devinsider_common.pages.repositories import for_viewer, read_directory, viewer_columns
 from devinsider_common.pagination import ListWindow
 
 TAG_KINDS = {
@@ -99,11 +99,15 @@ class CompanyRepository:
         row = self._connection.execute(query.limit(1)).mappings().first()
         return _to_company(row) if row else None
 
-    def title(self, company_id: str) -> str | None:
-        query = select(companies.c.display_name).where(
+    @staticmethod
+    def title_query(company_id: str) -> Select[tuple[str]]:
+        """The display name of a page that is not deleted."""
+        return select(companies.c.display_name).where(
             companies.c.id == company_id, companies.c.state != CompanyState.DELETED.value
         )
-        return self._connection.execute(query).scalar()
+
+    def title(self, company_id: str) -> str | None:
+        return self._connection.execute(self.title_query(company_id)).scalar()
 
     def titles(self, ids: Sequence[str]) -> dict[str, str]:
         query = select(companies.c.id, companies.c.display_name).where(companies.c.id.in_(list(ids)))
@@ -164,9 +168,11 @@ class CompanyRepository:
             query = query.where(exists().where(m.c.page_id == companies.c.id, m.c.subject == q.member_subject))
         return query
 
-    def list_after(self, q: DirectoryQuery, window: ListWindow) -> list[Company]:
+    def list_after(self, q: DirectoryQuery, window: ListWindow, viewer: str | None) -> DirectoryWindow[Company]:
         """A window of the directory in `q.order_by` order, `window.size + 1` rows at most, after the
-        window's keyset position (`domain.directory.position`: the sort value, then the id)."""
+        window's keyset position (`domain.directory.position`: the sort value, then the id), with the
+        viewer's role on each and the matching pages counted up to TOTAL_SIZE_CAP + 1 (an estimate above
+        the cap): one statement (`read_directory`)."""
         column_name, descending = ORDERS[q.order_by]
         key = companies.c[column_name]
         query = self._filtered(q, [companies])
@@ -180,10 +186,13 @@ class CompanyRepository:
             else:
                 query = query.where(or_(key > after_key, and_(key == after_key, companies.c.id > after_id)))
         order = (key.desc(), companies.c.id.desc()) if descending else (key.asc(), companies.c.id.asc())
-        rows = self._connection.execute(query.order_by(*order).limit(window.size + 1)).mappings()
-        return [_to_company(row) for row in rows]
-
-    def count(self, q: DirectoryQuery) -> int:
-        """Matching pages, counted up to TOTAL_SIZE_CAP + 1 (an estimate above the cap)."""
-        inner = self._filtered(q, [companies.c.id]).limit(TOTAL_SIZE_CAP + 1).subquery()
-        return int(self._connection.execute(select(func.count()).select_from(inner)).scalar_one())
+        matching = self._filtered(q, [companies.c.id]).limit(TOTAL_SIZE_CAP + 1)
+        return read_directory(
+            self._connection,
+            query.order_by(*order).limit(window.size + 1),
+            matching,
+            companies.c.id,
+            viewer,
+            page_tables,
+            _to_company,
+        )

@@ -38,6 +38,12 @@ class DirectoryQuery:
     order_by: str = "display_name"
     orphaned: bool = False  # only the pages marked orphaned (staff)
 
+    def criteria(self) -> list[str]:
+        """The criteria filters the query uses, as the request names them: what `directory_filters` sells."""
+        fields = ("industries", "solution_categories", "hq_country_codes", "target_regions", "company_sizes")
+        used = [name for name in (*fields, "licensing_models") if getattr(self, name)]
+        return used + (["looking_for_funding"] if self.looking_for_funding is not None else [])
+
     def search_words(self) -> list[str]:
         """The words of `query` a page's search text must all contain (lower-cased, the first few)."""
         return self.query.lower().split()[:MAX_SEARCH_WORDS]

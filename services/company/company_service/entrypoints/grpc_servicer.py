@@ -60,7 +60,12 @@ class CompanyServicer(MembershipServicer, company_pb2_grpc.CompanyServiceService
     ) -> company_pb2.ListCompaniesResponse:
         query = req.directory_query(request)
         views, token, total = self._app.companies.list_companies(
-            current_principal(), query, request.caller_is_member, request.page_size, request.page_token
+            current_principal(),
+            query,
+            request.caller_is_member,
+            request.page_size,
+            request.page_token,
+            request.viewer_page.strip(),
         )
         return company_pb2.ListCompaniesResponse(
             companies=[self._view(v) for v in views], next_page_token=token, total_size=total

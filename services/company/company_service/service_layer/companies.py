@@ -13,6 +13,7 @@ from company_service.service_layer.ports import Clock, CompanyUnitOfWork, Unlock
 from devinsider_common import errors
 from devinsider_common.auth.principal import ROLE_INVESTOR, ROLE_PROGRAM, Principal
 from devinsider_common.ids import new_id
+from devinsider_common.pages.directory_filters import DirectoryFilterGate
 from devinsider_common.pages.membership import PageMembers, authorize
 from devinsider_common.pages.model import InvitationState, Member, PageForViewer
 from devinsider_common.pages.orphans import check_orphan_filter
@@ -61,13 +62,20 @@ def one_company() -> errors.FailedPrecondition:
 
 class CompanyUseCases:
     def __init__(
-        self, uow: UowFactory, clock: Clock, limits: ListLimits, members: PageMembers, unlocks: UnlockChecker
+        self,
+        uow: UowFactory,
+        clock: Clock,
+        limits: ListLimits,
+        members: PageMembers,
+        unlocks: UnlockChecker,
+        filters: DirectoryFilterGate | None = None,
     ) -> None:
         self._uow = uow
         self._clock = clock
         self._limits = limits
         self._members = members
         self._unlocks = unlocks
+        self._filters = filters or DirectoryFilterGate()
 
     def create(self, principal: Principal, content: CompanyContent, pre_listed: bool, request_id: str) -> CompanyView:
         """The caller becomes owner; ISV users found one live page at most; staff and services pre-list.
@@ -169,11 +177,19 @@ class CompanyUseCases:
             uow.commit()
 
     def list_companies(
-        self, principal: Principal | None, query: DirectoryQuery, caller_is_member: bool, page_size: int, token: str
+        self,
+        principal: Principal | None,
+        query: DirectoryQuery,
+        caller_is_member: bool,
+        page_size: int,
+        token: str,
+        viewer_page: str = "",
     ) -> tuple[list[CompanyView], str, int]:
-        """The directory (public view; staff and services see everything), with filters and an order."""
+        """The directory (public view; staff and services see everything), with filters and an order; its
+        criteria filters for pages whose plan includes them (`viewer_page`, pages.directory_filters)."""
         staff = principal is not None and principal.is_staff_or_service
         check_orphan_filter(principal, query.orphaned)
+        self._filters.require(principal, viewer_page, query.criteria())
         if caller_is_member and principal is None:
             raise errors.Unauthenticated("caller_is_member needs a bearer token", reason="TOKEN_MISSING")
         query = replace(
@@ -183,12 +199,10 @@ class CompanyUseCases:
             member_subject=principal.subject if caller_is_member and principal else None,
         )
         window = list_window(page_size, token, self._limits, filters=query.fingerprint())
-        with self._uow(read_only=True) as uow:
-            found = uow.companies.list_after(query, window)
-            total = uow.companies.count(query)
-            roles = {m.page_id: m.role for m in uow.members.pages_of(principal.subject)} if principal else {}
-        items, next_token = finish_window(window, found, lambda c: position(c, query.order_by))
-        return [CompanyView(c, staff, roles.get(c.id)) for c in items], next_token, total
+        with self._uow(read_only=True) as uow:  # one statement: the window, the caller's roles, the total
+            found = uow.companies.list_after(query, window, principal.subject if principal else None)
+        items, next_token = finish_window(window, found.seen, lambda s: position(s.page, query.order_by))
+        return [CompanyView(s.page, staff, s.role) for s in items], next_token, found.total
 
     def batch_get(self, ids: list[str]) -> list[Company]:
         """Full views in request order; unknown and deleted pages are left out (services only)."""

@@ -11,7 +11,7 @@ from typing import Protocol
 
 from company_service.domain.directory import DirectoryQuery
 from company_service.domain.model import Claim, Company
-from devinsider_common.pages.model import Member, PageForViewer
+from devinsider_common.pages.model import DirectoryWindow, Member, PageForViewer
 from devinsider_common.pages.ports import InvitationStore, MembershipEvents, MembershipUnitOfWork, MemberStore
 from devinsider_common.pages.ports import UserDirectory as UserDirectory
 from devinsider_common.pages.ports import UserLookup as UserLookup
@@ -63,12 +63,9 @@ class CompanyStore(Protocol):
         raises DuplicateRecord when its founder already founded another live page."""
         ...
 
-    def list_after(self, query: DirectoryQuery, window: ListWindow) -> list[Company]:
-        """`window.size + 1` pages at most matching `query`, in its order, after the window's position."""
-        ...
-
-    def count(self, query: DirectoryQuery) -> int:
-        """How many pages match `query`, counted up to TOTAL_SIZE_CAP + 1."""
+    def list_after(self, query: DirectoryQuery, window: ListWindow, viewer: str | None) -> DirectoryWindow[Company]:
+        """`window.size + 1` pages at most matching `query`, in its order, after the window's position, with
+        the role of `viewer` (a subject) on each; and how many pages match, counted up to TOTAL_SIZE_CAP + 1."""
         ...
 
 

@@ -18,6 +18,7 @@ from devinsider_common.outbox.writer import OutboxWriter
 from devinsider_common.pages.orphans import PageOrphanMarks
 from devinsider_common.pages.ports import MembershipEvents
 from devinsider_common.pages.repositories import InvitationRepository, MemberRepository
+from devinsider_common.pages.roles import PageRole
 from devinsider_common.pages.unlocks import SqlUnlockStore
 
 SOURCE = "company"
@@ -55,3 +56,6 @@ class SqlCompanyUnitOfWork(SqlUnitOfWork):
     def page_title(self, page_id: str) -> str | None:
         """The page's display name; None when it does not exist or is deleted."""
         return self.companies.title(page_id)
+
+    def page_role(self, page_id: str, subject: str) -> PageRole | None:
+        return self.members.role_on(page_id, subject, self.companies.title_query(page_id))

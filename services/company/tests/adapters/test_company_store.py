@@ -166,10 +166,10 @@ def test_save_checks_the_version_and_bumps_it(uow: UowFactory) -> None:
     assert saved.version == 2
     with uow() as u:
         assert _utc(u.companies.get(page.id)) == saved
-        assert u.companies.list_after(DirectoryQuery(industries=("fintech",)), ListWindow(10)) == []
-        assert [c.id for c in u.companies.list_after(DirectoryQuery(industries=("health",)), ListWindow(10))] == [
-            page.id
-        ]
+        assert u.companies.list_after(DirectoryQuery(industries=("fintech",)), ListWindow(10), None).pages == []
+        assert [
+            c.id for c in u.companies.list_after(DirectoryQuery(industries=("health",)), ListWindow(10), None).pages
+        ] == [page.id]
     with pytest.raises(DomainError) as stale, uow() as u:
         u.companies.save(changed)  # version 1: someone saved version 2 meanwhile
     assert stale.value.reason == "CONCURRENT_UPDATE"
@@ -202,12 +202,14 @@ def test_the_orphan_mark_is_written_once_with_its_event_and_cleared(uow: UowFact
             stored = _utc(u.companies.get(page.id))
             assert stored is not None and (stored.orphaned_at, stored.updated_at, stored.version) == (later, later, 2)
             assert _updated_events(u) == [(["orphan_time"], True)]  # the mark travels with the page
-            assert [c.id for c in u.companies.list_after(DirectoryQuery(orphaned=True), ListWindow(10))] == [page.id]
+            assert [
+                c.id for c in u.companies.list_after(DirectoryQuery(orphaned=True), ListWindow(10), None).pages
+            ] == [page.id]
 
     check_orphan_mark(uow, page.id, _company("", 2).id, later, marked)
     with uow() as u:
         assert _updated_events(u) == [(["orphan_time"], True), (["orphan_time"], False)]
-        assert u.companies.count(DirectoryQuery(orphaned=True)) == 0
+        assert u.companies.list_after(DirectoryQuery(orphaned=True), ListWindow(1), None).total == 0
 
 
 @pytest.fixture
@@ -250,7 +252,7 @@ def directory(uow: UowFactory) -> list[Company]:
 
 def _names(uow: UowFactory, query: DirectoryQuery, size: int = 10) -> list[str]:
     with uow() as u:
-        return [c.content.display_name for c in u.companies.list_after(query, ListWindow(size))]
+        return [c.content.display_name for c in u.companies.list_after(query, ListWindow(size), None).pages]
 
 
 def test_directory_filters(uow: UowFactory, directory: list[Company]) -> None:
@@ -275,7 +277,7 @@ def test_directory_filters(uow: UowFactory, directory: list[Company]) -> None:
     for query, expected in cases:
         assert _names(uow, query) == expected, query
         with uow() as u:
-            assert u.companies.count(query) == len(expected), query
+            assert u.companies.list_after(query, ListWindow(1), None).total == len(expected), query
 
 
 @pytest.mark.parametrize("order_by", ["display_name", "create_time desc", "update_time desc"])
@@ -287,8 +289,13 @@ def test_directory_windows_follow_the_keyset_position(uow: UowFactory, directory
     window = ListWindow(2)
     while True:
         with uow() as u:
-            found = u.companies.list_after(query, window)
+            listed = u.companies.list_after(query, window, "kc-mid")
+        found = listed.pages
         assert len(found) <= 3  # size + 1: whether there is more
+        assert listed.total == 5  # every match, not only those after the position
+        assert {s.page.content.display_name: s.role for s in listed.seen if s.role} == (
+            {"Mid Corp": PageRole.OWNER} if "Mid Corp" in [c.content.display_name for c in found] else {}
+        )
         seen += [c.content.display_name for c in found[:2]]
         if len(found) <= 2:
             break

@@ -1,15 +1,16 @@
 """Contact requests: send one to a page the sender unlocked, read them from either side, and answer them.
 
-The checks that ask other services (permissions, blocked pair, the contact person, the pages' names) run
-before the write; the rules on stored rows (idempotency key, one open request per ordered pair, the
-cool-down after a decline, the daily rate) are read first and the pair is held by a partial unique index
-when the request is written, so two concurrent sends of the pair store one (the other gets it back as its
-twin, or CONTACT_REQUEST_EXISTS). Events and the CRM counters of both pages commit with the change.
+The checks that ask other services (permissions, blocked pair, the contact person, the pages' names, the
+sender's plan) run before the write; the rules on stored rows (idempotency key, one open request per ordered
+pair, the cool-down after a decline, the daily rate, the plan's monthly allowance) are read first and the pair
+is held by a partial unique index when the request is written, so two concurrent sends of the pair store one
+(the other gets it back as its twin, or CONTACT_REQUEST_EXISTS). Events and the CRM counters of both pages
+commit with the change.
 """
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from functools import partial
 
 from contact_service.domain.requests import (
@@ -29,6 +30,8 @@ from contact_service.service_layer.conversations import open_conversation
 from contact_service.service_layer.ports import BlockList, ContactUnitOfWork, PageDirectory
 from devinsider_common import errors
 from devinsider_common.auth.principal import Principal
+from devinsider_common.clock import calendar_month
+from devinsider_common.entitlements import EntitlementsSource, Unrestricted, plan_limit_reached
 from devinsider_common.ids import new_id
 from devinsider_common.pages.names import PageName
 from devinsider_common.pages.ports import UserLookup
@@ -64,6 +67,23 @@ class ContactPersons:
         return ContactPerson(found.user, found.display_name, found.email)
 
 
+def require_monthly_allowance(uow: ContactUnitOfWork, sender: PageName, monthly: int, now: datetime) -> None:
+    """The sender's plan caps the requests it sends each UTC calendar month (`contact_requests_per_month`, 0: no
+    cap), counted from its stored requests, every state included (a withdrawn request was sent)."""
+    if monthly <= 0:
+        return
+    start, following = calendar_month(now)
+    if len(uow.requests.sent_since(sender, start, monthly)) >= monthly:
+        raise plan_limit_reached(
+            "contact_requests_per_month",
+            sender,
+            monthly,
+            f"{sender.name} sent its {monthly} contact requests of {start:%B %Y}",
+            reason="CONTACT_REQUESTS_PLAN_LIMIT",
+            retry_after=following - now,
+        )
+
+
 class ContactRequestUseCases:
     def __init__(
         self,
@@ -76,6 +96,7 @@ class ContactRequestUseCases:
         limits: ListLimits,
         rate: RateLimit,
         cooldown: timedelta,
+        entitlements: EntitlementsSource | None = None,
     ) -> None:
         self._uow = uow
         self._clock = clock
@@ -86,6 +107,7 @@ class ContactRequestUseCases:
         self._limits = limits
         self._rate = rate
         self._cooldown = cooldown
+        self._entitlements = entitlements or Unrestricted()  # BILLING_TARGET empty: no monthly cap
 
     # --- sending ----------------------------------------------------------------------------
     def create(
@@ -97,6 +119,7 @@ class ContactRequestUseCases:
         if not request_id:  # its length was checked with the request (grpc.requests.idempotency_key)
             raise errors.InvalidArgument.for_field("request_id", "is required")
         now = self._clock()
+        monthly = self._entitlements.of(sender).contact_requests_per_month  # before the transaction: asks billing
         with self._uow(read_only=True) as uow:
             existing = self._replay(uow, sender, target, request_id)
             if existing is not None:
@@ -105,6 +128,7 @@ class ContactRequestUseCases:
             self._require_pair_free(uow, sender, target)
             recent = partial(uow.requests.sent_since, sender)
             self._rate.check(now, recent, what="contact requests", reason="CONTACT_REQUESTS_RATE_LIMITED")
+            require_monthly_allowance(uow, sender, monthly, now)
         require_not_blocked(self._blocks, sender, target)
         person = self._persons.named(contact, sender, "contact_request.sender_contact.user")
         names = self._pages.display_names([sender, target])

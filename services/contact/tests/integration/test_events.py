@@ -23,9 +23,8 @@ from devinsider_common.outbox.amqp import AmqpPublisher
 from devinsider_common.outbox.envelope import build_envelope, from_json, to_json, unpack_payload
 from devinsider_common.settings import BrokerSettings
 from devinsider_common.testing.amqp import drain
+from devinsider_common.testing.neighbours import Neighbours
 from devinsider_common.testing.tokens import CallerFactory
-
-from ..neighbours import Neighbours
 
 pytestmark = pytest.mark.rabbitmq
 

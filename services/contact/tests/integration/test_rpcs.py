@@ -20,9 +20,8 @@ from devinsider_common.grpc.status import from_rpc_error
 from devinsider_common.outbox.tables import outbox_messages
 from devinsider_common.pages.roles import PageRole
 from devinsider_common.testing.failures import Failure, failure
+from devinsider_common.testing.neighbours import Neighbours
 from devinsider_common.testing.tokens import Caller, CallerFactory
-
-from ..neighbours import Neighbours
 
 FUND, ISV, OTHER = "investors/fund-1", "companies/isv-1", "companies/isv-2"
 Stub = contact_pb2_grpc.ContactServiceStub

@@ -6,11 +6,11 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, RowMapping, and_, delete, exists, func, insert, or_, select, update
+from sqlalchemy import Connection, RowMapping, Select, and_, delete, exists, insert, or_, select, update
 from sqlalchemy.sql.elements import ColumnElement
 
-from devinsider_common.pages.model import PageForViewer
-from devinsider_common.pages.repositories import for_viewer, viewer_columns
+from devinsider_common.pages.model import DirectoryWindow, PageForViewer
+from devinsider_common.pages.repositories import for_viewer, read_directory, viewer_columns
 from devinsider_common.pagination import ListWindow
 from investor_service.adapters.tables import PAGE_TABLES, PAGE_UNLOCKS, TAG_KINDS, investor_tags, investors
 from investor_service.domain.enums import InvestorState
@@ -175,12 +175,16 @@ class InvestorRepository:
         row = self._connection.execute(query).mappings().first()
         return _to_investor(row) if row else None
 
-    def title(self, investor_id: str) -> str | None:
-        """The display name of a live page; None when unknown or deleted."""
-        query = select(investors.c.display_name).where(
+    @staticmethod
+    def title_query(investor_id: str) -> Select[tuple[str]]:
+        """The display name of a live page."""
+        return select(investors.c.display_name).where(
             investors.c.id == investor_id, investors.c.state == int(InvestorState.ACTIVE)
         )
-        return self._connection.execute(query).scalar()
+
+    def title(self, investor_id: str) -> str | None:
+        """The display name of a live page; None when unknown or deleted."""
+        return self._connection.execute(self.title_query(investor_id)).scalar()
 
     def titles(self, ids: Sequence[str]) -> dict[str, str]:
         if not ids:
@@ -207,13 +211,11 @@ class InvestorRepository:
         if rows:
             self._connection.execute(insert(investor_tags), rows)
 
-    def list_after(self, query: InvestorQuery, window: ListWindow) -> list[Investor]:
-        """`window.size + 1` investors at most, in the query's order, after the window's position."""
+    def list_after(self, query: InvestorQuery, window: ListWindow, viewer: str | None) -> DirectoryWindow[Investor]:
+        """`window.size + 1` investors at most, in the query's order, after the window's position, with the
+        viewer's role on each and the matches counted up to COUNT_CAP: one statement (`read_directory`)."""
         statement = select(investors).where(*_filters(query)).order_by(*_ORDERS[query.order]).limit(window.size + 1)
         if window.after:
             statement = statement.where(_keyset(query.order, window.after))
-        return [_to_investor(row) for row in self._connection.execute(statement).mappings()]
-
-    def count(self, query: InvestorQuery) -> int:
-        capped = select(investors.c.id).where(*_filters(query)).limit(COUNT_CAP).subquery()
-        return int(self._connection.execute(select(func.count()).select_from(capped)).scalar_one())
+        matching = select(investors.c.id).where(*_filters(query)).limit(COUNT_CAP)
+        return read_directory(self._connection, statement, matching, investors.c.id, viewer, PAGE_TABLES, _to_investor)

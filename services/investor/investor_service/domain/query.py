@@ -48,6 +48,18 @@ class InvestorQuery:
     order: Order = Order.DISPLAY_NAME
     orphaned: bool = False  # only the pages marked orphaned (staff)
 
+    def criteria(self) -> list[str]:
+        """The criteria filters the query uses, as the request names them: what `directory_filters` sells."""
+        fields = (
+            "categories",
+            "investor_types",
+            "funding_stages",
+            "industries",
+            "country_codes",
+            "ticket_amount_minor",
+        )
+        return [name for name in fields if getattr(self, name)]
+
     def fingerprint(self) -> dict[str, object]:
         """What a page token is bound to: every filter and the order."""
         return {k: str(v) for k, v in asdict(self).items()}

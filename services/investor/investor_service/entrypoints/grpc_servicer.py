@@ -69,7 +69,12 @@ class InvestorServicer(MembershipServicer, investor_pb2_grpc.InvestorServiceServ
             checks=checks,
         )
         found = self._app.investors.list_investors(
-            current_principal(), query, request.caller_is_member, request.page_size, request.page_token
+            current_principal(),
+            query,
+            request.caller_is_member,
+            request.page_size,
+            request.page_token,
+            request.viewer_page.strip(),
         )
         return investor_pb2.ListInvestorsResponse(
             investors=[mapping.investor_to_proto(view) for view in found.investors],

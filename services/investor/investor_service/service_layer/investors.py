@@ -13,6 +13,7 @@ from datetime import datetime
 from devinsider_common import errors
 from devinsider_common.auth.principal import Principal
 from devinsider_common.ids import new_id
+from devinsider_common.pages.directory_filters import DirectoryFilterGate
 from devinsider_common.pages.membership import PageMembers, authorize, ensure_page
 from devinsider_common.pages.orphans import check_orphan_filter
 from devinsider_common.pages.roles import PagePermission, PageRole
@@ -29,13 +30,20 @@ MAX_BATCH = 200
 
 class InvestorUseCases:
     def __init__(
-        self, uow: UowFactory, clock: Clock, limits: ListLimits, members: PageMembers, unlocks: UnlockChecker
+        self,
+        uow: UowFactory,
+        clock: Clock,
+        limits: ListLimits,
+        members: PageMembers,
+        unlocks: UnlockChecker,
+        filters: DirectoryFilterGate | None = None,
     ) -> None:
         self._uow = uow
         self._clock = clock
         self._limits = limits
         self._members = members
         self._unlocks = unlocks
+        self._filters = filters or DirectoryFilterGate()
 
     def create(self, principal: Principal, draft: Profile, request_id: str) -> InvestorView:
         """A new page owned by the caller; the same `request_id` again returns the same page."""
@@ -94,11 +102,19 @@ class InvestorUseCases:
         return InvestorView(investor, full=full, role=role)
 
     def list_investors(
-        self, principal: Principal | None, query: InvestorQuery, caller_is_member: bool, page_size: int, page_token: str
+        self,
+        principal: Principal | None,
+        query: InvestorQuery,
+        caller_is_member: bool,
+        page_size: int,
+        page_token: str,
+        viewer_page: str = "",
     ) -> InvestorList:
-        """The directory (public view), in the query's order; other states than active for staff only."""
+        """The directory (public view), in the query's order; other states than active for staff only; its
+        criteria filters for pages whose plan includes them (`viewer_page`, pages.directory_filters)."""
         staff = principal is not None and principal.is_staff_or_service
         check_orphan_filter(principal, query.orphaned)
+        self._filters.require(principal, viewer_page, query.criteria())
         if query.states != (InvestorState.ACTIVE,) and not staff:
             raise errors.PermissionDenied("only platform staff list deleted pages", reason="STATE_FILTER_STAFF_ONLY")
         if caller_is_member:
@@ -107,12 +123,10 @@ class InvestorUseCases:
             query = replace(query, member_subject=principal.subject)
         window = list_window(page_size, page_token, self._limits, filters=query.fingerprint())
         check_position(window.after, query.order)
-        with self._uow(read_only=True) as uow:
-            found = uow.investors.list_after(query, window)
-            total = uow.investors.count(query)
-            roles = {m.page_id: m.role for m in uow.members.pages_of(principal.subject)} if principal else {}
-        items, token = finish_window(window, found, lambda i: position(i, query.order))
-        return InvestorList([InvestorView(i, role=roles.get(i.id)) for i in items], token, total)
+        with self._uow(read_only=True) as uow:  # one statement: the window, the caller's roles, the total
+            found = uow.investors.list_after(query, window, principal.subject if principal else None)
+        items, token = finish_window(window, found.seen, lambda s: position(s.page, query.order))
+        return InvestorList([InvestorView(s.page, role=s.role) for s in items], token, found.total)
 
     def update(self, principal: Principal, investor_id: str, changes: Profile, paths: frozenset[str]) -> InvestorView:
         """The page with `paths` changed, as stored (unchanged, nothing is written or published)."""

@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Protocol
 
-from devinsider_common.pages.model import PageForViewer
+from devinsider_common.pages.model import DirectoryWindow, PageForViewer
 from devinsider_common.pages.ports import (
     InvitationStore,
     MembershipEvents,
@@ -57,12 +57,10 @@ class InvestorStore(Protocol):
 
     def save(self, investor: Investor) -> None: ...
 
-    def list_after(self, query: InvestorQuery, window: ListWindow) -> list[Investor]:
-        """`window.size + 1` pages at most matching `query`, in its order, after the window's position."""
-        ...
-
-    def count(self, query: InvestorQuery) -> int:
-        """How many pages match `query` (capped: above the cap the cap is the estimate)."""
+    def list_after(self, query: InvestorQuery, window: ListWindow, viewer: str | None) -> DirectoryWindow[Investor]:
+        """`window.size + 1` pages at most matching `query`, in its order, after the window's position, with
+        the role of `viewer` (a subject) on each; and how many pages match (capped: above the cap the cap is
+        the estimate)."""
         ...
 
 

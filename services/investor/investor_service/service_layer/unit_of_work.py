@@ -16,6 +16,7 @@ from devinsider_common.outbox.writer import OutboxWriter
 from devinsider_common.pages.orphans import PageOrphanMarks
 from devinsider_common.pages.ports import MembershipEvents
 from devinsider_common.pages.repositories import InvitationRepository, MemberRepository
+from devinsider_common.pages.roles import PageRole
 from devinsider_common.pages.unlocks import SqlUnlockStore
 from investor_service.adapters.event_publisher import InvestorEventPublisher
 from investor_service.adapters.investor_repository import InvestorRepository
@@ -51,3 +52,6 @@ class SqlInvestorUnitOfWork(SqlUnitOfWork):
 
     def page_title(self, page_id: str) -> str | None:
         return self.investors.title(page_id)
+
+    def page_role(self, page_id: str, subject: str) -> PageRole | None:
+        return self.members.role_on(page_id, subject, self.investors.title_query(page_id))

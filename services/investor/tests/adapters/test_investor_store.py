@@ -151,10 +151,10 @@ def test_save_replaces_the_page_and_its_filter_tags(uow: UowFactory) -> None:
         u.commit()
     with uow() as u:
         assert _utc(u.investors.get(page.id)) == changed
-        assert u.investors.list_after(InvestorQuery(funding_stages=("seed",)), ListWindow(10)) == []
-        assert [i.id for i in u.investors.list_after(InvestorQuery(funding_stages=("growth",)), ListWindow(10))] == [
-            page.id
-        ]
+        assert u.investors.list_after(InvestorQuery(funding_stages=("seed",)), ListWindow(10), None).pages == []
+        assert [
+            i.id for i in u.investors.list_after(InvestorQuery(funding_stages=("growth",)), ListWindow(10), None).pages
+        ] == [page.id]
         u.investors.save(replace(changed, id="unknown"))  # nothing to update: nothing happens
         deleted = changed.deleted(T0 + timedelta(hours=2))
         u.investors.save(deleted)
@@ -162,9 +162,9 @@ def test_save_replaces_the_page_and_its_filter_tags(uow: UowFactory) -> None:
     with uow() as u:
         assert u.investors.title(page.id) is None and u.page_title(page.id) is None  # deleted: no live title
         assert u.investors.titles([page.id]) == {page.id: "Beta"}
-        assert u.investors.list_after(InvestorQuery(), ListWindow(10)) == []
+        assert u.investors.list_after(InvestorQuery(), ListWindow(10), None).pages == []
         gone = InvestorQuery(states=(InvestorState.DELETED,))
-        assert [_utc(i) for i in u.investors.list_after(gone, ListWindow(10))] == [deleted]
+        assert [_utc(i) for i in u.investors.list_after(gone, ListWindow(10), None).pages] == [deleted]
 
 
 def _updated_events(u: InvestorUnitOfWork) -> list[tuple[list[str], bool]]:
@@ -188,12 +188,14 @@ def test_the_orphan_mark_is_written_once_with_its_event_and_cleared(uow: UowFact
             stored = _utc(u.investors.get(page.id))
             assert stored is not None and (stored.orphaned_at, stored.updated_at) == (later, later)
             assert _updated_events(u) == [(["orphan_time"], True)]  # the mark travels with the page
-            assert [i.id for i in u.investors.list_after(InvestorQuery(orphaned=True), ListWindow(10))] == [page.id]
+            assert [i.id for i in u.investors.list_after(InvestorQuery(orphaned=True), ListWindow(10), None).pages] == [
+                page.id
+            ]
 
     check_orphan_mark(uow, page.id, gone.id, later, marked)
     with uow() as u:
         assert _updated_events(u) == [(["orphan_time"], True), (["orphan_time"], False)]
-        assert u.investors.count(InvestorQuery(orphaned=True)) == 0
+        assert u.investors.list_after(InvestorQuery(orphaned=True), ListWindow(1), None).total == 0
 
 
 @pytest.fixture
@@ -243,7 +245,7 @@ def directory(uow: UowFactory) -> dict[str, Investor]:
 
 def _names(uow: UowFactory, **filters: object) -> list[str]:
     with uow() as u:
-        found = u.investors.list_after(InvestorQuery(**filters), ListWindow(100))  # type: ignore[arg-type]
+        found = u.investors.list_after(InvestorQuery(**filters), ListWindow(100), None).pages  # type: ignore[arg-type]
     return [i.profile.display_name for i in found]
 
 
@@ -271,9 +273,11 @@ def test_filters_combine_with_and_and_their_values_with_or(uow: UowFactory, dire
     assert _names(uow, orphaned=True) == ["Delta Family"]
     assert _names(uow, orphaned=True, funding_stages=("seed",)) == []
     with uow() as u:
-        assert u.investors.count(InvestorQuery()) == 5
-        assert u.investors.count(InvestorQuery(funding_stages=("seed", "series_a"))) == 3
-        assert u.investors.count(InvestorQuery(states=(InvestorState.DELETED,))) == 0
+        assert u.investors.list_after(InvestorQuery(), ListWindow(1), None).total == 5
+        assert (
+            u.investors.list_after(InvestorQuery(funding_stages=("seed", "series_a")), ListWindow(1), None).total == 3
+        )
+        assert u.investors.list_after(InvestorQuery(states=(InvestorState.DELETED,)), ListWindow(1), None).total == 0
 
 
 @pytest.mark.parametrize("order", list(Order))
@@ -287,12 +291,16 @@ def test_keyset_windows_cover_every_page_once_in_a_stable_order(
             u.investors.save(replace(page, updated_at=T0 + timedelta(days=1)))
         u.commit()
     with uow() as u:
-        everything = u.investors.list_after(InvestorQuery(order=order), ListWindow(100))
+        everything = u.investors.list_after(InvestorQuery(order=order), ListWindow(100), None).pages
         seen: list[Investor] = []
         after = None
+        member_of_alpha = {directory["Alpha Angels"].id, directory["Delta Family"].id}
         while True:
-            window = u.investors.list_after(InvestorQuery(order=order), ListWindow(3, after))
+            listed = u.investors.list_after(InvestorQuery(order=order), ListWindow(3, after), "kc-alpha")
+            window = listed.pages
             assert len(window) <= 4  # size + 1: the repository tells whether there is more
+            assert listed.total == len(everything)  # every match, not only those after the position
+            assert {s.page.id for s in listed.seen if s.role} == {i.id for i in window} & member_of_alpha
             seen += window[:3]
             if len(window) <= 3:
                 break
@@ -351,5 +359,5 @@ def test_a_create_that_meets_its_twin_at_the_unique_key_returns_the_twin(uow: Uo
     again = app.investors.create(person("kc-ada"), new_profile("Race Fund"), "req-1")
     assert (again.investor.id, again.role, again.full) == (twin.investor.id, PageRole.OWNER, True)
     with uow() as u:
-        assert len(u.investors.list_after(InvestorQuery(), ListWindow(10))) == 1
+        assert len(u.investors.list_after(InvestorQuery(), ListWindow(10), None).pages) == 1
         assert len(u.members.list_after(twin.investor.id, ListWindow(10))) == 1

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime
 
-from sqlalchemy import Connection, RowMapping, Table, delete, insert, or_, select, update
+from sqlalchemy import Connection, RowMapping, Table, delete, insert, literal, or_, select, union_all, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from devinsider_common.pages.names import PageKind, PageName, parse_page
@@ -137,6 +137,20 @@ class BlockRepository:
         mine = select(blocks.c.page).where(blocks.c.blocker == page)
         theirs = select(blocks.c.blocker).where(blocks.c.page == page)
         return set(self._connection.execute(mine).scalars()) | set(self._connection.execute(theirs).scalars())
+
+
+def hidden_and_favorites(connection: Connection, page: str) -> tuple[set[str], set[str]]:
+    """The pages `page` blocked or was blocked by, and its favorites: one UNION ALL, each row tagged."""
+    query = union_all(
+        select(literal("b").label("kind"), blocks.c.page.label("page")).where(blocks.c.blocker == page),
+        select(literal("b"), blocks.c.blocker).where(blocks.c.page == page),
+        select(literal("f"), favorites.c.page).where(favorites.c.owner == page),
+    )
+    hidden: set[str] = set()
+    favorite: set[str] = set()
+    for kind, other in connection.execute(query):
+        (hidden if kind == "b" else favorite).add(other)
+    return hidden, favorite
 
 
 class NotifiedMatches:

@@ -11,12 +11,13 @@ from devinsider_common import errors
 from devinsider_common.auth.principal import Principal
 from devinsider_common.pages.names import PageKind
 from devinsider_common.pages.roles import PagePermission
+from devinsider_common.unit_of_work import UnitOfWorkFactory
 from matching_service.domain.facts import own_values
 from matching_service.domain.pages import PageStatus
 from matching_service.domain.scoring import Weights
 from matching_service.service_layer.ports import MatchingUnitOfWork, PageDirectory
 
-UowFactory = Callable[[], MatchingUnitOfWork]
+UowFactory = UnitOfWorkFactory[MatchingUnitOfWork]
 Clock = Callable[[], datetime]
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from devinsider_common import errors
 from devinsider_common.auth.principal import Principal
+from devinsider_common.entitlements import Unrestricted
 from devinsider_common.pages.names import PageKind, PageName, parse_page
 from devinsider_common.pages.roles import PagePermission
 from devinsider_common.pagination import ListLimits, list_window, next_page_token
@@ -16,14 +17,7 @@ from matching_service.domain.scoring import DimensionScore, score_pair
 from matching_service.index.engine import Ranked
 from matching_service.service_layer.common import MatchingConfig, UowFactory, authorize
 from matching_service.service_layer.index_sync import IndexSync
-from matching_service.service_layer.ports import Entitlements, PageDirectory
-
-
-class NoCap:
-    """Entitlements of a matching run without billing (BILLING_TARGET empty): every match is shown."""
-
-    def match_cap(self, page: PageName) -> int:
-        return 0
+from matching_service.service_layer.ports import EntitlementsSource, PageDirectory
 
 
 class MatchUseCases:
@@ -34,14 +28,14 @@ class MatchUseCases:
         sync: IndexSync,
         config: MatchingConfig,
         limits: ListLimits,
-        entitlements: Entitlements | None = None,
+        entitlements: EntitlementsSource | None = None,
     ) -> None:
         self._uow = uow
         self._directory = directory
         self._sync = sync
         self._config = config
         self._limits = limits
-        self._entitlements = entitlements or NoCap()
+        self._entitlements = entitlements or Unrestricted()  # BILLING_TARGET empty: every match is shown
 
     def score(self, principal: Principal, company: PageName, target: PageName) -> ScoreResult:
         if not principal.is_staff_or_service and not (
@@ -98,9 +92,8 @@ class MatchUseCases:
                 after = position(float(window.after[0]), str(window.after[1]))
             except (IndexError, TypeError, ValueError) as error:
                 raise errors.InvalidArgument.for_field("page_token", "is not a token this API issued") from error
-        with self._uow() as uow:
-            excluded = uow.blocks.counterparts(anchor.name)
-            favorites = uow.favorites.pages_of(anchor.name)
+        with self._uow(read_only=True) as uow:  # one statement, in autocommit
+            excluded, favorites = uow.hidden_and_favorites(anchor.name)
         query = Query(
             excluded=excluded,
             only=favorites if filters.favorites_only else None,
@@ -109,7 +102,7 @@ class MatchUseCases:
             criteria=filters.criteria,
             after=after,
             limit=window.size,
-            cap=self._entitlements.match_cap(anchor),
+            cap=self._entitlements.of(anchor).match_results_visible,
         )
         index = self._sync.index()
         ranked: Ranked

@@ -9,6 +9,7 @@ from typing import Protocol
 
 from devinsider.common.v1.event_pb2 import EventEnvelope
 from devinsider_common.consumer import Inbox
+from devinsider_common.entitlements import EntitlementsSource as EntitlementsSource  # billing's word on a page
 from devinsider_common.pages.names import PageKind, PageName
 from devinsider_common.pages.roles import PagePermission, PageRole
 from devinsider_common.pagination import ListWindow
@@ -194,6 +195,10 @@ class MatchingUnitOfWork(UnitOfWork, Protocol):
     @property
     def events(self) -> MatchingEvents: ...
 
+    def hidden_and_favorites(self, page: str) -> tuple[set[str], set[str]]:
+        """`blocks.counterparts(page)` and `favorites.pages_of(page)` in one statement (a match list)."""
+        ...
+
 
 # -- other services ------------------------------------------------------------------------------------
 
@@ -222,12 +227,4 @@ class PageEventReader(Protocol):
     def __call__(self, envelope: EventEnvelope) -> PageChange | None:
         """The change of a page's status `envelope` reports (created, updated, deleted); None for the
         other events of those services (members, invitations...); ValueError when it cannot be read."""
-        ...
-
-
-class Entitlements(Protocol):
-    """What billing says a page may see (its plan's entitlements, or the free tier's)."""
-
-    def match_cap(self, page: PageName) -> int:
-        """How many of its best matches `page` sees in a match list (`match_results_visible`); 0: all."""
         ...

@@ -18,6 +18,7 @@ from matching_service.adapters.social_repository import (
     FavoriteRepository,
     NotifiedMatches,
     PendingAnnouncements,
+    hidden_and_favorites,
 )
 from matching_service.adapters.taxonomy_repository import TaxonomyRepository
 
@@ -47,3 +48,6 @@ class SqlMatchingUnitOfWork(SqlUnitOfWork):
         self.announcements = PendingAnnouncements(connection)
         self.events = MatchingEventPublisher(OutboxWriter(connection, SOURCE))
         self.inbox = SqlInbox(connection)
+
+    def hidden_and_favorites(self, page: str) -> tuple[set[str], set[str]]:
+        return hidden_and_favorites(self.connection, page)

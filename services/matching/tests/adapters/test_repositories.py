@@ -224,6 +224,9 @@ def test_favorites_and_blocks_are_unique_per_pair_and_listed_newest_first(backen
         assert not uow.blocks.either_way("companies/acme", "companies/other")
         assert uow.blocks.counterparts("programs/p") == {"companies/acme", "companies/other"}
         assert uow.blocks.counterparts("companies/acme") == {"programs/p"}
+        # What a match list reads, in one statement: the same two sets.
+        assert uow.hidden_and_favorites("companies/acme") == ({"programs/p"}, {"programs/p", "investors/i"})
+        assert uow.hidden_and_favorites("programs/p") == ({"companies/acme", "companies/other"}, set())
         assert [b.id for b in uow.blocks.list_after("programs/p", ListWindow(5))] == [later.id, block.id]
         assert [b.id for b in uow.blocks.list_after("programs/p", ListWindow(5, (later.id,)))] == [block.id]
         uow.favorites.remove(older.id)

@@ -55,7 +55,9 @@ def test_a_significant_pair_is_announced_once_with_both_summaries(matching: Worl
 def test_a_change_failing_at_its_commit_leaves_nothing_and_its_retry_announces_once(matching: World) -> None:
     arranged(matching)
     events = len(matching.store.events())
-    failing = World(store=matching.store, pages=matching.pages, uow=lambda: FailsAtCommit(matching.store))
+    failing = World(
+        store=matching.store, pages=matching.pages, uow=lambda read_only=False: FailsAtCommit(matching.store)
+    )
     with pytest.raises(DuplicateRecord):
         set_profile(failing, PAT, "programs/p", {IND: ("fintech",)})
     with matching.read() as uow:

@@ -45,7 +45,7 @@ class Unreachable(FakeMatchingUnitOfWork):
 
 def test_polling_survives_a_failed_catch_up_and_stops_when_told() -> None:
     store = MatchingStore()
-    broken = World(store=store, uow=lambda: Unreachable(store))
+    broken = World(store=store, uow=lambda read_only=False: Unreachable(store))
     failures: list[str] = []
     original = broken.app.sync.catch_up
 

@@ -31,7 +31,7 @@ def names(listed: MatchList) -> list[str]:
 def capped(matching: World) -> World:
     """acme sees p-full (100), p-half and p-twin (50, ties by name); its plan shows two."""
     market(matching)
-    matching.entitlements.caps[ACME.name] = 2
+    matching.entitlements.set(ACME.name, match_results_visible=2)
     return matching
 
 
@@ -41,10 +41,10 @@ def test_a_capped_page_sees_its_best_matches_and_how_many_are_hidden(capped: Wor
     assert (listed.total_size, listed.hidden) == (2, 1)
     assert capped.entitlements.asked == [ACME.name]  # the listing page's entitlement, once a list
 
-    capped.entitlements.caps[ACME.name] = 0  # a plan without a cap: everything
+    capped.entitlements.set(ACME.name, match_results_visible=0)  # a plan without a cap: everything
     everything = programs_of(capped)
     assert (names(everything)[-1], everything.total_size, everything.hidden) == ("programs/p-twin", 3, 0)
-    capped.entitlements.caps[ACME.name] = 10  # a cap above what there is hides nothing
+    capped.entitlements.set(ACME.name, match_results_visible=10)  # a cap above what there is hides nothing
     assert (programs_of(capped).total_size, programs_of(capped).hidden) == (3, 0)
 
 
@@ -75,7 +75,8 @@ def test_programs_and_investors_are_capped_by_their_own_plan(matching: World) ->
         set_profile(matching, ALICE, name, {STAGE: ("series_a",)}, funding_need=FundingNeed(True, eur(2_000_000)))
     matching.pages.add("programs/p", owner="pat")
     set_profile(matching, PAT, "programs/p", {STAGE: ("series_a",)})
-    matching.entitlements.caps |= {"investors/vc": 1, "programs/p": 2}
+    matching.entitlements.set("investors/vc", match_results_visible=1)
+    matching.entitlements.set("programs/p", match_results_visible=2)
 
     vc = matching.app.matches.list_matches(IVAN, page("investors/vc"), PageKind.COMPANY, 0, "", MatchFilters())
     assert (names(vc), vc.hidden) == (["companies/c0"], 2)
@@ -93,6 +94,6 @@ def test_the_responses_say_how_many_are_hidden(capped: World) -> None:
     request = pb.ListCompanyMatchesRequest(parent=ACME.name, target_kind=page_pb2.PAGE_KIND_PROGRAM)
     answer = rpc(capped, ALICE, lambda s: s.ListCompanyMatches(request, NO_CONTEXT))
     assert (len(answer.matches), answer.total_size, answer.hidden_match_count) == (2, 2, 1)
-    capped.entitlements.caps["programs/p-half"] = 0
+    capped.entitlements.set("programs/p-half", match_results_visible=0)
     program = pb.ListProgramMatchesRequest(parent="programs/p-half")
     assert rpc(capped, PAT, lambda s: s.ListProgramMatches(program, NO_CONTEXT)).hidden_match_count == 0

@@ -294,7 +294,10 @@ def test_a_concurrent_first_save_is_not_lost_nor_an_error(matching: World) -> No
             self.profiles = RacedProfiles(self.table("profiles"))
 
     racing = World(
-        store=matching.store, pages=matching.pages, clock=matching.clock, uow=lambda: RacingUow(matching.store)
+        store=matching.store,
+        pages=matching.pages,
+        clock=matching.clock,
+        uow=lambda read_only=False: RacingUow(matching.store),
     )
     saved = set_profile(racing, ALICE, "companies/c1", {PARTNER: ("oem",)})
     assert raced == ["companies/c1"]

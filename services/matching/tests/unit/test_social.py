@@ -91,7 +91,9 @@ def test_a_favorite_or_block_a_concurrent_call_created_is_returned_not_duplicate
     block = first.app.social.block(PAT, FULL, ACME, "")
     opened: list[FakeMatchingUnitOfWork] = []
 
-    def racing() -> FakeMatchingUnitOfWork:  # each write reads stale, the look for the twin does not
+    def racing(
+        read_only: bool = False,
+    ) -> FakeMatchingUnitOfWork:  # each write reads stale, the look for the twin does not
         stale = len(opened) % 2 == 0
         opened.append(StaleUnitOfWork(first.store) if stale else FakeMatchingUnitOfWork(first.store))
         return opened[-1]

@@ -9,11 +9,24 @@ from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, RowMapping, and_, false, func, insert, literal, or_, select, update
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    RowMapping,
+    and_,
+    exists,
+    false,
+    func,
+    insert,
+    literal,
+    or_,
+    select,
+    update,
+)
 
 from devinsider_common import errors
-from devinsider_common.pages.model import PageForViewer
-from devinsider_common.pages.repositories import for_viewer, viewer_columns
+from devinsider_common.pages.model import DirectoryWindow, PageForViewer
+from devinsider_common.pages.repositories import for_viewer, read_directory, viewer_columns
 from devinsider_common.pagination import ListWindow
 from program_service.adapters.tables import page_tables
 from program_service.adapters.tables import programs as t
@@ -128,8 +141,10 @@ class ProgramRepository:
         query = select(t).where(t.c.id.in_(sorted(set(program_ids))), t.c.deleted_at.is_(None))
         return {row["id"]: _to_program(row) for row in self._connection.execute(query).mappings()}
 
-    def list_after(self, window: ListWindow, query: ProgramQuery) -> list[Program]:
-        """`window.size + 1` programs at most, in the query's order (the extra one tells there is a next one)."""
+    def list_after(self, window: ListWindow, query: ProgramQuery) -> DirectoryWindow[Program]:
+        """`window.size + 1` programs at most, in the query's order (the extra one tells there is a next one),
+        with the role of `query.viewer` on each and how many programs the query finds: one statement
+        (`read_directory`)."""
         key, descending = _sort_key(query.order_by)
         statement = select(t).where(*self._where(query)).limit(window.size + 1)
         statement = statement.order_by(key.desc(), t.c.id.desc()) if descending else statement.order_by(key, t.c.id)
@@ -142,11 +157,8 @@ class ProgramRepository:
                 statement = statement.where(or_(key < after_key, and_(key == after_key, t.c.id < after_id)))
             else:
                 statement = statement.where(or_(key > after_key, and_(key == after_key, t.c.id > after_id)))
-        return [_to_program(row) for row in self._connection.execute(statement).mappings()]
-
-    def count(self, query: ProgramQuery) -> int:
-        statement = select(func.count()).select_from(t).where(*self._where(query))
-        return int(self._connection.execute(statement).scalar_one())
+        matching = select(t.c.id).where(*self._where(query))
+        return read_directory(self._connection, statement, matching, t.c.id, query.viewer, page_tables, _to_program)
 
     @staticmethod
     def _where(query: ProgramQuery) -> list[ColumnElement[bool]]:
@@ -154,13 +166,14 @@ class ProgramRepository:
             t.c.deleted_at.is_(None),
             t.c.state.in_([s.value for s in query.states]),
         ]
+        m = page_tables.members.c
+        member = exists().where(m.page_id == t.c.id, m.subject == query.viewer) if query.viewer else false()
         if query.only_member_of:
-            where.append(t.c.id.in_(sorted(query.member_of)) if query.member_of else false())
+            where.append(member)
         if query.orphaned:
             where.append(t.c.orphaned_at.is_not(None))
         if not query.see_all:
-            visible = t.c.state == ProgramState.PUBLISHED.value
-            where.append(or_(visible, t.c.id.in_(sorted(query.member_of))) if query.member_of else visible)
+            where.append(or_(t.c.state == ProgramState.PUBLISHED.value, member))
         if query.text:
             needle = query.text.lower()
             columns = (t.c.display_name, t.c.vendor_name, t.c.tagline, t.c.description)

@@ -29,11 +29,17 @@ class ProgramQuery:
     vendor_company: str = ""
     states: tuple[ProgramState, ...] = (ProgramState.PUBLISHED,)
     order_by: str = "display_name"
-    # Unpublished programs are listed only to staff and to their members.
+    # Unpublished programs are listed only to staff and to their members: `viewer` is the caller's subject
+    # (membership is read in the listing's own statement; its role on each program comes along).
     see_all: bool = False
-    member_of: frozenset[str] = frozenset()
-    only_member_of: bool = False
+    viewer: str | None = None
+    only_member_of: bool = False  # only the programs `viewer` is a member of
     orphaned: bool = False  # only the programs marked orphaned (staff)
+
+    def criteria(self) -> list[str]:
+        """The criteria filters the query uses, as the request names them: what `directory_filters` sells."""
+        used = {"program_types": self.types, "country_codes": self.country_codes, "industries": self.industries}
+        return [name for name, values in used.items() if values]
 
     def filters(self) -> dict[str, object]:
         """What a page token is bound to (the caller's scope is not: it is the caller's own)."""

@@ -91,7 +91,7 @@ class ProgramServicer(MembershipServicer, program_pb2_grpc.ProgramServiceService
             orphaned=request.orphaned,
         )
         found, token, total = self._app.programs.list_programs(
-            current_principal(), request.page_size, request.page_token, query
+            current_principal(), request.page_size, request.page_token, query, request.viewer_page.strip()
         )
         return program_pb2.ListProgramsResponse(
             programs=[_program(v) for v in found], next_page_token=token, total_size=total

@@ -11,7 +11,7 @@ from collections.abc import Callable, Collection, Iterable
 from datetime import datetime
 from typing import Protocol
 
-from devinsider_common.pages.model import PageForViewer
+from devinsider_common.pages.model import DirectoryWindow, PageForViewer
 from devinsider_common.pages.ports import InvitationStore, MembershipEvents, MembershipUnitOfWork, MemberStore
 from devinsider_common.pages.ports import UserDirectory as UserDirectory  # who a caller is (members, applicants)
 from devinsider_common.pages.ports import UserLookup as UserLookup  # users by name (the owner staff assign)
@@ -52,11 +52,10 @@ class ProgramStore(Protocol):
         """The live (not deleted) programs among `program_ids`, by id."""
         ...
 
-    def list_after(self, window: ListWindow, query: ProgramQuery) -> list[Program]:
-        """`window.size + 1` programs at most after the window's position, in the query's order."""
+    def list_after(self, window: ListWindow, query: ProgramQuery) -> DirectoryWindow[Program]:
+        """`window.size + 1` programs at most after the window's position, in the query's order, with the role
+        of `query.viewer` on each; and how many programs the query finds."""
         ...
-
-    def count(self, query: ProgramQuery) -> int: ...
 
 
 class ApplicationStore(Protocol):

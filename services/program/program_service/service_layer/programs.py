@@ -14,6 +14,7 @@ from datetime import datetime
 from devinsider_common import errors
 from devinsider_common.auth.principal import Principal
 from devinsider_common.ids import new_id
+from devinsider_common.pages.directory_filters import DirectoryFilterGate
 from devinsider_common.pages.membership import PageMembers, authorize
 from devinsider_common.pages.orphans import check_orphan_filter
 from devinsider_common.pages.roles import PagePermission, PageRole
@@ -36,13 +37,20 @@ def existing(uow: ProgramUnitOfWork, program_id: str, lock: bool = False) -> Pro
 
 class ProgramUseCases:
     def __init__(
-        self, uow: UowFactory, clock: Clock, limits: ListLimits, members: PageMembers, companies: CompanyDirectory
+        self,
+        uow: UowFactory,
+        clock: Clock,
+        limits: ListLimits,
+        members: PageMembers,
+        companies: CompanyDirectory,
+        filters: DirectoryFilterGate | None = None,
     ) -> None:
         self._uow = uow
         self._clock = clock
         self._limits = limits
         self._members = members
         self._companies = companies
+        self._filters = filters or DirectoryFilterGate()
 
     def _check_vendor(self, principal: Principal, vendor_company: str) -> None:
         """Naming a vendor company page needs the EDIT permission on it (staff and services excepted)."""
@@ -91,24 +99,24 @@ class ProgramUseCases:
         return ProgramView(seen.page, seen.role)
 
     def list_programs(
-        self, principal: Principal | None, page_size: int, page_token: str, query: ProgramQuery
+        self, principal: Principal | None, page_size: int, page_token: str, query: ProgramQuery, viewer_page: str = ""
     ) -> tuple[list[ProgramView], str, int]:
         """A window of the programs the query finds and the caller may see, its next page token and
-        the count of all of them."""
+        the count of all of them; its criteria filters for pages whose plan includes them (`viewer_page`,
+        pages.directory_filters)."""
         if query.order_by not in ORDERS:
             raise errors.InvalidArgument.for_field("order_by", f"must be one of: {', '.join(ORDERS)}")
         check_orphan_filter(principal, query.orphaned)
+        self._filters.require(principal, viewer_page, query.criteria())
         if query.only_member_of and principal is None:
             raise errors.Unauthenticated("caller_is_member needs a bearer token", reason="TOKEN_MISSING")
         window = list_window(page_size, page_token, self._limits, filters=query.filters())
         staff = principal is not None and principal.is_staff_or_service
-        with self._uow(read_only=True) as uow:
-            roles = {m.page_id: m.role for m in uow.members.pages_of(principal.subject)} if principal else {}
-            scoped = replace(query, see_all=staff, member_of=frozenset(roles))
+        scoped = replace(query, see_all=staff, viewer=principal.subject if principal else None)
+        with self._uow(read_only=True) as uow:  # one statement: the window, the caller's roles, the total
             found = uow.programs.list_after(window, scoped)
-            total = uow.programs.count(scoped)
-        items, token = finish_window(window, found, lambda p: position(p, query.order_by))
-        return [ProgramView(p, roles.get(p.id)) for p in items], token, total
+        items, token = finish_window(window, found.seen, lambda s: position(s.page, query.order_by))
+        return [ProgramView(s.page, s.role) for s in items], token, found.total
 
     def update(
         self, principal: Principal, program_id: str, changes: ProgramContent, fields: frozenset[str]

@@ -5,13 +5,14 @@ knows SQLAlchemy and the adapters."""
 
 from __future__ import annotations
 
-from sqlalchemy import Connection, Engine, select
+from sqlalchemy import Connection, Engine, Select, select
 
 from devinsider_common.consumer import SqlInbox
 from devinsider_common.db.uow import SqlUnitOfWork
 from devinsider_common.outbox.writer import OutboxWriter
 from devinsider_common.pages.orphans import PageOrphanMarks
 from devinsider_common.pages.repositories import InvitationRepository, MemberRepository
+from devinsider_common.pages.roles import PageRole
 from program_service.adapters.application_repository import ApplicationRepository
 from program_service.adapters.event_publisher import ProgramEventPublisher
 from program_service.adapters.program_repository import ProgramRepository
@@ -45,7 +46,13 @@ class SqlProgramUnitOfWork(SqlUnitOfWork):
         self.orphans = PageOrphanMarks(self.programs.get, self.programs.save, self.events.program_updated)
         self.inbox = SqlInbox(connection)
 
+    @staticmethod
+    def _title_query(page_id: str) -> Select[tuple[str]]:
+        return select(programs.c.display_name).where(programs.c.id == page_id, programs.c.deleted_at.is_(None))
+
     def page_title(self, page_id: str) -> str | None:
-        query = select(programs.c.display_name).where(programs.c.id == page_id, programs.c.deleted_at.is_(None))
-        title: str | None = self.connection.execute(query).scalar()
+        title: str | None = self.connection.execute(self._title_query(page_id)).scalar()
         return title
+
+    def page_role(self, page_id: str, subject: str) -> PageRole | None:
+        return self.members.role_on(page_id, subject, self._title_query(page_id))

@@ -159,14 +159,18 @@ def check_program_queries_filter_and_window(backend: Backend) -> None:
     ]
     rows[1] = replace(rows[1], updated_at=NOW + timedelta(hours=3))
     add(backend, *rows)
+    with backend.uow() as uow:  # kc-mia is a member of b (published) and d (a draft)
+        for page_id, role in (("b", PageRole.ADMIN), ("d", PageRole.OWNER)):
+            uow.members.add(Member(page_id, "kc-mia", role, "", "Mia", "mia@example.com", NOW, NOW))
+        uow.commit()
 
     def ids(window: ListWindow | None = None, **values: Any) -> list[str]:
         with backend.uow() as uow:
-            return [p.id for p in uow.programs.list_after(window or ListWindow(size=10), ProgramQuery(**values))]
+            return [p.id for p in uow.programs.list_after(window or ListWindow(size=10), ProgramQuery(**values)).pages]
 
     def count(**values: Any) -> int:
         with backend.uow() as uow:
-            return uow.programs.count(ProgramQuery(**values))
+            return uow.programs.list_after(ListWindow(size=1), ProgramQuery(**values)).total
 
     assert ids() == ["a", "b", "c"]  # published, live, by lower-cased name
     assert ids(country_codes=("FR", "US")) == ["a", "b"]
@@ -177,14 +181,23 @@ def check_program_queries_filter_and_window(backend: Backend) -> None:
     assert ids(order_by="update_time desc") == ["b", "c", "a"]  # a tie goes by id, the same way
     assert count() == 3 and count(states=(ProgramState.DRAFT,), see_all=True) == 1 and count(text="zulu") == 0
     drafts = (ProgramState.DRAFT,)
-    assert ids(states=drafts) == [] and ids(states=drafts, member_of=frozenset({"d"})) == ["d"]
+    assert ids(states=drafts) == [] and ids(states=drafts, viewer="kc-mia") == ["d"]
+    assert ids(states=drafts, viewer="kc-ivan") == []
     assert ids(states=drafts, see_all=True) == ["d"]
     assert ids(states=(*drafts, published), see_all=True, orphaned=True) == ["d"] and ids(orphaned=True) == []
-    assert ids(only_member_of=True) == [] and ids(only_member_of=True, member_of=frozenset({"b", "d"})) == ["b"]
+    assert ids(only_member_of=True) == [] and ids(only_member_of=True, viewer="kc-mia") == ["b"]
+    with backend.uow() as uow:  # the viewer's role on each listed program, and the total of all it finds
+        listed = uow.programs.list_after(ListWindow(size=1), ProgramQuery(viewer="kc-mia"))
+        assert [(s.page.id, s.role) for s in listed.seen] == [("a", None), ("b", PageRole.ADMIN)]
+        assert listed.total == 3
+        past_the_end = uow.programs.list_after(
+            ListWindow(size=1, after=position(utc(listed.pages[1]), "display_name")), ProgramQuery()
+        )
+        assert (past_the_end.pages[0].id, past_the_end.total) == ("c", 3)  # the total counts from the start
     for order in ("display_name", "publish_time desc", "update_time desc"):
         expected = ids(order_by=order)
         with backend.uow() as uow:
-            first = uow.programs.list_after(ListWindow(size=1), ProgramQuery(order_by=order))
+            first = uow.programs.list_after(ListWindow(size=1), ProgramQuery(order_by=order)).pages
         assert [p.id for p in first] == expected[:2]  # size + 1: the extra one tells there is more
         after = ListWindow(size=5, after=position(utc(first[0]), order))
         assert ids(after, order_by=order) == expected[1:], order
@@ -203,7 +216,7 @@ def check_the_orphan_mark_is_written_once_with_its_event_and_cleared(backend: Ba
                 p.id
                 for p in uow.programs.list_after(
                     ListWindow(10), ProgramQuery(orphaned=True, see_all=True, states=(ProgramState.DRAFT,))
-                )
+                ).pages
             ] == ["p1"]
         assert backend.events() == 1  # ProgramUpdated with `orphan_time` (its payload: test_event_publisher.py)
 

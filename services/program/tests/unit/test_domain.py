@@ -122,4 +122,4 @@ def test_a_query_binds_page_tokens_to_its_filters_not_to_their_order() -> None:
     assert one.filters() == other.filters()
     assert one.filters() != ProgramQuery(text="x").filters()
     # The caller's scope (what it may see) is not a filter: it is recomputed on every window.
-    assert ProgramQuery(see_all=True, member_of=frozenset({"p1"})).filters() == ProgramQuery().filters()
+    assert ProgramQuery(see_all=True, viewer="kc-olga").filters() == ProgramQuery().filters()

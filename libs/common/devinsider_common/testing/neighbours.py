@@ -1,17 +1,20 @@
-"""In-test doubles of the contact service's neighbours over real gRPC, on one in-process server: the page
+"""In-test doubles of the neighbour services a service asks over real gRPC, on one in-process server: the page
 services' CheckPageAccess and BatchGet*, the matching service's CheckBlocked and the user service's
-CheckUserAccess and GetUser (only those RPCs).
+CheckUserAccess and GetUser (only those RPCs), plus any handler a test adds (billing's GetEntitlements...).
 
 They answer from tables the tests fill and, like the real services' access policy, refuse any caller whose
-token is not a service token, so the contact service's own identity is exercised too. Every page exists
-(named after its id) unless `missing`; every subject is a user (`users/{subject}`) the platform admits
-unless `refused`.
+token is not a service token, so the calling service's own identity is exercised too. Every page exists, named
+after its id and in its active state, unless `missing` or `states` say otherwise; every subject is a user
+(`users/{subject}`) the platform admits unless `refused`. `down` makes every RPC UNAVAILABLE.
+`FakeBlockList` stands in for CheckBlocked in use-case tests, without gRPC.
 """
 
 from __future__ import annotations
 
 import threading
+from collections.abc import Sequence
 from concurrent import futures
+from pathlib import Path
 from typing import Any
 
 import grpc
@@ -21,14 +24,36 @@ from devinsider.investor.v1 import investor_pb2
 from devinsider.matching.v1 import matching_pb2
 from devinsider.program.v1 import program_pb2
 from devinsider.user.v1 import user_pb2
+from devinsider_common.auth.jwt_verifier import JwtVerifier
 from devinsider_common.auth.verifier import TokenVerifier
+from devinsider_common.pages.names import PageName
 from devinsider_common.pages.roles import PagePermission, PageRole, allows
+from devinsider_common.settings import AuthSettings
+from devinsider_common.testing.services import TEST_ISSUER
 
-# Per page service: its proto module, BatchGet RPC and response field, page message.
-_PAGE_SERVICES: dict[str, tuple[Any, str, str, Any]] = {
-    "devinsider.company.v1.CompanyService": (company_pb2, "BatchGetCompanies", "companies", company_pb2.Company),
-    "devinsider.investor.v1.InvestorService": (investor_pb2, "BatchGetInvestors", "investors", investor_pb2.Investor),
-    "devinsider.program.v1.ProgramService": (program_pb2, "BatchGetPrograms", "programs", program_pb2.Program),
+# Per page service: its proto module, BatchGet RPC, response field, page message and active state.
+_PAGE_SERVICES: dict[str, tuple[Any, str, str, Any, int]] = {
+    "devinsider.company.v1.CompanyService": (
+        company_pb2,
+        "BatchGetCompanies",
+        "companies",
+        company_pb2.Company,
+        company_pb2.COMPANY_STATE_ACTIVE,
+    ),
+    "devinsider.investor.v1.InvestorService": (
+        investor_pb2,
+        "BatchGetInvestors",
+        "investors",
+        investor_pb2.Investor,
+        investor_pb2.INVESTOR_STATE_ACTIVE,
+    ),
+    "devinsider.program.v1.ProgramService": (
+        program_pb2,
+        "BatchGetPrograms",
+        "programs",
+        program_pb2.Program,
+        program_pb2.PROGRAM_STATE_PUBLISHED,
+    ),
 }
 
 
@@ -39,31 +64,31 @@ def _unary(handler: Any, request: Any, response: Any) -> grpc.RpcMethodHandler[A
 
 
 class Neighbours:
-    def __init__(self, verifier: TokenVerifier) -> None:
+    def __init__(self, verifier: TokenVerifier, handlers: Sequence[grpc.GenericRpcHandler] = ()) -> None:
         self._verifier = verifier
         self.members: dict[tuple[str, str], PageRole] = {}  # (page name, subject) -> role
         self.blocked: set[frozenset[str]] = set()
-        self.missing: set[str] = set()
+        self.missing: set[str] = set()  # page names BatchGet* leaves out (unknown or deleted)
+        self.unparsable: set[str] = set()  # page names BatchGet* refuses (INVALID_ARGUMENT)
+        self.states: dict[str, int] = {}  # page name -> proto state, when not the active one
         self.refused: dict[str, str] = {}  # subject -> CheckUserAccess reason
         self.calls: dict[str, int] = {"CheckPageAccess": 0, "CheckBlocked": 0, "BatchGet": 0, "GetUser": 0}
+        self.down = False
         self._lock = threading.Lock()
         self.server = grpc.server(futures.ThreadPoolExecutor(max_workers=32))
-        for service, (module, method, field, message) in _PAGE_SERVICES.items():
-            handlers = {
+        for service, (module, method, field, message, active) in _PAGE_SERVICES.items():
+            rpcs = {
                 "CheckPageAccess": _unary(
                     self._page_access_for(module), module.CheckPageAccessRequest, module.CheckPageAccessResponse
                 ),
                 method: _unary(
-                    self._batch_get_for(module, method, field, message),
+                    self._batch_get_for(getattr(module, f"{method}Response"), field, message, active),
                     getattr(module, f"{method}Request"),
                     getattr(module, f"{method}Response"),
                 ),
             }
-            self.server.add_generic_rpc_handlers((grpc.method_handlers_generic_handler(service, handlers),))
+            self.server.add_generic_rpc_handlers((grpc.method_handlers_generic_handler(service, rpcs),))
         blocked = _unary(self._check_blocked, matching_pb2.CheckBlockedRequest, matching_pb2.CheckBlockedResponse)
-        self.server.add_generic_rpc_handlers(
-            (grpc.method_handlers_generic_handler("devinsider.matching.v1.MatchingService", {"CheckBlocked": blocked}),)
-        )
         users = {
             "CheckUserAccess": _unary(
                 self._check_user_access, user_pb2.CheckUserAccessRequest, user_pb2.CheckUserAccessResponse
@@ -71,7 +96,13 @@ class Neighbours:
             "GetUser": _unary(self._get_user, user_pb2.GetUserRequest, user_pb2.User),
         }
         self.server.add_generic_rpc_handlers(
-            (grpc.method_handlers_generic_handler("devinsider.user.v1.UserService", users),)
+            (
+                grpc.method_handlers_generic_handler(
+                    "devinsider.matching.v1.MatchingService", {"CheckBlocked": blocked}
+                ),
+                grpc.method_handlers_generic_handler("devinsider.user.v1.UserService", users),
+                *handlers,
+            )
         )
         self.port = self.server.add_insecure_port("127.0.0.1:0")
         self.server.start()
@@ -91,6 +122,8 @@ class Neighbours:
             self.calls[name] += 1
 
     def _service_caller(self, context: grpc.ServicerContext) -> None:
+        if self.down:
+            context.abort(grpc.StatusCode.UNAVAILABLE, "down for the test")
         metadata = dict(context.invocation_metadata())
         token = str(metadata.get("authorization", "")).removeprefix("Bearer ")
         try:
@@ -110,14 +143,14 @@ class Neighbours:
 
         return check
 
-    def _batch_get_for(self, module: Any, method: str, field: str, message: Any) -> Any:
-        response_class = getattr(module, f"{method}Response")
-
+    def _batch_get_for(self, response_class: Any, field: str, message: Any, active: int) -> Any:
         def batch_get(request: Any, context: grpc.ServicerContext) -> Any:
             self._service_caller(context)
             self._count("BatchGet")
+            if self.unparsable.intersection(request.names):
+                context.abort(grpc.StatusCode.INVALID_ARGUMENT, "not a page name")
             found = [
-                message(name=name, display_name=name.split("/")[1].title())
+                message(name=name, display_name=name.split("/")[1].title(), state=self.states.get(name, active))
                 for name in request.names
                 if name not in self.missing
             ]
@@ -154,3 +187,22 @@ class Neighbours:
 
     def stop(self) -> None:
         self.server.stop(0)
+
+
+def start_neighbours(key_dir: Path, handlers: Sequence[grpc.GenericRpcHandler] = ()) -> Neighbours:
+    """The doubles, accepting the service tokens of the dev keys in `key_dir` under TEST_ISSUER (base_settings')."""
+    return Neighbours(JwtVerifier(AuthSettings(issuer=TEST_ISSUER, dev_key_dir=key_dir)), handlers)
+
+
+class FakeBlockList:
+    """The in-memory stand-in of matching's CheckBlocked for use-case tests (the `BlockList` port of billing and
+    contact): a blocked pair is blocked in both directions."""
+
+    def __init__(self) -> None:
+        self.blocked: set[frozenset[str]] = set()
+
+    def block(self, a: PageName, b: PageName) -> None:
+        self.blocked.add(frozenset((a.name, b.name)))
+
+    def is_blocked(self, a: PageName, b: PageName) -> bool:
+        return frozenset((a.name, b.name)) in self.blocked
