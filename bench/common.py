@@ -148,7 +148,13 @@ class EchoCeiling:
 
 @contextmanager
 def echo_ceiling(
-    work: Path, *, issuer: str, keys: Path, concurrency: int | None = None, cores: Iterable[int] = ()
+    work: Path,
+    *,
+    issuer: str,
+    keys: Path,
+    concurrency: int | None = None,
+    cores: Iterable[int] = (),
+    edge_args: list[str] | None = None,
 ) -> Iterator[EchoCeiling]:
     """The echo backend on `cores` (those of the services), its Envoy where this process runs."""
     descriptor_set = envoy.compile_descriptor_set(
@@ -167,6 +173,7 @@ def echo_ceiling(
             issuer=issuer,
             keys=keys,
             concurrency=concurrency,
+            extra=edge_args,
         )
         try:
             yield EchoCeiling(port, edge, descriptor_set)

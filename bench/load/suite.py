@@ -42,6 +42,7 @@ class Suite:
     ports: dict[str, list[int]]  # service -> replica ports (the first is the primary)
     storage: Storage
     processes: list[subprocess.Popen[bytes]] = field(default_factory=list)
+    pids: dict[str, int] = field(default_factory=dict)  # service -> its primary's process (a supervisor)
 
     def upstreams(self, replicas: dict[str, int] | None = None) -> list[str]:
         """`PKG.SERVICE=HOST:PORT,...` for the gateway, with `replicas[name]` replicas of a service (default 1)."""
@@ -142,6 +143,7 @@ def start_services(
                         cwd=ROOT,
                     )
                     suite.processes.append(process)
+                    suite.pids.setdefault(name, process.pid)
                     stack.callback(stop_process, process)
                     started.append((port, process, log_path))
             for port, process, log_path in started:

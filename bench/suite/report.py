@@ -25,6 +25,7 @@ class Row:
     x_echo: float = float("nan")
     p99_x_echo: float = float("nan")
     round_trips: dict[str, Any] | None = None
+    profile: dict[str, Any] | None = None  # --profile: where the service's time went (bench/suite/profile.py)
 
     @property
     def failed(self) -> int:
@@ -153,9 +154,28 @@ def markdown(report: dict[str, Any], rows: list[Row]) -> str:
             said.setdefault(message[:200], []).append(f"{kind} ({r.transport})")
     if said:
         lines += ["", "What the errors said: " + "; ".join(f'"{m}" ({", ".join(k)})' for m, k in said.items())]
+    lines += profiles(rows)
     if report["goals"]:
         lines += ["", "| goal | met | misses |", "|---|---|---|"]
         for g in report["goals"]:
             misses = ", ".join(f"{t}: {v:.2f}" for t, v in g["missed"].items()) or "-"
             lines.append(f"| {g['goal']} | {'yes' if g['met'] else 'no'} | {misses} |")
     return "\n".join(lines)
+
+
+def profiles(rows: list[Row]) -> list[str]:
+    """--profile: per profiled read, the share of samples per bucket, of the active threads and of the GIL."""
+    profiled = [r for r in rows if r.profile]
+    if not profiled:
+        return []
+    lines = ["", "Profiles (py-spy on the service's processes under the direct load; share of samples):", ""]
+    for r in profiled:
+        assert r.profile is not None
+        for kind in ("active", "gil"):
+            found = r.profile.get(kind, {})
+            buckets = ", ".join(f"{name} {share:.0%}" for name, share in found.get("buckets", {}).items())
+            lines.append(f"- {r.target}, {kind} ({found.get('samples', 0)} samples): {buckets or 'no sample'}")
+        ours = r.profile.get("active", {}).get("our_frames", [])[:6]
+        if ours:
+            lines.append("  - our frames (active): " + ", ".join(f"{frame} {share:.0%}" for frame, share in ours))
+    return lines

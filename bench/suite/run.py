@@ -39,7 +39,7 @@ from bench.common import (
     workdir,
 )
 from bench.load.suite import SERVICES, Storage, Suite, start_services, suite_storage
-from bench.suite import counting, measure
+from bench.suite import counting, measure, profile
 from bench.suite.counting import QUIET, Sequence
 from bench.suite.measure import Endpoints
 from bench.suite.probe import Prober
@@ -71,6 +71,15 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
         "--pin", action=argparse.BooleanOptionalAction, default=True, help="services and load on separate cores"
     )
     parser.add_argument("--quick", action="store_true", help="a smoke run of a few seconds per target")
+    parser.add_argument(
+        "--profile", action="store_true", help="py-spy on the service of each read under its direct load"
+    )
+    parser.add_argument(
+        "--upstream-max-streams",
+        type=int,
+        default=0,
+        help="the edges' HTTP/2 streams per upstream connection (devinsider-gateway-config; 0: one connection)",
+    )
     parser.add_argument("--out", type=Path, help="the JSON report (default var/bench/suite-<time>.json)")
     args = parser.parse_args(argv)
     if args.quick:
@@ -108,7 +117,13 @@ def _echo_endpoints(echo: EchoCeiling) -> Endpoints:
 
 
 def _measure_reads(
-    h2: H2Load, work: Path, chosen: list[Read], echo: EchoCeiling, suite: Suite, edge: envoy.RunningEnvoy
+    h2: H2Load,
+    work: Path,
+    chosen: list[Read],
+    echo: EchoCeiling,
+    suite: Suite,
+    edge: envoy.RunningEnvoy,
+    profiling: bool = False,
 ) -> list[Row]:
     prober = Prober()
     try:
@@ -119,7 +134,14 @@ def _measure_reads(
         ]
         for r in chosen:
             at = _endpoints(suite, r.service, edge)
-            rows += [measure.read(h2, work, prober, r.name, r.service, r.call, r.check, at, t) for t in TRANSPORTS]
+            for t in TRANSPORTS:
+                if not (profiling and t == DIRECT):
+                    rows.append(measure.read(h2, work, prober, r.name, r.service, r.call, r.check, at, t))
+                    continue
+                with profile.sampling(work, r.name, suite.pids[r.service], h2.warmup + h2.duration) as found:
+                    row = measure.read(h2, work, prober, r.name, r.service, r.call, r.check, at, t)
+                row.profile = {kind: p.as_json() for kind, p in found.items()}
+                rows.append(row)
         return rows
     finally:
         prober.close()
@@ -176,8 +198,11 @@ def main(argv: list[str] | None = None) -> int:
     out = args.out or ROOT / "var" / "bench" / f"suite-{time.strftime('%Y%m%d-%H%M%S')}.json"
     with workdir("devinsider-bench-suite-") as (work, keys):
         concurrency = args.envoy_concurrency or None
+        edge_args = ["--upstream-max-streams", str(args.upstream_max_streams)] if args.upstream_max_streams else []
         with (
-            echo_ceiling(work, issuer=ISSUER, keys=keys, concurrency=concurrency, cores=service_cores) as echo,
+            echo_ceiling(
+                work, issuer=ISSUER, keys=keys, concurrency=concurrency, cores=service_cores, edge_args=edge_args
+            ) as echo,
             suite_storage() as storage,
         ):
             with start_services(work, storage, issuer=ISSUER, keys=keys, env=env, cores=service_cores) as suite:
@@ -189,6 +214,7 @@ def main(argv: list[str] | None = None) -> int:
                     issuer=ISSUER,
                     keys=keys,
                     concurrency=concurrency,
+                    extra=edge_args,
                 )
                 try:
                     world = build(
@@ -201,7 +227,7 @@ def main(argv: list[str] | None = None) -> int:
                     )
                     chosen_reads = [r for r in reads(world.scenario) if _selected(r.name, r.service, args.only)]
                     chosen_writes = [w for w in writes(world.scenario) if _selected(w.name, w.service, args.only)]
-                    rows = _measure_reads(h2, work, chosen_reads, echo, suite, edge)
+                    rows = _measure_reads(h2, work, chosen_reads, echo, suite, edge, args.profile)
                     rows += _measure_writes(args, chosen_writes, world, echo, suite, edge)
                 finally:
                     edge.stop()
