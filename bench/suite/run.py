@@ -77,8 +77,7 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--upstream-max-streams",
         type=int,
-        default=0,
-        help="the edges' HTTP/2 streams per upstream connection (devinsider-gateway-config; 0: one connection)",
+        help="the edges' HTTP/2 streams per upstream connection (default: the gateway's; 0: one connection)",
     )
     parser.add_argument("--out", type=Path, help="the JSON report (default var/bench/suite-<time>.json)")
     args = parser.parse_args(argv)
@@ -198,7 +197,8 @@ def main(argv: list[str] | None = None) -> int:
     out = args.out or ROOT / "var" / "bench" / f"suite-{time.strftime('%Y%m%d-%H%M%S')}.json"
     with workdir("devinsider-bench-suite-") as (work, keys):
         concurrency = args.envoy_concurrency or None
-        edge_args = ["--upstream-max-streams", str(args.upstream_max_streams)] if args.upstream_max_streams else []
+        streams = args.upstream_max_streams
+        edge_args = [] if streams is None else ["--upstream-max-streams", str(streams)]
         with (
             echo_ceiling(
                 work, issuer=ISSUER, keys=keys, concurrency=concurrency, cores=service_cores, edge_args=edge_args

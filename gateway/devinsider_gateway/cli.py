@@ -58,8 +58,9 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--upstream-max-streams",
         type=int,
-        default=0,
-        help="HTTP/2 streams per connection to a service before Envoy opens another (0: no cap)",
+        default=GatewayOptions.upstream_max_streams,
+        help="HTTP/2 streams per connection to a service before Envoy opens another, so that the calls spread "
+        "over a service's worker processes (default %(default)s; 0: no cap, one connection)",
     )
     p.add_argument("--jwt-issuer", default="", help="checked at the edge too; empty: no JWT filter")
     p.add_argument("--jwks-file", type=Path, help="local JWKS (dev issuer's jwks.json)")

@@ -167,9 +167,11 @@ def test_upstream_streams_per_connection_can_be_capped(tmp_path: Path) -> None:
             for c in config["static_resources"]["clusters"]
         ]
 
-    assert http2_settings(_generate(tmp_path, ALL, "--no-docs")) == [{}] * len(ALL)
-    capped = _generate(tmp_path, ALL, "--no-docs", "--upstream-max-streams", "4")
-    assert http2_settings(capped) == [{"max_concurrent_streams": 4}] * len(ALL)
+    # By default a few streams a connection, so that the calls reach every worker process of a service.
+    assert http2_settings(_generate(tmp_path, ALL, "--no-docs")) == [{"max_concurrent_streams": 4}] * len(ALL)
+    capped = _generate(tmp_path, ALL, "--no-docs", "--upstream-max-streams", "8")
+    assert http2_settings(capped) == [{"max_concurrent_streams": 8}] * len(ALL)
+    assert http2_settings(_generate(tmp_path, ALL, "--no-docs", "--upstream-max-streams", "0")) == [{}] * len(ALL)
 
 
 def test_grpc_stats_per_method_with_whole_service_names_as_labels(tmp_path: Path) -> None:
