@@ -1,7 +1,8 @@
 """Matching follows the pages (issue 13), through Envoy to the six services on real PostgreSQL, Redis and
 RabbitMQ: the page is the source of truth of what it holds. A company's industries are its page's, so
 editing the page (REST `PATCH` on the company service) changes its score with a program once the company
-service's event has reached matching (`matching.pages`), without any profile update; the profile says
+service's event has reached matching (`matching.pages`), without any profile update, and the program's
+match list shows the page's new name (the event drops matching's cached summary); the profile says
 which dimensions come from the page and refuses codes on them, naming the page field to edit.
 """
 
@@ -45,8 +46,16 @@ def test_editing_the_company_page_changes_its_score_with_no_profile_update(suite
     assert field_violations(refused) == ["criteria_profile.criteria[industry].codes"]
     assert f"is taken from {company} (industries): edit the page" in refused.body.decode()
 
+    def shown() -> dict[str, tuple[str, float]]:
+        """The program's matches: company -> (the summary's display name, score)."""
+        listed = ok(stack.call("GET", f"/v1/{program.name}/matches", token=program.owner)).get("matches", [])
+        return {m["summary"]["page"]["name"]: (m["summary"]["displayName"], m["score"]) for m in listed}
+
+    assert shown()[company] == (page["displayName"], before)  # its summary is now in matching's cache
+
     # The page edited through the company service; matching learns it from the page's event alone.
-    edited = ok(stack.call("PATCH", f"/v1/{company}", {"industries": ["fintech"]}, owner))
+    renamed = f"{page['displayName']} Fintech"
+    edited = ok(stack.call("PATCH", f"/v1/{company}", {"industries": ["fintech"], "displayName": renamed}, owner))
     assert edited["industries"] == ["fintech"]
     assert wait_for(
         lambda: matches(stack, company, "PROGRAM", owner).get(program.name) == 100.0,
@@ -55,8 +64,8 @@ def test_editing_the_company_page_changes_its_score_with_no_profile_update(suite
     ), matches(stack, company, "PROGRAM", owner)
     after = score()
     assert after == 100.0 and after != before
-    listed = ok(stack.call("GET", f"/v1/{program.name}/matches", token=program.owner)).get("matches", [])
-    assert (company, 100.0) in [(m["summary"]["page"]["name"], m["score"]) for m in listed], listed
+    # The event also dropped the cached summary (60 s TTL, far beyond the wait): the new name is listed.
+    assert wait_for(lambda: shown().get(company) == (renamed, 100.0), timeout=EVENTUALLY_SECONDS, every=0.2), shown()
 
     # The profile shows the page's industries; the profile itself was not written since.
     profile = ok(stack.call("GET", profile_path, token=owner))

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Sequence
 from typing import Protocol
 
 import redis
@@ -25,6 +26,10 @@ log = structlog.get_logger("devinsider.cache")
 class Cache(Protocol):
     def get(self, entity: str, key: str) -> bytes | None: ...
 
+    def get_many(self, entity: str, keys: Sequence[str]) -> dict[str, bytes]:
+        """The entries found among `keys` (misses left out)."""
+        ...
+
     def set(self, entity: str, key: str, value: bytes | str, ttl_seconds: float) -> None: ...
 
     def delete(self, entity: str, key: str) -> None: ...
@@ -32,6 +37,11 @@ class Cache(Protocol):
 
 def _encode(value: bytes | str) -> bytes:
     return value.encode() if isinstance(value, str) else value
+
+
+def _decoded(value: object) -> bytes | None:
+    # A client made with decode_responses=True hands back str.
+    return value.encode() if isinstance(value, str) else value if isinstance(value, bytes) else None
 
 
 class RedisCache:
@@ -59,8 +69,18 @@ class RedisCache:
         except redis.RedisError as error:
             self._failed("get", error)
             return None
-        # A client made with decode_responses=True hands back str.
-        return value.encode() if isinstance(value, str) else value if isinstance(value, bytes) else None
+        return _decoded(value)
+
+    def get_many(self, entity: str, keys: Sequence[str]) -> dict[str, bytes]:
+        """One MGET for all of `keys`."""
+        if not keys or not self._usable():
+            return {}
+        try:
+            values = self._client.mget([self.key(entity, k) for k in keys])
+        except redis.RedisError as error:
+            self._failed("get", error)
+            return {}
+        return {k: v for k, raw in zip(keys, values, strict=True) if (v := _decoded(raw)) is not None}
 
     def set(self, entity: str, key: str, value: bytes | str, ttl_seconds: float) -> None:
         if not self._usable():
@@ -112,6 +132,9 @@ class InMemoryCache:
                 return None
             return entry[1]
 
+    def get_many(self, entity: str, keys: Sequence[str]) -> dict[str, bytes]:
+        return {k: v for k in keys if (v := self.get(entity, k)) is not None}
+
     def set(self, entity: str, key: str, value: bytes | str, ttl_seconds: float) -> None:
         with self._lock:
             self._entries.pop((entity, key), None)  # re-insert so dict order is insertion age
@@ -142,6 +165,10 @@ class NearCache:
             if value is not None:
                 self._local.set(entity, key, value, left)
         return value
+
+    def get_many(self, entity: str, keys: Sequence[str]) -> dict[str, bytes]:
+        # A copy needs its entry's TTL, read per key (`get_with_ttl`): a round trip per local miss.
+        return {k: v for k in keys if (v := self.get(entity, k)) is not None}
 
     def set(self, entity: str, key: str, value: bytes | str, ttl_seconds: float) -> None:
         self._shared.set(entity, key, value, ttl_seconds)

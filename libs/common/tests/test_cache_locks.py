@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 import redis
@@ -56,6 +57,34 @@ def test_cache_round_trip_and_ttl_expiry(cache: Cache) -> None:
     assert cache.get("user", "2") is None
 
 
+def test_get_many_returns_the_hits_only(cache: Cache) -> None:
+    cache.set("page", "a", b"one", ttl_seconds=30)
+    cache.set("page", "c", "three", ttl_seconds=30)
+    cache.set("other", "b", b"elsewhere", ttl_seconds=30)
+    assert cache.get_many("page", ["a", "b", "c", "a"]) == {"a": b"one", "c": b"three"}
+    assert cache.get_many("page", []) == {}
+    cache.delete("page", "a")
+    assert cache.get_many("page", ["a", "c"]) == {"c": b"three"}
+
+
+def test_redis_get_many_is_one_round_trip(
+    redis_conn: redis.Redis, redis_prefix: tuple[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    shared = RedisCache(redis_conn, redis_prefix[1])
+    for key in "abc":
+        shared.set("page", key, key, ttl_seconds=30)
+    sent: list[object] = []
+    execute: Any = redis_conn.execute_command
+
+    def counted(*args: object, **options: object) -> object:
+        sent.append(args[0])
+        return execute(*args, **options)
+
+    monkeypatch.setattr(redis_conn, "execute_command", counted)
+    assert shared.get_many("page", ["a", "b", "c", "d"]) == {"a": b"a", "b": b"b", "c": b"c"}
+    assert sent == ["MGET"]
+
+
 def test_a_near_copy_saves_the_round_trip_and_lives_no_longer_than_its_redis_entry(
     redis_conn: redis.Redis, redis_prefix: tuple[str, str]
 ) -> None:
@@ -89,6 +118,7 @@ def test_redis_keys_are_namespaced_and_prefixes_isolate(redis_conn: redis.Redis,
 def test_a_redis_outage_reads_as_a_miss() -> None:
     down = RedisCache(redis_client("redis://127.0.0.1:1/0"), "x")  # nothing listens on port 1
     assert down.get("user", "1") is None
+    assert down.get_many("user", ["1", "2"]) == {}
     down.set("user", "1", "v", ttl_seconds=1)
     down.delete("user", "1")
     assert down.get("user", "1") is None

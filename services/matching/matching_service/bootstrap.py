@@ -71,7 +71,7 @@ def build_app(
         sync=sync,
         announcer=announcer,
         refresher=StatusRefresher(uow, clock, directory, sync, announcer),
-        follower=PageStatusFollower(uow, clock, read_page_event, sync, announcer),
+        follower=PageStatusFollower(uow, clock, read_page_event, sync, announcer, directory),
     )
 
 
@@ -87,8 +87,13 @@ def start(
     the index follows other replicas every poll interval."""
     runtime = open_runtime(settings, MIGRATIONS, verifier=verifier, guard=guard)
     if directory is None:
-        ttl = settings.page_access_cache_ttl_seconds
-        directory = GrpcPageDirectory(runtime.service_channels, settings.page_targets(), runtime.cache, ttl)
+        directory = GrpcPageDirectory(
+            runtime.service_channels,
+            settings.page_targets(),
+            runtime.cache,
+            settings.page_access_cache_ttl_seconds,
+            settings.page_summary_cache_ttl_seconds,
+        )
     engine = runtime.engine
     caps = connect_entitlements(settings, runtime.service_channels, runtime.cache)
     users = user_directory(runtime.guard)

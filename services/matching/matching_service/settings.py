@@ -45,6 +45,9 @@ class MatchingSettings(ServiceSettings, EntitlementSettings):
     # How long the platform access answer (blacklist) and page permissions may be reused.
     access_cache_ttl_seconds: float = 5.0
     page_access_cache_ttl_seconds: float = 10.0
+    # How long the page summaries match lists show (the page services' BatchGet*) are kept in the shared
+    # cache; a page's event drops its entry sooner. 0 asks the page services on every list.
+    page_summary_cache_ttl_seconds: float = Field(default=60.0, ge=0)
     # How long callers (billing, ...) may cache a CheckBlocked answer (its `cache_ttl_seconds`).
     check_blocked_cache_ttl_seconds: int = Field(default=30, ge=0)
     program_weights: dict[str, float] = PROGRAM_WEIGHTS

@@ -296,11 +296,12 @@ class FakeMatchingUnitOfWork(MemoryUnitOfWork):
 @dataclass
 class FakePageDirectory:
     """`ports.PageDirectory`: the pages the company, investor and program services know, their members,
-    and the batch calls received (one per owning service and call)."""
+    the batch calls received (one per owning service and call) and the summaries dropped."""
 
     pages: dict[str, PageStatus] = field(default_factory=dict)
     members: dict[str, dict[str, PageRole]] = field(default_factory=dict)
     batch_calls: list[tuple[PageKind, tuple[str, ...]]] = field(default_factory=list)
+    forgotten: list[str] = field(default_factory=list)  # pages whose cached summary was dropped
 
     def add(self, name: str, owner: str = "", **status: Any) -> PageStatus:
         """An active page (complete for both kinds of matchmaking unless told), named after its id, stating
@@ -343,6 +344,12 @@ class FakePageDirectory:
             self.batch_calls.append((kind, tuple(wanted)))
             found |= {n: self.pages[n] for n in wanted if n in self.pages}
         return found
+
+    def summaries(self, names: Iterable[str]) -> dict[str, PageStatus]:
+        return self.statuses(names)  # the cache is the adapter's (tests/adapters/test_page_directory.py)
+
+    def forget(self, page: str) -> None:
+        self.forgotten.append(page)
 
 
 def matching_settings(**overrides: Any) -> MatchingSettings:

@@ -1,5 +1,7 @@
 """PageDirectory over gRPC: CheckPageAccess (cached, through RemotePageAccess) and BatchGet* of the
-company, investor and program services, called with this service's own identity.
+company, investor and program services, called with this service's own identity. `summaries` keeps
+the BatchGet* answers in the shared cache (`page_summary:<page name>`, the message's bytes) for the TTL;
+the page's event drops its entry (`forget`), so a list shows an edit once matching has its event.
 
 `STATUS_OF` maps a page as its service returns it (BatchGet*, and the page events, which carry the same
 message) to its status and its facts: the page fields documented as codes of the matching taxonomy,
@@ -8,10 +10,12 @@ size and revenue enums as the codes of those dimensions (`COMPANY_SIZE_11_50` is
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 import grpc
+import structlog
+from google.protobuf.message import DecodeError, Message
 
 from devinsider.common.v1 import money_pb2
 from devinsider.company.v1 import company_pb2
@@ -28,7 +32,15 @@ from matching_service.domain.pages import PageStatus
 from matching_service.domain.profile import FundingNeed, Money
 from matching_service.domain.taxonomy import Dimension
 
+log = structlog.get_logger("matching.page_directory")
+
 BATCH = 200
+SUMMARY_ENTITY = "page_summary"
+MESSAGE_OF: dict[PageKind, type[Message]] = {
+    PageKind.COMPANY: company_pb2.Company,
+    PageKind.INVESTOR: investor_pb2.Investor,
+    PageKind.PROGRAM: program_pb2.Program,
+}
 
 
 def _codes(*groups: Iterable[str], upper: bool = False) -> tuple[str, ...]:
@@ -134,10 +146,17 @@ STATUS_OF: dict[PageKind, Callable[[Any], PageStatus]] = {
 
 class GrpcPageDirectory:
     def __init__(
-        self, channels: ChannelFactory, targets: dict[PageKind, str], cache: Cache, access_ttl_seconds: float
+        self,
+        channels: ChannelFactory,
+        targets: dict[PageKind, str],
+        cache: Cache,
+        access_ttl_seconds: float,
+        summary_ttl_seconds: float = 0.0,
     ) -> None:
         self._pages = PageServices.connect(channels, targets)
         self._access = self._pages.access(cache, access_ttl_seconds)
+        self._cache = cache  # shared, not near(): `forget` must reach every replica
+        self._summary_ttl = summary_ttl_seconds
 
     def require(self, page: str, subject: str, permission: PagePermission) -> PageRole:
         return self._access.require(page, subject, permission)
@@ -146,18 +165,50 @@ class GrpcPageDirectory:
         return self._access.allowed(page, subject, permission)
 
     def statuses(self, names: Iterable[str]) -> dict[str, PageStatus]:
+        return {status.page.name: status for _, status in self._fetch(names)}
+
+    def summaries(self, names: Iterable[str]) -> dict[str, PageStatus]:
+        wanted = list(dict.fromkeys(names))
+        if self._summary_ttl <= 0 or not wanted:
+            return self.statuses(wanted)
+        found = {
+            name: status
+            for name, raw in self._cache.get_many(SUMMARY_ENTITY, wanted).items()
+            if (status := _cached_status(name, raw)) is not None
+        }
+        for message, status in self._fetch(n for n in wanted if n not in found):
+            self._cache.set(SUMMARY_ENTITY, status.page.name, message.SerializeToString(), self._summary_ttl)
+            found[status.page.name] = status
+        return found
+
+    def forget(self, page: str) -> None:
+        self._cache.delete(SUMMARY_ENTITY, page)
+
+    def _fetch(self, names: Iterable[str]) -> Iterator[tuple[Message, PageStatus]]:
+        """Each existing page among `names` as its service returns it, and its status: one BatchGet* per
+        owning service and BATCH names."""
         grouped: dict[PageKind, list[str]] = {}
         for name in dict.fromkeys(names):
             kind = PageKind.of(name)
             if kind is not None:
                 grouped.setdefault(kind, []).append(name)
-        found: dict[str, PageStatus] = {}
         for kind, wanted in grouped.items():
             for start in range(0, len(wanted), BATCH):
                 for message in _call(self._pages.batch_get, kind, wanted[start : start + BATCH]):
-                    status = STATUS_OF[kind](message)
-                    found[status.page.name] = status
-        return found
+                    yield message, STATUS_OF[kind](message)
+
+
+def _cached_status(name: str, raw: bytes) -> PageStatus | None:
+    """The status of a cached message; None (a miss) when it no longer reads as the page."""
+    kind = PageKind.of(name)
+    if kind is None:
+        return None
+    try:
+        status = STATUS_OF[kind](MESSAGE_OF[kind].FromString(raw))
+    except (DecodeError, errors.InvalidArgument):
+        log.warning("page_summary.unreadable", page=name)
+        return None
+    return status if status.page.name == name else None
 
 
 def _call(method: Callable[..., Any], *args: Any) -> Any:

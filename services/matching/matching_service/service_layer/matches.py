@@ -128,10 +128,11 @@ class MatchUseCases:
         return MatchList(items, next_page_token(window, last, ranked.more), ranked.total, ranked.hidden)
 
     def _summaries(self, names: list[str]) -> dict[str, PageStatus]:
-        """Fresh summaries in one batch call; the last stored ones for pages it leaves out."""
+        """Summaries from the owning services (cached, one batch call for the others); the last stored ones
+        for pages they leave out."""
         if not names:
             return {}
-        fresh = self._directory.statuses(names)
+        fresh = self._directory.summaries(names)
         missing = [n for n in names if n not in fresh]
         if missing:
             with self._uow() as uow:

@@ -8,6 +8,8 @@ status and facts exactly as the status refresh would (the same mapping; a delete
 with its summary and facts kept), in one transaction with
 the inbox record, the change log row every replica's index follows, and the announcement round the
 change owes; then this replica's index catches up and the round is drained, as after the refresh.
+After the transaction, whatever it decided, the page's cached summary is dropped (`PageDirectory.forget`),
+so match lists show the change from then on.
 
 Only profiled pages are followed (as the refresh does): a page gets its status with its first profile.
 A status holds as of the event's `occur_time`: an event older than the stored status (a redelivery,
@@ -25,7 +27,7 @@ from matching_service.domain.pages import deleted_status
 from matching_service.service_layer.announcer import Announcer
 from matching_service.service_layer.common import Clock, UowFactory, save_status
 from matching_service.service_layer.index_sync import IndexSync
-from matching_service.service_layer.ports import PageEventReader
+from matching_service.service_layer.ports import PageDirectory, PageEventReader
 
 log = structlog.get_logger("matching.page_events")
 
@@ -42,10 +44,17 @@ class PageStatusFollower:
     """The handler of `matching.pages`."""
 
     def __init__(
-        self, uow: UowFactory, clock: Clock, read: PageEventReader, sync: IndexSync, announcer: Announcer
+        self,
+        uow: UowFactory,
+        clock: Clock,
+        read: PageEventReader,
+        sync: IndexSync,
+        announcer: Announcer,
+        directory: PageDirectory,
     ) -> None:
         self.queue = pages_queue()
         self._uow = uow
+        self._directory = directory
         self._clock = clock
         self._read = read
         self._sync = sync
@@ -63,17 +72,20 @@ class PageStatusFollower:
             return False  # members, invitations, claims: nothing matching keeps
         name = change.page.name
         now = self._clock()
-        with self._uow() as uow:
-            if uow.profiles.get(name) is None:
-                return False  # not followed (yet): its first profile fetches its status
-            if not uow.inbox.first_time(self.queue.name, delivery.message_id):
-                return False
-            status = change.status or deleted_status(change.page, uow.statuses.get_many([name]).get(name))
-            changed = save_status(uow, status, change.at, now)
-            if changed:
-                uow.changes.record([name], now)
-                uow.announcements.request(name, now)
-            uow.commit()
+        try:
+            with self._uow() as uow:
+                if uow.profiles.get(name) is None:
+                    return False  # not followed (yet): its first profile fetches its status
+                if not uow.inbox.first_time(self.queue.name, delivery.message_id):
+                    return False
+                status = change.status or deleted_status(change.page, uow.statuses.get_many([name]).get(name))
+                changed = save_status(uow, status, change.at, now)
+                if changed:
+                    uow.changes.record([name], now)
+                    uow.announcements.request(name, now)
+                uow.commit()
+        finally:  # also for a redelivery or an unfollowed page: a second delete is harmless
+            self._directory.forget(name)
         log.info("page.status_followed", page=name, event_type=delivery.event_type, changed=changed)
         if changed:
             self._sync.catch_up()

@@ -220,6 +220,15 @@ class PageDirectory(Protocol):
         deleted pages are left out."""
         ...
 
+    def summaries(self, names: Iterable[str]) -> dict[str, PageStatus]:
+        """`statuses`, for what lists show: may be answered from a cache, for the pages it holds, as
+        stale as the page's last event (which `forget`s it) or its TTL."""
+        ...
+
+    def forget(self, page: str) -> None:
+        """Drop what `summaries` cached of `page` (its page event arrived)."""
+        ...
+
 
 class PageEventReader(Protocol):
     """The page services' events (company, investor, program), read as page changes."""

@@ -81,6 +81,42 @@ def test_statuses_take_one_batch_call_per_service_and_batch(directory: GrpcPageD
     assert directory.statuses([]) == {}
 
 
+def test_summaries_are_cached_until_the_page_event_forgets_them(page_services: str, world: PageWorld) -> None:
+    channels = ChannelFactory()
+    cache = InMemoryCache()
+    directory = GrpcPageDirectory(channels, dict.fromkeys(PageKind, page_services), cache, 60.0, 60.0)
+    try:
+        world.add("investors/vc", display_name="VC")
+        world.add("programs/p", display_name="P")
+        assert {n: s.display_name for n, s in directory.summaries(["investors/vc", "programs/ghost"]).items()} == {
+            "investors/vc": "VC"
+        }
+        assert sorted(world.batch_calls) == [("investors", ("investors/vc",)), ("programs", ("programs/ghost",))]
+        world.batch_calls.clear()
+        world.pages["investors/vc"].display_name = "VC renamed"
+        found = directory.summaries(["investors/vc", "programs/p"])
+        assert found["investors/vc"].display_name == "VC"  # from the cache: only the missing page is asked
+        assert found["programs/p"].display_name == "P" and world.batch_calls == [("programs", ("programs/p",))]
+        world.batch_calls.clear()
+        directory.summaries(["investors/vc", "programs/p"])
+        assert world.batch_calls == []  # both cached
+        directory.forget("investors/vc")
+        assert directory.summaries(["investors/vc", "programs/p"])["investors/vc"].display_name == "VC renamed"
+        assert world.batch_calls == [("investors", ("investors/vc",))]
+        assert directory.statuses(["programs/p"]) and len(world.batch_calls) == 2  # statuses: never cached
+        cache.set("page_summary", "programs/p", b"\xff not a program", 60.0)  # unreadable: a miss
+        assert directory.summaries(["programs/p"])["programs/p"].display_name == "P" and len(world.batch_calls) == 3
+    finally:
+        channels.close()
+
+
+def test_a_zero_summary_ttl_caches_nothing(directory: GrpcPageDirectory, world: PageWorld) -> None:
+    world.add("investors/vc")
+    directory.summaries(["investors/vc"])
+    directory.summaries(["investors/vc"])
+    assert world.batch_calls == [("investors", ("investors/vc",))] * 2
+
+
 def test_permissions_come_from_check_page_access_cached(directory: GrpcPageDirectory, world: PageWorld) -> None:
     world.add("companies/acme", owner="alice")
     world.members["companies/acme"]["vic"] = PageRole.VIEWER

@@ -204,6 +204,17 @@ def test_a_page_without_a_profile_is_not_followed(matching: World) -> None:
     matching.pages.add(PROG, owner="pat")
     assert not matching.app.follower(delivery(created(PROG), later(matching)))
     assert stored(matching, PROG) is None and changes(matching) == []
+    assert matching.pages.forgotten == [PROG]  # its cached summary is dropped all the same
+
+
+@PAGES
+def test_each_page_event_drops_the_cached_summary_of_its_page(matching: World, name: str) -> None:
+    profiled(matching, name)
+    first = delivery(updated(name, active=False), later(matching, 1))
+    matching.app.follower(first)
+    matching.app.follower(first)  # a redelivery drops it again: harmless
+    matching.app.follower(delivery(deleted(name), later(matching, 2)))
+    assert matching.pages.forgotten == [name] * 3
 
 
 @pytest.mark.parametrize(
@@ -226,6 +237,7 @@ def test_other_events_of_the_page_services_are_acknowledged_without_effect(match
     before = snapshot(matching)
     assert not matching.app.follower(delivery(event, later(matching)))
     assert snapshot(matching) == before  # no status, no change, no inbox record
+    assert matching.pages.forgotten == []  # nor a dropped summary
 
 
 def test_a_redelivered_event_is_applied_once(matching: World) -> None:
