@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 PROTO_SOURCES := $(shell find protos -name '*.proto')
 
 .PHONY: install protos run test lint typecheck buflint breaking check clean bench bench-matching bench-load kubernetes \
-	locks images compose-test monitoring-check openapi-lint ts-client seed
+	locks images compose-test monitoring-check openapi-lint ts-client seed bench-workers
 
 install: $(STAMP) node_modules/.installed
 
@@ -61,6 +61,10 @@ bench: install
 # (bench/load; JSON under var/bench/). BENCH_ARGS="--duration 20 --connections 8", or "--quick".
 bench-load: install
 	$(BIN)/python -m bench.load $(BENCH_ARGS)
+
+# One service with WORKERS=1 then WORKERS=2 (GetCompany, every core shared), back to back: the ratio (bench/suite/workers.py).
+bench-workers: install
+	$(BIN)/python -m bench.suite.workers $(BENCH_ARGS)
 
 # Compares the protos with those of the main branch (or BREAKING_AGAINST, a git ref): `buf breaking`, then every
 # RPC's access policy and HTTP bindings, whose changes need a reviewed entry in protos/contract-changes.yaml.
