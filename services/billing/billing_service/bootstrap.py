@@ -16,13 +16,13 @@ from billing_service.domain.unlocks import UnlockPrices
 from billing_service.entrypoints.grpc_servicer import BillingServicer
 from billing_service.service_layer.app import BillingApp
 from billing_service.service_layer.checkouts import CatalogueUseCases, CheckoutUseCases, InvoiceUseCases
-from billing_service.service_layer.common import Authorizer, Clock, UowFactory
+from billing_service.service_layer.common import Clock, UowFactory
 from billing_service.service_layer.entitlements import Entitlement, EntitlementUseCases
 from billing_service.service_layer.jobs import BillingJobs
 from billing_service.service_layer.ledger import LedgerUseCases
 from billing_service.service_layer.payments import PaymentWebhook
 from billing_service.service_layer.plan_changes import PlanChangeUseCases
-from billing_service.service_layer.ports import BlockList, PageAccess, PageStates, PaymentProvider
+from billing_service.service_layer.ports import PageStates, PaymentProvider
 from billing_service.service_layer.subscriptions import SubscriptionUseCases
 from billing_service.service_layer.unit_of_work import SqlBillingUnitOfWork
 from billing_service.service_layer.unlocks import UnlockUseCases
@@ -32,6 +32,7 @@ from devinsider_common.auth.verifier import TokenVerifier
 from devinsider_common.clock import utc_now
 from devinsider_common.grpc.server import ServiceRegistration
 from devinsider_common.jobs import Job
+from devinsider_common.pages.authorization import BlockList, PageAccess, PageAuthorizer
 from devinsider_common.pages.ports import UserDirectory
 from devinsider_common.pages.user_directory import user_directory
 from devinsider_common.pagination import ListLimits
@@ -60,7 +61,7 @@ def build_app(
     users: UserDirectory | None = None,
 ) -> BillingApp:
     limits = ListLimits.from_settings(settings)
-    auth = Authorizer(access, users)
+    auth = PageAuthorizer(access, users)
     grace, ttl = timedelta(days=settings.past_due_grace_days), timedelta(minutes=settings.checkout_ttl_minutes)
     entitlement = Entitlement(settings.free_tier())
     subscriptions = SubscriptionUseCases(uow, clock, auth, provider, limits, grace, entitlement)

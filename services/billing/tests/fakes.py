@@ -29,7 +29,6 @@ from billing_service.domain.unlocks import TargetState, Unlock
 from billing_service.service_layer.ports import CheckoutRequest, ProviderCharge, ProviderCheckout, SubscriptionChange
 from devinsider_common import errors
 from devinsider_common.pages.names import PageKind, PageName
-from devinsider_common.pages.roles import PagePermission, PageRole, allows
 from devinsider_common.pagination import ListWindow
 from devinsider_common.testing.memory import MemoryStore, MemoryUnitOfWork, insert_unique, window_of
 from devinsider_common.unit_of_work import ConstraintViolation, DuplicateRecord
@@ -535,27 +534,6 @@ class FakeBillingUnitOfWork(MemoryUnitOfWork):
 
 
 # --- the ports to other services and to the provider ------------------------------------------
-class FakePageAccess:
-    """Members and their roles by (page name, subject), as the owning services' CheckPageAccess."""
-
-    def __init__(self) -> None:
-        self.roles: dict[tuple[str, str], PageRole] = {}
-        self.calls = 0
-
-    def add_member(self, page: PageName, subject: str, role: PageRole = PageRole.OWNER) -> None:
-        self.roles[(page.name, subject)] = role
-
-    def require(self, page: PageName, subject: str, permission: PagePermission) -> None:
-        if not self.allowed(page, subject, permission):
-            raise errors.PermissionDenied(
-                f"this needs the {permission.name.lower()} permission on {page.name}", reason="PAGE_PERMISSION_DENIED"
-            )
-
-    def allowed(self, page: PageName, subject: str, permission: PagePermission) -> bool:
-        self.calls += 1
-        return allows(self.roles.get((page.name, subject)), permission)
-
-
 class FakePageStates:
     """Every page exists and is active unless told otherwise (`states[name] = None` for a missing one)."""
 

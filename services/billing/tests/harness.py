@@ -23,12 +23,11 @@ from devinsider_common.pages.names import PageKind, PageName
 from devinsider_common.pages.roles import PageRole
 from devinsider_common.testing.clock import FakeClock
 from devinsider_common.testing.memory import MemoryStore
-from devinsider_common.testing.neighbours import FakeBlockList
+from devinsider_common.testing.neighbours import FakeBlockList, FakePageAccess
 from devinsider_common.testing.tokens import principal
 
 from .fakes import (
     FakeBillingUnitOfWork,
-    FakePageAccess,
     FakePageStates,
     FakeProvider,
     Published,

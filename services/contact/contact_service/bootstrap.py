@@ -12,9 +12,9 @@ from pathlib import Path
 from contact_service.adapters.neighbours import connect_neighbours
 from contact_service.entrypoints.grpc_servicer import ContactServicer
 from contact_service.service_layer.app import ContactApp
-from contact_service.service_layer.common import Authorizer, Clock, UowFactory
+from contact_service.service_layer.common import Clock, UowFactory
 from contact_service.service_layer.conversations import ConversationUseCases
-from contact_service.service_layer.ports import BlockList, PageAccess, PageDirectory
+from contact_service.service_layer.ports import PageDirectory
 from contact_service.service_layer.requests import ContactPersons, ContactRequestUseCases
 from contact_service.service_layer.unit_of_work import SqlContactUnitOfWork
 from contact_service.service_layer.unlocks import UnlockUseCases
@@ -24,6 +24,7 @@ from devinsider_common.auth.verifier import AccessGuard, TokenVerifier
 from devinsider_common.clock import utc_now
 from devinsider_common.entitlements import EntitlementsSource, connect_entitlements, entitlements_subscriptions
 from devinsider_common.grpc.server import ServiceRegistration
+from devinsider_common.pages.authorization import BlockList, PageAccess, PageAuthorizer
 from devinsider_common.pages.ports import UserDirectory, UserLookup
 from devinsider_common.pages.unlocks import UnlockProjector
 from devinsider_common.pages.user_directory import user_directory, user_lookup
@@ -50,7 +51,7 @@ def build_app(
 ) -> ContactApp:
     """The use cases on the unit-of-work factory `uow` (SQL in `start`, in memory in the unit tests)."""
     limits = ListLimits.from_settings(settings)
-    auth = Authorizer(access, users)
+    auth = PageAuthorizer(access, users)
     rate = RateLimit.per_seconds(settings.contact_request_rate_limit, settings.contact_request_rate_window_seconds)
     cooldown = timedelta(days=settings.contact_request_decline_cooldown_days)
     persons = ContactPersons(auth, lookup)

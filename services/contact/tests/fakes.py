@@ -18,10 +18,8 @@ from typing import Any
 from contact_service.domain.conversations import Conversation, Message, ReadMark, pair_key
 from contact_service.domain.requests import OPEN_STATES, ContactRequest, Direction, RequestState
 from contact_service.domain.unlocks import PageUnlock, open_unlock_position
-from devinsider_common import errors
 from devinsider_common.clock import as_utc
 from devinsider_common.pages.names import PageName, parse_page
-from devinsider_common.pages.roles import PagePermission, PageRole, allows
 from devinsider_common.pagination import ListWindow
 from devinsider_common.testing.memory import MemoryInbox, MemoryStore, MemoryUnitOfWork, insert_unique, window_of
 from devinsider_common.unit_of_work import DuplicateRecord
@@ -270,27 +268,6 @@ def published(store: MemoryStore, kind: str | None = None) -> list[Published]:
 
 
 # --- other services ---------------------------------------------------------------------------
-
-
-class FakePageAccess:
-    """Page members by (page name, subject), answering like CheckPageAccess."""
-
-    def __init__(self) -> None:
-        self.members: dict[tuple[str, str], PageRole] = {}
-
-    def add_member(self, page: PageName, subject: str, role: PageRole = PageRole.OWNER) -> None:
-        self.members[(page.name, subject)] = role
-
-    def allowed(self, page: str, subject: str, permission: PagePermission) -> bool:
-        return allows(self.members.get((page, subject)), permission)
-
-    def require(self, page: str, subject: str, permission: PagePermission) -> PageRole:
-        role = self.members.get((page, subject))
-        if role is None or not allows(role, permission):
-            raise errors.PermissionDenied(
-                f"this needs the {permission.name.lower()} permission on {page}", reason="PAGE_PERMISSION_DENIED"
-            )
-        return role
 
 
 class FakePageDirectory:

@@ -20,10 +20,10 @@ from devinsider_common.pages.roles import PageRole
 from devinsider_common.testing.clock import FakeClock
 from devinsider_common.testing.entitlements import FakeEntitlements
 from devinsider_common.testing.memory import MemoryStore, MemoryUsers
-from devinsider_common.testing.neighbours import FakeBlockList
+from devinsider_common.testing.neighbours import FakeBlockList, FakePageAccess
 from devinsider_common.testing.tokens import principal
 
-from .fakes import FakeContactUnitOfWork, FakePageAccess, FakePageDirectory, Published, published
+from .fakes import FakeContactUnitOfWork, FakePageDirectory, Published, published
 
 FUND = PageName(PageKind.INVESTOR, "fund-1")
 ISV = PageName(PageKind.COMPANY, "isv-1")

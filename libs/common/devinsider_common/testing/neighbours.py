@@ -24,6 +24,7 @@ from devinsider.investor.v1 import investor_pb2
 from devinsider.matching.v1 import matching_pb2
 from devinsider.program.v1 import program_pb2
 from devinsider.user.v1 import user_pb2
+from devinsider_common import errors
 from devinsider_common.auth.jwt_verifier import JwtVerifier
 from devinsider_common.auth.verifier import TokenVerifier
 from devinsider_common.pages.names import PageName
@@ -194,9 +195,31 @@ def start_neighbours(key_dir: Path, handlers: Sequence[grpc.GenericRpcHandler] =
     return Neighbours(JwtVerifier(AuthSettings(issuer=TEST_ISSUER, dev_key_dir=key_dir)), handlers)
 
 
+class FakePageAccess:
+    """The in-memory stand-in of the page services' CheckPageAccess for use-case tests (the `PageAccess` port of
+    `pages.authorization`): members and their roles by (page name, subject)."""
+
+    def __init__(self) -> None:
+        self.members: dict[tuple[str, str], PageRole] = {}
+
+    def add_member(self, page: PageName, subject: str, role: PageRole = PageRole.OWNER) -> None:
+        self.members[(page.name, subject)] = role
+
+    def allowed(self, page: str, subject: str, permission: PagePermission) -> bool:
+        return allows(self.members.get((page, subject)), permission)
+
+    def require(self, page: str, subject: str, permission: PagePermission) -> PageRole:
+        role = self.members.get((page, subject))
+        if role is None or not allows(role, permission):
+            raise errors.PermissionDenied(
+                f"this needs the {permission.name.lower()} permission on {page}", reason="PAGE_PERMISSION_DENIED"
+            )
+        return role
+
+
 class FakeBlockList:
-    """The in-memory stand-in of matching's CheckBlocked for use-case tests (the `BlockList` port of billing and
-    contact): a blocked pair is blocked in both directions."""
+    """The in-memory stand-in of matching's CheckBlocked for use-case tests (the `BlockList` port of
+    `pages.authorization`): a blocked pair is blocked in both directions."""
 
     def __init__(self) -> None:
         self.blocked: set[frozenset[str]] = set()

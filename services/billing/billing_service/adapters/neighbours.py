@@ -21,22 +21,7 @@ from devinsider_common.blocks import block_list
 from devinsider_common.cache import Cache
 from devinsider_common.grpc.clients import ChannelFactory
 from devinsider_common.pages.names import PageKind, PageName
-from devinsider_common.pages.roles import PagePermission
 from devinsider_common.pages.services import PagesAccess, PageServices
-
-
-class GrpcPageAccess:
-    """PageAccess over the owning service of each kind of page."""
-
-    def __init__(self, access: PagesAccess) -> None:
-        self._access = access
-
-    def require(self, page: PageName, subject: str, permission: PagePermission) -> None:
-        self._access.require(page.name, subject, permission)
-
-    def allowed(self, page: PageName, subject: str, permission: PagePermission) -> bool:
-        return self._access.allowed(page.name, subject, permission)
-
 
 # Page states as unlocks see them; states left out (deleted, a program's draft seen by its members
 # only) read as "does not exist".
@@ -77,7 +62,7 @@ class GrpcPageStates:
 
 def connect_neighbours(
     settings: BillingSettings, channels: ChannelFactory, cache: Cache
-) -> tuple[GrpcPageAccess, GrpcBlockList, GrpcPageStates]:
+) -> tuple[PagesAccess, GrpcBlockList, GrpcPageStates]:
     """The page access, block list and page states of the services at the settings' targets."""
     targets = {
         PageKind.COMPANY: settings.company_target,
@@ -87,7 +72,7 @@ def connect_neighbours(
     pages = PageServices.connect(channels, targets)
     ttl = settings.remote_cache_ttl_seconds
     return (
-        GrpcPageAccess(pages.access(cache, ttl)),
+        pages.access(cache, ttl),
         block_list(channels, settings.matching_target, cache, ttl),
         GrpcPageStates(pages),
     )

@@ -8,11 +8,12 @@ from billing_service.domain.checkouts import Checkout, ReturnOrigins
 from billing_service.domain.invoices import Invoice, InvoiceState
 from billing_service.domain.plans import Interval, Plan, PlanKind, plan_position
 from billing_service.domain.subscriptions import LIVE_STATES
-from billing_service.service_layer.common import Authorizer, Clock, UowFactory
+from billing_service.service_layer.common import Clock, UowFactory
 from billing_service.service_layer.ports import CheckoutRequest, PaymentProvider
 from devinsider_common import errors
 from devinsider_common.auth.principal import Principal
 from devinsider_common.ids import new_id
+from devinsider_common.pages.authorization import PageAuthorizer
 from devinsider_common.pages.names import PageKind, PageName
 from devinsider_common.pages.roles import PagePermission
 from devinsider_common.pagination import ListLimits, ListWindow, finish_window, list_window
@@ -46,7 +47,7 @@ class CheckoutUseCases:
         self,
         uow: UowFactory,
         clock: Clock,
-        authorizer: Authorizer,
+        authorizer: PageAuthorizer,
         provider: PaymentProvider,
         *,
         allowed_origins: list[str],
@@ -140,7 +141,7 @@ class CheckoutUseCases:
 
 
 class InvoiceUseCases:
-    def __init__(self, uow: UowFactory, authorizer: Authorizer, limits: ListLimits) -> None:
+    def __init__(self, uow: UowFactory, authorizer: PageAuthorizer, limits: ListLimits) -> None:
         self._uow = uow
         self._auth = authorizer
         self._limits = limits

@@ -10,9 +10,10 @@ from __future__ import annotations
 
 from billing_service.domain.entitlements import Entitlements, PageEntitlements, effective
 from billing_service.domain.subscriptions import LIVE_STATES, Subscription
-from billing_service.service_layer.common import Authorizer, UowFactory
+from billing_service.service_layer.common import UowFactory
 from billing_service.service_layer.ports import BillingUnitOfWork
 from devinsider_common.auth.principal import Principal
+from devinsider_common.pages.authorization import PageAuthorizer
 from devinsider_common.pages.names import PageName
 from devinsider_common.pages.roles import PagePermission
 from devinsider_common.pagination import ListWindow
@@ -47,7 +48,7 @@ class Entitlement:
 
 
 class EntitlementUseCases:
-    def __init__(self, uow: UowFactory, authorizer: Authorizer, entitlement: Entitlement) -> None:
+    def __init__(self, uow: UowFactory, authorizer: PageAuthorizer, entitlement: Entitlement) -> None:
         self._uow = uow
         self._auth = authorizer
         self._entitlement = entitlement

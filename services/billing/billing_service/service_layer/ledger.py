@@ -6,9 +6,10 @@ from datetime import datetime, timedelta
 
 from billing_service.domain.ledger import CreditBalance, LedgerEntry, LedgerEntryKind
 from billing_service.service_layer import credits
-from billing_service.service_layer.common import Authorizer, Clock, UowFactory
+from billing_service.service_layer.common import Clock, UowFactory
 from devinsider_common import errors
 from devinsider_common.auth.principal import Principal
+from devinsider_common.pages.authorization import PageAuthorizer
 from devinsider_common.pages.names import PageName, parse_page
 from devinsider_common.pages.roles import PagePermission
 from devinsider_common.pagination import ListLimits, finish_window, list_window
@@ -19,7 +20,7 @@ MAX_DESCRIPTION = 500
 
 
 class LedgerUseCases:
-    def __init__(self, uow: UowFactory, clock: Clock, authorizer: Authorizer, limits: ListLimits) -> None:
+    def __init__(self, uow: UowFactory, clock: Clock, authorizer: PageAuthorizer, limits: ListLimits) -> None:
         self._uow = uow
         self._clock = clock
         self._auth = authorizer

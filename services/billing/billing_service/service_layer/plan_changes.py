@@ -16,7 +16,7 @@ from billing_service.domain.plan_changes import ChangeKind, PlanChange, PlanChan
 from billing_service.domain.plans import Plan
 from billing_service.domain.subscriptions import Subscription
 from billing_service.service_layer import credits, invoicing
-from billing_service.service_layer.common import Authorizer, Clock, UowFactory
+from billing_service.service_layer.common import Clock, UowFactory
 from billing_service.service_layer.entitlements import Entitlement
 from billing_service.service_layer.ports import (
     BillingUnitOfWork,
@@ -27,6 +27,7 @@ from billing_service.service_layer.ports import (
 from devinsider_common import errors
 from devinsider_common.auth.principal import Principal
 from devinsider_common.ids import new_id
+from devinsider_common.pages.authorization import PageAuthorizer
 from devinsider_common.pages.names import PageName
 from devinsider_common.pages.roles import PagePermission
 
@@ -36,7 +37,7 @@ class PlanChangeUseCases:
         self,
         uow: UowFactory,
         clock: Clock,
-        authorizer: Authorizer,
+        authorizer: PageAuthorizer,
         provider: PaymentProvider,
         entitlement: Entitlement,
         tax_rate_bps: int,

@@ -23,7 +23,6 @@ from billing_service.domain.plans import Interval, Plan, PlanKind
 from billing_service.domain.subscriptions import Subscription, SubscriptionState
 from billing_service.domain.unlocks import TargetState, Unlock
 from devinsider_common.pages.names import PageKind, PageName
-from devinsider_common.pages.roles import PagePermission
 from devinsider_common.pagination import ListWindow
 from devinsider_common.unit_of_work import UnitOfWork
 
@@ -225,21 +224,7 @@ class BillingUnitOfWork(UnitOfWork, Protocol):
     def events(self) -> BillingEvents: ...
 
 
-# --- other services ---------------------------------------------------------------------------
-
-
-class PageAccess(Protocol):
-    def require(self, page: PageName, subject: str, permission: PagePermission) -> None:
-        """PermissionDenied unless `subject` holds `permission` on `page` (unknown pages: denied)."""
-        ...
-
-    def allowed(self, page: PageName, subject: str, permission: PagePermission) -> bool: ...
-
-
-class BlockList(Protocol):
-    def is_blocked(self, a: PageName, b: PageName) -> bool:
-        """Whether either page blocked the other."""
-        ...
+# --- other services (page access and blocks: devinsider_common.pages.authorization) ------------
 
 
 class PageStates(Protocol):

@@ -5,11 +5,12 @@ from __future__ import annotations
 from datetime import timedelta
 
 from billing_service.domain.subscriptions import Subscription, SubscriptionState, subscription_position
-from billing_service.service_layer.common import Authorizer, Clock, UowFactory
+from billing_service.service_layer.common import Clock, UowFactory
 from billing_service.service_layer.entitlements import Entitlement
 from billing_service.service_layer.ports import PaymentProvider
 from devinsider_common import errors
 from devinsider_common.auth.principal import Principal
+from devinsider_common.pages.authorization import PageAuthorizer
 from devinsider_common.pages.names import PageName
 from devinsider_common.pages.roles import PagePermission
 from devinsider_common.pagination import ListLimits, finish_window, list_window
@@ -22,7 +23,7 @@ class SubscriptionUseCases:
         self,
         uow: UowFactory,
         clock: Clock,
-        authorizer: Authorizer,
+        authorizer: PageAuthorizer,
         provider: PaymentProvider,
         limits: ListLimits,
         grace: timedelta,

@@ -15,11 +15,12 @@ from __future__ import annotations
 
 from billing_service.domain.unlocks import Unlock, UnlockPrices, require_unlockable
 from billing_service.service_layer import credits
-from billing_service.service_layer.common import Authorizer, Clock, UowFactory
-from billing_service.service_layer.ports import BlockList, PageAccess, PageStates
+from billing_service.service_layer.common import Clock, UowFactory
+from billing_service.service_layer.ports import PageStates
 from devinsider_common import errors
 from devinsider_common.auth.principal import Principal
 from devinsider_common.ids import new_id
+from devinsider_common.pages.authorization import BlockList, PageAccess, PageAuthorizer, require_not_blocked
 from devinsider_common.pages.names import PageKind, PageName, parse_page
 from devinsider_common.pages.roles import PagePermission
 from devinsider_common.pagination import ListLimits, finish_window, list_window
@@ -33,7 +34,7 @@ class UnlockUseCases:
         self,
         uow: UowFactory,
         clock: Clock,
-        authorizer: Authorizer,
+        authorizer: PageAuthorizer,
         access: PageAccess,
         blocks: BlockList,
         states: PageStates,
@@ -69,8 +70,7 @@ class UnlockUseCases:
             return existing
         if self._auth.is_member(principal, target):
             raise errors.FailedPrecondition("you are a member of that page already", reason="OWN_PAGE")
-        if self._blocks.is_blocked(page, target):
-            raise errors.FailedPrecondition("one of the two pages blocked the other", reason="BLOCKED")
+        require_not_blocked(self._blocks, page, target)
         try:
             return self._spend(principal, page, target, cost, request_id)
         except ConstraintViolation:  # the constraints caught what the held balance should already have
@@ -133,5 +133,5 @@ class UnlockUseCases:
         return [
             name
             for name in candidates
-            if self._access.allowed(parse_page(name, "page"), subject, PagePermission.VIEW_PRIVATE)
+            if self._access.allowed(parse_page(name, "page").name, subject, PagePermission.VIEW_PRIVATE)
         ]

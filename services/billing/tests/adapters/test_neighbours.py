@@ -11,7 +11,7 @@ from pathlib import Path
 import grpc
 import pytest
 
-from billing_service.adapters.neighbours import GrpcBlockList, GrpcPageAccess, GrpcPageStates, connect_neighbours
+from billing_service.adapters.neighbours import GrpcBlockList, GrpcPageStates, connect_neighbours
 from billing_service.domain.unlocks import TargetState
 from billing_service.settings import BillingSettings
 from devinsider.company.v1 import company_pb2
@@ -22,13 +22,14 @@ from devinsider_common.cache import InMemoryCache
 from devinsider_common.grpc.clients import ChannelFactory
 from devinsider_common.pages.names import PageKind, PageName, parse_page
 from devinsider_common.pages.roles import PagePermission, PageRole
+from devinsider_common.pages.services import PagesAccess
 from devinsider_common.settings import AuthSettings
 from devinsider_common.testing.failures import failure
 from devinsider_common.testing.neighbours import Neighbours, start_neighbours
 from devinsider_common.testing.services import TEST_ISSUER
 
 ACME = PageName(PageKind.COMPANY, "acme")
-Clients = tuple[GrpcPageAccess, GrpcBlockList, GrpcPageStates]
+Clients = tuple[PagesAccess, GrpcBlockList, GrpcPageStates]
 
 
 @pytest.fixture
@@ -68,14 +69,14 @@ def test_page_access_asks_the_owning_service_with_billings_identity_and_caches_a
     doubles.add_member(ACME.name, "kc-admin", PageRole.ADMIN)
     doubles.add_member("investors/vc", "kc-viewer", PageRole.VIEWER)
     doubles.add_member("programs/p", "kc-owner", PageRole.OWNER)
-    access.require(ACME, "kc-admin", PagePermission.MANAGE_BILLING)
-    assert access.allowed(parse_page("investors/vc", "p"), "kc-viewer", PagePermission.VIEW_PRIVATE)
-    assert not access.allowed(parse_page("investors/vc", "p"), "kc-viewer", PagePermission.MANAGE_BILLING)
-    assert access.allowed(parse_page("programs/p", "p"), "kc-owner", PagePermission.MANAGE_BILLING)
-    refused = failure(lambda: access.require(ACME, "kc-stranger", PagePermission.VIEW_PRIVATE))
+    access.require(ACME.name, "kc-admin", PagePermission.MANAGE_BILLING)
+    assert access.allowed("investors/vc", "kc-viewer", PagePermission.VIEW_PRIVATE)
+    assert not access.allowed("investors/vc", "kc-viewer", PagePermission.MANAGE_BILLING)
+    assert access.allowed("programs/p", "kc-owner", PagePermission.MANAGE_BILLING)
+    refused = failure(lambda: access.require(ACME.name, "kc-stranger", PagePermission.VIEW_PRIVATE))
     assert (refused.code, refused.reason) == (grpc.StatusCode.PERMISSION_DENIED, "PAGE_PERMISSION_DENIED")
     asked = doubles.calls["CheckPageAccess"]
-    access.require(ACME, "kc-admin", PagePermission.MANAGE_BILLING)  # cached
+    access.require(ACME.name, "kc-admin", PagePermission.MANAGE_BILLING)  # cached
     assert doubles.calls["CheckPageAccess"] == asked
 
 
@@ -122,7 +123,7 @@ def test_a_neighbour_that_is_down_fails_closed(neighbours: Clients, doubles: Nei
     access, blocks, states = neighbours
     doubles.down = True
     for call in (
-        lambda: access.require(ACME, "kc", PagePermission.VIEW_PRIVATE),
+        lambda: access.require(ACME.name, "kc", PagePermission.VIEW_PRIVATE),
         lambda: blocks.is_blocked(ACME, PageName(PageKind.INVESTOR, "vc")),
         lambda: states.state(ACME),
     ):
@@ -137,7 +138,7 @@ def test_a_caller_without_a_service_token_is_refused_by_the_neighbours(tmp_path:
         assert failure(lambda: blocks.is_blocked(ACME, PageName(PageKind.INVESTOR, "vc"))).code == (
             grpc.StatusCode.UNAVAILABLE
         )
-        assert failure(lambda: access.require(ACME, "kc", PagePermission.VIEW_PRIVATE)).code == (
+        assert failure(lambda: access.require(ACME.name, "kc", PagePermission.VIEW_PRIVATE)).code == (
             grpc.StatusCode.UNAVAILABLE
         )
     assert set(doubles.calls.values()) == {0}  # refused before answering

@@ -31,12 +31,12 @@ from devinsider_common.pages.names import PageKind, PageName
 from devinsider_common.pages.roles import PageRole
 from devinsider_common.testing.clock import FakeClock
 from devinsider_common.testing.failures import failure_of
-from devinsider_common.testing.neighbours import FakeBlockList, Neighbours
+from devinsider_common.testing.neighbours import FakeBlockList, FakePageAccess, Neighbours
 from devinsider_common.testing.services import bearer
 from devinsider_common.testing.tokens import TokenFactory, principal
 
 from ..conftest import make_settings
-from ..fakes import FakePageAccess, FakePageStates, FakeProvider
+from ..fakes import FakePageStates, FakeProvider
 from ..helpers import balance, grant, unlock
 
 PARALLEL = 50

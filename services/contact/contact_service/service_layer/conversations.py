@@ -20,11 +20,12 @@ from contact_service.domain.conversations import (
     message_position,
 )
 from contact_service.domain.requests import ContactPerson, ContactRequest
-from contact_service.service_layer.common import Authorizer, Clock, UowFactory, require_not_blocked
-from contact_service.service_layer.ports import BlockList, ContactUnitOfWork
+from contact_service.service_layer.common import CANNOT_CONTACT, Clock, UowFactory
+from contact_service.service_layer.ports import ContactUnitOfWork
 from devinsider_common import errors
 from devinsider_common.auth.principal import Principal
 from devinsider_common.ids import new_id
+from devinsider_common.pages.authorization import BlockList, PageAuthorizer, require_not_blocked
 from devinsider_common.pages.names import PageName
 from devinsider_common.pages.roles import PagePermission
 from devinsider_common.pagination import ListLimits, finish_window, list_window
@@ -57,7 +58,9 @@ def open_conversation(
 
 
 class ConversationUseCases:
-    def __init__(self, uow: UowFactory, clock: Clock, auth: Authorizer, blocks: BlockList, limits: ListLimits) -> None:
+    def __init__(
+        self, uow: UowFactory, clock: Clock, auth: PageAuthorizer, blocks: BlockList, limits: ListLimits
+    ) -> None:
         self._uow = uow
         self._clock = clock
         self._auth = auth
@@ -133,7 +136,7 @@ class ConversationUseCases:
                 replayed = uow.messages.by_request(conversation_id, principal.subject, request_id)
             if replayed is not None:
                 return replayed
-        require_not_blocked(self._blocks, *conversation.pages)
+        require_not_blocked(self._blocks, *conversation.pages, CANNOT_CONTACT)
         author, author_name = self._auth.creator(principal), self._auth.display_name(principal)
 
         def write() -> Message:

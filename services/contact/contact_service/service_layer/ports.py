@@ -18,7 +18,6 @@ from contact_service.domain.requests import ContactRequest, Direction, RequestSt
 from contact_service.domain.unlocks import PageUnlock
 from devinsider_common.consumer import Inbox
 from devinsider_common.pages.names import PageName
-from devinsider_common.pages.roles import PagePermission, PageRole
 from devinsider_common.pagination import ListWindow
 from devinsider_common.unit_of_work import UnitOfWork
 
@@ -163,23 +162,7 @@ class ContactUnitOfWork(UnitOfWork, Protocol):
     def events(self) -> ContactEvents: ...
 
 
-# --- other services ---------------------------------------------------------------------------
-
-
-class PageAccess(Protocol):
-    """Who may act on a page (`devinsider_common.pages.services.PagesAccess`)."""
-
-    def require(self, page: str, subject: str, permission: PagePermission) -> PageRole:
-        """PermissionDenied (PAGE_PERMISSION_DENIED) unless `subject` holds `permission` on `page`."""
-        ...
-
-    def allowed(self, page: str, subject: str, permission: PagePermission) -> bool: ...
-
-
-class BlockList(Protocol):
-    def is_blocked(self, a: PageName, b: PageName) -> bool:
-        """Whether either page blocked the other."""
-        ...
+# --- other services (page access and blocks: devinsider_common.pages.authorization) ------------
 
 
 class PageDirectory(Protocol):

@@ -25,14 +25,15 @@ from contact_service.domain.requests import (
     require_state,
 )
 from contact_service.domain.unlocks import require_unlocked
-from contact_service.service_layer.common import Authorizer, Clock, UowFactory, require_not_blocked
+from contact_service.service_layer.common import CANNOT_CONTACT, Clock, UowFactory
 from contact_service.service_layer.conversations import open_conversation
-from contact_service.service_layer.ports import BlockList, ContactUnitOfWork, PageDirectory
+from contact_service.service_layer.ports import ContactUnitOfWork, PageDirectory
 from devinsider_common import errors
 from devinsider_common.auth.principal import Principal
 from devinsider_common.clock import calendar_month
 from devinsider_common.entitlements import EntitlementsSource, Unrestricted, plan_limit_reached
 from devinsider_common.ids import new_id
+from devinsider_common.pages.authorization import BlockList, PageAuthorizer, require_not_blocked
 from devinsider_common.pages.names import PageName
 from devinsider_common.pages.ports import UserLookup
 from devinsider_common.pages.roles import PagePermission
@@ -46,7 +47,7 @@ VIEW, EDIT, MANAGE = PagePermission.VIEW_PRIVATE, PagePermission.EDIT, PagePermi
 class ContactPersons:
     """Contact persons named by a page: users the platform admits who are members of that page."""
 
-    def __init__(self, auth: Authorizer, users: UserLookup) -> None:
+    def __init__(self, auth: PageAuthorizer, users: UserLookup) -> None:
         self._auth = auth
         self._users = users
 
@@ -89,7 +90,7 @@ class ContactRequestUseCases:
         self,
         uow: UowFactory,
         clock: Clock,
-        auth: Authorizer,
+        auth: PageAuthorizer,
         blocks: BlockList,
         pages: PageDirectory,
         persons: ContactPersons,
@@ -129,7 +130,7 @@ class ContactRequestUseCases:
             recent = partial(uow.requests.sent_since, sender)
             self._rate.check(now, recent, what="contact requests", reason="CONTACT_REQUESTS_RATE_LIMITED")
             require_monthly_allowance(uow, sender, monthly, now)
-        require_not_blocked(self._blocks, sender, target)
+        require_not_blocked(self._blocks, sender, target, CANNOT_CONTACT)
         person = self._persons.named(contact, sender, "contact_request.sender_contact.user")
         names = self._pages.display_names([sender, target])
         if target not in names:
@@ -244,7 +245,7 @@ class ContactRequestUseCases:
             return request
         require_state(request, "accept", RequestState.PENDING)
         person = self._persons.named(contact, request.target, "contact_person")
-        require_not_blocked(self._blocks, request.sender, request.target)
+        require_not_blocked(self._blocks, request.sender, request.target, CANNOT_CONTACT)
         decider = self._auth.creator(principal)
         try:
             return self._accept(request, person, decider)

@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 from contact_service.domain.unlocks import PageUnlock, unlock_position
-from contact_service.service_layer.common import Authorizer, UowFactory
+from contact_service.service_layer.common import UowFactory
 from devinsider_common.auth.principal import Principal
+from devinsider_common.pages.authorization import PageAuthorizer
 from devinsider_common.pages.names import PageName
 from devinsider_common.pages.roles import PagePermission
 from devinsider_common.pagination import ListLimits, finish_window, list_window
 
 
 class UnlockUseCases:
-    def __init__(self, uow: UowFactory, auth: Authorizer, limits: ListLimits) -> None:
+    def __init__(self, uow: UowFactory, auth: PageAuthorizer, limits: ListLimits) -> None:
         self._uow = uow
         self._auth = auth
         self._limits = limits
