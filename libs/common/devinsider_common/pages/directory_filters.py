@@ -50,7 +50,7 @@ class ViewerMembership:
     def is_member(self, page: PageName, subject: str) -> bool:
         if page.kind is self._kind:
             with self._uow(read_only=True) as uow:
-                return uow.page_title(page.id) is not None and uow.members.get(page.id, subject) is not None
+                return uow.page_role(page.id, subject) is not None  # one statement: a member of a live page
         if self._others is None:
             raise errors.FailedPrecondition(f"{page.name}: this service cannot check membership of that page")
         return self._others.allowed(page.name, subject, PagePermission.VIEW_PRIVATE)
